@@ -1,0 +1,53 @@
+"""qcode: qualitative coding of interview transcripts, kept as plain text next to the data.
+
+The public library API. Names are loaded on first use so that ``import qcode`` (and
+``qcode --help``) stays cheap: nothing here imports pandas, pydantic or ruamel eagerly.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Code",
+    "Codebook",
+    "Coding",
+    "Passage",
+    "Problem",
+    "Project",
+    "QcodeError",
+    "Transcript",
+    "__version__",
+]
+
+_LAZY = {
+    "Project": "qcode.project",
+    "Codebook": "qcode.codebook",
+    "Code": "qcode.codebook",
+    "Transcript": "qcode.transcripts",
+    "Passage": "qcode.transcripts",
+    "Coding": "qcode.store",
+    "Problem": "qcode.problems",
+    "QcodeError": "qcode.errors",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.codebook import Code, Codebook
+    from qcode.errors import QcodeError
+    from qcode.problems import Problem
+    from qcode.project import Project
+    from qcode.store import Coding
+    from qcode.transcripts import Passage, Transcript
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'qcode' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,3 @@
+from qcode.cli.app import main
+
+main()

@@ -1,0 +1,84 @@
+"""Case tables: CSV files of attributes joined to transcripts by a key attribute."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qcode.problems import Problems
+from qcode.text import decode_utf8
+
+
+@dataclass
+class CaseTable:
+    file: str
+    key: str
+    columns: list[str]
+    rows: dict[str, dict[str, str]] = field(default_factory=dict)  # key value -> attributes
+    lines: dict[str, int] = field(default_factory=dict)  # key value -> CSV line
+
+    def attributes(self, key_value: str) -> dict[str, str]:
+        """The non-empty attributes of one case (empty cells mean "no value")."""
+        row = self.rows.get(key_value, {})
+        return {k: v for k, v in row.items() if v != "" and k != self.key}
+
+
+def load_case_table(path: Path, rel: str, key: str, problems: Problems) -> CaseTable | None:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.error("case-table-missing", rel, None, f"case table {rel} does not exist",
+                       "create it or fix `cases:` in qcode.yaml")
+        return None
+    except OSError as exc:
+        problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
+        return None
+    text, issue = decode_utf8(raw)
+    if text is None:
+        problems.error("file-encoding", rel, issue.line, f"{rel} {issue.message}", issue.hint)
+        return None
+    text = text.removeprefix("\ufeff")  # spreadsheet programs write a BOM
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = next(reader)
+    except StopIteration:
+        problems.error("case-table-syntax", rel, 1, f"case table {rel} is empty",
+                       f"the first line must be a header with a {key!r} column")
+        return None
+    except csv.Error as exc:
+        problems.error("case-table-syntax", rel, 1, f"CSV error: {exc}")
+        return None
+    columns = [c.strip() for c in header]
+    if key not in columns:
+        problems.error("case-table-syntax", rel, 1,
+                       f"case table has no {key!r} column (it has {', '.join(columns)})",
+                       "fix the header or `cases: key:` in qcode.yaml")
+        return None
+    table = CaseTable(file=rel, key=key, columns=columns)
+    key_index = columns.index(key)
+    try:
+        for row in reader:
+            line = reader.line_num
+            if not any(cell.strip() for cell in row):
+                continue
+            if len(row) != len(columns):
+                problems.error("case-table-syntax", rel, line,
+                               f"row has {len(row)} cells, the header has {len(columns)}",
+                               "every row needs one cell per column (empty cells are fine)")
+                continue
+            value = row[key_index].strip()
+            if not value:
+                problems.error("case-table-syntax", rel, line, f"row has an empty {key!r}")
+                continue
+            if value in table.rows:
+                problems.error("case-key-duplicate", rel, line,
+                               f"case {value!r} appears twice (first at line "
+                               f"{table.lines[value]})", "keep one row per case")
+                continue
+            table.rows[value] = {c: cell.strip() for c, cell in zip(columns, row, strict=True)}
+            table.lines[value] = line
+    except csv.Error as exc:
+        problems.error("case-table-syntax", rel, reader.line_num, f"CSV error: {exc}")
+    return table

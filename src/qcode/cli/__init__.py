@@ -1,0 +1,1 @@
+"""The ``qcode`` command line: thin typer commands over the library (``qcode.project``)."""

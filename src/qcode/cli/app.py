@@ -1,0 +1,109 @@
+"""The ``qcode`` entry point: global options, command registration, error mapping.
+
+Every command module is imported here, so each must stay cheap to import: pandas,
+textual, matplotlib and the heavy parts of the library are imported inside the
+command functions (a test checks ``qcode --help`` in a fresh process).
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from qcode import __version__
+from qcode.cli import browse, project_cmds, tagging
+from qcode.cli.context import state
+
+app = typer.Typer(
+    name="qcode",
+    help="Qualitative coding of interview transcripts, in the terminal, as plain text.",
+    no_args_is_help=True,
+    add_completion=True,
+    pretty_exceptions_show_locals=False,  # locals hold interview text
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode=None,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        python = ".".join(str(p) for p in sys.version_info[:3])
+        typer.echo(f"qcode {__version__} (Python {python}, {sys.executable})")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    project: Annotated[str | None, typer.Option(
+        "--project", "-p", metavar="DIR",
+        help="Project folder (default: $QCODE_PROJECT, else the nearest folder with a "
+             "qcode.yaml from here upwards).")] = None,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="Show a traceback for unexpected errors (bugs).")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_version, is_eager=True,
+        help="Print the version and the Python it runs on.")] = False,
+) -> None:
+    """Qualitative coding of interview transcripts, in the terminal, as plain text.
+
+    Exit codes: 0 success; 1 a problem with the project or the data (or `qcode check`
+    found errors); 2 a usage error or no project found.
+    """
+    current = state(ctx)
+    current.project = project
+    current.debug = debug or os.environ.get("QCODE_DEBUG", "") not in ("", "0")
+
+
+def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn library errors into one or two lines on stderr and an exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from qcode.errors import QcodeError
+
+        try:
+            return func(*args, **kwargs)
+        except QcodeError as exc:
+            from qcode.cli.output import error_line
+
+            error_line(exc.message, exc.hint)
+            raise typer.Exit(exc.exit_code) from None
+        except BrokenPipeError:
+            # `qcode ... | head` closed the pipe: not an error of ours.
+            sys.stderr.close()
+            raise typer.Exit(0) from None
+        except (KeyboardInterrupt, typer.Exit, typer.Abort):
+            raise
+        except Exception as exc:
+            from qcode.cli import context
+
+            if context.current.debug:
+                raise
+            from qcode.cli.output import error_line
+
+            error_line(f"internal error: {type(exc).__name__}: {exc}",
+                       "this is a bug in qcode; rerun with --debug for the traceback")
+            raise typer.Exit(70) from None
+
+    return wrapper
+
+
+def _register(module: Any, names: list[str]) -> None:
+    for name in names:
+        func = getattr(module, name)
+        app.command(name=name.rstrip("_").replace("_", "-"))(handle_errors(func))
+
+
+_register(project_cmds, ["init", "check"])
+_register(browse, ["codes", "transcripts", "show"])
+_register(tagging, ["tag", "untag"])
+
+
+def main() -> None:
+    app(prog_name="qcode")

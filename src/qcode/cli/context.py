@@ -1,0 +1,52 @@
+"""Global options (``--project``, ``--debug``) and opening the project for a command."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.project import Project
+
+
+@dataclass
+class State:
+    project: str | None = None
+    debug: bool = False
+
+
+# The options of the running invocation, for code that has no context at hand (the
+# error handler). The root callback replaces it on every invocation.
+current = State()
+
+
+def state(ctx: typer.Context) -> State:
+    global current
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+        current = root.obj
+    return root.obj
+
+
+def open_project(ctx: typer.Context) -> Project:
+    """The project for this command: ``--project``, ``$QCODE_PROJECT``, or found upwards."""
+    from qcode.project import Project
+
+    project = Project.find(explicit=state(ctx).project)
+    project.require_config()
+    return project
+
+
+def warn_if_problems(project: Project) -> None:
+    """One stderr line when files this command read had errors: never silently partial."""
+    errors = [p for p in project.problems if p.severity == "error"]
+    if errors:
+        from qcode.cli.output import note
+
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        note(f"warning: {first.location()}: {first.message}{more}; "
+             "run `qcode check` for details")

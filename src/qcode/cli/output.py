@@ -1,0 +1,60 @@
+"""One output sink: data to stdout (table, CSV, JSON), diagnostics to stderr.
+
+rich is imported only when a human-readable table is drawn; ``NO_COLOR`` is honoured
+by rich itself, and nothing is coloured when stdout is not a terminal.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+def console(stderr: bool = False):
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def write(text: str) -> None:
+    sys.stdout.write(text)
+    sys.stdout.flush()
+
+
+def emit_json(data: Any) -> None:
+    write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: str = ",") -> None:
+    writer = csv.writer(sys.stdout, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if v is None else v for v in row])
+    sys.stdout.flush()
+
+
+def note(message: str) -> None:
+    """A diagnostic line on stderr (never mixed into data on stdout)."""
+    sys.stderr.write(message.rstrip("\n") + "\n")
+    sys.stderr.flush()
+
+
+def error_line(message: str, hint: str | None = None) -> None:
+    note(f"error: {message}")
+    if hint:
+        note(f"  hint: {hint}")
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

@@ -1,0 +1,57 @@
+"""``qcode init`` and ``qcode check``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from qcode.cli.options import CheckFormat
+
+InitDir = Annotated[Path, typer.Argument(help="Folder for the new project (default: here).")]
+
+
+def init(
+    directory: InitDir = Path("."),
+    name: Annotated[str | None, typer.Option(help="Project name (default: the folder name).")
+                    ] = None,
+) -> None:
+    """Create a new project: qcode.yaml, an example codebook, transcripts/ and codings/."""
+    from qcode.cli.output import note
+    from qcode.files import create_project
+
+    created = create_project(directory, name)
+    for path in created:
+        note(f"created {path}")
+    note(f"next: put transcripts in {directory / 'transcripts'} and run `qcode check`")
+
+
+def check(
+    ctx: typer.Context,
+    format: Annotated[CheckFormat, typer.Option(
+        "--format", "-f", help="text for people, json for scripts, github for annotations "
+                               "in GitHub Actions.")] = CheckFormat.text,
+    strict: Annotated[bool, typer.Option(
+        "--strict", help="Fail (exit 1) on warnings too.")] = False,
+) -> None:
+    """Validate the whole project and report every problem with its file and line.
+
+    Exit 0 when there is no error (warnings allowed unless --strict), 1 when there
+    are errors, 2 for a usage error or when no project is found.
+    """
+    from qcode.cli.context import state
+    from qcode.cli.output import emit_json, write
+    from qcode.cli.render import render_check_github, render_check_text
+    from qcode.project import Project
+
+    project = Project.find(explicit=state(ctx).project)
+    report = project.check()
+    if format is CheckFormat.json:
+        emit_json(report.to_dict())
+    elif format is CheckFormat.github:
+        write(render_check_github(report))
+    else:
+        write(render_check_text(report, strict))
+    failed = not report.ok or (strict and report.warnings)
+    raise typer.Exit(1 if failed else 0)

@@ -1,0 +1,55 @@
+"""Rendering library results as text for people and for CI; no data is computed here."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.project import CheckReport
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render_check_text(report: CheckReport, strict: bool = False) -> str:
+    lines = []
+    for p in report.problems:
+        lines.append(f"{p.location()}: {p.severity}[{p.rule}]: {p.message}")
+        if p.hint:
+            lines.append(f"    hint: {p.hint}")
+    c = report.counts
+    scope = (f"{_plural(c.get('transcripts', 0), 'transcript')}, "
+             f"{_plural(c.get('codes', 0), 'code')}, {_plural(c.get('coders', 0), 'coder')}, "
+             f"{_plural(c.get('codings', 0), 'coding')}") if c else "the project file"
+    errors, warnings = len(report.errors), len(report.warnings)
+    if not errors and not warnings:
+        lines.append(f"ok: no problems in {scope}")
+    else:
+        verdict = "failed" if errors or strict else "ok"
+        lines.append(f"{verdict}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} "
+                     f"in {scope}")
+    return "\n".join(lines) + "\n"
+
+
+def _gh_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_property(text: str) -> str:
+    return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def render_check_github(report: CheckReport) -> str:
+    """GitHub Actions workflow commands: one ``::error``/``::warning`` line per problem."""
+    out = []
+    for p in report.problems:
+        props = []
+        if p.file:
+            props.append(f"file={_gh_property(p.file)}")
+        if p.line is not None:
+            props.append(f"line={p.line}")
+        props.append(f"title={_gh_property(p.rule)}")
+        message = p.message + (f" (hint: {p.hint})" if p.hint else "")
+        out.append(f"::{p.severity} {','.join(props)}::{_gh_data(message)}")
+    return "".join(line + "\n" for line in out)

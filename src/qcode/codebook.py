@@ -1,0 +1,225 @@
+"""The codebook: a YAML tree of codes, validated strictly, looked up by id or alias."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from qcode.errors import NotCodable, UnknownName
+from qcode.matching import did_you_mean
+from qcode.problems import Problems
+from qcode.validation import validate
+from qcode.yamlio import load_yaml_file
+
+CODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
+COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
+
+# Keys the interactive coder keeps for itself, so a code's shortcut always means that code.
+RESERVED_KEYS = frozenset("jkJKumdvq/?[] ")
+
+
+class StrictModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Code(StrictModel):
+    """One code of the codebook. ``codable: false`` makes it a grouping folder."""
+
+    id: Annotated[str, Field(pattern=CODE_ID_PATTERN, max_length=64)]
+    label: Annotated[str, Field(min_length=1)]
+    description: str = ""
+    include: str | None = None
+    exclude: str | None = None
+    examples: list[str] = []
+    keywords: list[str] = []
+    key: Annotated[str, Field(min_length=1, max_length=1)] | None = None
+    color: Annotated[str, Field(pattern=COLOR_PATTERN)] | None = None
+    codable: bool = True
+    aliases: list[Annotated[str, Field(pattern=CODE_ID_PATTERN)]] = []
+    children: list[Code] = []
+
+
+class CodebookFile(StrictModel):
+    """The YAML file as written: ``name``, ``version``, ``codes``."""
+
+    name: str
+    version: str | int | float = "1"
+    codes: list[Code] = []
+
+    @field_validator("version")
+    @classmethod
+    def _version_text(cls, value: str | int | float) -> str:
+        return str(value)
+
+
+class Codebook:
+    """The codes in codebook order, with their hierarchy, aliases and source lines."""
+
+    def __init__(self, model: CodebookFile, file: str = "",
+                 lines: dict[str, int] | None = None) -> None:
+        self.name = model.name
+        self.version = str(model.version)
+        self.roots: list[Code] = list(model.codes)
+        self.file = file
+        self.lines: dict[str, int] = lines or {}
+        self.codes: list[Code] = []
+        self.parent_of: dict[str, str | None] = {}
+        self.depth_of: dict[str, int] = {}
+        self._by_id: dict[str, Code] = {}
+        self._children: dict[str | None, list[str]] = {None: []}
+        self._walk(self.roots, None, 0)
+        self._aliases: dict[str, str] = {}
+        for code in self.codes:
+            for alias in code.aliases:
+                if alias not in self._by_id:
+                    self._aliases.setdefault(alias, code.id)
+
+    def _walk(self, codes: list[Code], parent: str | None, depth: int) -> None:
+        for code in codes:
+            self.codes.append(code)
+            # With duplicate ids (a check error) the first definition wins everywhere.
+            if code.id not in self._by_id:
+                self._by_id[code.id] = code
+                self.parent_of[code.id] = parent
+                self.depth_of[code.id] = depth
+                self._children.setdefault(parent, []).append(code.id)
+                self._children.setdefault(code.id, [])
+            self._walk(code.children, code.id, depth + 1)
+
+    def __iter__(self) -> Iterator[Code]:
+        return iter(self.codes)
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self.resolve(name) is not None
+
+    @property
+    def ids(self) -> list[str]:
+        return list(self._by_id)
+
+    def get(self, code_id: str) -> Code | None:
+        return self._by_id.get(code_id)
+
+    def resolve(self, name: str) -> Code | None:
+        """The code named by an id or a former id (alias); None when unknown."""
+        code = self._by_id.get(name)
+        if code is None and name in self._aliases:
+            code = self._by_id[self._aliases[name]]
+        return code
+
+    def require(self, name: str, *, codable: bool = False) -> Code:
+        """Like ``resolve`` but raises ``UnknownName`` (with did-you-mean) or ``NotCodable``."""
+        code = self.resolve(name)
+        if code is None:
+            pool = [*self._by_id, *self._aliases, *(c.label for c in self.codes)]
+            guesses = did_you_mean(name, pool)
+            ids = list(dict.fromkeys(
+                (self.resolve(g) or next(c for c in self.codes if c.label == g)).id
+                for g in guesses))
+            raise UnknownName("code", name, ids,
+                              hint="`qcode codes` lists the codebook")
+        if codable and not code.codable:
+            raise NotCodable(f"code {code.id!r} is a grouping folder (codable: false)",
+                             hint=f"use one of its children: {', '.join(self.children(code.id))}")
+        return code
+
+    def by_key(self, key: str) -> Code | None:
+        for code in self.codes:
+            if code.key == key:
+                return code
+        return None
+
+    def children(self, code_id: str | None) -> list[str]:
+        return list(self._children.get(code_id, []))
+
+    def descendants(self, code_id: str) -> list[str]:
+        """``code_id`` and every code below it, in codebook order."""
+        out = [code_id]
+        for child in self._children.get(code_id, []):
+            out.extend(self.descendants(child))
+        return out
+
+    def ancestors(self, code_id: str) -> list[str]:
+        out = []
+        parent = self.parent_of.get(code_id)
+        while parent is not None:
+            out.append(parent)
+            parent = self.parent_of.get(parent)
+        return out
+
+    def path(self, code_id: str) -> str:
+        return "/".join([*reversed(self.ancestors(code_id)), code_id])
+
+
+def load_codebook(path: Path, rel: str, problems: Problems) -> Codebook | None:
+    """Read, validate and check a codebook file; every problem goes into ``problems``."""
+    doc = load_yaml_file(path, rel, problems)
+    if doc is None:
+        return None
+    if not isinstance(doc.data, dict):
+        problems.error("codebook-schema", rel, doc.line_for(()) or 1,
+                       "a codebook must be a mapping with `name` and `codes`")
+        return None
+    model = validate(CodebookFile, doc, rel, problems, "codebook")
+    if model is None:
+        return None
+    lines: dict[str, int] = {}
+    _check_codes(model.codes, ("codes",), doc, rel, problems, lines, {}, {})
+    return Codebook(model, rel, lines)
+
+
+def _check_codes(codes, loc, doc, rel, problems: Problems, lines: dict[str, int],
+                 key_lines: dict[str, tuple[str, int]],
+                 alias_lines: dict[str, tuple[str, int]]) -> None:
+    for index, code in enumerate(codes):
+        here = (*loc, index)
+        line = doc.line_for((*here, "id")) or doc.line_for(here)
+        if code.id in lines:
+            problems.error("code-id-duplicate", rel, line,
+                           f"duplicate code id {code.id!r} (first defined at line {lines[code.id]})",
+                           "give each code its own id; to merge codes use `aliases`")
+        else:
+            lines[code.id] = line
+        if code.id in alias_lines:
+            owner, alias_line = alias_lines[code.id]
+            problems.error("code-alias-collision", rel, alias_line,
+                           f"alias {code.id!r} of {owner!r} is the id of a code "
+                           f"(line {line})", "remove the alias or rename the code")
+        for alias in code.aliases:
+            alias_line = doc.line_for((*here, "aliases")) or line
+            if alias in lines:
+                problems.error("code-alias-collision", rel, alias_line,
+                               f"alias {alias!r} of {code.id!r} is the id of a code "
+                               f"(line {lines[alias]})", "remove the alias or rename the code")
+            elif alias in alias_lines:
+                owner, first = alias_lines[alias]
+                problems.error("code-alias-collision", rel, alias_line,
+                               f"alias {alias!r} of {code.id!r} is already an alias of "
+                               f"{owner!r} (line {first})", "an alias can name one code only")
+            else:
+                alias_lines[alias] = (code.id, alias_line)
+        if code.key is not None:
+            key_line = doc.line_for((*here, "key")) or line
+            if code.key in RESERVED_KEYS:
+                problems.error("code-key-reserved", rel, key_line,
+                               f"shortcut key {code.key!r} of {code.id!r} is reserved by the "
+                               "interactive coder", "choose another key (reserved: j k J K u m d "
+                               "v q / ? [ ] and space)")
+            elif code.key in key_lines:
+                owner, first = key_lines[code.key]
+                problems.error("code-key-duplicate", rel, key_line,
+                               f"shortcut key {code.key!r} of {code.id!r} is already the key of "
+                               f"{owner!r} (line {first})", "give each code its own key")
+            else:
+                key_lines[code.key] = (code.id, key_line)
+        if not code.description.strip():
+            problems.warning("code-description-empty", rel, line,
+                             f"code {code.id!r} has no description",
+                             "say what the code means so that coders apply it alike")
+        _check_codes(code.children, (*here, "children"), doc, rel, problems, lines, key_lines,
+                     alias_lines)

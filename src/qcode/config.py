@@ -1,0 +1,64 @@
+"""``qcode.yaml``: the project file, and finding it from the current directory upwards."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from qcode.errors import ProjectNotFound
+
+CONFIG_NAME = "qcode.yaml"
+CODER_PATTERN = r"^[A-Za-z0-9_-]+$"
+CODER_RE = re.compile(CODER_PATTERN)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class CaseTableSpec(_Strict):
+    file: str
+    key: str
+
+
+class AttributeSpec(_Strict):
+    required: bool = False
+    values: list[str] | None = None
+    description: str | None = None
+
+
+class ProjectConfig(_Strict):
+    name: str
+    codebook: str
+    transcripts: str = "transcripts"
+    codings: str = "codings"
+    segmentation: Literal["turns", "paragraphs", "lines"] = "turns"
+    cases: list[CaseTableSpec] = []
+    attributes: dict[str, AttributeSpec] = {}
+    primary_coder: Annotated[str, Field(pattern=CODER_PATTERN)] | None = None
+
+
+def find_project_root(start: Path | None = None, explicit: str | Path | None = None) -> Path:
+    """The project folder: ``explicit`` (``--project``), else ``$QCODE_PROJECT``, else the
+    nearest folder with a ``qcode.yaml`` from ``start`` (the current directory) upwards."""
+    given = explicit if explicit not in (None, "") else os.environ.get("QCODE_PROJECT") or None
+    if given is not None:
+        path = Path(given).expanduser()
+        if path.is_file() and path.name == CONFIG_NAME:
+            return path.parent.resolve()
+        if (path / CONFIG_NAME).is_file():
+            return path.resolve()
+        source = "--project" if explicit not in (None, "") else "QCODE_PROJECT"
+        raise ProjectNotFound(f"no {CONFIG_NAME} in {path} (from {source})",
+                              "point --project at a folder that has a qcode.yaml")
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / CONFIG_NAME).is_file():
+            return folder
+    raise ProjectNotFound(f"no {CONFIG_NAME} in {here} or any folder above it",
+                          "run inside a qcode project, pass --project DIR, or create one "
+                          "with `qcode init`")

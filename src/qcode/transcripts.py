@@ -1,0 +1,244 @@
+"""Transcripts: front matter, the normalised body, and its passages.
+
+The *body* starts right after the newline that ends the closing ``---`` of the front
+matter (or at the start of the file without one) and is normalised (``qcode.text``).
+Passages are numbered from 1; a passage's span runs from its first to its last
+non-whitespace character, and every offset is a code-point offset into the body.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from qcode.problems import Problems
+from qcode.text import count_words, decode_utf8, normalize
+from qcode.yamlio import YamlProblem, parse_yaml
+
+Segmentation = Literal["turns", "paragraphs", "lines"]
+SEGMENTATIONS: tuple[str, ...] = ("turns", "paragraphs", "lines")
+TRANSCRIPT_SUFFIXES = (".md", ".txt")
+
+# A speaker label: at the very start of a line, starting with a letter, at most 40
+# characters of letters, digits, spaces and . ' ( ) / - , then a colon followed by
+# whitespace or the end of the line. So "Rektor:", "Lærer 2:" and "I:" start turns,
+# while "Kl. 07:45", "- Pass: ..." and "«Sitat: ...»" do not.
+LABEL_RE = re.compile(r"(?P<label>[^\W\d_][\w .'’()/-]{0,39}):(?=[ \t]|$)")
+
+Scalar = str | int | float | bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A numbered unit of a transcript: a speaker turn, a paragraph or a line."""
+
+    number: int
+    start: int
+    end: int
+    speaker: str | None
+    line: int  # the 1-based line of the transcript *file* where the passage begins
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return start < self.end and self.start < end
+
+
+@dataclass
+class Transcript:
+    id: str
+    file: str  # path relative to the project, with forward slashes
+    body: str
+    body_line: int  # the 1-based file line on which the body starts
+    front_matter: dict[str, Any]
+    passages: list[Passage]
+    attributes: dict[str, Scalar] = field(default_factory=dict)
+    front_lines: dict[str, int] = field(default_factory=dict)  # front matter key -> file line
+    _starts: list[int] = field(default_factory=list, repr=False)
+    _words: int | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self._starts = [p.start for p in self.passages]
+
+    @property
+    def words(self) -> int:
+        if self._words is None:
+            self._words = count_words(self.body)
+        return self._words
+
+    def passage(self, number: int) -> Passage:
+        if not 1 <= number <= len(self.passages):
+            raise IndexError(number)
+        return self.passages[number - 1]
+
+    def passage_at(self, offset: int) -> Passage | None:
+        """The passage whose span holds ``offset``, if any."""
+        index = bisect.bisect_right(self._starts, offset) - 1
+        if index >= 0 and self.passages[index].start <= offset < self.passages[index].end:
+            return self.passages[index]
+        return None
+
+    def passages_overlapping(self, start: int, end: int) -> list[Passage]:
+        """Passages that share at least one character with ``[start, end)``."""
+        if end <= start:
+            hit = self.passage_at(start)
+            return [hit] if hit else []
+        first = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        out = []
+        for passage in self.passages[first:]:
+            if passage.start >= end:
+                break
+            if passage.overlaps(start, end):
+                out.append(passage)
+        return out
+
+    def line_of(self, offset: int) -> int:
+        """The 1-based file line of a body offset."""
+        return self.body_line + self.body.count("\n", 0, offset)
+
+
+class FrontMatterError(Exception):
+    def __init__(self, line: int | None, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.line = line
+        self.message = message
+        self.hint = hint
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, dict[str, int]]:
+    """Split normalised text into (front matter, body, body's first file line, key lines)."""
+    if text.split("\n", 1)[0].rstrip(" \t") != "---":
+        return {}, text, 1, {}
+    first_nl = text.index("\n") if "\n" in text else len(text)
+    pos = first_nl + 1
+    line_no = 2
+    while pos <= len(text):
+        nl = text.find("\n", pos)
+        line_end = len(text) if nl == -1 else nl
+        if text[pos:line_end].rstrip(" \t") in ("---", "..."):
+            yaml_text = text[first_nl + 1:pos]
+            body_start = len(text) if nl == -1 else nl + 1
+            try:
+                doc = parse_yaml(yaml_text, line_offset=1)
+            except YamlProblem as exc:
+                raise FrontMatterError(exc.line, f"front matter: {exc.message}", exc.hint) from None
+            data = doc.data if doc.data is not None else {}
+            if not isinstance(data, dict):
+                raise FrontMatterError(2, "front matter must be `key: value` lines",
+                                       "write attributes as `school: Voss`")
+            for key, value in data.items():
+                if not isinstance(key, str):
+                    raise FrontMatterError(doc.positions.get((key,)),
+                                           f"front matter key {key!r} must be text")
+                if isinstance(value, (dict, list)):
+                    raise FrontMatterError(
+                        doc.positions.get((key,)),
+                        f"front matter attribute {key!r} must be a single value, not a "
+                        f"{'mapping' if isinstance(value, dict) else 'list'}",
+                        "write one value per attribute, e.g. `school: Voss`")
+            lines = {k[0]: v for k, v in doc.positions.items() if len(k) == 1}
+            return data, text[body_start:], line_no + 1, lines
+        if nl == -1:
+            break
+        pos = nl + 1
+        line_no += 1
+    raise FrontMatterError(1, "front matter is not closed: no `---` line after the opening one",
+                           "end the front matter with a line holding only ---")
+
+
+def _lines(body: str) -> Iterator[tuple[int, str]]:
+    pos = 0
+    for line in body.split("\n"):
+        yield pos, line
+        pos += len(line) + 1
+
+
+def segment(body: str, mode: Segmentation, body_line: int = 1) -> list[Passage]:
+    """Cut a normalised body into passages (see docs/format.md, "Segmentation")."""
+    spans: list[tuple[int, int, str | None, int]] = []  # start, end, speaker, line
+    current: list | None = None  # [start, end, speaker, line]
+    for index, (start, line) in enumerate(_lines(body)):
+        stripped = line.rstrip()
+        if not stripped.strip():
+            if mode == "paragraphs" and current is not None:
+                spans.append(tuple(current))
+                current = None
+            continue
+        lead = len(stripped) - len(stripped.lstrip())
+        first, last = start + lead, start + len(stripped)
+        file_line = body_line + index
+        if mode == "lines":
+            spans.append((first, last, None, file_line))
+        elif mode == "paragraphs":
+            if current is None:
+                current = [first, last, None, file_line]
+            else:
+                current[1] = last
+        else:  # turns
+            match = LABEL_RE.match(line) if lead == 0 else None
+            if match is not None:
+                if current is not None:
+                    spans.append(tuple(current))
+                current = [first, last, match.group("label").strip(), file_line]
+            elif current is None:
+                current = [first, last, None, file_line]
+            else:
+                current[1] = last
+    if current is not None:
+        spans.append(tuple(current))
+    return [Passage(i, s, e, sp, ln) for i, (s, e, sp, ln) in enumerate(spans, start=1)]
+
+
+def discover(folder: Path) -> list[Path]:
+    """Transcript files under ``folder`` (recursively), sorted by path; dot-files skipped."""
+    if not folder.is_dir():
+        return []
+    found = [
+        p for p in folder.rglob("*")
+        if p.suffix.lower() in TRANSCRIPT_SUFFIXES and p.is_file()
+        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
+    ]
+    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def parse_transcript(text: str, rel: str, default_id: str,
+                     mode: Segmentation = "turns") -> Transcript:
+    """Build a transcript from decoded text; raises ``FrontMatterError``."""
+    text = normalize(text)
+    front, body, body_line, front_lines = split_front_matter(text)
+    raw_id = front.get("id", default_id)
+    if raw_id is None or isinstance(raw_id, bool) or str(raw_id).strip() == "":
+        raise FrontMatterError(2, "front matter `id` must be a non-empty value",
+                               "write `id: <name>` or remove it to use the file name")
+    transcript_id = str(raw_id).strip()
+    if any(ch.isspace() for ch in transcript_id):
+        raise FrontMatterError(2, f"transcript id {transcript_id!r} contains whitespace",
+                               "use letters, digits, - and _ in ids")
+    attributes = {k: v for k, v in front.items() if k != "id"}
+    return Transcript(
+        id=transcript_id, file=rel, body=body, body_line=body_line, front_matter=front,
+        passages=segment(body, mode, body_line), attributes=dict(attributes),
+        front_lines=front_lines,
+    )
+
+
+def load_transcript(path: Path, rel: str, problems: Problems,
+                    mode: Segmentation = "turns") -> Transcript | None:
+    """Read one transcript file; problems are recorded, never raised."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
+        return None
+    text, issue = decode_utf8(raw)
+    if text is None:
+        problems.error("transcript-encoding", rel, issue.line, f"{rel} {issue.message}",
+                       issue.hint)
+        return None
+    try:
+        return parse_transcript(text, rel, path.stem, mode)
+    except FrontMatterError as exc:
+        problems.error("transcript-front-matter", rel, exc.line, exc.message, exc.hint)
+        return None

@@ -1,0 +1,235 @@
+"""Safe YAML 1.2 reading that remembers where every key and item came from.
+
+We never let a YAML library construct objects. ruamel.yaml only *composes* the node
+graph (YAML 1.2 rules, so the language code ``no`` stays the string "no"); this module
+turns nodes into plain ``dict``/``list``/``str``/``int``/``float``/``bool``/``None`` and
+records the 1-based line of every key and list item, keyed by its path (``loc``), so a
+pydantic error at ``("codes", 3, "label")`` can be reported at its line in the file.
+
+Dates stay strings: a transcript's ``interview_date: 2019-02-14`` is the text the
+researcher wrote, not a ``datetime``. Any tag outside YAML's core schema (``!!python/…``,
+``!custom``) is rejected, never constructed.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+from qcode.problems import Problems
+
+_CORE = "tag:yaml.org,2002:"
+_SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
+_MAX_NODES = 200_000  # an alias bomb ("billion laughs") stops here instead of eating memory
+
+Loc = tuple[Any, ...]
+
+
+class YamlProblem(Exception):
+    def __init__(self, rule: str, line: int | None, message: str, hint: str | None = None):
+        super().__init__(message)
+        self.rule = rule
+        self.line = line
+        self.message = message
+        self.hint = hint
+
+
+@dataclass
+class YamlDocument:
+    data: Any
+    positions: dict[Loc, int] = field(default_factory=dict)
+
+    def line_for(self, loc: Loc) -> int | None:
+        """The line of ``loc``, or of its nearest enclosing key when ``loc`` is absent."""
+        loc = tuple(loc)
+        while loc:
+            line = self.positions.get(loc)
+            if line is not None:
+                return line
+            loc = loc[:-1]
+        return self.positions.get(())
+
+
+def _yaml():
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="rt")
+    yaml.allow_duplicate_keys = True  # we report duplicates ourselves, with both lines
+    return yaml
+
+
+def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
+    """Parse one YAML document; raise ``YamlProblem`` with a file line on any problem.
+
+    ``line_offset`` is added to every line (front matter starts below the ``---``).
+    """
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        node = _yaml().compose(io.StringIO(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 + line_offset if mark is not None else None
+        col = mark.column + 1 if mark is not None else None
+        what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
+        where = f"column {col}: " if col else ""
+        raise YamlProblem("yaml-syntax", line, f"YAML syntax error at {where}{what}",
+                          "fix the YAML syntax (indentation, quotes, brackets)") from None
+    except YAMLError as exc:
+        raise YamlProblem("yaml-syntax", None, f"YAML syntax error: {exc}") from None
+    doc = YamlDocument(data=None)
+    if node is None:
+        return doc
+    builder = _Builder(doc, line_offset)
+    doc.data = builder.build(node, ())
+    return doc
+
+
+class _Builder:
+    def __init__(self, doc: YamlDocument, line_offset: int) -> None:
+        self.doc = doc
+        self.offset = line_offset
+        self.count = 0
+        self.active: set[int] = set()
+
+    def line(self, node) -> int:
+        return node.start_mark.line + 1 + self.offset
+
+    def build(self, node, loc: Loc) -> Any:
+        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise YamlProblem("yaml-too-large", self.line(node),
+                              f"YAML expands to more than {_MAX_NODES:,} values (an alias bomb?)",
+                              "remove the repeated aliases (*name)")
+        tag = str(node.tag)
+        if id(node) in self.active:
+            raise YamlProblem("yaml-syntax", self.line(node), "YAML alias refers to itself")
+        if isinstance(node, ScalarNode):
+            if tag not in _SCALAR_TAGS:
+                raise _unsafe(tag, self.line(node))
+            value = node.value
+            if node.style == ">":
+                value = value.replace("\a", "")  # ruamel marks fold points with BEL
+            return _scalar(tag, value, self.line(node))
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                if tag != f"{_CORE}seq":
+                    raise _unsafe(tag, self.line(node))
+                items = []
+                for i, child in enumerate(node.value):
+                    self.doc.positions[(*loc, i)] = self.line(child)
+                    items.append(self.build(child, (*loc, i)))
+                return items
+            if isinstance(node, MappingNode):
+                if tag != f"{_CORE}map":
+                    raise _unsafe(tag, self.line(node))
+                result: dict[Any, Any] = {}
+                for key_node, value_node in node.value:
+                    key = self.build(key_node, loc)
+                    if isinstance(key, (dict, list)):
+                        raise YamlProblem("yaml-syntax", self.line(key_node),
+                                          "a mapping key must be a plain value")
+                    key_line = self.line(key_node)
+                    if key in result:
+                        first = self.doc.positions.get((*loc, key))
+                        raise YamlProblem(
+                            "yaml-duplicate-key", key_line,
+                            f"duplicate key {key!r} (first at line {first})",
+                            "keep one of the two keys")
+                    self.doc.positions[(*loc, key)] = key_line
+                    result[key] = self.build(value_node, (*loc, key))
+                return result
+        finally:
+            self.active.discard(id(node))
+        raise _unsafe(tag, self.line(node))
+
+
+def _unsafe(tag: str, line: int) -> YamlProblem:
+    shown = tag.replace(_CORE, "!!")
+    return YamlProblem("yaml-unsafe-tag", line,
+                       f"YAML tag {shown} is not allowed (qcode reads plain YAML only)",
+                       "remove the tag; qcode never constructs objects from YAML tags")
+
+
+def _scalar(tag: str, value: str, line: int) -> Any:
+    kind = tag[len(_CORE):]
+    if kind == "str" or kind == "timestamp":
+        return value
+    if kind == "null":
+        return None
+    if kind == "bool":
+        return value.lower() == "true"
+    if kind == "int":
+        text = value.replace("_", "")
+        try:
+            if text.lower().startswith(("0o", "0x", "+0o", "-0o", "+0x", "-0x")):
+                return int(text, 0)
+            return int(text, 10)
+        except ValueError:
+            return value
+    if kind == "float":
+        text = value.lower().replace("_", "")
+        if text in (".inf", "+.inf"):
+            return math.inf
+        if text == "-.inf":
+            return -math.inf
+        if text == ".nan":
+            return math.nan
+        try:
+            return float(text)
+        except ValueError:
+            return value
+    raise _unsafe(tag, line)
+
+
+def load_yaml_file(path, rel: str, problems: Problems) -> YamlDocument | None:
+    """Read and parse a YAML file; problems are recorded against ``rel``, never raised."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.error("file-missing", rel, None, f"{rel} does not exist",
+                       "create it or fix the path in qcode.yaml")
+        return None
+    except OSError as exc:
+        problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
+        return None
+    from qcode.text import decode_utf8
+
+    text, encoding_problem = decode_utf8(raw)
+    if text is None:
+        problems.error("file-encoding", rel, encoding_problem.line, encoding_problem.message,
+                       encoding_problem.hint)
+        return None
+    try:
+        return parse_yaml(text)
+    except YamlProblem as exc:
+        problems.error(exc.rule, rel, exc.line, exc.message, exc.hint)
+        return None
+
+
+def dump_yaml(data: Any) -> str:
+    """Plain data to YAML 1.2 text: block style, key order kept, long text as ``|`` blocks."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.scalarstring import LiteralScalarString
+
+    def prepare(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: prepare(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [prepare(v) for v in value]
+        if isinstance(value, str) and "\n" in value:
+            return LiteralScalarString(value)
+        return value
+
+    yaml = YAML(typ="rt")
+    yaml.default_flow_style = False
+    yaml.width = 100
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    out = io.StringIO()
+    yaml.dump(prepare(data), out)
+    return out.getvalue()

@@ -1,0 +1,185 @@
+"""Shared fixtures: a small project built on disk, and a CLI runner bound to it."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from qcode.cli.app import app
+
+REPO = Path(__file__).resolve().parents[1]
+
+CONFIG = """\
+name: Fixture study
+codebook: codebooks/codes.yaml
+transcripts: transcripts
+codings: codings
+segmentation: turns
+cases:
+  - file: cases/schools.csv
+    key: school
+attributes:
+  school: {required: true}
+  informant_group: {required: true, values: [coordinator, principal, teacher]}
+"""
+
+CODEBOOK = """\
+name: Fixture codes
+version: "1"
+codes:
+  - id: leadership
+    label: Leadership
+    codable: false
+    description: Folder for leadership codes.
+    children:
+      - id: lead-strong
+        label: Strong anchoring
+        key: L
+        description: Leaders carry the work.
+        aliases: [anchoring]
+      - id: lead-weak
+        label: Weak anchoring
+        key: W
+        description: Leaders leave it to others.
+  - id: ownership
+    label: Staff ownership
+    key: o
+    description: Teachers own the work.
+  - id: outcomes
+    label: Outcomes
+    description: What came out of it.
+    children:
+      - id: personal
+        label: Personal outcomes
+        key: p
+        description: Confidence and independence.
+"""
+
+SCHOOLS = """\
+school,pupils,model
+Voss,372,mature
+Lier,450,mature
+Strinda,1052,
+"""
+
+TRANSCRIPTS = {
+    "voss-principal.md": """\
+---
+id: voss-principal
+school: Voss
+informant_group: principal
+---
+I: Hvordan startet det?
+
+Rektor: Vi hadde for mange lærere, og så så vi en mulighet.
+
+Det ble en del av planen vår etter hvert.
+
+I: Og eierskapet?
+
+Rektor: Lærerne eier prosjektet – det er «deres» prosjekt.
+""",
+    "lier-teacher.md": """\
+---
+school: Lier
+informant_group: teacher
+---
+I: Hva lærte elevene?
+
+Lærer 1: De ble tryggere på seg selv. Kl. 07:45 stod de klare på flyplassen.
+
+Lærer 2: Jeg er enig, særlig de stille elevene.
+""",
+    "strinda-coordinator.md": """\
+---
+id: strinda-coordinator
+school: Strinda
+informant_group: coordinator
+---
+Koordinator: Jeg gjør det meste alene, og rektor er lite involvert.
+
+I: Hva skjer når du går av med pensjon?
+
+Koordinator: Det vet ingen. Ærlig talt.
+""",
+}
+
+
+class ProjectBuilder:
+    """Writes a fixture project into a folder; tests then break one file on purpose."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def write(self, rel: str, text: str | bytes) -> Path:
+        path = self.root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text, encoding="utf-8", newline="")
+        return path
+
+    def read(self, rel: str) -> str:
+        return (self.root / rel).read_text(encoding="utf-8")
+
+    def replace(self, rel: str, old: str, new: str) -> None:
+        text = self.read(rel)
+        assert old in text, f"{old!r} not in {rel}"
+        self.write(rel, text.replace(old, new, 1))
+
+    def log_lines(self, coder: str) -> list[dict]:
+        path = self.root / "codings" / f"{coder}.jsonl"
+        if not path.exists():
+            return []
+        return [json.loads(line) for line in path.read_text("utf-8").splitlines() if line]
+
+    def append_log(self, coder: str, *events: dict | str) -> None:
+        path = self.root / "codings" / f"{coder}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as handle:
+            for event in events:
+                handle.write((event if isinstance(event, str)
+                              else json.dumps(event, ensure_ascii=False)) + "\n")
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> ProjectBuilder:
+    builder = ProjectBuilder(tmp_path / "study")
+    builder.write("qcode.yaml", CONFIG)
+    builder.write("codebooks/codes.yaml", CODEBOOK)
+    builder.write("cases/schools.csv", SCHOOLS)
+    for name, text in TRANSCRIPTS.items():
+        builder.write(f"transcripts/{name}", text)
+    (builder.root / "codings").mkdir()
+    return builder
+
+
+@pytest.fixture
+def cli(project_dir: ProjectBuilder, monkeypatch: pytest.MonkeyPatch) -> Callable:
+    """Run ``qcode`` in the fixture project; returns the click Result."""
+    monkeypatch.delenv("QCODE_PROJECT", raising=False)
+    monkeypatch.delenv("QCODE_CODER", raising=False)
+    runner = CliRunner()
+
+    def run(*args: str, input: str | None = None, cwd: Path | None = None):
+        old = Path.cwd()
+        os.chdir(cwd or project_dir.root)
+        try:
+            return runner.invoke(app, list(args), input=input, catch_exceptions=False)
+        finally:
+            os.chdir(old)
+
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _no_ambient_project(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("QCODE_PROJECT", raising=False)
+    monkeypatch.delenv("QCODE_CODER", raising=False)
+    monkeypatch.setenv("NO_COLOR", "1")
