@@ -167,7 +167,8 @@ def test_codes_formats(cli):
     tree = cli("codes")
     assert tree.exit_code == 0
     assert "lead-strong" in tree.stdout and "[L]" in tree.stdout and "(folder)" in tree.stdout
-    assert "coder-a: 1" in tree.stdout
+    assert "codings by coder-a" in tree.stdout
+    assert "ownership  Staff ownership  [o]  1" in tree.stdout
     data = json.loads(cli("codes", "--format", "json").stdout)
     assert [c["id"] for c in data["codes"]] == ["leadership", "lead-strong", "lead-weak",
                                                 "ownership", "outcomes", "personal"]

@@ -87,7 +87,7 @@ def test_broken_codebook_raises_a_qcode_error_for_commands_that_need_it(project_
     project_dir.write("codebooks/codes.yaml", "name: [broken\n")
     project = Project.open(project_dir.root)
     with pytest.raises(InvalidProject) as info:
-        project.codebook
+        _ = project.codebook
     assert isinstance(info.value, QcodeError)
     assert info.value.problems[0].rule == "yaml-syntax"
     assert project.transcripts  # the rest still reads

@@ -51,8 +51,9 @@ def codes(
     from rich.text import Text
     from rich.tree import Tree
 
-    tree = Tree(Text(f"{codebook.name} (version {codebook.version}, {len(codebook)} codes)",
-                     style="bold"))
+    title = f"{codebook.name} (version {codebook.version}, {len(codebook)} codes"
+    title += f"; codings by {' / '.join(coders)})" if coders else ")"
+    tree = Tree(Text(title, style="bold"))
     nodes = {None: tree}
     for code in codebook:
         if code.id not in codebook.parent_of:
@@ -66,7 +67,7 @@ def codes(
             label.append("  (folder)", style="dim")
         counts = usage.get(code.id, {})
         if coders and code.codable:
-            label.append("  " + "  ".join(f"{coder}: {counts.get(coder, 0)}" for coder in coders),
+            label.append("  " + " / ".join(str(counts.get(coder, 0)) for coder in coders),
                          style="dim")
         nodes[code.id] = nodes[codebook.parent_of[code.id]].add(label)
     console().print(tree)
