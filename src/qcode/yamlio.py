@@ -55,9 +55,9 @@ class YamlDocument:
 def _yaml():
     from ruamel.yaml import YAML
 
-    yaml = YAML(typ="rt")
-    yaml.allow_duplicate_keys = True  # we report duplicates ourselves, with both lines
-    return yaml
+    # The pure-Python safe pipeline: YAML 1.2 resolution (the C parser would bring
+    # libyaml's YAML 1.1 rules back), and no comment bookkeeping since we only compose.
+    return YAML(typ="safe", pure=True)
 
 
 def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
@@ -111,10 +111,7 @@ class _Builder:
         if isinstance(node, ScalarNode):
             if tag not in _SCALAR_TAGS:
                 raise _unsafe(tag, self.line(node))
-            value = node.value
-            if node.style == ">":
-                value = value.replace("\a", "")  # ruamel marks fold points with BEL
-            return _scalar(tag, value, self.line(node))
+            return _scalar(tag, node.value, self.line(node))
         self.active.add(id(node))
         try:
             if isinstance(node, SequenceNode):
