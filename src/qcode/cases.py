@@ -7,8 +7,8 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from qcode.files import read_text
 from qcode.problems import Problems
-from qcode.text import decode_utf8
 
 
 @dataclass
@@ -26,18 +26,9 @@ class CaseTable:
 
 
 def load_case_table(path: Path, rel: str, key: str, problems: Problems) -> CaseTable | None:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        problems.error("case-table-missing", rel, None, f"case table {rel} does not exist",
-                       "create it or fix `cases:` in qcode.yaml")
-        return None
-    except OSError as exc:
-        problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
-        return None
-    text, issue = decode_utf8(raw)
+    text = read_text(path, rel, problems, missing_rule="case-table-missing",
+                     missing_hint="create it or fix `cases:` in qcode.yaml")
     if text is None:
-        problems.error("file-encoding", rel, issue.line, f"{rel} {issue.message}", issue.hint)
         return None
     text = text.removeprefix("\ufeff")  # spreadsheet programs write a BOM
     reader = csv.reader(io.StringIO(text, newline=""))

@@ -7,6 +7,28 @@ import tempfile
 from pathlib import Path
 
 from qcode.errors import QcodeError
+from qcode.problems import Problems
+
+
+def read_text(path: Path, rel: str, problems: Problems, *, missing_rule: str = "file-missing",
+              missing_hint: str = "create it or fix the path in qcode.yaml",
+              encoding_rule: str = "file-encoding") -> str | None:
+    """A project file's text, or None with the problem recorded (missing, unreadable,
+    not UTF-8). Never raises for the file's content."""
+    from qcode.text import decode_utf8
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        problems.error(missing_rule, rel, None, f"{rel} does not exist", missing_hint)
+        return None
+    except OSError as exc:
+        problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
+        return None
+    text, issue = decode_utf8(raw)
+    if text is None:
+        problems.error(encoding_rule, rel, issue.line, f"{rel} {issue.message}", issue.hint)
+    return text
 
 
 def atomic_write_text(path: Path, text: str, *, overwrite: bool = False) -> None:

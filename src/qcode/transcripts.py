@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from qcode.files import read_text
 from qcode.problems import Problems
-from qcode.text import count_words, decode_utf8, normalize
+from qcode.text import count_words, normalize
 from qcode.yamlio import YamlProblem, parse_yaml
 
 Segmentation = Literal["turns", "paragraphs", "lines"]
@@ -227,15 +228,8 @@ def parse_transcript(text: str, rel: str, default_id: str,
 def load_transcript(path: Path, rel: str, problems: Problems,
                     mode: Segmentation = "turns") -> Transcript | None:
     """Read one transcript file; problems are recorded, never raised."""
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
-        return None
-    text, issue = decode_utf8(raw)
+    text = read_text(path, rel, problems, encoding_rule="transcript-encoding")
     if text is None:
-        problems.error("transcript-encoding", rel, issue.line, f"{rel} {issue.message}",
-                       issue.hint)
         return None
     try:
         return parse_transcript(text, rel, path.stem, mode)

@@ -186,21 +186,10 @@ def _scalar(tag: str, value: str, line: int) -> Any:
 
 def load_yaml_file(path, rel: str, problems: Problems) -> YamlDocument | None:
     """Read and parse a YAML file; problems are recorded against ``rel``, never raised."""
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        problems.error("file-missing", rel, None, f"{rel} does not exist",
-                       "create it or fix the path in qcode.yaml")
-        return None
-    except OSError as exc:
-        problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
-        return None
-    from qcode.text import decode_utf8
+    from qcode.files import read_text
 
-    text, encoding_problem = decode_utf8(raw)
+    text = read_text(path, rel, problems)
     if text is None:
-        problems.error("file-encoding", rel, encoding_problem.line, encoding_problem.message,
-                       encoding_problem.hint)
         return None
     try:
         return parse_yaml(text)
