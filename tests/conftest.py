@@ -183,3 +183,31 @@ def _no_ambient_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QCODE_PROJECT", raising=False)
     monkeypatch.delenv("QCODE_CODER", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+
+
+# -- a coded fixture for the counting tests (see tests/test_analysis.py for the table) ----
+
+SENTENCE = "De ble tryggere på seg selv."
+
+
+@pytest.fixture
+def coded(project_dir):
+    from qcode import Project
+
+    project = Project.open(project_dir.root)
+    tag = project.tag
+    tag("voss-principal", 2, ["lead-strong", "ownership"], "a")
+    tag("voss-principal", 4, ["ownership"], "a")
+    tag("lier-teacher", 2, ["personal", "lead-weak"], "a")
+    tag("lier-teacher", 3, ["personal"], "a")
+    tag("strinda-coordinator", 1, ["lead-weak"], "a")
+    tag("strinda-coordinator", 3, ["outcomes"], "a")
+    tag("voss-principal", 2, ["lead-strong"], "b")
+    tag("voss-principal", 4, ["lead-weak"], "b")
+    tag("strinda-coordinator", 1, ["lead-weak"], "b")
+    body = project.transcript("lier-teacher").body
+    start = body.index(SENTENCE)
+    tag("lier-teacher", (start, start + len(SENTENCE)), ["personal"], "b")
+    return Project.open(project_dir.root)
+
+

@@ -308,6 +308,50 @@ class Project:
                 out[passage.number].append(coding)
         return out
 
+    # -- analysis (pandas; imported on first use) ------------------------------------------
+
+    def matrix(self, by: str | list[str], measure: str = "segments", rollup: bool = False,
+               coders: str | list[str] | None = None, all_coders: bool = False,
+               where: list[str] | tuple = (), codes: list[str] | None = None,
+               totals: bool = False):
+        """Codes × attribute value(s) as a pandas DataFrame (see ``qcode.analysis``)."""
+        from qcode import analysis
+
+        return analysis.matrix(self, by, measure, rollup, _coder_list(coders), all_coders,
+                               where, codes, totals)
+
+    def freq(self, by: str | None = None, rollup: bool = False,
+             coders: str | list[str] | None = None, all_coders: bool = False,
+             where: list[str] | tuple = (), codes: list[str] | None = None):
+        """Code frequencies (segments, documents, coders, words) as a DataFrame."""
+        from qcode import analysis
+
+        return analysis.freq(self, by, rollup, _coder_list(coders), all_coders, where, codes)
+
+    def cooccur(self, unit: str = "segment", rollup: bool = False,
+                coders: str | list[str] | None = None, all_coders: bool = False,
+                where: list[str] | tuple = (), codes: list[str] | None = None):
+        """Code × code co-occurrence counts as a DataFrame."""
+        from qcode import analysis
+
+        return analysis.cooccur(self, unit, rollup, _coder_list(coders), all_coders, where,
+                                codes)
+
+    def segments(self, codes: list[str] | None = None, coders: str | list[str] | None = None,
+                 all_coders: bool = False, where: list[str] | tuple = (),
+                 by: str | None = None):
+        """The coded segments with their text, attributes, passage and speaker."""
+        from qcode import analysis
+
+        return analysis.segments(self, codes, _coder_list(coders), all_coders, where, by)
+
+    def query(self, expression: str, coders: str | list[str] | None = None,
+              all_coders: bool = False, where: list[str] | tuple = ()):
+        """Passages matching a code expression such as ``a & !b`` or ``near(a, b, 2)``."""
+        from qcode import analysis
+
+        return analysis.query(self, expression, _coder_list(coders), all_coders, where)
+
     # -- tagging -------------------------------------------------------------------------
 
     def resolve_span(self, transcript: Transcript, where: int | str | tuple[int, int]
@@ -403,6 +447,12 @@ def check_coder_name(coder: str) -> None:
     if not coder or not CODER_RE.match(coder):
         raise UsageError(f"coder name {coder!r} is not allowed",
                          "use letters, digits, - and _ (it becomes codings/<coder>.jsonl)")
+
+
+def _coder_list(coders: str | list[str] | None) -> list[str] | None:
+    if coders is None:
+        return None
+    return [coders] if isinstance(coders, str) else list(coders)
 
 
 def _unique(items: list[str]) -> list[str]:

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from qcode import __version__
-from qcode.cli import browse, project_cmds, tagging
+from qcode.cli import analyse, browse, project_cmds, tagging
 from qcode.cli.context import state
 
 app = typer.Typer(
@@ -103,6 +103,7 @@ def _register(module: Any, names: list[str]) -> None:
 _register(project_cmds, ["init", "check"])
 _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
+_register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 
 
 def main() -> None:

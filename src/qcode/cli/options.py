@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -40,3 +41,52 @@ class TableFormat(StrEnum):
 class TextFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+ScopeCodersOpt = Annotated[
+    list[str] | None,
+    typer.Option("--coder", "-c", help="Count this coder's codings (repeatable). Default: the "
+                 "only coder, else `primary_coder` from qcode.yaml."),
+]
+AllCodersOpt = Annotated[
+    bool, typer.Option("--all-coders", help="Count the union of all coders' codings "
+                       "(identical spans count once).")]
+WhereOpt = Annotated[
+    list[str] | None,
+    typer.Option("--where", "-w", metavar="ATTR=VALUE",
+                 help="Only transcripts whose attribute matches (repeatable; also ATTR!=VALUE; "
+                      "VALUE may be a comma-separated list)."),
+]
+CodesOpt = Annotated[
+    list[str] | None,
+    typer.Option("--codes", metavar="ID,...", help="Only these codes and their descendants."),
+]
+RollupOpt = Annotated[
+    bool, typer.Option("--rollup", help="A parent counts its own and all descendants' "
+                       "segments (each span once).")]
+OutputOpt = Annotated[
+    Path | None, typer.Option("--output", "-o", metavar="FILE",
+                              help="Write to FILE instead of standard output.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")]
+PlotOpt = Annotated[
+    Path | None, typer.Option("--plot", metavar="FILE.png|FILE.svg",
+                              help="Also draw a heat map to this file.")]
+
+
+class ReportFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    tsv = "tsv"
+    json = "json"
+    xlsx = "xlsx"
+    md = "md"
+    html = "html"
+
+
+class RetrievalFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    html = "html"
+    xlsx = "xlsx"

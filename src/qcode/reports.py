@@ -1,0 +1,333 @@
+"""Turning analysis frames into files and text: CSV, TSV, JSON, Markdown, HTML, XLSX, plots.
+
+The numbers come from ``qcode.analysis``; this module only lays them out, so CSV, JSON
+and XLSX of the same matrix always agree. pandas, openpyxl and matplotlib are imported
+by the functions that need them.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qcode.errors import QcodeError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from qcode.codebook import Codebook
+
+COMBINED_SEPARATOR = "|"   # "Voss|principal" as a CSV column name
+DISPLAY_SEPARATOR = " / "  # "Voss / principal" in tables for people
+
+
+def column_names(grid: pd.DataFrame, separator: str = COMBINED_SEPARATOR) -> list[str]:
+    """Flat column names: the value, or the two values joined by ``separator``."""
+    out = []
+    for column in grid.columns:
+        if isinstance(column, tuple):
+            parts = [str(p) for p in column if str(p) != ""]
+            out.append(separator.join(parts))
+        else:
+            out.append(str(column))
+    return out
+
+
+def number(value: Any) -> Any:
+    """Plain Python numbers for JSON and CSV: ints stay ints, percentages keep one decimal."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return int(value) if value.is_integer() else round(value, 1)
+    return value
+
+
+# -- wide tables (matrix, co-occurrence) ------------------------------------------------------
+
+def wide_rows(grid: pd.DataFrame, first: str = "code") -> tuple[list[str], list[list[Any]]]:
+    header = [first, *column_names(grid)]
+    rows = [[str(index), *[number(v) for v in values]]
+            for index, values in zip(grid.index, grid.to_numpy().tolist(), strict=True)]
+    return header, rows
+
+
+def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: str = ",") -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else _cell_text(v) for v in row])
+    return out.getvalue()
+
+
+def _cell_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.1f}"
+    return str(value)
+
+
+def matrix_records(grid: pd.DataFrame, codebook: Codebook, measure: str) -> list[dict]:
+    """The tidy long form: one record per non-empty cell."""
+    by = list(grid.attrs.get("by") or grid.columns.names)
+    records = []
+    for code, values in zip(grid.index, grid.to_numpy().tolist(), strict=True):
+        known = codebook.get(code)
+        for column, value in zip(grid.columns, values, strict=True):
+            if not value:
+                continue
+            parts = column if isinstance(column, tuple) else (column,)
+            record: dict[str, Any] = {"code": code,
+                                      "label": known.label if known else code,
+                                      "parent": codebook.parent_of.get(code)}
+            for attribute, part in zip(by, parts, strict=False):
+                record[attribute] = part if part != "" else None
+            record[measure] = number(value)
+            records.append(record)
+    return records
+
+
+def cooccur_records(grid: pd.DataFrame, codebook: Codebook) -> list[dict]:
+    records = []
+    for code, values in zip(grid.index, grid.to_numpy().tolist(), strict=True):
+        for other, value in zip(grid.columns, values, strict=True):
+            if value:
+                records.append({"code": code, "label": codebook.get(code).label,
+                                "other": other, "other_label": codebook.get(other).label,
+                                "count": number(value)})
+    return records
+
+
+def frame_records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: number(v) if not isinstance(v, str) else v for k, v in row.items()}
+            for row in frame.to_dict(orient="records")]
+
+
+def to_json(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+
+
+# -- Markdown and HTML --------------------------------------------------------------------------
+
+def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]],
+                   numeric_from: int = 1) -> str:
+    def esc(value: Any) -> str:
+        text = "" if value is None else _cell_text(value)
+        return text.replace("|", "\\|").replace("\n", "<br>")
+
+    lines = ["| " + " | ".join(esc(h) for h in header) + " |",
+             "|" + "|".join("---:" if i >= numeric_from else "---"
+                            for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(esc(v) for v in row) + " |" for row in rows]
+    return "\n".join(lines) + "\n"
+
+
+def html_document(title: str, body: str) -> str:
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        f"<title>{html.escape(title)}</title>\n<style>\n"
+        "body{font-family:system-ui,sans-serif;margin:2rem;color:#222}"
+        "table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.25rem .5rem}"
+        "td.n{text-align:right}th{background:#f4f4f4}"
+        "blockquote{border-left:3px solid #bbb;margin:.5rem 0;padding:.25rem .75rem}"
+        "cite{color:#666;font-size:.9em}\n</style>\n</head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n{body}</body>\n</html>\n"
+    )
+
+
+def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric_from: int = 1,
+               heat: bool = False) -> str:
+    peak = max((v for row in rows for v in row[numeric_from:]
+                if isinstance(v, (int, float)) and not isinstance(v, bool)), default=0) or 1
+    out = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>"
+                                              for h in header) + "</tr></thead>", "<tbody>"]
+    for row in rows:
+        cells = []
+        for i, value in enumerate(row):
+            text = html.escape("" if value is None else _cell_text(value))
+            if i >= numeric_from and isinstance(value, (int, float)):
+                style = ""
+                if heat and value:
+                    style = f" style=\"background:rgba(31,119,180,{0.1 + 0.6 * value / peak:.2f})\""
+                cells.append(f"<td class=\"n\"{style}>{text}</td>")
+            else:
+                cells.append(f"<td>{text}</td>")
+        out.append("<tr>" + "".join(cells) + "</tr>")
+    out.append("</tbody></table>\n")
+    return "\n".join(out)
+
+
+def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str) -> str:
+    """Coded text grouped by code, then by ``by``'s value: ready to paste into a report."""
+    out = [f"# {title}\n"]
+    for (code, label), group in _groups(frame, ["code", "label"]):
+        out.append(f"## {label} (`{code}`)\n")
+        for value, quotes in _by_groups(group, by):
+            if by:
+                out.append(f"### {by}: {value}\n")
+            for row in quotes.to_dict(orient="records"):
+                quoted = "\n".join(f"> {line}" if line else ">"
+                                    for line in str(row["text"]).split("\n"))
+                out.append(quoted + "\n")
+                out.append(f"— {_attribution(row)}\n")
+    return "\n".join(out)
+
+
+def quotes_html(frame: pd.DataFrame, by: str | None, title: str) -> str:
+    body = []
+    for (code, label), group in _groups(frame, ["code", "label"]):
+        body.append(f"<h2>{html.escape(str(label))} <code>{html.escape(str(code))}</code></h2>")
+        for value, quotes in _by_groups(group, by):
+            if by:
+                body.append(f"<h3>{html.escape(by)}: {html.escape(str(value))}</h3>")
+            for row in quotes.to_dict(orient="records"):
+                text = html.escape(str(row["text"])).replace("\n", "<br>\n")
+                body.append(f"<blockquote>{text}<br><cite>— "
+                            f"{html.escape(_attribution(row))}</cite></blockquote>")
+    return html_document(title, "\n".join(body) + "\n")
+
+
+def _groups(frame: pd.DataFrame, keys: list[str]):
+    if not len(frame):
+        return []
+    return frame.groupby(keys, sort=False)
+
+
+def _by_groups(frame: pd.DataFrame, by: str | None):
+    if not by or by not in frame.columns:
+        return [(None, frame)]
+    return frame.groupby(frame[by].fillna("(missing)"), sort=False)
+
+
+def _attribution(row: dict) -> str:
+    where = f"{row['transcript']}, passage {row['passage']}"
+    if row.get("speaker"):
+        where += f" ({row['speaker']})"
+    if row.get("coders"):
+        where += f"; coded by {row['coders']}"
+    if row.get("memo"):
+        where += f"; memo: {row['memo']}"
+    return where
+
+
+# -- files --------------------------------------------------------------------------------------
+
+def check_output_path(path: Path, force: bool) -> None:
+    if path.exists() and not force:
+        raise QcodeError(f"{path} already exists", "choose another name, or add --force to "
+                         "replace it")
+    if path.exists() and path.is_dir():
+        raise UsageError(f"{path} is a folder", "give -o a file name")
+
+
+def write_text_output(path: Path, text: str, force: bool) -> None:
+    from qcode.files import atomic_write_text
+
+    check_output_path(path, force)
+    atomic_write_text(path, text, overwrite=force)
+
+
+def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], int]],
+               force: bool) -> None:
+    """Write sheets ``(name, header, rows, label_columns)``: bold header, frozen panes on
+    the header row and the label columns."""
+    import os
+    import tempfile
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    check_output_path(path, force)
+    book = Workbook()
+    book.remove(book.active)
+    for name, header, rows, label_columns in sheets:
+        sheet = book.create_sheet(title=name[:31])
+        sheet.append(list(header))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            sheet.append([_excel_value(v) for v in row])
+        sheet.freeze_panes = sheet.cell(row=2, column=label_columns + 1)
+        for index, title in enumerate(header, start=1):
+            width = max([len(str(title))] + [len(str(r[index - 1])) for r in rows[:200]
+                                              if r[index - 1] is not None])
+            sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = \
+                min(max(width + 2, 6), 60)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        book.save(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _excel_value(value: Any) -> Any:
+    value = number(value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value  # never let a quote become a spreadsheet formula
+    return value
+
+
+def heatmap(grid: pd.DataFrame, path: Path, title: str, force: bool,
+            row_labels: Sequence[str] | None = None) -> None:
+    """A heat map of a wide grid with the values in the cells (PNG or SVG)."""
+    suffix = path.suffix.lower()
+    if suffix not in (".png", ".svg"):
+        raise UsageError(f"--plot {path} must end in .png or .svg")
+    check_output_path(path, force)
+    import os
+    import tempfile
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = grid.to_numpy(dtype=float)
+    labels_y = list(row_labels or [str(i) for i in grid.index])
+    labels_x = column_names(grid, DISPLAY_SEPARATOR)
+    height = max(3.0, 0.28 * len(labels_y) + 1.5)
+    width = max(4.0, 0.75 * len(labels_x) + 0.08 * max((len(s) for s in labels_y), default=10)
+                + 1.5)
+    fig, ax = plt.subplots(figsize=(min(width, 30), min(height, 40)))
+    image = ax.imshow(values, aspect="auto", cmap="Blues")
+    ax.set_xticks(range(len(labels_x)), labels_x, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(range(len(labels_y)), labels_y, fontsize=8)
+    peak = values.max() if values.size else 0
+    for (i, j), value in _cells(values):
+        if value:
+            text = f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
+            ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                    color="white" if peak and value > peak * 0.6 else "black")
+    ax.set_title(title, fontsize=10)
+    fig.colorbar(image, ax=ax, fraction=0.03)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        fig.savefig(tmp, dpi=150, format=suffix[1:])
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    finally:
+        plt.close(fig)
+
+
+def _cells(values):
+    for i, row in enumerate(values):
+        for j, value in enumerate(row):
+            yield (i, j), value
