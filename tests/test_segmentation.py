@@ -87,3 +87,52 @@ def test_passages_are_ordered_disjoint_and_trimmed(lines, mode):
     for p in passages:
         covered.update(range(p.start, p.end))
     assert all(i in covered for i, ch in enumerate(body) if not ch.isspace())
+
+
+def reference_segment(body, mode, body_line=1):
+    """The rules of docs/format.md written out line by line, slowly and plainly."""
+    spans, current, pos = [], None, 0
+    for index, line in enumerate(body.split("\n")):
+        start = pos
+        pos += len(line) + 1
+        stripped = line.rstrip()
+        if not stripped.strip():
+            if mode == "paragraphs" and current is not None:
+                spans.append(tuple(current))
+                current = None
+            continue
+        lead = len(stripped) - len(stripped.lstrip())
+        first, last, file_line = start + lead, start + len(stripped), body_line + index
+        if mode == "lines":
+            spans.append((first, last, None, file_line))
+        elif mode == "paragraphs":
+            if current is None:
+                current = [first, last, None, file_line]
+            else:
+                current[1] = last
+        else:
+            match = LABEL_RE.match(line) if lead == 0 else None
+            if match is not None:
+                if current is not None:
+                    spans.append(tuple(current))
+                current = [first, last, match.group("label").strip(), file_line]
+            elif current is None:
+                current = [first, last, None, file_line]
+            else:
+                current[1] = last
+    if current is not None:
+        spans.append(tuple(current))
+    return [(i, s, e, sp, ln) for i, (s, e, sp, ln) in enumerate(spans, start=1)]
+
+
+tricky = st.text(alphabet=st.sampled_from(list("aæ Ø:«»-.1\t\n\n\u00a0\u2028")), max_size=80)
+mixed_line = st.one_of(tricky, line, st.builds(lambda w: f"  Rektor: {w}", words),
+                       st.builds(lambda w: f"Kl. 07:45 {w}", words))
+
+
+@given(st.lists(mixed_line, max_size=30), st.sampled_from(["turns", "paragraphs", "lines"]),
+       st.integers(1, 9))
+def test_fast_segmentation_agrees_with_the_line_by_line_rules(lines, mode, body_line):
+    body = "\n".join(lines)
+    fast = [(p.number, p.start, p.end, p.speaker, p.line) for p in segment(body, mode, body_line)]
+    assert fast == reference_segment(body, mode, body_line)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from qcode.yamlio import YamlProblem, dump_yaml, parse_yaml
+from qcode.yamlio import YamlProblem, dump_yaml, parse_simple_mapping, parse_yaml
 
 
 def test_yaml_12_scalars_and_positions():
@@ -63,3 +65,32 @@ def test_dump_round_trips_plain_data():
 def test_folded_and_literal_blocks_read_as_yaml_says():
     doc = parse_yaml("a: >-\n  one two\n  three\n\n  four\nb: |\n  x\n  y\n")
     assert doc.data == {"a": "one two three\nfour", "b": "x\ny\n"}
+
+
+scalar = st.one_of(
+    st.sampled_from(["no", "yes", "on", "Off", "true", "False", "NULL", "~", "", "0", "-3", "+7",
+                     "007", "1.50", "1e5", ".inf", "0x1F", "2019-02-14", "12:30", "Voss",
+                     "Lærer 2", "'quoted'", "'it''s'", '"dq"', '"a\\tb"', "a #comment",
+                     "[list]", "&anchor x", "*alias", "!tag x", "Ærlig talt", "Kl. 07:45",
+                     "a: b", "- item"]),
+    st.text(alphabet=st.sampled_from(list("aZø0 .-:#'\"[]{}!&*|>%@,")), max_size=12),
+)
+keys = st.sampled_from(["school", "informant_group", "id", "n", "date", "x-y", "Æ", "_k"])
+
+
+@given(st.lists(st.tuples(keys, scalar), max_size=6))
+def test_the_simple_front_matter_reader_agrees_with_yaml(pairs):
+    text = "\n".join(f"{k}: {v}" if v else f"{k}:" for k, v in pairs) + "\n"
+    fast = parse_simple_mapping(text, line_offset=1)
+    if fast is None:
+        return  # not simple: parse_yaml decides alone
+    assert fast.data == (parse_yaml(text, line_offset=1).data or {})  # empty: no mapping
+    assert fast.positions == {k: v for k, v in parse_yaml(text, line_offset=1).positions.items()
+                              if len(k) == 1}
+
+
+def test_the_simple_reader_handles_the_bundled_front_matter():
+    doc = parse_simple_mapping("id: voss-principal\nschool: Voss\ninterview_date: '2019-02-14'"
+                               "\nsynthetic: true\nlang: no\n")
+    assert doc.data == {"id": "voss-principal", "school": "Voss", "interview_date": "2019-02-14",
+                        "synthetic": True, "lang": "no"}

@@ -14,6 +14,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+from qcode._bulk import bulk_load
 from qcode.cases import CaseTable, load_case_table
 from qcode.codebook import Codebook, load_codebook
 from qcode.config import CODER_RE, CONFIG_NAME, ProjectConfig, find_project_root
@@ -145,6 +146,15 @@ class Project:
                                 f"transcript folder {config.transcripts} does not exist",
                                 "create it or fix `transcripts:` in qcode.yaml")
         loaded: dict[str, Transcript] = {}
+        with bulk_load():
+            self._read_transcripts(folder, config, loaded)
+        for transcript in loaded.values():
+            self._join_cases(transcript)
+            self._check_attributes(transcript)
+        return loaded
+
+    def _read_transcripts(self, folder: Path, config: ProjectConfig,
+                          loaded: dict[str, Transcript]) -> None:
         for path in discover(folder):
             rel = self.rel(path)
             transcript = load_transcript(path, rel, self.problems, config.segmentation)
@@ -158,10 +168,6 @@ class Project:
                     "ignored", "give each transcript its own `id:` (default: the file name)")
                 continue
             loaded[transcript.id] = transcript
-        for transcript in loaded.values():
-            self._join_cases(transcript)
-            self._check_attributes(transcript)
-        return loaded
 
     def _join_cases(self, transcript: Transcript) -> None:
         for table in self.case_tables:

@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qcode._bulk import bulk_load
 from qcode.errors import LogWriteError
 from qcode.problems import Problems
 
@@ -31,6 +32,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 LOG_SUFFIX = ".jsonl"
 _ADD_FIELDS = ("op", "id", "transcript", "start", "end", "code", "text", "at", "memo")
+_ADD_KEYS = frozenset(_ADD_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,35 +186,25 @@ class CodingLog:
             problems.error("file-unreadable", self.rel, None,
                            f"cannot read {self.rel}: {exc.strerror}")
             return Replay(self.coder, [], 0, problems)
-        return replay_lines(raw.split(b"\n"), self.coder, self.rel, problems)
+        with bulk_load():
+            return replay_lines(raw.split(b"\n"), self.coder, self.rel, problems)
 
 
 def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -> Replay:
+    import orjson
+
     active: dict[str, Coding] = {}
     removed_at: dict[str, int] = {}
     seen_ids: dict[str, int] = {}
     events = 0
-    loads = json.loads
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
     for index, raw_line in enumerate(lines, start=1):
-        if not raw_line.strip():
-            continue
         try:
-            text = raw_line.decode("utf-8")
-        except UnicodeDecodeError:
-            problems.error("log-invalid-json", rel, index, f"line {index} is not UTF-8 text",
-                           "coding logs are written by qcode; restore the line from git")
-            continue
-        try:
-            event = loads(text)
-        except json.JSONDecodeError as exc:
-            if _is_incomplete_object(text):
-                problems.warning("log-torn-line", rel, index,
-                                 f"line {index} is an incomplete event (an interrupted write); "
-                                 "it is ignored", "delete the line once you have checked it")
-            else:
-                problems.error("log-invalid-json", rel, index,
-                               f"line {index} is not valid JSON: {exc.msg} (column {exc.colno})",
-                               "coding logs are written by qcode; restore the line from git")
+            event = loads(raw_line)
+        except decode_error as exc:
+            if not raw_line.strip():
+                continue
+            _report_unreadable(raw_line, exc, index, rel, problems)
             continue
         error = _event_error(event)
         if error:
@@ -230,7 +222,8 @@ def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -
                                "event ids must be unique in a log")
                 continue
             seen_ids[event_id] = index
-            extra = {k: v for k, v in event.items() if k not in _ADD_FIELDS}
+            extra = ({} if _ADD_KEYS.issuperset(event)
+                     else {k: v for k, v in event.items() if k not in _ADD_KEYS})
             active[event_id] = Coding(
                 id=event_id, coder=coder, transcript=event["transcript"],
                 start=event["start"], end=event["end"], code=event["code"],
@@ -249,6 +242,27 @@ def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -
                                f"line {index} removes {event_id!r}, which no earlier line adds",
                                "a remove must follow the add it undoes")
     return Replay(coder, list(active.values()), events, problems)
+
+
+def _report_unreadable(raw_line: bytes, exc: Exception, index: int, rel: str,
+                       problems: Problems) -> None:
+    try:
+        text = raw_line.decode("utf-8")
+    except UnicodeDecodeError:
+        problems.error("log-invalid-json", rel, index, f"line {index} is not UTF-8 text",
+                       "coding logs are written by qcode; restore the line from git")
+        return
+    if _is_incomplete_object(text):
+        problems.warning("log-torn-line", rel, index,
+                         f"line {index} is an incomplete event (an interrupted write); "
+                         "it is ignored", "delete the line once you have checked it")
+        return
+    reason = getattr(exc, "msg", None) or str(exc)
+    column = getattr(exc, "colno", None)
+    where = f" (column {column})" if column else ""
+    problems.error("log-invalid-json", rel, index,
+                   f"line {index} is not valid JSON: {reason}{where}",
+                   "coding logs are written by qcode; restore the line from git")
 
 
 def _is_incomplete_object(text: str) -> bool:
@@ -280,14 +294,14 @@ def _is_incomplete_object(text: str) -> bool:
 
 
 def _event_error(event: Any) -> str | None:
-    if not isinstance(event, dict):
+    if type(event) is not dict:
         return "an event must be a JSON object"
     op = event.get("op")
-    if op not in ("add", "remove"):
+    if op != "add" and op != "remove":
         return f"`op` must be \"add\" or \"remove\", not {op!r}"
-    if not isinstance(event.get("id"), str) or not event["id"]:
+    if type(event.get("id")) is not str or not event["id"]:
         return "`id` must be a non-empty string"
-    if not isinstance(event.get("at"), str):
+    if type(event.get("at")) is not str:
         return "`at` must be an ISO-8601 time string"
     if op == "remove":
         return None

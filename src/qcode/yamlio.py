@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -196,6 +197,66 @@ def load_yaml_file(path, rel: str, problems: Problems) -> YamlDocument | None:
     except YamlProblem as exc:
         problems.error(exc.rule, rel, exc.line, exc.message, exc.hint)
         return None
+
+
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *")
+_PLAIN_SAFE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][^#:\[\]{}&*!|>'\"%@`,]*")
+_INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
+_FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
+          "FALSE": False, "null": None, "Null": None, "NULL": None, "~": None}
+
+
+def parse_simple_mapping(text: str, line_offset: int = 0) -> YamlDocument | None:
+    """Read the common case of front matter, ``key: plain value`` lines, without a YAML
+    parser; None as soon as anything is not that simple (then ``parse_yaml`` decides).
+
+    It accepts only what it resolves exactly as YAML 1.2 would: unquoted text starting
+    with a letter and free of YAML indicators, quoted text without escapes, whole and
+    decimal numbers, dates (kept as text), true/false and null. A property test holds it
+    to ``parse_yaml``.
+    """
+    data: dict[str, Any] = {}
+    positions: dict[Loc, int] = {}
+    for number, line in enumerate(text.split("\n"), start=1 + line_offset):
+        if not line.strip():
+            continue
+        match = _SIMPLE_LINE.fullmatch(line)
+        if match is None:
+            return None
+        key, raw = match.group(1), match.group(2) or ""
+        if key in data:
+            return None
+        value = _simple_value(raw)
+        if value is _NOT_SIMPLE:
+            return None
+        data[key] = value
+        positions[(key,)] = number
+    return YamlDocument(data=data, positions=positions)
+
+
+_NOT_SIMPLE = object()
+
+
+def _simple_value(raw: str) -> Any:
+    if raw == "":
+        return None
+    if raw in _WORDS:
+        return _WORDS[raw]
+    if _INT.fullmatch(raw):
+        return int(raw)
+    if _FLOAT.fullmatch(raw):
+        return float(raw)
+    if _DATE.fullmatch(raw):
+        return raw
+    if len(raw) >= 2 and raw[0] == raw[-1] == "'" and "'" not in raw[1:-1]:
+        return raw[1:-1]
+    if len(raw) >= 2 and raw[0] == raw[-1] == '"' and not set(raw[1:-1]) & set('"\\'):
+        return raw[1:-1]
+    if _PLAIN_SAFE.fullmatch(raw):
+        return raw  # YAML 1.2: "no", "yes", "on" stay text
+    return _NOT_SIMPLE
 
 
 def dump_yaml(data: Any) -> str:
