@@ -14,8 +14,18 @@ from qcode.cli.app import app
 REPO = Path(__file__).resolve().parents[1]
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
-DOCUMENTED = re.findall(r"^### `qcode ([a-z-]+)`", README, flags=re.MULTILINE)
-REGISTERED = sorted(get_command(app).commands)
+DOCUMENTED = re.findall(r"^### `qcode ([a-z-]+(?: [a-z-]+)?)`", README, flags=re.MULTILINE)
+
+
+def _commands(group, prefix=""):
+    for name, command in group.commands.items():
+        if hasattr(command, "commands"):  # a group such as `qcode export`
+            yield from _commands(command, f"{prefix}{name} ")
+        else:
+            yield f"{prefix}{name}"
+
+
+REGISTERED = sorted(_commands(get_command(app)))
 
 
 def test_every_command_is_documented_and_every_documented_command_exists():
@@ -24,7 +34,7 @@ def test_every_command_is_documented_and_every_documented_command_exists():
 
 @pytest.mark.parametrize("command", DOCUMENTED)
 def test_documented_command_has_help(command):
-    result = CliRunner().invoke(app, [command, "--help"])
+    result = CliRunner().invoke(app, [*command.split(), "--help"])
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.output
 

@@ -94,16 +94,26 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _register(module: Any, names: list[str]) -> None:
+def _register(module: Any, names: list[str], group: typer.Typer | None = None,
+              prefix: str = "") -> None:
+    """Register ``module.<name>`` as a command; ``prefix`` is stripped from the name
+    (``export_qdc`` in the ``export`` group is ``qcode export qdc``)."""
     for name in names:
         func = getattr(module, name)
-        app.command(name=name.rstrip("_").replace("_", "-"))(handle_errors(func))
+        command = name.removeprefix(prefix).rstrip("_").replace("_", "-")
+        (group or app).command(name=command)(handle_errors(func))
 
+
+export_app = typer.Typer(help="Write the project in another format.", no_args_is_help=True)
+import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from other tools.",
+                         no_args_is_help=True)
 
 _register(project_cmds, ["init", "check"])
 _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
+# Commands of the export and import groups are registered below as they exist, e.g.
+# _register(refi, ["export_qdc"], export_app, prefix="export_")
 
 
 def main() -> None:
