@@ -33,7 +33,41 @@ def run_checks(project: Project) -> CheckReport:
         total += len(codings)
         _check_codings(project, coder, codings, transcripts, codebook, problems)
     counts["codings"] = total
+    if codebook is not None:
+        _check_keys(project, codebook, problems)
     return CheckReport(problems.sorted(), counts)
+
+
+def _check_keys(project: Project, codebook, problems: Problems) -> None:
+    """Remapped keys (qcode.yaml `keys:`) must name real bindings and shadow no code."""
+    from qcode.config import CONFIG_NAME
+    from qcode.keymap import BINDING_IDS, effective_keys, key_character
+
+    overrides = project.require_config().keys
+    doc = getattr(project, "_config_doc", None)
+    code_keys = {c.key: c.id for c in codebook if c.key}
+    used: dict[str, str] = {}
+    for binding_id, keys in effective_keys(overrides).items():
+        line = doc.line_for(("keys", binding_id)) if doc is not None else None
+        if binding_id not in BINDING_IDS:
+            guess = did_you_mean(binding_id, BINDING_IDS)
+            problems.error("keys-unknown-binding", CONFIG_NAME, line,
+                           f"keys: {binding_id!r} is not a binding of the interactive coder",
+                           f"did you mean {guess[0]!r}?" if guess
+                           else f"bindings: {', '.join(BINDING_IDS)}")
+            continue
+        for key in (k.strip() for k in keys.split(",") if k.strip()):
+            if key in used and used[key] != binding_id:
+                problems.error("keys-conflict", CONFIG_NAME, line,
+                               f"key {key!r} is bound to both {used[key]!r} and {binding_id!r}",
+                               "give each binding its own keys")
+            used[key] = binding_id
+            character = key_character(key)
+            if binding_id in overrides and character in code_keys:
+                problems.error("keys-conflict", CONFIG_NAME, line,
+                               f"key {key!r} of {binding_id!r} is the shortcut of code "
+                               f"{code_keys[character]!r}", "choose another key or change "
+                               "the code's `key:` in the codebook")
 
 
 def _check_codings(project, coder, codings, transcripts, codebook, problems: Problems) -> None:
@@ -71,4 +105,4 @@ def _check_codings(project, coder, codings, transcripts, codebook, problems: Pro
             problems.error("coding-text-mismatch", rel, coding.line,
                            f"{where}: the text at the span no longer matches what was coded; "
                            f"{transcript.file} changed since coding",
-                           "restore the transcript text, or untag and re-tag the passage")
+                           f"run `qcode reanchor {coding.transcript}` to move it onto its text")

@@ -17,8 +17,9 @@ from qcode.yamlio import load_yaml_file
 CODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
-# Keys the interactive coder keeps for itself, so a code's shortcut always means that code.
-RESERVED_KEYS = frozenset("jkJKumdvq/?[] ")
+# Keys the interactive coder and its line mode keep for themselves (see qcode.keymap and
+# `qcode code --plain`), so a code's shortcut always means that code.
+RESERVED_KEYS = frozenset("jkJKumdvqb/?[].-, ")
 
 
 class StrictModel(BaseModel):
@@ -209,7 +210,7 @@ def _check_codes(codes, loc, doc, rel, problems: Problems, lines: dict[str, int]
                 problems.error("code-key-reserved", rel, key_line,
                                f"shortcut key {code.key!r} of {code.id!r} is reserved by the "
                                "interactive coder", "choose another key (reserved: j k J K u m d "
-                               "v q / ? [ ] and space)")
+                               "v q b / ? [ ] . - , and space)")
             elif code.key in key_lines:
                 owner, first = key_lines[code.key]
                 problems.error("code-key-duplicate", rel, key_line,

@@ -40,6 +40,7 @@ class ProjectConfig(_Strict):
     cases: list[CaseTableSpec] = []
     attributes: dict[str, AttributeSpec] = {}
     primary_coder: Annotated[str, Field(pattern=CODER_PATTERN)] | None = None
+    keys: dict[str, str] = {}  # interactive coder: binding id -> keys (see qcode.keymap)
 
 
 def find_project_root(start: Path | None = None, explicit: str | Path | None = None) -> Path:

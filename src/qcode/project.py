@@ -21,7 +21,15 @@ from qcode.config import CODER_RE, CONFIG_NAME, ProjectConfig, find_project_root
 from qcode.errors import InvalidProject, QcodeError, UnknownName, UsageError
 from qcode.matching import did_you_mean
 from qcode.problems import Problem, Problems
-from qcode.store import LOG_SUFFIX, Coding, CodingList, CodingLog, add_event, remove_event
+from qcode.store import (
+    LOG_SUFFIX,
+    Coding,
+    CodingList,
+    CodingLog,
+    Replay,
+    add_event,
+    remove_event,
+)
 from qcode.transcripts import Passage, Transcript, discover, load_transcript
 from qcode.validation import validate
 from qcode.yamlio import load_yaml_file
@@ -96,6 +104,7 @@ class Project:
             self.problems.error("config-schema", CONFIG_NAME, 1,
                                 "qcode.yaml must be a mapping (`name:`, `codebook:`, ...)")
             return None
+        self._config_doc = doc
         return validate(ProjectConfig, doc, CONFIG_NAME, self.problems, "config")
 
     def require_config(self) -> ProjectConfig:
@@ -263,13 +272,17 @@ class Project:
         path = self.codings_dir / f"{coder}{LOG_SUFFIX}"
         return CodingLog(path, coder, self.rel(path))
 
-    def _replay(self, coder: str) -> list[Coding]:
+    def replay(self, coder: str) -> Replay:
+        """The replay of one coder's log (read once, then kept until this project writes)."""
         cache = self.__dict__.setdefault("_replays", {})
         if coder not in cache:
             replay = self.log(coder).replay()
             self.problems.extend(replay.problems)
-            cache[coder] = replay.codings
+            cache[coder] = replay
         return cache[coder]
+
+    def _replay(self, coder: str) -> list[Coding]:
+        return self.replay(coder).codings
 
     def _forget(self, coder: str) -> None:
         self.__dict__.get("_replays", {}).pop(coder, None)

@@ -108,6 +108,8 @@ class Replay:
     codings: list[Coding]
     events: int
     problems: Problems
+    # Where the coder last worked: (transcript, start) of the latest add or remove.
+    last_position: tuple[str, int] | None = None
 
 
 class _Lock:
@@ -195,6 +197,7 @@ def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -
 
     active: dict[str, Coding] = {}
     removed_at: dict[str, int] = {}
+    last_position: tuple[str, int] | None = None
     seen_ids: dict[str, int] = {}
     events = 0
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
@@ -230,9 +233,12 @@ def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -
                 text=event["text"], at=event["at"], memo=event.get("memo"), line=index,
                 extra=extra,
             )
+            last_position = (event["transcript"], event["start"])
         else:
-            if active.pop(event_id, None) is not None:
+            withdrawn = active.pop(event_id, None)
+            if withdrawn is not None:
                 removed_at[event_id] = index
+                last_position = (withdrawn.transcript, withdrawn.start)
             elif event_id in removed_at:
                 problems.warning("log-remove-unknown", rel, index,
                                  f"line {index} removes {event_id!r}, already removed at line "
@@ -241,7 +247,7 @@ def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -
                 problems.error("log-remove-unknown", rel, index,
                                f"line {index} removes {event_id!r}, which no earlier line adds",
                                "a remove must follow the add it undoes")
-    return Replay(coder, list(active.values()), events, problems)
+    return Replay(coder, list(active.values()), events, problems, last_position)
 
 
 def _report_unreadable(raw_line: bytes, exc: Exception, index: int, rel: str,

@@ -16,7 +16,14 @@ from typing import Annotated, Any
 import typer
 
 from qcode import __version__
-from qcode.cli import analyse, browse, project_cmds, tagging
+from qcode.cli import (
+    agree,
+    analyse,
+    browse,
+    coding,
+    project_cmds,
+    tagging,
+)
 from qcode.cli.context import state
 
 app = typer.Typer(
@@ -111,7 +118,9 @@ import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from 
 _register(project_cmds, ["init", "check"])
 _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
+_register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
+_register(agree, ["agree", "adjudicate"])
 # Commands of the export and import groups are registered below as they exist, e.g.
 # _register(refi, ["export_qdc"], export_app, prefix="export_")
 

@@ -1,0 +1,582 @@
+"""``qcode agree`` and ``qcode adjudicate``: intercoder agreement, and resolving it.
+
+The numbers come from ``qcode.reliability`` (the units and the counting) and
+``qcode.agreement`` (the statistics); adjudication is ``qcode.adjudication``. These
+commands choose a format and talk to the user; pandas and numpy are imported only inside
+the command functions.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from qcode.cli.options import CodesOpt, ForceOpt, OutputOpt, WhereOpt
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from qcode.adjudication import Adjudication, Item
+    from qcode.reliability import AgreementReport, FamilyReport
+
+
+class AgreeFormat(StrEnum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    md = "md"
+
+
+class Unit(StrEnum):
+    passage = "passage"
+    character = "character"
+
+
+CodersOpt = Annotated[str | None, typer.Option(
+    "--coders", metavar="A,B[,C...]", help="The coders to compare, comma-separated.")]
+CoderListOpt = Annotated[list[str] | None, typer.Option(
+    "--coder", "-c", help="A coder to compare (repeatable; adds to --coders).")]
+AgreeFormatOpt = Annotated[AgreeFormat | None, typer.Option(
+    "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")]
+
+
+def agree(
+    ctx: typer.Context,
+    coders: CodersOpt = None,
+    coder: CoderListOpt = None,
+    unit: Annotated[Unit, typer.Option(
+        "--unit", "-u", help="passage: each passage is coded 1/0 per code; character: each "
+                             "character (NVivo's unit).")] = Unit.passage,
+    codes: CodesOpt = None,
+    where: WhereOpt = None,
+    family: Annotated[str | None, typer.Option(
+        "--family", metavar="PARENT", help="Treat PARENT's children as mutually exclusive "
+        "categories: one value per passage and coder; Krippendorff's alpha (nominal).")
+                      ] = None,
+    disagreements: Annotated[bool, typer.Option(
+        "--disagreements", help="List the passages where the coders differ, with the text."
+    )] = False,
+    format: AgreeFormatOpt = None,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Intercoder agreement per code, on a stated unit: percent agreement, Cohen's kappa
+    (two coders) or Fleiss' kappa (more), Krippendorff's alpha, and the counts.
+
+    Only transcripts coded by every coder count; the others are named. See
+    docs/agreement.md for the definitions and how they compare with other tools.
+    """
+    from qcode import reliability
+    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.errors import UsageError
+
+    names = _coder_names(coders, coder)
+    if family is not None and unit is not Unit.passage:
+        raise UsageError("--family works on passages only", "drop --unit character")
+    if family is not None and codes:
+        raise UsageError("--family and --codes do not go together",
+                         "--family PARENT already names the codes compared")
+    project = open_project(ctx)
+    chosen = _format(format, output)
+    where_list = where or ()
+    if family is not None:
+        if disagreements:
+            frame = reliability.family_disagreements(project, names, family, where_list)
+            warn_if_problems(project)
+            _deliver_disagreements(frame, chosen, output, force, project.name)
+        else:
+            report = reliability.family_agreement(project, names, family, where_list)
+            warn_if_problems(project)
+            _deliver_family(report, chosen, output, force, project.name)
+        return
+    if disagreements:
+        frame = reliability.disagreements(project, names, unit.value, codes, where_list)
+        warn_if_problems(project)
+        _deliver_disagreements(frame, chosen, output, force, project.name)
+        return
+    report = reliability.agreement_report(project, names, unit.value, codes, where_list)
+    warn_if_problems(project)
+    _deliver_report(report, chosen, output, force, project.name)
+
+
+def adjudicate(
+    ctx: typer.Context,
+    first: Annotated[str, typer.Argument(metavar="A", help="The first coder.")],
+    second: Annotated[str, typer.Argument(metavar="B", help="The second coder.")],
+    into: Annotated[str, typer.Option(
+        "--into", metavar="CODER", help="The consensus coder whose log gets the decisions.")
+                    ] = "consensus",
+    plain: Annotated[bool, typer.Option(
+        "--plain", help="Line mode: one question per disagreement on the terminal (or stdin).")
+                     ] = False,
+    codes: CodesOpt = None,
+    where: WhereOpt = None,
+) -> None:
+    """Resolve two coders' disagreements into a consensus coder, passage by passage.
+
+    Agreements are copied automatically; for each disagreement choose A's coding, B's,
+    both, neither, or edit it. Every decision is appended to codings/<CODER>.jsonl at once
+    (with a memo saying where it came from); running it again continues where it stopped.
+    """
+    from qcode.adjudication import Adjudication
+    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.output import note
+    from qcode.errors import UsageError
+
+    if not plain:
+        raise UsageError("the full-screen adjudication needs the interactive coder, which "
+                         "this version does not have yet", "use --plain for line mode")
+    project = open_project(ctx)
+    session = Adjudication(project, first, second, into, codes, where or ())
+    warn_if_problems(project)
+    left_out = [{"transcript": t, "not_coded_by": m} for t, m in session.left_out.items()]
+    for line in _scope_lines({"counted": [], "left_out": left_out}, [])[1:]:
+        note(line)
+    copied = session.copy_agreements()
+    done, total = session.progress()
+    note(f"copied {copied} agreement(s) of {first} and {second} into {into}; "
+         f"{total - done} of {total} disagreement(s) to decide")
+    _plain_session(session)
+
+
+# -- the coder names ------------------------------------------------------------------------------
+
+def _coder_names(coders: str | None, coder: list[str] | None) -> list[str]:
+    from qcode.errors import UsageError
+
+    names = [n.strip() for n in (coders or "").split(",") if n.strip()]
+    for entry in coder or []:
+        names += [n.strip() for n in entry.split(",") if n.strip()]
+    names = list(dict.fromkeys(names))
+    if len(names) < 2:
+        raise UsageError("name the coders to compare (two or more)",
+                         "e.g. --coders coder-a,coder-b (or --coder A --coder B)")
+    return names
+
+
+def _format(chosen: AgreeFormat | None, output: Path | None) -> AgreeFormat:
+    from qcode.cli.output import stdout_is_tty
+
+    if chosen is not None:
+        return chosen
+    if output is not None:
+        suffix = output.suffix.lower().lstrip(".")
+        if suffix in AgreeFormat.__members__:
+            return AgreeFormat(suffix)
+        if suffix == "markdown":
+            return AgreeFormat.md
+    return AgreeFormat.table if stdout_is_tty() and output is None else AgreeFormat.csv
+
+
+def _deliver(text: str, output: Path | None, force: bool) -> None:
+    from qcode.cli.output import note, write
+
+    if output is None:
+        write(text)
+        return
+    from qcode.reports import write_text_output
+
+    write_text_output(output, text, force)
+    note(f"wrote {output}")
+
+
+def _number(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3f}"
+    return str(value)
+
+
+def _scope_lines(scope_dict: dict[str, Any], coders: list[str]) -> list[str]:
+    """Who was compared on how many transcripts, and which transcripts were left out."""
+    counted = scope_dict["counted"]
+    lines = [f"coders: {', '.join(coders)}; transcripts counted: {len(counted)}"]
+    groups: dict[str, list[str]] = {}
+    for entry in scope_dict["left_out"]:
+        groups.setdefault(", ".join(entry["not_coded_by"]), []).append(entry["transcript"])
+    for missing, transcripts in groups.items():
+        lines.append(f"left out, not coded by {missing} ({len(transcripts)}): "
+                     f"{', '.join(transcripts)}")
+    return lines
+
+
+# -- qcode agree ------------------------------------------------------------------------------------
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def _report_title(report: AgreementReport, name: str) -> str:
+    return (f"{name}: agreement of {', '.join(report.coders)} per code "
+            f"(unit: {report.unit}; {report.units} {report.unit_plural} in "
+            f"{_plural(len(report.scope.transcripts), 'transcript')}; n = {report.unit_plural} "
+            "per code)")
+
+
+def _report_notes(report: AgreementReport) -> list[str]:
+    data = report.to_dict()
+    lines = [f"unit: {report.unit}: {data['unit_definition']}"]
+    lines += [f"{key}: {text}" for key, text in data["statistics"].items()]
+    lines += _scope_lines(data["transcripts"], report.coders)
+    if report.scope.where:
+        lines.append(f"where: {' and '.join(report.scope.where)}")
+    if report.unused:
+        lines.append(f"not used by any coder (no row): {', '.join(report.unused)}")
+    return lines
+
+
+_STATISTICS = ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
+
+
+def _report_rows(table: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
+    """Header and rows, statistics as text with 3 decimals and percentages with 1 (the
+    shared CSV writer would print every float with one decimal)."""
+    from qcode.reliability import plain_value
+
+    header = [str(c) for c in table.columns]
+    rows = []
+    for row in table.itertuples(index=False, name=None):
+        cells = []
+        for column, value in zip(header, row, strict=True):
+            value = plain_value(value)
+            if value is not None and column in _STATISTICS:
+                value = f"{value:.3f}"
+            elif value is not None and column == "agreement_pct":
+                value = f"{value:.1f}"
+            cells.append(value)
+        rows.append(cells)
+    return header, rows
+
+
+def _deliver_report(report: AgreementReport, chosen: AgreeFormat, output: Path | None,
+                    force: bool, name: str) -> None:
+    from qcode import reports
+    from qcode.cli.output import note
+
+    if chosen is AgreeFormat.json:
+        _deliver(reports.to_json(report.to_dict()), output, force)
+        return
+    table = report.table
+    if not table["reason"].notna().any():
+        table = table.drop(columns=["reason"])
+    header, rows = _report_rows(table)
+    title = _report_title(report, name)
+    if chosen is AgreeFormat.table and output is None:
+        _print_report(header, rows, title, _report_notes(report), report.unit_plural)
+        return
+    if chosen is AgreeFormat.md:
+        notes = "".join(f"- {line}\n" for line in _report_notes(report))
+        _deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, 2) + "\n" + notes,
+                 output, force)
+        return
+    _deliver(reports.delimited(header, rows), output, force)
+    for line in _report_notes(report):
+        if line.startswith(("left out", "not used")):
+            note(line)
+
+
+_DISPLAY = {"agreement_pct": "agree\n%", "cohen_kappa": "Cohen\nκ",
+            "fleiss_kappa": "Fleiss\nκ", "krippendorff_alpha": "Kripp.\nα"}
+
+
+def _print_report(header: list[str], rows: list[list[Any]], title: str,
+                  notes: list[str], unit_column: str) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from qcode.cli.output import console
+
+    out = console()
+    view = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    shown = [i for i, column in enumerate(header) if column != "label"]
+    body = []
+    for row in rows:
+        cells = []
+        for column, value in [(header[i], row[i]) for i in shown]:
+            if column == "reason":
+                cells.append(value or "")
+            else:
+                cells.append(value if isinstance(value, str) else _number(value))
+        body.append(cells)
+    needed = 0
+    for position, i in enumerate(shown):
+        column = header[i]
+        heading = ("n" if column == unit_column else
+                   _DISPLAY.get(column, column.replace("_", "\n")))
+        # Numbers never wrap; headers wrap at their line breaks; code ids and reasons fold.
+        widest = max([len(cells[position]) for cells in body]
+                     + [len(word) for word in heading.split("\n")])
+        flexible = position == 0 or column == "reason"
+        needed += 30 if column == "reason" else widest + 2
+        view.add_column(heading, justify="left" if flexible else "right", overflow="fold",
+                        min_width=None if flexible else widest)
+    for cells in body:
+        view.add_row(*cells, style="bold" if cells[0] == "ALL" else "")
+    if not out.is_terminal:
+        out.width = max(out.width, needed)  # a file or a pipe: nothing to fit into
+    out.print(view)
+    for line in notes:
+        out.print(Text(line, style="dim"), soft_wrap=True)
+
+
+# -- qcode agree --family ---------------------------------------------------------------------------
+
+def _deliver_family(report: FamilyReport, chosen: AgreeFormat, output: Path | None,
+                    force: bool, name: str) -> None:
+    from qcode import reports
+    from qcode.reliability import plain_value
+
+    data = report.to_dict()
+    if chosen is AgreeFormat.json:
+        _deliver(reports.to_json(data), output, force)
+        return
+    title = (f"{name}: agreement of {', '.join(report.coders)} on the family "
+             f"{report.parent} ({', '.join(report.categories)}), unit: passage")
+    summary = [
+        ("passages", data["passages"]),
+        ("pairable_passages", data["pairable_passages"]),
+        ("agreement_pct", data["agreement_pct"]),
+        ("krippendorff_alpha", data["krippendorff_alpha"]),
+    ]
+    if report.kappa is not None:
+        summary.append(("cohen_kappa", data["cohen_kappa"]))
+    summary.append(("conflicts", len(report.conflicts)))
+    if data["reason"]:
+        summary.append(("reason", data["reason"]))
+    frequencies = report.frequencies()
+    freq_header = [str(c) for c in frequencies.columns]
+    freq_rows = [[plain_value(v) for v in row]
+                 for row in frequencies.itertuples(index=False, name=None)]
+    notes = [f"unit: passage: {data['unit_definition']}",
+             *[f"{k}: {v}" for k, v in data["statistics"].items()],
+             *_scope_lines(data["transcripts"], report.coders)]
+    notes += [f"conflict: {c['transcript']} passage {c['passage']} (line {c['line']}): "
+              f"{c['coder']} applied {', '.join(c['codes'])}" for c in report.conflicts]
+    summary = [(k, f"{v:.3f}" if isinstance(v, float) and k != "agreement_pct" else
+                f"{v:.1f}" if isinstance(v, float) else v) for k, v in summary]
+    if chosen is AgreeFormat.csv:
+        header = ["family", "coders", *[k for k, _ in summary]]
+        row = [report.parent, ",".join(report.coders), *[v for _, v in summary]]
+        _deliver(reports.delimited(header, [row]), output, force)
+        return
+    if chosen is AgreeFormat.md:
+        text = (f"**{title}**\n\n" + reports.markdown_table(
+            ["measure", "value"], [[k, v] for k, v in summary], 1) + "\n"
+            + reports.markdown_table(freq_header, freq_rows, 1) + "\n"
+            + "".join(f"- {line}\n" for line in notes))
+        _deliver(text, output, force)
+        return
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    from qcode.cli.output import console
+
+    out = console()
+    if not out.is_terminal:
+        widths = [max(len(c) for c in report.coders), *map(len, report.categories), 6, 10, 2]
+        out.width = max(out.width, sum(w + 4 for w in widths))
+    out.print(Text(title, style="bold"))
+    for key, value in summary:
+        out.print(f"  {key}: {'—' if value is None else value}")
+    view = Table(title="categories chosen (passages)", title_justify="left",
+                 box=box.SIMPLE_HEAD)
+    for i, column in enumerate(freq_header):
+        view.add_column(column, justify="left" if i == 0 else "right")
+    for row in freq_rows:
+        view.add_row(*[str(v) for v in row])
+    out.print(view)
+    for line in notes:
+        out.print(Text(line, style="dim"), soft_wrap=True)
+
+
+# -- qcode agree --disagreements -------------------------------------------------------------------
+
+def _deliver_disagreements(frame: pd.DataFrame, chosen: AgreeFormat, output: Path | None,
+                           force: bool, name: str) -> None:
+    from qcode import reports
+    from qcode.reliability import plain_value
+
+    attrs = frame.attrs
+    coders = attrs["coders"]
+    records = [{k: plain_value(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    what = f"family {attrs['family']}" if attrs.get("family") else f"unit: {attrs['unit']}"
+    title = (f"{name}: where {', '.join(coders)} differ ({what}; {len(records)} "
+             f"disagreement(s))")
+    if chosen is AgreeFormat.json:
+        data = {"unit": attrs["unit"], "coders": coders, "transcripts": attrs["transcripts"],
+                "where": attrs["where"], "disagreements": records}
+        if attrs.get("family"):
+            data["family"] = attrs["family"]
+        _deliver(reports.to_json(data), output, force)
+        return
+    if chosen is AgreeFormat.csv:
+        header = [str(c) for c in frame.columns]
+        _deliver(reports.delimited(header, [[r[h] for h in header] for r in records]),
+                 output, force)
+        return
+    if chosen is AgreeFormat.md:
+        _deliver(_disagreements_markdown(records, coders, title), output, force)
+        return
+    from rich.text import Text
+
+    from qcode.cli.output import console
+
+    out = console()
+    out.print(Text(title, style="bold"))
+    for group in _by_passage(records):
+        first = group[0]
+        where = f"{first['transcript']} [{first['passage']}]"
+        if first.get("speaker"):
+            where += f" {first['speaker']}"
+        out.print(Text(f"\n{where} (line {first['line']})", style="cyan"))
+        for record in group:
+            lead = f"{record['code']} ({record['kind']}): " if "code" in record else ""
+            out.print(Text(lead + "   ".join(f"{c}: {record[c] or '—'}" for c in coders),
+                           style="bold"), soft_wrap=True)
+        out.print(Text(str(first["text"])), soft_wrap=True)
+    for line in _scope_lines(attrs["transcripts"], coders):
+        out.print(Text(line, style="dim"), soft_wrap=True)
+
+
+def _by_passage(records: list[dict]) -> list[list[dict]]:
+    """Consecutive records of the same passage, grouped (they come in passage order)."""
+    groups: list[list[dict]] = []
+    for record in records:
+        if groups and (groups[-1][0]["transcript"], groups[-1][0]["passage"]) == (
+                record["transcript"], record["passage"]):
+            groups[-1].append(record)
+        else:
+            groups.append([record])
+    return groups
+
+
+def _disagreements_markdown(records: list[dict], coders: list[str], title: str) -> str:
+    parts = [f"**{title}**\n"]
+    for group in _by_passage(records):
+        first = group[0]
+        head = f"### {first['transcript']}, passage {first['passage']}"
+        if first.get("speaker"):
+            head += f" ({first['speaker']})"
+        parts.append(head + "\n")
+        lines = []
+        for record in group:
+            lead = (f"`{record['code']}` ({record['label']}), {record['kind']}: "
+                    if "code" in record else "")
+            lines.append("- " + lead + "; ".join(f"{c}: {record[c] or '—'}" for c in coders))
+        parts.append("\n".join(lines) + "\n")
+        parts.append("".join(f"> {line}\n" if line else ">\n"
+                             for line in str(first["text"]).split("\n")))
+    return "\n".join(parts)
+
+
+# -- qcode adjudicate --plain -----------------------------------------------------------------------
+
+_CHOICES = {
+    "a": "a", "b": "b", "ab": "both", "both": "both", "n": "neither", "neither": "neither",
+    "e": "edit", "edit": "edit", "s": "skip", "skip": "skip", "q": "quit", "quit": "quit",
+}
+
+
+def _say(text: str = "") -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
+def _ask(prompt: str) -> str | None:
+    """One line from stdin, or None at end of input."""
+    sys.stdout.write(prompt)
+    sys.stdout.flush()
+    line = sys.stdin.readline()
+    if not line:
+        _say()
+        return None
+    return line.strip()
+
+
+def _coverage(session: Adjudication, item: Item, spans) -> str:
+    if not spans:
+        return "—"
+    if spans == ((item.start, item.end),):
+        return "the whole passage"
+    return "; ".join(f"{s}:{e} «{item.excerpt((s, e))}»" for s, e in spans)
+
+
+def _show(session: Adjudication, item: Item, index: int, total: int, new_passage: bool
+          ) -> None:
+    label = session.project.codebook.get(item.code).label
+    if new_passage:
+        speaker = f" · {item.speaker}" if item.speaker else ""
+        _say()
+        _say(f"== {item.transcript} · passage {item.passage}{speaker} (line {item.line})")
+        for line in item.text.split("\n"):
+            _say(f"   {line}")
+    _say()
+    _say(f"[{index}/{total}] {item.code} ({label}) — {item.kind}")
+    _say(f"   {session.first}: {_coverage(session, item, item.first)}")
+    _say(f"   {session.second}: {_coverage(session, item, item.second)}")
+
+
+def _ask_span(item: Item):
+    """The spans of an edit, asked until they parse; None for an empty answer or EOF."""
+    from qcode.adjudication import parse_span
+    from qcode.errors import UsageError
+
+    while True:
+        text = _ask("   code what? (passage, none, START:END or text from the passage; "
+                    "empty: back) > ")
+        if not text:
+            return None
+        try:
+            return parse_span(text, item)
+        except UsageError as exc:
+            _say(f"   ? {exc.message}")
+
+
+def _plain_session(session: Adjudication) -> None:
+    from qcode.cli.output import note
+
+    pending = session.pending()
+    prompt = (f"   a={session.first} b={session.second} ab=both n=neither e=edit s=skip "
+              "q=quit > ")
+    decided = skipped = 0
+    previous = None
+    stopped = False
+    for index, item in enumerate(pending, start=1):
+        _show(session, item, index, len(pending), (item.transcript, item.passage) != previous)
+        previous = (item.transcript, item.passage)
+        while True:
+            answer = _ask(prompt)
+            if answer is None or _CHOICES.get(answer.lower()) == "quit":
+                stopped = True
+                break
+            choice = _CHOICES.get(answer.lower())
+            if choice is None:
+                _say(f"   ? {answer!r} is not a choice: a takes {session.first}'s coding, b "
+                     f"{session.second}'s, ab both, n neither, e edits it, s skips it for "
+                     "now, q quits (decisions so far are saved)")
+                continue
+            if choice == "skip":
+                skipped += 1
+                break
+            spans = None
+            if choice == "edit":
+                spans = _ask_span(item)
+                if spans is None:  # an empty answer: back to the choices
+                    continue
+            result = session.decide(item, choice, spans)
+            decided += 1
+            _say(f"   -> {session.into}: {_coverage(session, item, result.spans)}")
+            break
+        if stopped:
+            break
+    done, total = session.progress()
+    note(f"decided {decided}, skipped {skipped}; {total - done} of {total} disagreement(s) "
+         f"still to decide" + ("; run the command again to continue" if done < total
+                               else "; adjudication complete"))

@@ -1,0 +1,65 @@
+"""``qcode code``: interactive coding, full screen (Textual) or line by line (``--plain``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from qcode.cli.options import CoderOpt
+
+
+def code(
+    ctx: typer.Context,
+    coder: CoderOpt,
+    transcript: Annotated[str | None, typer.Argument(
+        help="Transcript to code (default: walk all, from where you stopped or the first "
+             "with uncoded passages).")] = None,
+    plain: Annotated[bool, typer.Option(
+        "--plain", help="Line mode: one passage at a time on stdin/stdout (screen readers, "
+                        "slow links, scripts).")] = False,
+    show_others: Annotated[bool, typer.Option(
+        "--show-others", help="Show other coders' codes, greyed (hidden by default: "
+                              "independent coding).")] = False,
+    compare: Annotated[str | None, typer.Option(
+        "--compare", metavar="OTHER", help="Show OTHER's codes beside yours, for "
+                                           "adjudication.")] = None,
+    review: Annotated[str | None, typer.Option(
+        "--review", metavar="CODE", help="Walk only the passages you coded with CODE.")
+                      ] = None,
+) -> None:
+    """Code transcripts interactively; every change is saved the moment it is made.
+
+    One interactive session per coder at a time (a second one is refused); `qcode tag`
+    from scripts may still append, the log being locked for each write.
+    """
+    from qcode.cli.context import open_project
+    from qcode.session import CodingSession, SessionLock
+
+    project = open_project(ctx)
+    others = [compare] if compare else []
+    if show_others:
+        others += [c for c in project.coders if c not in (coder, compare)]
+    session = CodingSession(project, coder, [transcript] if transcript else None,
+                            others=others, review=review)
+    if review is not None:
+        if not session.start_review():
+            from qcode.cli.output import note
+
+            note(f"no passages coded with {session.review!r} by {coder}")
+            raise typer.Exit(0)
+    elif plain:
+        if transcript is None:
+            session.start_at_first_uncoded()
+    elif not session.resume() and transcript is None:
+        session.start_at_first_uncoded()
+    with SessionLock(project, coder):
+        if plain:
+            from qcode.cli.code_plain import run_plain
+
+            run_plain(session, sys.stdin, sys.stdout, compare=compare)
+            return
+        from qcode.tui import run_coder
+
+        run_coder(session, compare=compare, show_others=show_others)

@@ -1,0 +1,603 @@
+"""Intercoder agreement on a project: which units, which codes, which transcripts.
+
+The statistics live in ``qcode.agreement``; this module decides what is compared:
+
+- **Scope.** Two or more coders. Only transcripts that *every* coder in scope has coded
+  (at least one current coding) count; the others are listed as left out, with the
+  coders who did not code them. ``--where`` filters transcripts by attribute,
+  ``--codes`` keeps codes and their descendants; grouping folders (``codable: false``)
+  are never compared. A coding made under a former id counts for its code.
+- **Unit ``passage``** (default). For each code, every passage of a counted transcript
+  is a unit, and each coder's value is 1 if any of that coder's segments with the code
+  overlaps the passage, else 0. So every coder has a value for every unit.
+- **Unit ``character``.** The same on the characters of the transcript bodies (every
+  code point, as NVivo counts characters of a source): a character is 1 for a coder if
+  one of their segments with the code covers it.
+- **Overall** pools all compared codes: its units are (passage, code) or (character,
+  code) pairs, and its counts are the sums of the codes' counts.
+- **Family** (``family_agreement``): the children of a parent code are mutually exclusive
+  categories; a passage's value for a coder is the child they applied (codings of a
+  child's descendants count as the child), missing if none, and a *conflict* (listed,
+  and treated as missing) if several. Krippendorff's alpha (nominal) over the coders.
+
+Results are plain dataclasses holding pandas DataFrames; ``to_dict()`` gives the JSON
+the command line prints.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from qcode import agreement
+from qcode.errors import QcodeError, UsageError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.project import Project
+    from qcode.transcripts import Passage, Transcript
+
+UNITS = ("passage", "character")
+OVERALL = "ALL"
+
+Span = tuple[int, int]
+
+UNIT_TEXT = {
+    "passage": ("each passage of a counted transcript, once per code; a coder's value is 1 "
+                "if any of their segments with the code overlaps the passage, else 0"),
+    "character": ("each character of a counted transcript's body, once per code; a coder's "
+                  "value is 1 if one of their segments with the code covers it, else 0"),
+}
+
+
+# -- scope ------------------------------------------------------------------------------------
+
+@dataclass
+class AgreementScope:
+    """The coders, transcripts and codes an agreement is computed over."""
+
+    coders: list[str]
+    transcripts: list[Transcript]          # counted: coded by every coder
+    left_out: dict[str, list[str]]         # transcript id -> coders who did not code it
+    codes: list[str]                       # codable code ids compared, codebook order
+    where: list[str] = field(default_factory=list)
+    # coder -> transcript id -> canonical code id -> spans (clipped to the body)
+    spans: dict[str, dict[str, dict[str, list[Span]]]] = field(default_factory=dict)
+
+    def coder_spans(self, coder: str, transcript: str, code: str) -> list[Span]:
+        return self.spans.get(coder, {}).get(transcript, {}).get(code, [])
+
+
+def resolve_agreement_scope(project: Project, coders: Sequence[str],
+                            codes: Iterable[str] | None = None,
+                            where: Iterable[str] = (), min_coders: int = 2) -> AgreementScope:
+    """Check the coders (known, distinct, at least ``min_coders``), filter transcripts and
+    codes, and read every coder's current segments once."""
+    from qcode.analysis import resolve_scope
+
+    chosen = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
+    if len(chosen) < min_coders:
+        known = ", ".join(project.coders) or "none yet"
+        raise UsageError(f"agreement needs at least {min_coders} different coders, got "
+                         f"{len(chosen)}", f"name them with --coders A,B (coders: {known})")
+    base = resolve_scope(project, chosen, False, where, codes)
+    codebook = project.codebook
+    compared = [c for c in base.codes if codebook.get(c).codable]
+    lengths = {t.id: len(t.body) for t in base.transcripts}
+    spans: dict[str, dict[str, dict[str, list[Span]]]] = {c: {} for c in chosen}
+    coded: dict[str, set[str]] = {c: set() for c in chosen}
+    for coding in project.codings(chosen):
+        length = lengths.get(coding.transcript)
+        code = codebook.resolve(coding.code)
+        # Codings `qcode check` reports as broken are left out, as in every count.
+        if length is None or code is None or coding.end > length:
+            continue
+        coded[coding.coder].add(coding.transcript)
+        (spans[coding.coder].setdefault(coding.transcript, {})
+         .setdefault(code.id, []).append((coding.start, coding.end)))
+    counted, left_out = [], {}
+    for transcript in base.transcripts:
+        missing = [c for c in chosen if transcript.id not in coded[c]]
+        if missing:
+            left_out[transcript.id] = missing
+        else:
+            counted.append(transcript)
+    where_text = [f"{c.attribute}{'!=' if c.negate else '='}{','.join(sorted(c.values))}"
+                  for c in base.where]
+    return AgreementScope(chosen, counted, left_out, compared, where_text, spans)
+
+
+def _require_counted(scope: AgreementScope) -> None:
+    if not scope.transcripts:
+        detail = (f"{len(scope.left_out)} transcript(s) in scope, none coded by all of "
+                  f"{', '.join(scope.coders)}" if scope.left_out
+                  else "no transcript is in scope")
+        raise QcodeError(f"nothing to compare: {detail}",
+                         "each coder must have coded a transcript for it to count; "
+                         "`qcode transcripts` shows codings per coder")
+
+
+# -- spans ------------------------------------------------------------------------------------
+
+def merge_spans(spans: Iterable[Span]) -> tuple[Span, ...]:
+    """Overlapping or touching spans joined: the characters covered, as sorted spans."""
+    out: list[list[int]] = []
+    for start, end in sorted(spans):
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return tuple((s, e) for s, e in out)
+
+
+def clip(spans: Iterable[Span], start: int, end: int) -> tuple[Span, ...]:
+    """The parts of ``spans`` inside ``[start, end)``, merged."""
+    return merge_spans((max(s, start), min(e, end)) for s, e in spans
+                       if (s < end and start < e) or (s == e and start <= s < end))
+
+
+def passage_spans(scope: AgreementScope, codes: Sequence[str] | None = None
+                  ) -> dict[tuple[str, int, str], dict[str, tuple[Span, ...]]]:
+    """For every (transcript, passage number, code) that some coder coded: each coder's
+    segments with the code clipped to the passage and merged (coders without any are
+    absent). Counted transcripts only; keys in transcript, passage, codebook order."""
+    wanted = scope.codes if codes is None else list(codes)
+    out: dict[tuple[str, int, str], dict[str, tuple[Span, ...]]] = {}
+    for transcript in scope.transcripts:
+        for code in wanted:
+            per_passage: dict[int, dict[str, tuple[Span, ...]]] = {}
+            for coder in scope.coders:
+                spans = scope.coder_spans(coder, transcript.id, code)
+                if not spans:
+                    continue
+                touched: dict[int, Passage] = {}
+                for start, end in spans:
+                    for passage in transcript.passages_overlapping(start, end):
+                        touched[passage.number] = passage
+                for number, passage in touched.items():
+                    per_passage.setdefault(number, {})[coder] = clip(
+                        spans, passage.start, passage.end)
+            for number in sorted(per_passage):
+                out[(transcript.id, number, code)] = per_passage[number]
+    order = {c: i for i, c in enumerate(wanted)}
+    index = {t.id: i for i, t in enumerate(scope.transcripts)}
+    return dict(sorted(out.items(), key=lambda kv: (index[kv[0][0]], kv[0][1],
+                                                    order[kv[0][2]])))
+
+
+# -- the patterns each code's statistics are computed from -----------------------------------
+
+def _passage_patterns(scope: AgreementScope) -> dict[str, Counter]:
+    """Per code: how many passages each coder bitmask (bit i = coder i coded it) has."""
+    bit = {c: 1 << i for i, c in enumerate(scope.coders)}
+    masks: dict[str, Counter] = {c: Counter() for c in scope.codes}
+    passages = sum(len(t.passages) for t in scope.transcripts)
+    for (_t, _n, code), per_coder in passage_spans(scope).items():
+        mask = 0
+        for coder in per_coder:
+            mask |= bit[coder]
+        masks[code][mask] += 1
+    for counter in masks.values():
+        counter[0] = passages - sum(counter.values())
+    return masks
+
+
+def _character_patterns(scope: AgreementScope) -> dict[str, Counter]:
+    """Per code: how many characters each coder bitmask covers (a sweep over the spans)."""
+    masks: dict[str, Counter] = {c: Counter() for c in scope.codes}
+    characters = sum(len(t.body) for t in scope.transcripts)
+    for transcript in scope.transcripts:
+        for code in scope.codes:
+            events: list[tuple[int, int]] = []
+            for i, coder in enumerate(scope.coders):
+                for start, end in merge_spans(scope.coder_spans(coder, transcript.id, code)):
+                    if end > start:
+                        events += [(start, 1 << i), (end, -(1 << i))]
+            if not events:
+                continue
+            events.sort()
+            mask, previous = 0, events[0][0]
+            for position, change in events:
+                if position > previous and mask:
+                    masks[code][mask] += position - previous
+                mask += change
+                previous = position
+    for counter in masks.values():
+        counter[0] = characters - sum(counter.values())
+    return masks
+
+
+@dataclass(frozen=True)
+class CodeAgreement:
+    """The counts and statistics of one code (or of all codes pooled)."""
+
+    code: str
+    units: int
+    patterns: dict[int, int]          # coder bitmask -> units
+    percent: agreement.AgreementResult
+    kappa: agreement.AgreementResult  # Cohen's (2 coders) or Fleiss' (more)
+    alpha: agreement.AgreementResult  # Krippendorff's, nominal
+    coders: int = 2
+
+    @property
+    def reason(self) -> str | None:
+        """Why a statistic is undefined, in the terms of codes and units."""
+        reason = self.kappa.reason or self.alpha.reason or self.percent.reason
+        if reason is None or not self.units:
+            return reason
+        if set(self.patterns) == {0}:
+            return "no variation: no coder used the code in these units"
+        if set(self.patterns) == {(1 << self.coders) - 1}:
+            return "no variation: every coder coded every unit with it"
+        return reason
+
+
+def statistics_from_patterns(code: str, patterns: Counter | dict[int, int], coders: int
+                             ) -> CodeAgreement:
+    """All statistics of one code from its bitmask counts (binary data, complete)."""
+    items = sorted((mask, n) for mask, n in patterns.items() if n)
+    units = sum(n for _, n in items)
+    rows = [[coders - mask.bit_count(), mask.bit_count()] for mask, _ in items]
+    counts = agreement.UnitCounts.from_table(rows or [[0, 0]], categories=(0, 1),
+                                             weights=[n for _, n in items] or [0],
+                                             coders=coders)
+    if coders == 2:
+        get = patterns.get
+        table = [[get(0, 0), get(1, 0)], [get(2, 0), get(3, 0)]]  # rows A: 0/1, cols B: 0/1
+        kappa = agreement.cohen_kappa_table(table)
+    else:
+        kappa = agreement.fleiss_kappa(counts)
+    return CodeAgreement(code, units, dict(items), agreement.percent_agreement(counts), kappa,
+                         agreement.krippendorff_alpha(counts, "nominal"), coders)
+
+
+@dataclass
+class AgreementReport:
+    """``qcode agree``: one row per code and an overall row, on a stated unit."""
+
+    unit: str
+    scope: AgreementScope
+    units: int                        # passages or characters in the counted transcripts
+    rows: list[CodeAgreement]         # compared codes, codebook order, then OVERALL
+    unused: list[str]                 # codes in scope no coder used (not in ``rows``)
+    labels: dict[str, str]
+
+    @property
+    def coders(self) -> list[str]:
+        return self.scope.coders
+
+    @property
+    def kappa_name(self) -> str:
+        return "cohen_kappa" if len(self.coders) == 2 else "fleiss_kappa"
+
+    def count_columns(self) -> list[str]:
+        if len(self.coders) == 2:
+            a, b = self.coders
+            return ["both", f"only_{a}", f"only_{b}", "neither"]
+        return ["all", "some", "none"]
+
+    def _counts(self, row: CodeAgreement) -> list[int]:
+        patterns = row.patterns
+        if len(self.coders) == 2:
+            return [patterns.get(3, 0), patterns.get(1, 0), patterns.get(2, 0),
+                    patterns.get(0, 0)]
+        full = (1 << len(self.coders)) - 1
+        return [patterns.get(full, 0),
+                sum(n for m, n in patterns.items() if m not in (0, full)),
+                patterns.get(0, 0)]
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per code, then ``ALL``: code, label, units, counts, statistics, reason."""
+        columns = ["code", "label", self.unit_plural, *self.count_columns(),
+                   "agreement_pct", self.kappa_name, "krippendorff_alpha", "reason"]
+        records = []
+        for row in self.rows:
+            records.append([row.code, self.labels.get(row.code, row.code), row.units,
+                            *self._counts(row), _pct(row.percent.value),
+                            _round(row.kappa.value), _round(row.alpha.value),
+                            row.reason])
+        return pd.DataFrame(records, columns=columns)
+
+    @property
+    def unit_plural(self) -> str:
+        return f"{self.unit}s"
+
+    def statistics(self) -> dict[str, str]:
+        kappa = ("Cohen's (1960) kappa, chance from each coder's own shares"
+                 if len(self.coders) == 2 else
+                 "Fleiss' (1971) kappa, chance from the pooled shares")
+        return {
+            "agreement_pct": ("percent agreement: agreeing pairs of coders per unit, "
+                              "averaged over the units (two coders: units where both agree)"),
+            self.kappa_name: kappa,
+            "krippendorff_alpha": "Krippendorff's (2011) alpha, nominal (binary 1/0 values)",
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        table = self.table
+        records = [_record(r) for r in table.to_dict(orient="records")]
+        return {
+            "unit": self.unit,
+            "unit_definition": UNIT_TEXT[self.unit],
+            "statistics": self.statistics(),
+            "coders": self.coders,
+            "transcripts": _transcripts_dict(self.scope),
+            self.unit_plural: self.units,
+            "where": self.scope.where,
+            "codes": records[:-1],
+            "overall": records[-1],
+            "unused_codes": self.unused,
+        }
+
+
+def _round(value: float | None, digits: int = 3) -> float | None:
+    return None if value is None else round(float(value), digits)
+
+
+def _pct(value: float | None) -> float | None:
+    return None if value is None else round(100 * float(value), 1)
+
+
+def plain_value(value: Any) -> Any:
+    """A JSON-ready value: numpy scalars as Python numbers, NaN as None."""
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def _record(row: dict[str, Any]) -> dict[str, Any]:
+    return {k: plain_value(v) for k, v in row.items()}
+
+
+def _transcripts_dict(scope: AgreementScope) -> dict[str, Any]:
+    return {"counted": [t.id for t in scope.transcripts],
+            "left_out": [{"transcript": t, "not_coded_by": coders}
+                         for t, coders in scope.left_out.items()]}
+
+
+def agreement_report(project: Project, coders: Sequence[str], unit: str = "passage",
+                     codes: Iterable[str] | None = None, where: Iterable[str] = ()
+                     ) -> AgreementReport:
+    """Per-code agreement of two or more coders on passages or characters, and overall.
+
+    Codes no coder used in the counted transcripts are listed in ``unused`` instead of
+    getting a row of undefined statistics, unless they were asked for with ``codes``.
+    """
+    if unit not in UNITS:
+        raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(UNITS)}")
+    scope = resolve_agreement_scope(project, coders, codes, where)
+    _require_counted(scope)
+    patterns = (_passage_patterns(scope) if unit == "passage"
+                else _character_patterns(scope))
+    total = (sum(len(t.passages) for t in scope.transcripts) if unit == "passage"
+             else sum(len(t.body) for t in scope.transcripts))
+    asked = bool(codes)
+    rows, unused = [], []
+    pooled: Counter = Counter()
+    for code in scope.codes:
+        counter = patterns[code]
+        if not asked and set(counter) <= {0}:
+            unused.append(code)
+            continue
+        rows.append(statistics_from_patterns(code, counter, len(scope.coders)))
+        pooled.update(counter)
+    rows.append(statistics_from_patterns(OVERALL, pooled, len(scope.coders)))
+    codebook = project.codebook
+    labels = {c.id: c.label for c in codebook}
+    labels[OVERALL] = "all codes (pooled)"
+    return AgreementReport(unit, scope, total, rows, unused, labels)
+
+
+# -- disagreements ----------------------------------------------------------------------------
+
+DISAGREEMENT_COLUMNS = ["transcript", "passage", "speaker", "line", "code", "label", "kind",
+                        "coded_by", "not_coded_by"]
+
+
+def span_text(spans: Sequence[Span], passage: Passage) -> str:
+    """How a coder coded a passage, in words: ``passage`` (all of it), ``S:E ...`` or ''."""
+    if not spans:
+        return ""
+    if len(spans) == 1 and spans[0] == (passage.start, passage.end):
+        return "passage"
+    return " ".join(f"{s}:{e}" for s, e in spans)
+
+
+def disagreements(project: Project, coders: Sequence[str], unit: str = "passage",
+                  codes: Iterable[str] | None = None, where: Iterable[str] = ()
+                  ) -> pd.DataFrame:
+    """The passages where the coders differ on a code, with the passage text.
+
+    ``kind`` is ``presence`` (some coders coded the passage with the code, others did
+    not) or, with ``unit="character"``, also ``extent`` (all coded it, but not the same
+    characters). One column per coder says what they coded (see ``span_text``).
+    """
+    if unit not in UNITS:
+        raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(UNITS)}")
+    scope = resolve_agreement_scope(project, coders, codes, where)
+    _require_counted(scope)
+    codebook = project.codebook
+    transcripts = {t.id: t for t in scope.transcripts}
+    records = []
+    for (tid, number, code), per_coder in passage_spans(scope).items():
+        coded = [c for c in scope.coders if c in per_coder]
+        if len(coded) == len(scope.coders):
+            if unit == "passage" or len(set(per_coder.values())) == 1:
+                continue
+            kind = "extent"
+        else:
+            kind = "presence"
+        transcript = transcripts[tid]
+        passage = transcript.passage(number)
+        records.append([tid, number, passage.speaker, passage.line, code,
+                        codebook.get(code).label, kind, ", ".join(coded),
+                        ", ".join(c for c in scope.coders if c not in per_coder),
+                        *[span_text(per_coder.get(c, ()), passage) for c in scope.coders],
+                        transcript.body[passage.start:passage.end]])
+    frame = pd.DataFrame(records, columns=[*DISAGREEMENT_COLUMNS, *scope.coders, "text"])
+    frame = frame.astype({"passage": "int64", "line": "int64"})
+    frame.attrs = {"unit": unit, "coders": scope.coders,
+                   "transcripts": _transcripts_dict(scope), "where": scope.where}
+    return frame
+
+
+# -- a family of mutually exclusive codes ------------------------------------------------------
+
+@dataclass
+class FamilyReport:
+    """``qcode agree --family PARENT``: one nominal value per passage and coder."""
+
+    parent: str
+    categories: list[str]
+    scope: AgreementScope
+    values: pd.DataFrame              # transcript, passage, one column per coder
+    conflicts: list[dict[str, Any]]   # a coder applied several children to a passage
+    alpha: agreement.AgreementResult
+    percent: agreement.AgreementResult
+    kappa: agreement.AgreementResult | None  # Cohen's, for two coders
+
+    @property
+    def coders(self) -> list[str]:
+        return self.scope.coders
+
+    @property
+    def passages(self) -> int:
+        return len(self.values)
+
+    def frequencies(self) -> pd.DataFrame:
+        """How often each coder chose each category (passages), and missing/conflicts."""
+        rows = []
+        for coder in self.coders:
+            counts = self.values[coder].value_counts(dropna=True)
+            conflicts = sum(1 for c in self.conflicts if c["coder"] == coder)
+            rows.append([coder, *[int(counts.get(cat, 0)) for cat in self.categories],
+                         int(self.values[coder].isna().sum()) - conflicts, conflicts])
+        return pd.DataFrame(rows, columns=["coder", *self.categories, "(none)",
+                                           "(conflict)"])
+
+    def to_dict(self) -> dict[str, Any]:
+        statistics = {
+            "krippendorff_alpha": "Krippendorff's (2011) alpha, nominal, over the coders; "
+                                  "a passage without a child code is missing",
+            "agreement_pct": "percent agreement over the passages with two or more values",
+        }
+        if self.kappa is not None:
+            statistics["cohen_kappa"] = "Cohen's (1960) kappa on passages both coders coded"
+        out: dict[str, Any] = {
+            "unit": "passage",
+            "unit_definition": ("each passage of a counted transcript; a coder's value is "
+                                f"the child of {self.parent} they applied to it (missing if "
+                                "none, a conflict if several)"),
+            "family": self.parent,
+            "categories": self.categories,
+            "statistics": statistics,
+            "coders": self.coders,
+            "transcripts": _transcripts_dict(self.scope),
+            "passages": self.passages,
+            "pairable_passages": self.alpha.units,
+            "where": self.scope.where,
+            "krippendorff_alpha": _round(self.alpha.value),
+            "agreement_pct": _pct(self.percent.value),
+            "reason": self.alpha.reason,
+            "frequencies": [_record(r) for r in self.frequencies().to_dict(orient="records")],
+            "conflicts": self.conflicts,
+        }
+        if self.kappa is not None:
+            out["cohen_kappa"] = _round(self.kappa.value)
+        return out
+
+
+def _family_members(project: Project, parent: str) -> tuple[str, list[str], dict[str, str]]:
+    codebook = project.codebook
+    code = codebook.require(parent)
+    children = codebook.children(code.id)
+    if len(children) < 2:
+        raise UsageError(f"code {code.id!r} has {len(children)} child code(s); a family needs "
+                         "at least two", "name a parent whose children are the categories")
+    member_of = {d: child for child in children for d in codebook.descendants(child)}
+    return code.id, children, member_of
+
+
+def family_values(project: Project, coders: Sequence[str], parent: str,
+                  where: Iterable[str] = ()
+                  ) -> tuple[str, list[str], AgreementScope, pd.DataFrame, list[dict]]:
+    """Each counted passage's category per coder (``None`` when none or several)."""
+    parent_id, children, member_of = _family_members(project, parent)
+    scope = resolve_agreement_scope(project, coders, None, where)
+    _require_counted(scope)
+    chosen: dict[tuple[str, int], dict[str, set[str]]] = defaultdict(
+        lambda: defaultdict(set))
+    for (tid, number, code), per_coder in passage_spans(scope, list(member_of)).items():
+        for coder in per_coder:
+            chosen[(tid, number)][coder].add(member_of[code])
+    rows, conflicts = [], []
+    order = {c: i for i, c in enumerate(children)}
+    for transcript in scope.transcripts:
+        for passage in transcript.passages:
+            per_coder = chosen.get((transcript.id, passage.number), {})
+            row: list[Any] = [transcript.id, passage.number]
+            for coder in scope.coders:
+                applied = sorted(per_coder.get(coder, ()), key=order.__getitem__)
+                if len(applied) > 1:
+                    conflicts.append({"transcript": transcript.id,
+                                      "passage": passage.number, "line": passage.line,
+                                      "coder": coder, "codes": applied})
+                row.append(applied[0] if len(applied) == 1 else None)
+            rows.append(row)
+    values = pd.DataFrame(rows, columns=["transcript", "passage", *scope.coders], dtype=object)
+    values = values.astype({"passage": "int64"})
+    return parent_id, children, scope, values, conflicts
+
+
+def family_agreement(project: Project, coders: Sequence[str], parent: str,
+                     where: Iterable[str] = ()) -> FamilyReport:
+    """Agreement on which child of ``parent`` each passage gets (cu-alpha on passages)."""
+    parent_id, children, scope, values, conflicts = family_values(project, coders, parent,
+                                                                  where)
+    data = [[None if agreement.is_missing(v) else v for v in values[c]] for c in scope.coders]
+    counts = agreement.UnitCounts.from_data(data, categories=children)
+    kappa = (agreement.cohen_kappa(data[0], data[1], categories=children)
+             if len(scope.coders) == 2 else None)
+    return FamilyReport(parent_id, children, scope, values, conflicts,
+                        agreement.krippendorff_alpha(counts, "nominal"),
+                        agreement.percent_agreement(counts), kappa)
+
+
+def family_disagreements(project: Project, coders: Sequence[str], parent: str,
+                         where: Iterable[str] = ()) -> pd.DataFrame:
+    """Passages where the coders' categories differ (a missing value counts as one)."""
+    _parent, _children, scope, values, conflicts = family_values(project, coders, parent,
+                                                                 where)
+    conflicted = {(c["transcript"], c["passage"], c["coder"]): "+".join(c["codes"])
+                  for c in conflicts}
+    transcripts = {t.id: t for t in scope.transcripts}
+    records = []
+    for row in values.itertuples(index=False):
+        tid, number, *chosen = row
+        shown = [conflicted.get((tid, number, coder))
+                 or ("" if agreement.is_missing(value) else value)
+                 for coder, value in zip(scope.coders, chosen, strict=True)]
+        if len(set(shown)) == 1:
+            continue
+        passage = transcripts[tid].passage(number)
+        records.append([tid, number, passage.speaker, passage.line, *shown,
+                        transcripts[tid].body[passage.start:passage.end]])
+    frame = pd.DataFrame(records, columns=["transcript", "passage", "speaker", "line",
+                                           *scope.coders, "text"])
+    frame.attrs = {"unit": "passage", "family": _parent, "coders": scope.coders,
+                   "transcripts": _transcripts_dict(scope), "where": scope.where}
+    return frame
+
+
+__all__ = [
+    "OVERALL", "UNITS", "AgreementReport", "AgreementScope", "CodeAgreement", "FamilyReport",
+    "agreement_report", "clip", "disagreements", "family_agreement", "family_disagreements",
+    "family_values", "merge_spans", "passage_spans", "plain_value", "resolve_agreement_scope",
+    "statistics_from_patterns",
+]
