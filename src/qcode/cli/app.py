@@ -22,7 +22,9 @@ from qcode.cli import (
     browse,
     coding,
     project_cmds,
+    refi,
     tagging,
+    transcript_import,
 )
 from qcode.cli.context import state
 
@@ -123,6 +125,12 @@ _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 _register(agree, ["agree", "adjudicate"])
 # Commands of the export and import groups are registered below as they exist, e.g.
 # _register(refi, ["export_qdc"], export_app, prefix="export_")
+_register(refi, ["export_qdc", "export_qdpx"], export_app, prefix="export_")
+_register(refi, ["import_qdc", "import_qdpx"], import_app, prefix="import_")
+app.add_typer(export_app, name="export")
+_register(transcript_import, ["import_transcripts"], import_app, prefix="import_")
+_register(transcript_import, ["reanchor"])
+app.add_typer(import_app, name="import")
 
 
 def main() -> None:

@@ -1,0 +1,195 @@
+"""``qcode export qdc|qdpx`` and ``qcode import qdc|qdpx``: REFI-QDA interchange with NVivo,
+ATLAS.ti, MAXQDA, QualCoder, Taguette and qc.
+
+The work is done by ``qcode.interchange`` (imported inside the commands: it pulls in XML and
+zip handling that ``qcode --help`` has no use for); these commands pick files and report.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qcode.cli.options import ForceOpt, OutputOpt, TextFormat
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.interchange.report import ImportReport
+
+FileArg = Annotated[Path, typer.Argument(help="The REFI-QDA file to import.", metavar="FILE")]
+FormatOpt = Annotated[TextFormat, typer.Option(
+    "--format", "-f", help="text: a report on stderr; json: the report on stdout.")]
+
+
+def export_qdc(
+    ctx: typer.Context,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Write the codebook as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA, ...
+
+    Labels become names, `codable` isCodable; include/exclude/examples/keywords go into
+    the description as marked sections that `qcode import qdc` splits again. Without -o
+    the XML goes to stdout.
+    """
+    from qcode.cli.context import open_project
+    from qcode.cli.output import note, write
+    from qcode.interchange.qdc import export_codebook
+    from qcode.reports import write_text_output
+
+    project = open_project(ctx)
+    text, count, warnings = export_codebook(project)
+    for warning in warnings:
+        note(f"warning: {warning}")
+    if output is None:
+        write(text)
+        return
+    write_text_output(output, text, force)
+    note(f"wrote {output}: {_plural(count, 'code')}")
+
+
+def export_qdpx(
+    ctx: typer.Context,
+    output: Annotated[Path, typer.Option(
+        "--output", "-o", metavar="FILE.qdpx", help="The project file to write.")],
+    coder: Annotated[list[str] | None, typer.Option(
+        "--coder", "-c", help="Only this coder's codings (repeatable; default: all coders).")
+    ] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Write the whole project as a REFI-QDA project (.qdpx): codebook, transcripts with
+    their attributes, cases, every coder's codings and memos.
+
+    GUIDs are stable across exports, and `qcode import qdpx` of the file gives back the
+    same project.
+    """
+    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.output import note
+    from qcode.interchange.qdpx import export_project, write_archive
+
+    project = open_project(ctx)
+    result = export_project(project, coder)
+    write_archive(output, result.data, force)
+    for warning in _collapse(result.warnings):
+        note(f"warning: {warning}")
+    warn_if_problems(project)
+    c = result.counts
+    coders = f" by {_plural(c['coders'], 'coder')}" if c["coders"] else ""
+    note(f"wrote {output}: {_plural(c['codes'], 'code')}, "
+         f"{_plural(c['transcripts'], 'transcript')}, {_plural(c['codings'], 'coding')}{coders}, "
+         f"{_plural(c['cases'], 'case')}, {_plural(c['variables'], 'variable')}")
+
+
+def import_qdc(
+    ctx: typer.Context,
+    file: FileArg,
+    into: Annotated[Path | None, typer.Option(
+        "--into", metavar="CODEBOOK.yaml",
+        help="The codebook file to write (default: the project's codebook, with --merge).")
+    ] = None,
+    merge: Annotated[bool, typer.Option(
+        "--merge", help="Add the codes the codebook lacks to an existing codebook.")] = False,
+    format: FormatOpt = TextFormat.text,
+) -> None:
+    """Import a REFI-QDA codebook (.qdc) as a qcode codebook.
+
+    Ids are made from the names (slugged, unique); names become labels; the tool's GUIDs
+    are kept beside the codebook (<codebook>.guids.yaml) so a qcode export gives them
+    back. An existing codebook is only changed with --merge, which adds the codes it
+    lacks and keeps a backup.
+    """
+    from qcode.cli.context import state
+    from qcode.errors import ProjectNotFound, UsageError
+    from qcode.interchange.qdc import import_codebook
+    from qcode.project import Project
+
+    try:
+        project = Project.find(explicit=state(ctx).project)
+        project.require_config()
+    except ProjectNotFound:
+        project = None
+    if into is None:
+        if project is None:
+            raise UsageError("no --into and no project here",
+                             "give --into CODEBOOK.yaml, or run inside a project with --merge")
+        target = project.path(project.require_config().codebook)
+    else:
+        target = into
+    report = import_codebook(file, target, merge, project.name if project else None,
+                             display=str(into) if into else project.rel(target))
+    _show(report, format, "codebook")
+
+
+def import_qdpx(
+    ctx: typer.Context,
+    file: FileArg,
+    into: Annotated[Path, typer.Option(
+        "--into", metavar="DIR", help="A new (or empty) folder for the project.")],
+    format: FormatOpt = TextFormat.text,
+) -> None:
+    """Import a REFI-QDA project (.qdpx) as a new qcode project in DIR.
+
+    Transcripts get their variables and cases as attributes, each user a coding log.
+    Only plain-text sources are imported; PDF, picture, audio and video sources, and
+    anything else qcode cannot hold, are listed in the report. Exit 0 when the project
+    was created (then `qcode check` runs on it), 1 when the file is invalid or hostile and
+    nothing was written.
+    """
+    from qcode.interchange.qdpx_import import import_project
+
+    report = import_project(file, into)
+    _show(report, format, "project")
+
+
+def _show(report: ImportReport, format: TextFormat, what: str) -> None:
+    from qcode.cli.output import emit_json, note
+
+    if format is TextFormat.json:
+        emit_json(report.to_dict())
+        return
+    c = report.counts
+    origin = f" ({report.origin})" if report.origin else ""
+    if what == "codebook":
+        note(f"imported {report.source}{origin} into {report.target}: "
+             f"{_plural(c.get('added', 0), 'code')} added"
+             + (f", {c['kept']} already there" if c.get("kept") else ""))
+    else:
+        note(f"imported {report.source}{origin} into {report.target}: "
+             f"{_plural(c['codes'], 'code')}, {_plural(c['transcripts'], 'transcript')}, "
+             f"{_plural(c['codings'], 'coding')} by {_plural(c['coders'], 'coder')}, "
+             f"{_plural(c['cases'], 'case')}")
+    offsets = report.offsets
+    if offsets and offsets["checked"]:
+        note(f"positions: counted as {offsets['model']} (by {offsets['by']}); "
+             f"{offsets['matched']} of {offsets['checked']} checkable selections agree")
+    if report.skipped:
+        note(f"left out ({len(report.skipped)}):")
+        for item in report.skipped[:50]:
+            note(f"  {item.kind} {item.name!r}: {item.reason}")
+        if len(report.skipped) > 50:
+            note(f"  ... and {len(report.skipped) - 50} more (--format json lists all)")
+    for message in report.notes:
+        note(f"note: {message}")
+    if report.check is not None:
+        errors = report.check["errors"]
+        if not errors:
+            warnings = report.check["warnings"]
+            note("qcode check: ok" + (f" ({warnings} warnings)" if warnings else ""))
+        else:
+            note(f"qcode check: {_plural(len(errors), 'error')} in what the file holds:")
+            for problem in errors[:20]:
+                where = problem["file"] + (f":{problem['line']}" if problem["line"] else "")
+                note(f"  {where}: {problem['message']}")
+            if len(errors) > 20:
+                note(f"  ... and {len(errors) - 20} more (run `qcode check` in the project)")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def _collapse(warnings: list[str], limit: int = 20) -> list[str]:
+    if len(warnings) <= limit:
+        return warnings
+    return [*warnings[:limit], f"... and {len(warnings) - limit} more"]

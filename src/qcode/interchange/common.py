@@ -1,0 +1,333 @@
+"""Pieces shared by the codebook and project exchange: names, colours, descriptions, values.
+
+REFI-QDA has one free-text ``Description`` per code; qcode has a description plus
+``include``, ``exclude``, ``examples`` and ``keywords``. They travel in the Description as
+marked sections that people can read in any tool and qcode splits again on import::
+
+    The principal and leadership team own and steer the work.
+
+    Include: Leaders allocate resources, follow up, put it in plans.
+
+    Exclude: Formal support only on paper; use leadership-weak.
+
+    Examples:
+    - Rektor: Det står i virksomhetsplanen, og jeg følger det opp.
+
+    Keywords:
+    - lederforankring
+    - leadership anchoring
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
+PROJECT_NS = "urn:QDA-XML:project:1.0"
+META_PI = "qcode"           # <?qcode {...}?> before the root: qcode's own ids, other tools skip it
+META_FORMAT = 1
+
+# -- names and ids ----------------------------------------------------------------------------
+
+_CODE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+
+
+def slugify(name: str, fallback: str = "item", max_length: int = 64) -> str:
+    """A qcode id from a name: ASCII lower case, words joined by ``-``.
+
+    ``Oltás típusa`` → ``oltas-tipusa``; ``THEME - Affordances`` → ``theme-affordances``.
+    """
+    text = unicodedata.normalize("NFKD", name)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    text = text.encode("ascii", "ignore").decode("ascii").lower()
+    text = re.sub(r"[^a-z0-9_]+", "-", text)
+    text = re.sub(r"-{2,}", "-", text).strip("-_")
+    text = text[:max_length].rstrip("-_")
+    return text if text and _CODE_ID_RE.match(text) else fallback
+
+
+def unique_id(base: str, taken: set[str], max_length: int = 64) -> str:
+    """``base``, or ``base-2``, ``base-3``... whichever is not taken yet (and record it)."""
+    candidate = base
+    number = 2
+    while candidate in taken:
+        suffix = f"-{number}"
+        candidate = base[: max_length - len(suffix)].rstrip("-_") + suffix
+        number += 1
+    taken.add(candidate)
+    return candidate
+
+
+def plural(count: int, word: str) -> str:
+    """``1 code``, ``2 codes``."""
+    return f"{count} {word}" + ("" if count == 1 else "s")
+
+
+def is_code_id(text: Any) -> bool:
+    return isinstance(text, str) and len(text) <= 64 and bool(_CODE_ID_RE.match(text))
+
+
+def local(tag: Any) -> str:
+    """An element's name without its namespace (``{urn:...}Code`` → ``Code``)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rsplit("}", 1)[-1]
+
+
+def namespace(tag: str) -> str:
+    return tag[1:].split("}", 1)[0] if tag.startswith("{") else ""
+
+
+def children(element: Any, name: str) -> list[Any]:
+    return [child for child in element if local(child.tag) == name]
+
+
+def child(element: Any, name: str) -> Any | None:
+    for item in element:
+        if local(item.tag) == name:
+            return item
+    return None
+
+
+def text_of(element: Any | None) -> str:
+    """The text of an element (empty or absent: ``""``)."""
+    if element is None:
+        return ""
+    return "".join(element.itertext())
+
+
+def attr(element: Any, name: str) -> str | None:
+    """An unqualified attribute; tolerate a qualified one from a sloppy writer."""
+    value = element.get(name)
+    if value is None:
+        for key, item in element.attrib.items():
+            if local(key) == name:
+                return item
+    return value
+
+
+# -- XML text ---------------------------------------------------------------------------------
+
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot carry (most C0 controls, lone surrogates)."""
+    return _XML_INVALID.sub("", text)
+
+
+def meta_pi_text(data: dict[str, Any]) -> str:
+    """JSON for a processing instruction: ASCII only (so no character XML forbids can slip
+    in) and never ``?>``, which would end the instruction."""
+    return json.dumps(data, ensure_ascii=True, separators=(",", ":")).replace("?>", "?\\u003e")
+
+
+# -- colours ----------------------------------------------------------------------------------
+
+_HEX6 = re.compile(r"^#?([0-9A-Fa-f]{6})(?:[0-9A-Fa-f]{2})?$")
+_HEX3 = re.compile(r"^#?([0-9A-Fa-f])([0-9A-Fa-f])([0-9A-Fa-f])$")
+_RGB = re.compile(r"^(?:rgba?\()?\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,[^)]*)?\)?$")
+
+
+def normalize_color(value: str | None) -> str | None:
+    """A qcode colour (``#RRGGBB``) from what tools write: ``#RGB``, ``#RRGGBBAA``, ``r,g,b``."""
+    if not value:
+        return None
+    value = value.strip()
+    match = _HEX6.match(value)
+    if match:
+        return "#" + match.group(1)
+    match = _HEX3.match(value)
+    if match:
+        return "#" + "".join(c * 2 for c in match.groups())
+    match = _RGB.match(value)
+    if match and all(0 <= int(c) <= 255 for c in match.groups()):
+        return "#" + "".join(f"{int(c):02X}" for c in match.groups())
+    return None
+
+
+# -- descriptions -----------------------------------------------------------------------------
+
+_SECTIONS_RE = re.compile(
+    r"\A(?P<description>.*?)"
+    r"(?:\n\nInclude: (?P<include>.*?))?"
+    r"(?:\n\nExclude: (?P<exclude>.*?))?"
+    r"(?:\n\nExamples:\n(?P<examples>- .*?))?"
+    r"(?:\n\nKeywords:\n(?P<keywords>- .*?))?\Z",
+    re.DOTALL,
+)
+
+
+def compose_description(description: str, include: str | None, exclude: str | None,
+                        examples: list[str], keywords: list[str]) -> str:
+    parts = [description] if description else []
+    if include is not None:
+        parts.append(f"Include: {include}")
+    if exclude is not None:
+        parts.append(f"Exclude: {exclude}")
+    if examples:
+        parts.append("Examples:\n" + "\n".join(_bullet(e) for e in examples))
+    if keywords:
+        parts.append("Keywords:\n" + "\n".join(_bullet(k) for k in keywords))
+    return "\n\n".join(parts)
+
+
+def _bullet(item: str) -> str:
+    return "- " + item.replace("\n", "\n  ")
+
+
+def split_description(text: str) -> dict[str, Any]:
+    """The inverse of ``compose_description``; unmarked text is all description."""
+    plain = {"description": text, "include": None, "exclude": None, "examples": [],
+             "keywords": []}
+    match = _SECTIONS_RE.match("\n\n" + text)
+    if match is None:
+        return plain
+    examples = _bullets(match.group("examples"))
+    keywords = _bullets(match.group("keywords"))
+    if examples is None or keywords is None:
+        return plain
+    return {
+        "description": match.group("description").removeprefix("\n\n"),
+        "include": match.group("include"),
+        "exclude": match.group("exclude"),
+        "examples": examples,
+        "keywords": keywords,
+    }
+
+
+def _bullets(block: str | None) -> list[str] | None:
+    if block is None:
+        return []
+    items: list[str] = []
+    for line in block.split("\n"):
+        if line.startswith("- "):
+            items.append(line[2:])
+        elif line.startswith("  ") and items:
+            items[-1] += "\n" + line[2:]
+        else:
+            return None
+    return items
+
+
+# -- variables: typed attribute values ----------------------------------------------------------
+
+INTEGER_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
+DECIMAL_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)\.[0-9]+$")
+DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+DATETIME_RE = re.compile(
+    r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?$")
+
+VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
+
+
+def is_date(text: str) -> bool:
+    if not DATE_RE.match(text):
+        return False
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def is_datetime(text: Any) -> bool:
+    """Whether ``text`` is an ``xsd:dateTime`` (as REFI-QDA's creation times must be)."""
+    if not isinstance(text, str) or not DATETIME_RE.match(text):
+        return False
+    try:
+        dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+def value_kind(value: Any, from_table: bool) -> str | None:
+    """The REFI-QDA type one attribute value has; None for "no value".
+
+    Front matter is typed YAML, so its text stays text (but a date stays a date); a case
+    table's cells are all text, so there a number, ``true``/``false`` or a date counts as one.
+    """
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        return "Boolean"
+    if isinstance(value, int):
+        return "Integer"
+    if isinstance(value, float):
+        return "Float" if value == value and value not in (float("inf"), float("-inf")) else "Text"
+    text = str(value)
+    if from_table:
+        if INTEGER_RE.match(text):
+            return "Integer"
+        if DECIMAL_RE.match(text):
+            return "Float"
+        if text in ("true", "false"):
+            return "Boolean"
+    if is_date(text):
+        return "Date"
+    return "Text"
+
+
+def variable_type(kinds: set[str]) -> str:
+    """One type for all of a variable's values: their common type, else Text."""
+    kinds = set(kinds)
+    if kinds == {"Integer", "Float"}:
+        return "Float"
+    if len(kinds) == 1:
+        return next(iter(kinds))
+    return "Text"
+
+
+def value_text(value: Any, kind: str) -> str:
+    """How a value is written as a ``<...Value>`` of a variable of type ``kind``."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind == "Float" and isinstance(value, float):
+        return _decimal_text(value)
+    return str(value)
+
+
+def _decimal_text(value: float) -> str:
+    text = repr(value)
+    if "e" in text or "E" in text:
+        text = format(Decimal(text), "f")
+    if "." not in text:
+        text += ".0"
+    return text
+
+
+def typed_value(kind: str, text: str) -> Any:
+    """A front-matter value from a ``<...Value>``'s text (dates stay text, as in qcode)."""
+    text = text.strip() if kind != "Text" else text
+    if kind == "Boolean":
+        if text in ("true", "1"):
+            return True
+        if text in ("false", "0"):
+            return False
+        return text
+    if kind == "Integer":
+        try:
+            return int(text)
+        except ValueError:
+            return text
+    if kind == "Float":
+        try:
+            number = float(Decimal(text))
+        except (InvalidOperation, ValueError):
+            return text
+        return number
+    return text
+
+
+def cell_text(kind: str, text: str) -> str:
+    """A case-table cell from a ``<...Value>``'s text."""
+    if kind == "Boolean":
+        stripped = text.strip()
+        return {"1": "true", "0": "false"}.get(stripped, stripped)
+    return text.strip() if kind != "Text" else text
