@@ -286,12 +286,32 @@ def test_plain_adjudication_stops_at_end_of_input_and_keeps_decisions(coded, cli
     assert decisions == ["agreed", "agreed", "a", "b"]
 
 
-def test_adjudicate_without_plain_exits_2(coded, cli, project_dir):
-    result = cli("adjudicate", "a", "b", "--into", "consensus")
-    assert result.exit_code == 2
-    assert "full-screen adjudication needs the interactive coder" in result.stderr
-    assert "--plain" in result.stderr
-    assert not (project_dir.root / "codings" / "consensus.jsonl").exists()
+def test_full_screen_adjudication_decides_with_keys(coded, project_dir):
+    import asyncio
+
+    from qcode.tui.adjudicate import AdjudicationApp
+
+    session = Adjudication(Project.open(project_dir.root), "a", "b", "consensus")
+    session.copy_agreements()
+    pending = session.pending()
+    app = AdjudicationApp(session)
+
+    async def run():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("a", "j", "o", "n")
+            await pilot.pause()
+            return str(app.query_one("#status").render())
+
+    status = asyncio.run(run())
+    assert "decided 3/" in status
+    decisions = [line["adjudication"]["decision"] for line in project_dir.log_lines("consensus")
+                 if line["op"] == "add"
+                 and line.get("adjudication", {}).get("decision") not in (None, "agreed")]
+    assert decisions == ["a", "both", "neither"]
+    # the skipped item (j) is still pending, the decided ones are not
+    remaining = {i.key for i in Adjudication(Project.open(project_dir.root), "a", "b",
+                                             "consensus").pending()}
+    assert pending[1].key in remaining and pending[0].key not in remaining
 
 
 def test_adjudicate_errors(coded, cli):

@@ -111,8 +111,8 @@ def adjudicate(
         "--into", metavar="CODER", help="The consensus coder whose log gets the decisions.")
                     ] = "consensus",
     plain: Annotated[bool, typer.Option(
-        "--plain", help="Line mode: one question per disagreement on the terminal (or stdin).")
-                     ] = False,
+        "--plain", help="Line mode: one question per disagreement on the terminal (or stdin); "
+                        "default: full screen.")] = False,
     codes: CodesOpt = None,
     where: WhereOpt = None,
 ) -> None:
@@ -125,11 +125,7 @@ def adjudicate(
     from qcode.adjudication import Adjudication
     from qcode.cli.context import open_project, warn_if_problems
     from qcode.cli.output import note
-    from qcode.errors import UsageError
 
-    if not plain:
-        raise UsageError("the full-screen adjudication needs the interactive coder, which "
-                         "this version does not have yet", "use --plain for line mode")
     project = open_project(ctx)
     session = Adjudication(project, first, second, into, codes, where or ())
     warn_if_problems(project)
@@ -140,7 +136,12 @@ def adjudicate(
     done, total = session.progress()
     note(f"copied {copied} agreement(s) of {first} and {second} into {into}; "
          f"{total - done} of {total} disagreement(s) to decide")
-    _plain_session(session)
+    if plain:
+        _plain_session(session)
+        return
+    from qcode.tui.adjudicate import AdjudicationApp
+
+    AdjudicationApp(session).run()
 
 
 # -- the coder names ------------------------------------------------------------------------------

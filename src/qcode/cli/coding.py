@@ -28,6 +28,9 @@ def code(
     review: Annotated[str | None, typer.Option(
         "--review", metavar="CODE", help="Walk only the passages you coded with CODE.")
                       ] = None,
+    review_orphans: Annotated[bool, typer.Option(
+        "--review-orphans", help="Place by hand your codings `qcode reanchor` could not "
+                                 "(a line dialogue).")] = False,
 ) -> None:
     """Code transcripts interactively; every change is saved the moment it is made.
 
@@ -38,6 +41,15 @@ def code(
     from qcode.session import CodingSession, SessionLock
 
     project = open_project(ctx)
+    if review_orphans:
+        from qcode.cli.review_orphans import run_orphan_review
+        from qcode.project import check_coder_name
+
+        check_coder_name(coder)
+        with SessionLock(project, coder):
+            run_orphan_review(project, coder, sys.stdin, sys.stdout,
+                              [transcript] if transcript else None)
+        return
     others = [compare] if compare else []
     if show_others:
         others += [c for c in project.coders if c not in (coder, compare)]
