@@ -37,3 +37,16 @@ def test_bad_answers_are_asked_again_and_drop_removes(cli, project_dir):
 def test_nothing_to_place(cli):
     result = cli("code", "-c", "c", "--review-orphans", input="")
     assert "nothing to place" in result.stdout
+
+
+def test_reanchor_waits_for_an_open_coding_session(cli, project_dir):
+    from qcode.session import SessionLock
+
+    Project.open(project_dir.root).tag("voss-principal", 4, ["ownership"], "c")
+    project_dir.replace("transcripts/voss-principal.md", "I: Og eierskapet?",
+                        "I: Og hva med eierskapet?")
+    with SessionLock(Project.open(project_dir.root), "c"):
+        busy = cli("reanchor")
+    assert busy.exit_code == 1 and "open `qcode code` session" in busy.stderr
+    assert cli("reanchor").exit_code == 0
+    assert cli("check").exit_code == 0

@@ -68,6 +68,15 @@ class SessionLock:
         os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         self._fd = fd
 
+    def ensure_free(self, why: str) -> None:
+        """Raise unless no session of this coder is open (checked by taking the lock)."""
+        try:
+            self.acquire()
+        except QcodeError as exc:
+            raise QcodeError(f"{exc.message}: {why}", "close that session first, then run "
+                             "the command again") from None
+        self.release()
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)  # closing releases the lock

@@ -393,6 +393,11 @@ def reanchor(
     written: dict[str, int] = {}
     skipped = 0
     if not dry_run and plan.moves:
+        from qcode.session import SessionLock
+
+        for coder in sorted({p.coding.coder for p in plan.moves}):
+            SessionLock(project, coder).ensure_free(
+                "it would move codings under an open `qcode code` session")
         applied = apply_plan(project, plan)
         written = {project.log(c).rel: n for c, n in applied.written.items() if n}
         skipped = len(applied.skipped)
