@@ -35,7 +35,9 @@ _ADD_FIELDS = ("op", "id", "transcript", "start", "end", "code", "text", "at", "
 _ADD_KEYS = frozenset(_ADD_FIELDS)
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen: constructing a frozen dataclass costs twice as much, and replay builds
+# hundreds of thousands of these. Treat them as read-only all the same.
+@dataclass(slots=True, unsafe_hash=True)
 class Coding:
     """A current coding of one coder: a code on the span ``[start, end)`` of a transcript."""
 
