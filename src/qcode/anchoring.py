@@ -31,21 +31,15 @@ still in the log unchanged (a coder may have removed it meanwhile: it is then sk
 from __future__ import annotations
 
 import bisect
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from qcode.errors import LogWriteError, QcodeError, UsageError
-from qcode.problems import Problems
+from qcode.errors import QcodeError, UsageError
 from qcode.store import (
     Coding,
-    CodingLog,
-    _Lock,
     add_event,
-    encode_event,
     remove_event,
-    replay_lines,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -423,7 +417,7 @@ def apply_plan(project: Project, plan: ReanchorPlan | TranscriptPlan) -> ApplyRe
                 result.moved.append(placement)
             return events
 
-        result.written[coder] = _append_checked(project.log(coder), build)
+        result.written[coder] = project.log(coder).append_checked(build)
         _forget(project, coder)
     return result
 
@@ -448,7 +442,7 @@ def place_coding(project: Project, coding: Coding, start: int, end: int) -> str:
         return _move_events(current, start, end, text, "manual",
                             round(fuzz.ratio(coding.text, text), 1), result)
 
-    _append_checked(project.log(coding.coder), build)
+    project.log(coding.coder).append_checked(build)
     _forget(project, coding.coder)
     return result.new_ids[coding.id]
 
@@ -467,49 +461,6 @@ def _move_events(coding: Coding, start: int, end: int, text: str, kind: str, sco
                     reanchored_from=origin)
     result.new_ids[coding.id] = add["id"]
     return [remove_event(coding.id, reanchored_to=add["id"]), add]
-
-
-def _append_checked(log: CodingLog, build: Callable[[dict[str, Coding]], list[dict]]) -> int:
-    """Under the log's exclusive lock: replay the log as it is now, let ``build`` decide
-    the events from the current codings, append them and fsync. The same locking and
-    torn-line rule as ``CodingLog.append``; the replay inside the lock is what makes a
-    concurrent coder's change (a remove, a re-tag) win over a stale plan."""
-    try:
-        log.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(log.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-    except OSError as exc:
-        raise LogWriteError(f"cannot open {log.rel} for appending: {exc.strerror}") from None
-    try:
-        with _Lock(fd):
-            size = os.fstat(fd).st_size
-            raw = _read_all(fd, size)
-            replay = replay_lines(raw.split(b"\n"), log.coder, log.rel, Problems())
-            events = build({c.id: c for c in replay.codings})
-            payload = b"".join(encode_event(e) for e in events)
-            if not payload:
-                return 0
-            if size and raw[-1:] != b"\n":
-                payload = b"\n" + payload  # keep a torn last line on a line of its own
-            written = 0
-            while written < len(payload):
-                written += os.write(fd, payload[written:])
-            os.fsync(fd)
-    except OSError as exc:
-        raise LogWriteError(f"cannot append to {log.rel}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    return len(events)
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    chunks, offset = [], 0
-    while offset < size:
-        chunk = os.pread(fd, min(1 << 20, size - offset), offset)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        offset += len(chunk)
-    return b"".join(chunks)
 
 
 def _forget(project: Project, coder: str) -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -155,9 +155,23 @@ class CodingLog:
 
     def append(self, events: Iterable[dict[str, Any]]) -> int:
         """Append events as complete lines, durably; returns how many were written."""
-        payload = b"".join(encode_event(e) for e in events)
-        if not payload:
-            return 0
+        events = list(events)
+        return self._append_locked(lambda _raw: events) if events else 0
+
+    def append_checked(self, build: Callable[[dict[str, Coding]], list[dict[str, Any]]]
+                       ) -> int:
+        """Under the lock: replay the log as it is now, let ``build`` choose the events
+        from the current codings (by id), and append them. A plan made from an older read
+        (re-anchoring, say) thus never acts on a coding someone changed meanwhile."""
+
+        def from_current(raw: bytes) -> list[dict[str, Any]]:
+            replay = replay_lines(raw.split(b"\n"), self.coder, self.rel, Problems())
+            return build({c.id: c for c in replay.codings})
+
+        return self._append_locked(from_current, read=True)
+
+    def _append_locked(self, events_for: Callable[[bytes], list[dict[str, Any]]],
+                       read: bool = False) -> int:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -166,6 +180,10 @@ class CodingLog:
         try:
             with _Lock(fd):
                 size = os.fstat(fd).st_size
+                events = events_for(_read_all(fd, size) if read else b"")
+                payload = b"".join(encode_event(e) for e in events)
+                if not payload:
+                    return 0
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     # Keep a torn line (from a crash) on a line of its own, untouched.
                     payload = b"\n" + payload
@@ -177,7 +195,7 @@ class CodingLog:
             raise LogWriteError(f"cannot append to {self.rel}: {exc.strerror}") from None
         finally:
             os.close(fd)
-        return payload.count(b"\n") - (1 if payload.startswith(b"\n") else 0)
+        return len(events)
 
     def replay(self) -> Replay:
         """Read the whole log and replay it; never raises for bad content."""
@@ -192,6 +210,17 @@ class CodingLog:
             return Replay(self.coder, [], 0, problems)
         with bulk_load():
             return replay_lines(raw.split(b"\n"), self.coder, self.rel, problems)
+
+
+def _read_all(fd: int, size: int) -> bytes:
+    chunks, offset = [], 0
+    while offset < size:
+        chunk = os.pread(fd, min(1 << 20, size - offset), offset)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        offset += len(chunk)
+    return b"".join(chunks)
 
 
 def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -> Replay:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from qcode.cli.options import CodesOpt, ForceOpt, OutputOpt, WhereOpt
+from qcode.cli.output import deliver
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -173,18 +174,6 @@ def _format(chosen: AgreeFormat | None, output: Path | None) -> AgreeFormat:
     return AgreeFormat.table if stdout_is_tty() and output is None else AgreeFormat.csv
 
 
-def _deliver(text: str, output: Path | None, force: bool) -> None:
-    from qcode.cli.output import note, write
-
-    if output is None:
-        write(text)
-        return
-    from qcode.reports import write_text_output
-
-    write_text_output(output, text, force)
-    note(f"wrote {output}")
-
-
 def _number(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return "—"
@@ -260,7 +249,7 @@ def _deliver_report(report: AgreementReport, chosen: AgreeFormat, output: Path |
     from qcode.cli.output import note
 
     if chosen is AgreeFormat.json:
-        _deliver(reports.to_json(report.to_dict()), output, force)
+        deliver(reports.to_json(report.to_dict()), output, force)
         return
     table = report.table
     if not table["reason"].notna().any():
@@ -272,10 +261,10 @@ def _deliver_report(report: AgreementReport, chosen: AgreeFormat, output: Path |
         return
     if chosen is AgreeFormat.md:
         notes = "".join(f"- {line}\n" for line in _report_notes(report))
-        _deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, 2) + "\n" + notes,
+        deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, 2) + "\n" + notes,
                  output, force)
         return
-    _deliver(reports.delimited(header, rows), output, force)
+    deliver(reports.delimited(header, rows), output, force)
     for line in _report_notes(report):
         if line.startswith(("left out", "not used")):
             note(line)
@@ -335,7 +324,7 @@ def _deliver_family(report: FamilyReport, chosen: AgreeFormat, output: Path | No
 
     data = report.to_dict()
     if chosen is AgreeFormat.json:
-        _deliver(reports.to_json(data), output, force)
+        deliver(reports.to_json(data), output, force)
         return
     title = (f"{name}: agreement of {', '.join(report.coders)} on the family "
              f"{report.parent} ({', '.join(report.categories)}), unit: passage")
@@ -364,14 +353,14 @@ def _deliver_family(report: FamilyReport, chosen: AgreeFormat, output: Path | No
     if chosen is AgreeFormat.csv:
         header = ["family", "coders", *[k for k, _ in summary]]
         row = [report.parent, ",".join(report.coders), *[v for _, v in summary]]
-        _deliver(reports.delimited(header, [row]), output, force)
+        deliver(reports.delimited(header, [row]), output, force)
         return
     if chosen is AgreeFormat.md:
         text = (f"**{title}**\n\n" + reports.markdown_table(
             ["measure", "value"], [[k, v] for k, v in summary], 1) + "\n"
             + reports.markdown_table(freq_header, freq_rows, 1) + "\n"
             + "".join(f"- {line}\n" for line in notes))
-        _deliver(text, output, force)
+        deliver(text, output, force)
         return
     from rich import box
     from rich.table import Table
@@ -415,15 +404,15 @@ def _deliver_disagreements(frame: pd.DataFrame, chosen: AgreeFormat, output: Pat
                 "where": attrs["where"], "disagreements": records}
         if attrs.get("family"):
             data["family"] = attrs["family"]
-        _deliver(reports.to_json(data), output, force)
+        deliver(reports.to_json(data), output, force)
         return
     if chosen is AgreeFormat.csv:
         header = [str(c) for c in frame.columns]
-        _deliver(reports.delimited(header, [[r[h] for h in header] for r in records]),
+        deliver(reports.delimited(header, [[r[h] for h in header] for r in records]),
                  output, force)
         return
     if chosen is AgreeFormat.md:
-        _deliver(_disagreements_markdown(records, coders, title), output, force)
+        deliver(_disagreements_markdown(records, coders, title), output, force)
         return
     from rich.text import Text
 

@@ -24,6 +24,7 @@ from qcode.cli.options import (
     ScopeCodersOpt,
     WhereOpt,
 )
+from qcode.cli.output import deliver
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -81,7 +82,7 @@ def matrix(
             ("segments", *_frame_table(behind), 2),
         ], force)
     elif chosen is ReportFormat.json:
-        _deliver(reports.to_json(reports.matrix_records(grid, codebook, measure)), output,
+        deliver(reports.to_json(reports.matrix_records(grid, codebook, measure)), output,
                  force)
     else:
         _deliver_wide(grid, chosen, output, force, title, codebook)
@@ -145,7 +146,7 @@ def cooccur(
     title = f"{project.name}: co-occurrence by {unit} ({_scope_text(grid)})"
     codebook = project.codebook
     if chosen is ReportFormat.json:
-        _deliver(reports.to_json(reports.cooccur_records(grid, codebook)), output, force)
+        deliver(reports.to_json(reports.cooccur_records(grid, codebook)), output, force)
     elif chosen is ReportFormat.xlsx:
         header, rows = reports.wide_rows(grid)
         header.insert(1, "label")
@@ -239,18 +240,6 @@ def _need_output(output: Path | None, chosen) -> Path:
     return output
 
 
-def _deliver(text: str, output: Path | None, force: bool) -> None:
-    from qcode.cli.output import note, write
-
-    if output is None:
-        write(text)
-        return
-    from qcode.reports import write_text_output
-
-    write_text_output(output, text, force)
-    note(f"wrote {output}")
-
-
 def _deliver_wide(grid: pd.DataFrame, chosen, output, force, title, codebook) -> None:
     from qcode import reports
 
@@ -260,15 +249,15 @@ def _deliver_wide(grid: pd.DataFrame, chosen, output, force, title, codebook) ->
         return
     if chosen in (ReportFormat.csv, ReportFormat.tsv, ReportFormat.table):
         delimiter = "\t" if chosen is ReportFormat.tsv else ","
-        _deliver(reports.delimited(header, rows, delimiter), output, force)
+        deliver(reports.delimited(header, rows, delimiter), output, force)
         return
     header.insert(1, "label")
     for row in rows:
         row.insert(1, _label(codebook, row[0]))
     if chosen is ReportFormat.md:
-        _deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, 2), output, force)
+        deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, 2), output, force)
     elif chosen is ReportFormat.html:
-        _deliver(reports.html_document(title, reports.html_table(header, rows, 2, heat=True)),
+        deliver(reports.html_document(title, reports.html_table(header, rows, 2, heat=True)),
                  output, force)
 
 
@@ -277,19 +266,19 @@ def _deliver_table(chosen, header, rows, output, force, title, label_columns: in
     from qcode import reports
 
     if chosen is ReportFormat.json:
-        _deliver(reports.to_json([dict(zip(header, row, strict=True)) for row in rows]),
+        deliver(reports.to_json([dict(zip(header, row, strict=True)) for row in rows]),
                  output, force)
     elif chosen is ReportFormat.xlsx:
         _write_xlsx(output, chosen, [("data", header, rows, label_columns)], force)
     elif chosen is ReportFormat.md:
-        _deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, numeric_from),
+        deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, numeric_from),
                  output, force)
     elif chosen is ReportFormat.html:
-        _deliver(reports.html_document(title, reports.html_table(header, rows, numeric_from)),
+        deliver(reports.html_document(title, reports.html_table(header, rows, numeric_from)),
                  output, force)
     else:
         delimiter = "\t" if chosen is ReportFormat.tsv else ","
-        _deliver(reports.delimited(header, rows, delimiter), output, force)
+        deliver(reports.delimited(header, rows, delimiter), output, force)
 
 
 def _deliver_retrieval(frame: pd.DataFrame, chosen, output, force, by, title,
@@ -300,9 +289,9 @@ def _deliver_retrieval(frame: pd.DataFrame, chosen, output, force, by, title,
         _print_quotes(frame, title, query)
         return
     if chosen is ReportFormat.md:
-        _deliver(reports.quotes_markdown(frame, by, title), output, force)
+        deliver(reports.quotes_markdown(frame, by, title), output, force)
     elif chosen is ReportFormat.html:
-        _deliver(reports.quotes_html(frame, by, title), output, force)
+        deliver(reports.quotes_html(frame, by, title), output, force)
     else:
         if query:
             frame = frame.drop(columns=["code", "label"])

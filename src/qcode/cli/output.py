@@ -58,3 +58,15 @@ def cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def deliver(text: str, output, force: bool) -> None:
+    """Data to stdout, or to the file the user named with ``-o`` (never replacing one
+    without ``--force``; written atomically)."""
+    if output is None:
+        write(text)
+        return
+    from qcode.reports import write_text_output
+
+    write_text_output(output, text, force)
+    note(f"wrote {output}")
