@@ -50,10 +50,10 @@ demo: $(VENV)/.installed
 	$(QCODE) matrix --by informant_group --rollup -o exports/codes-by-informant-group.xlsx --force --plot exports/codes-by-informant-group.png
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 
 test: $(VENV)/.installed-dev
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench examples
 	$(BIN)/python -m pytest -q
 
 clean:
