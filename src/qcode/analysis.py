@@ -147,13 +147,19 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
     """
     codebook = project.codebook
     bodies = {t.id: len(t.body) for t in scope.transcripts}
+    canonical: dict[str, str | None] = {}  # code as logged -> current id (aliases resolved)
     merged: dict[tuple, list] = {}
     for coding in project.codings(scope.coders):
         length = bodies.get(coding.transcript)
-        code = codebook.resolve(coding.code)
-        if length is None or code is None or coding.end > length:
+        if length is None or coding.end > length:
             continue
-        key = (coding.transcript, coding.start, coding.end, code.id)
+        code_id = canonical.get(coding.code, "")
+        if code_id == "":
+            code = codebook.resolve(coding.code)
+            code_id = canonical[coding.code] = code.id if code else None
+        if code_id is None:
+            continue
+        key = (coding.transcript, coding.start, coding.end, code_id)
         entry = merged.get(key)
         if entry is None:
             merged[key] = [{coding.coder}, [coding.memo] if coding.memo else [], coding.at]
@@ -169,10 +175,11 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
 
 
 def _counted_rows(project: Project, scope: Scope, segments: pd.DataFrame,
-                  rollup: bool, with_coders: bool = False) -> pd.DataFrame:
+                  rollup: bool, distinct: bool = True) -> pd.DataFrame:
     """The (span, code) rows each shown code counts: its own segments, or with rollup
-    (always for folders) the distinct spans of its whole subtree. ``coders`` says who
-    coded the span (for a rolled-up row: anyone who coded it with a code of the subtree)."""
+    (always for folders) the spans of its whole subtree, each distinct span once. With
+    ``distinct=False`` a span keeps one row per segment it came from (with that
+    segment's ``coders``), which is what counting coders needs."""
     codebook = project.codebook
     shown = set(scope.codes)
     rolled_codes = {c for c in shown if rollup or not codebook.get(c).codable}
@@ -182,17 +189,10 @@ def _counted_rows(project: Project, scope: Scope, segments: pd.DataFrame,
         return own.reset_index(drop=True)
     lineage = {c: [c, *codebook.ancestors(c)] for c in spans["code"].unique()}
     expanded = spans.assign(code=spans["code"].map(lineage)).explode("code")
-    expanded = expanded[expanded["code"].isin(rolled_codes)]
-    key = ["transcript", "start", "end", "code"]
-    if with_coders:
-        rolled = expanded.groupby(key, sort=False, as_index=False)["coders"].agg(_join_names)
-    else:
-        rolled = expanded.drop_duplicates(key)
+    rolled = expanded[expanded["code"].isin(rolled_codes)]
+    if distinct:
+        rolled = rolled.drop_duplicates(["transcript", "start", "end", "code"])
     return pd.concat([own, rolled], ignore_index=True)
-
-
-def _join_names(values: Iterable[str]) -> str:
-    return ", ".join(sorted({n for value in values for n in value.split(", ")}))
 
 
 def _span_words(project: Project, frame: pd.DataFrame) -> pd.Series:
@@ -200,8 +200,8 @@ def _span_words(project: Project, frame: pd.DataFrame) -> pd.Series:
     cache: dict[tuple[str, int, int], int] = {}
     bodies = {t.id: t.body for t in project.transcripts}
     values = []
-    for transcript, start, end in zip(frame["transcript"], frame["start"], frame["end"],
-                                      strict=True):
+    for transcript, start, end in zip(frame["transcript"].tolist(), frame["start"].tolist(),
+                                      frame["end"].tolist(), strict=True):
         key = (transcript, start, end)
         if key not in cache:
             cache[key] = count_words(bodies[transcript][start:end])
@@ -333,13 +333,17 @@ def _attrs(scope: Scope, **extra) -> dict:
 def freq(project: Project, by: str | None = None, rollup: bool = False,
          coders: Sequence[str] | None = None, all_coders: bool = False,
          where: Iterable[str] = (), codes: Iterable[str] | None = None) -> pd.DataFrame:
-    """Per code: segments, documents, coders (how many coded it), words; optionally per
-    value of ``by``. One row per code (and value), codebook order, zero rows included."""
+    """Per code: segments, documents, coders (how many coded it); optionally per value of
+    ``by``. One row per code (and value), codebook order, zero rows included. (Words are
+    a measure of ``matrix``: counting them reads every coded character.)"""
     scope = resolve_scope(project, coders, all_coders, where, codes)
     codebook = project.codebook
-    rows = _counted_rows(project, scope, segment_frame(project, scope), rollup,
-                         with_coders=True)
-    rows = rows.assign(words=_span_words(project, rows))
+    segments = segment_frame(project, scope)
+    rows = _counted_rows(project, scope, segments, rollup)
+    # Who coded what: every contributing segment's coders, one row per coder.
+    contributions = _counted_rows(project, scope, segments, rollup, distinct=False)
+    contributions = contributions.assign(
+        coder=contributions["coders"].str.split(", ", regex=False)).explode("coder")
     group = ["code"]
     values: list[str] = []
     if by:
@@ -350,13 +354,13 @@ def freq(project: Project, by: str | None = None, rollup: bool = False,
         values = column_values(project, scope, by)
         keys = {t.id: _column_key(t, [by])[0] for t in scope.transcripts}
         rows = rows.assign(value=rows["transcript"].map(keys))
+        contributions = contributions.assign(value=contributions["transcript"].map(keys))
         group = ["code", "value"]
     grouped = rows.groupby(group, sort=False)
     table = pd.DataFrame({
         "segments": grouped.size(),
         "documents": grouped["transcript"].nunique(),
-        "coders": grouped["coders"].agg(lambda v: len(_join_names(v).split(", "))),
-        "words": grouped["words"].sum(),
+        "coders": contributions.groupby(group, sort=False)["coder"].nunique(),
     })
     index = (pd.MultiIndex.from_tuples([(c, v) for c in scope.codes for v in values],
                                        names=group)

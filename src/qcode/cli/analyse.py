@@ -387,7 +387,7 @@ def _print_freq_table(table: pd.DataFrame, by: str | None, project: Project) -> 
     view.add_column("code", no_wrap=True)
     if by:
         view.add_column(by)
-    for column in ("segments", "documents", "coders", "words"):
+    for column in ("segments", "documents", "coders"):
         view.add_column(column, justify="right")
     codebook = project.codebook
     for row in table.to_dict(orient="records"):
@@ -396,7 +396,7 @@ def _print_freq_table(table: pd.DataFrame, by: str | None, project: Project) -> 
         cells = ["  " * int(row["depth"]) + row["code"]]
         if by:
             cells.append(str(row[by]))
-        cells += [str(row[c]) for c in ("segments", "documents", "coders", "words")]
+        cells += [str(row[c]) for c in ("segments", "documents", "coders")]
         view.add_row(*cells, style=style)
     out.print(view)
 
