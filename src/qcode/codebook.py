@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -26,6 +26,26 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+class Rule(StrictModel):
+    """One auto-coding rule (see ``qcode.autocode``): exactly one of the matchers
+    ``match``, ``regex``, ``fuzzy``, ``speaker``, ``all``, ``any``, ``not``; ``score`` goes
+    with ``fuzzy``, ``scope`` with a code's top-level rules. Checked by ``check_rules``."""
+
+    # `not` is a Python keyword: the field is `not_`, written and dumped as `not`.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              serialize_by_alias=True)
+
+    match: str | None = None
+    regex: str | None = None
+    fuzzy: str | None = None
+    score: int | float | None = None
+    speaker: str | None = None
+    all: list[Rule] | None = None
+    any: list[Rule] | None = None
+    not_: Rule | None = Field(None, alias="not")
+    scope: Literal["passage", "sentence"] | None = None
+
+
 class Code(StrictModel):
     """One code of the codebook. ``codable: false`` makes it a grouping folder."""
 
@@ -40,6 +60,7 @@ class Code(StrictModel):
     color: Annotated[str, Field(pattern=COLOR_PATTERN)] | None = None
     codable: bool = True
     aliases: list[Annotated[str, Field(pattern=CODE_ID_PATTERN)]] = []
+    rules: list[Rule] = []
     children: list[Code] = []
 
 
@@ -218,6 +239,10 @@ def _check_codes(codes, loc, doc, rel, problems: Problems, lines: dict[str, int]
                                f"{owner!r} (line {first})", "give each code its own key")
             else:
                 key_lines[code.key] = (code.id, key_line)
+        if code.rules:
+            from qcode.autocode import check_rules
+
+            check_rules(code, here, doc, rel, problems)
         if not code.description.strip():
             problems.warning("code-description-empty", rel, line,
                              f"code {code.id!r} has no description",

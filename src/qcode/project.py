@@ -30,6 +30,7 @@ from qcode.store import (
     add_event,
     remove_event,
 )
+from qcode.suggestions import SUGGESTIONS_SUFFIX
 from qcode.transcripts import Passage, Transcript, discover, load_transcript
 from qcode.validation import validate
 from qcode.yamlio import load_yaml_file
@@ -260,6 +261,9 @@ class Project:
             coder = path.name[: -len(LOG_SUFFIX)]
             if CODER_RE.match(coder):
                 names.append(coder)
+            elif (coder.endswith(SUGGESTIONS_SUFFIX)
+                  and CODER_RE.match(coder[: -len(SUGGESTIONS_SUFFIX)])):
+                continue  # <coder>.suggestions.jsonl: proposals of `qcode autocode`
             else:
                 self.problems.error(
                     "log-coder-name", self.rel(path), None,
@@ -458,8 +462,15 @@ class Project:
     def check(self) -> CheckReport:
         """Read every file, apply every rule, and report all problems at once."""
         from qcode.check import run_checks
+        from qcode.suggestions import check_suggestion_logs
 
-        return run_checks(self)
+        report = run_checks(self)
+        found = Problems()
+        check_suggestion_logs(self, found)
+        if found:
+            found.extend(report.problems)
+            report.problems = found.sorted()
+        return report
 
 
 def check_coder_name(coder: str) -> None:

@@ -19,6 +19,7 @@ from qcode import __version__
 from qcode.cli import (
     agree,
     analyse,
+    autocode,
     browse,
     coding,
     project_cmds,
@@ -123,6 +124,7 @@ _register(tagging, ["tag", "untag"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 _register(agree, ["agree", "adjudicate"])
+_register(autocode, ["autocode"])
 # Commands of the export and import groups are registered below as they exist, e.g.
 # _register(refi, ["export_qdc"], export_app, prefix="export_")
 _register(refi, ["export_qdc", "export_qdpx"], export_app, prefix="export_")

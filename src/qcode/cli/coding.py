@@ -31,6 +31,12 @@ def code(
     review_orphans: Annotated[bool, typer.Option(
         "--review-orphans", help="Place by hand your codings `qcode reanchor` could not "
                                  "(a line dialogue).")] = False,
+    suggestions: Annotated[bool, typer.Option(
+        "--suggestions", help="Review the proposals of `qcode autocode`: accept, reject, "
+                              "accept all of a code in a transcript, skip.")] = False,
+    source: Annotated[str, typer.Option(
+        "--from", metavar="NAME", help="With --suggestions: whose suggestions log to review "
+                                       "(default: `auto`, autocode's default).")] = "auto",
 ) -> None:
     """Code transcripts interactively; every change is saved the moment it is made.
 
@@ -41,6 +47,23 @@ def code(
     from qcode.session import CodingSession, SessionLock
 
     project = open_project(ctx)
+    if suggestions:
+        from qcode.project import check_coder_name
+
+        check_coder_name(coder)
+        with SessionLock(project, coder):
+            if plain:
+                from qcode.cli.review_suggestions import run_suggestions_plain
+
+                run_suggestions_plain(project, coder, sys.stdin, sys.stdout, source=source,
+                                      transcripts=[transcript] if transcript else None)
+                return
+            from qcode.suggestions import Review
+            from qcode.tui.suggestions import SuggestionsApp
+
+            SuggestionsApp(Review(project, coder, source=source,
+                                  transcripts=[transcript] if transcript else None)).run()
+        return
     if review_orphans:
         from qcode.cli.review_orphans import run_orphan_review
         from qcode.project import check_coder_name

@@ -81,6 +81,8 @@ def code_elements(parent: ET.Element, codes: list[Code], store: guidmod.GuidStor
             entry["key"] = code.key
         if code.aliases:
             entry["aliases"] = list(code.aliases)
+        if code.rules:
+            entry["rules"] = [rule.model_dump(exclude_defaults=True) for rule in code.rules]
         meta[guid] = entry
         count += 1 + code_elements(element, code.children, store, meta, seen, warnings)
     return count
@@ -264,11 +266,28 @@ class CodeMapper:
             if aliases:
                 data["aliases"] = aliases
                 self.aliases[data["id"]] = aliases
+            rules = meta.get("rules")
+            if isinstance(rules, list) and rules and _valid_rules(rules):
+                data["rules"] = rules
         # Key order as qcode writes codebooks: children last.
         for data, _meta in self._pending:
             if "children" in data:
                 data["children"] = data.pop("children")
         self._pending.clear()
+
+
+def _valid_rules(rules: list[Any]) -> bool:
+    """Auto-coding rules from qcode's own export, kept when they still validate."""
+    from pydantic import ValidationError
+
+    from qcode.codebook import Rule
+
+    try:
+        for rule in rules:
+            Rule.model_validate(rule)
+    except ValidationError:
+        return False
+    return True
 
 
 def validate_codebook_data(data: dict[str, Any], where: str) -> None:

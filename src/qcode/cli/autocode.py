@@ -1,0 +1,195 @@
+"""``qcode autocode``: the codebook's rules proposed as suggestions, with a report.
+
+The library (``qcode.autocode``) finds and records; this module only formats. Nothing is
+ever written into a coder's own log here: proposals go to the suggestions log, and
+``qcode code --suggestions`` is where a person accepts or rejects them.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from qcode.cli.options import CodesOpt, TableFormat, WhereOpt
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.autocode import AutocodeResult, CodeReport, Proposal
+
+
+def autocode(
+    ctx: typer.Context,
+    codes: CodesOpt = None,
+    where: WhereOpt = None,
+    coder: Annotated[str, typer.Option(
+        "--coder", "-c", help="The suggestions log to propose into: "
+                              "codings/<coder>.suggestions.jsonl (review it with `qcode code "
+                              "--suggestions --from <coder>`).")] = "auto",
+    gold: Annotated[list[str] | None, typer.Option(
+        "--gold", metavar="CODER", help="Measure the rules against this coder (repeatable; "
+                                        "default: every other coder with a log).")] = None,
+    keywords: Annotated[bool, typer.Option(
+        "--keywords", help="Also match each code's keywords, as whole words.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Show what would be proposed, with the matched words marked; "
+                          "write nothing.")] = False,
+    format: Annotated[TableFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: table on a terminal, csv "
+                               "otherwise).")] = None,
+) -> None:
+    """Apply the codebook's rules and propose codings for review.
+
+    Proposals go to codings/<coder>.suggestions.jsonl, never into a coder's log; review
+    them with `qcode code --suggestions`. Only what is new is proposed: a span proposed
+    before, a text rejected before, or a code already coded there in codings/<coder>.jsonl
+    is not proposed again. The report gives per code the passages found, what was
+    proposed, and the precision and recall of the rules against each human coder, on
+    passages of the transcripts that coder coded.
+    """
+    from qcode.autocode import autocode as run
+    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.output import emit_json, note, stdout_is_tty
+
+    project = open_project(ctx)
+    result = run(project, coder=coder, codes=codes, where=where or (), gold=gold,
+                 keywords=keywords, dry_run=dry_run)
+    warn_if_problems(project)
+    chosen = format or (TableFormat.table if stdout_is_tty() else TableFormat.csv)
+    if chosen is TableFormat.json:
+        emit_json(result.to_dict())
+    elif chosen is TableFormat.csv:
+        if dry_run:
+            _proposals_csv(project, result)
+        else:
+            _report_csv(result)
+    else:
+        if dry_run:
+            _proposals_table(project, result)
+        _report_table(result)
+    note(_summary(result))
+
+
+def _summary(result: AutocodeResult) -> str:
+    total = result.total
+    found = (f"the rules hold for {total.found} units ({total.passages} passages) in "
+             f"{result.transcripts} transcripts ({result.rules} rules, "
+             f"{sum(result.seconds.values()):.1f} s)")
+    withdrawn = f", withdraw {len(result.withdrawn)}" if result.withdrawn else ""
+    if result.dry_run:
+        return (f"dry run: would propose {len(result.new)} new suggestions{withdrawn} in "
+                f"{result.log}; {found}")
+    withdrawn = withdrawn.replace("withdraw", "withdrew")
+    source = "" if result.coder == "auto" else f" --from {result.coder}"
+    review = (f"; review them with `qcode code --coder NAME --suggestions{source}`"
+              if result.new or total.pending else "")
+    return (f"proposed {len(result.new)} new suggestions{withdrawn} in {result.log}; "
+            f"{found}{review}")
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+_COUNTS = ("rules", "found", "passages", "new", "pending", "accepted", "rejected", "coded",
+           "withdrawn")
+
+
+def _report_rows(result: AutocodeResult) -> list[CodeReport]:
+    return [*result.codes, result.total]
+
+
+def _report_csv(result: AutocodeResult) -> None:
+    from qcode.cli.output import emit_csv
+
+    columns = ["code", "label", *_COUNTS]
+    for coder in result.gold:
+        columns += [f"precision_{coder}", f"recall_{coder}", f"f1_{coder}"]
+    rows = []
+    for report in _report_rows(result):
+        row = [report.code, report.label, *[getattr(report, n) for n in _COUNTS]]
+        for coder in result.gold:
+            score = report.gold.get(coder)
+            row += ([_round(score.precision), _round(score.recall), _round(score.f1)]
+                    if score else ["", "", ""])
+        rows.append(row)
+    emit_csv(columns, rows)
+
+
+def _round(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _report_table(result: AutocodeResult) -> None:
+    from rich import box
+    from rich.table import Table
+
+    from qcode.cli.output import console
+
+    mode = "would propose" if result.dry_run else "proposed"
+    table = Table(title=f"autocode for {result.coder}: {mode}, per code", title_justify="left",
+                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    table.add_column("code", no_wrap=True)
+    for name in ("passages", "new", "pending", "rejected"):
+        table.add_column(name, justify="right", min_width=len(name))
+    for coder in result.gold:
+        table.add_column(coder, justify="right", no_wrap=True)
+    for report in _report_rows(result):
+        cells = [report.code, *[str(getattr(report, n)) for n in
+                                ("passages", "new", "pending", "rejected")]]
+        for coder in result.gold:
+            score = report.gold.get(coder)
+            cells.append(f"{_ratio(score.precision)}/{_ratio(score.recall)}" if score else "")
+        table.add_row(*cells, end_section=report is result.codes[-1])
+    console().print(table)
+    if result.gold:
+        console().print(f"{', '.join(result.gold)}: precision/recall of the rules against "
+                        "that coder, on the passages of the transcripts the coder coded")
+
+
+def _proposals_csv(project, result: AutocodeResult) -> None:
+    from qcode.autocode import snippet
+    from qcode.cli.output import emit_csv
+
+    emit_csv(["transcript", "passage", "speaker", "start", "end", "code", "scope", "rule",
+              "matched", "text"],
+             ([p.transcript, p.passage, p.speaker, p.start, p.end, p.code, p.scope, p.rule,
+               _matched_words(p), snippet(p.text, p.start, p.matches)] for p in result.new))
+
+
+def _matched_words(proposal: Proposal) -> str:
+    words = [proposal.text[s - proposal.start:e - proposal.start] for s, e in proposal.matches]
+    return "; ".join(dict.fromkeys(" ".join(w.split()) for w in words))
+
+
+def _proposals_table(project, result: AutocodeResult) -> None:
+    """Two lines per proposal (where, code, rule; the matched words in context): fits 80
+    columns, unlike a table of five columns of text."""
+    from rich.text import Text
+
+    from qcode.autocode import snippet
+    from qcode.cli.output import console
+
+    out = console()
+    styled = out.is_terminal and not out.no_color
+    width = max(out.width - 4, 40)
+    for proposal in result.new:
+        where = f"{proposal.transcript} #{proposal.passage}"
+        out.print(Text(f"{where}  {proposal.code}  {proposal.rule}", style="bold"))
+        text = snippet(proposal.text, proposal.start, proposal.matches,
+                       context=max((width - 20) // 2, 20),
+                       mark=("\0", "\1") if styled else ("**", "**"))
+        out.print(_styled(text) if styled else Text(text), overflow="fold")
+    if result.new:
+        out.print()
+
+
+def _styled(text: str):
+    """Text with the \\0 … \\1 marked parts in reverse video."""
+    from rich.text import Text
+
+    out = Text()
+    inside = False
+    for part in text.replace("\1", "\0").split("\0"):
+        out.append(part, style="bold reverse" if inside else None)
+        inside = not inside
+    return out

@@ -1,0 +1,183 @@
+"""``qcode code --suggestions --plain``: reviewing auto-coding proposals line by line.
+
+One suggestion at a time: where it is, the code and the rule that proposed it, the text
+with the matched words marked ``**like this**``, and a ``>`` prompt. Every decision is
+appended (and fsynced) before the next suggestion is shown; accepting adds the coding to
+the coder's own log with ``memo: "autocode: <rule>"`` (``qcode.suggestions.Review``).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import TYPE_CHECKING, TextIO
+
+from qcode.errors import QcodeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.project import Project
+    from qcode.suggestions import Review, Suggestion
+
+HELP = """\
+Answer with one line per suggestion:
+  a              accept: add the code to your log (memo "autocode: <rule>")
+  r              reject: never propose this again
+  A              accept every pending suggestion of this code in this transcript
+  R              reject every pending suggestion of this code in this transcript
+  s  . or empty  skip it for now (it stays pending)
+  ?              this help
+  q              quit (every decision is already saved)
+"""
+
+
+def run_suggestions_plain(project: Project, coder: str, stdin: TextIO, stdout: TextIO,
+                          source: str | None = None, transcripts: list[str] | None = None,
+                          width: int = 80) -> int:
+    """Walk the pending suggestions in ``codings/<source>.suggestions.jsonl`` (default
+    source: ``coder``); what ``coder`` accepts goes to ``codings/<coder>.jsonl``.
+
+    Returns the number of decisions saved (accepted plus rejected suggestions).
+    """
+    from qcode.suggestions import Review
+
+    review = Review(project, coder, source=source, transcripts=transcripts)
+
+    def say(text: str = "") -> None:
+        stdout.write(text + "\n")
+        stdout.flush()
+
+    queue = review.pending()
+    if not queue:
+        say(_nothing_pending(project, review))
+        return 0
+    say(f"{len(queue)} suggestions to review for {coder} from {review.log.rel} "
+        f"(? for help)")
+    skipped = 0
+    position = 0
+    while position < len(queue):
+        suggestion = queue[position]
+        if not review.is_pending(suggestion):  # decided by an A or R meanwhile
+            position += 1
+            continue
+        _show(review, suggestion, position, len(queue), say, width)
+        while True:
+            stdout.write("> ")
+            stdout.flush()
+            line = stdin.readline()
+            if line == "":  # end of input ends the session cleanly
+                say()
+                say(f"end of input: {_tally(review, skipped)}")
+                return review.accepted + review.rejected
+            answer = line.strip()
+            try:
+                done = _answer(review, suggestion, answer, say)
+            except QcodeError as exc:
+                say(f"error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+                continue
+            if done == "quit":
+                say(f"quit: {_tally(review, skipped)}")
+                return review.accepted + review.rejected
+            if done == "skip":
+                skipped += 1
+            if done in ("skip", "decided"):
+                break
+        position += 1
+    say(f"end: no more suggestions; {_tally(review, skipped)}")
+    return review.accepted + review.rejected
+
+
+def _answer(review: Review, suggestion: Suggestion, answer: str, say) -> str:
+    """Carry out one answer; returns "decided", "skip", "quit" or "again"."""
+    code = review.codebook.resolve(suggestion.code)
+    code_id = code.id if code else suggestion.code
+    if answer in ("", ".", "s"):
+        return "skip"
+    if answer == "q":
+        return "quit"
+    if answer == "?":
+        say(HELP.rstrip())
+        return "again"
+    if answer == "a":
+        review.accept([suggestion])
+        say(f"saved: +{code_id} ({suggestion.transcript} {_where(review, suggestion)})")
+        return "decided"
+    if answer == "r":
+        review.reject([suggestion])
+        say(f"saved: rejected {code_id} ({suggestion.transcript} "
+            f"{_where(review, suggestion)})")
+        return "decided"
+    if answer == "A":
+        codings = review.accept_all(suggestion.transcript, code_id)
+        say(f"saved: +{code_id} ({len(codings)} in {suggestion.transcript})")
+        return "decided"
+    if answer == "R":
+        count = review.reject_all(suggestion.transcript, code_id)
+        say(f"saved: rejected {code_id} ({count} in {suggestion.transcript})")
+        return "decided"
+    say(f"error: {answer!r} is not an answer here (a, r, A, R, s, q; ? for help)")
+    return "again"
+
+
+def _show(review: Review, suggestion: Suggestion, index: int, total: int, say,
+          width: int) -> None:
+    from qcode.autocode import highlight
+
+    transcript = review.transcript(suggestion)
+    passages = transcript.passages_overlapping(suggestion.start, suggestion.end)
+    passage = passages[0] if passages else None
+    code = review.codebook.resolve(suggestion.code)
+    code_id = code.id if code else suggestion.code
+    say()
+    where = _where(review, suggestion)
+    speaker = f"  {passage.speaker}" if passage and passage.speaker else ""
+    say(f"[{index + 1}/{total}] [{transcript.id}] {where}{speaker}")
+    say(f"suggested: {code_id}" + (f" ({code.label})" if code else ""))
+    say(f"rule: {suggestion.rule or '-'}")
+    text = highlight(suggestion.text, suggestion.start, suggestion.matches)
+    for paragraph in text.split("\n"):
+        say(textwrap.fill(paragraph, width=width) if paragraph.strip() else "")
+    mine = _codes_on(review, transcript, passage)
+    say(f"your codes here: {', '.join(mine) or '-'}")
+    same = len(review.pending(transcript.id, code_id))
+    say(f"a accept · r reject · A/R accept/reject all {same} of {code_id} in "
+        f"{transcript.id} · s skip · q quit")
+
+
+def _where(review: Review, suggestion: Suggestion) -> str:
+    transcript = review.transcript(suggestion)
+    passages = transcript.passages_overlapping(suggestion.start, suggestion.end)
+    if not passages:
+        return f"{suggestion.start}:{suggestion.end}"
+    passage = passages[0]
+    text = f"passage {passage.number}/{len(transcript.passages)}"
+    if (suggestion.start, suggestion.end) != (passage.start, passage.end):
+        text += " (part)"
+    return text
+
+
+def _codes_on(review: Review, transcript, passage) -> list[str]:
+    if passage is None:
+        return []
+    names = []
+    for (transcript_id, code_id), spans in review._coded.items():
+        if transcript_id == transcript.id and any(
+                passage.overlaps(start, end) for start, end in spans):
+            names.append(code_id)
+    order = review._order
+    return sorted(names, key=lambda c: order.get(c, 0))
+
+
+def _tally(review: Review, skipped: int) -> str:
+    return (f"{review.accepted} accepted, {review.rejected} rejected, {skipped} skipped, "
+            f"{len(review.pending())} still pending")
+
+
+def _nothing_pending(project: Project, review: Review) -> str:
+    from qcode.suggestions import suggestion_logs
+
+    if not review.log.exists():
+        others = [c for c in suggestion_logs(project) if c != review.source]
+        hint = (f"; there are suggestions from {', '.join(others)} "
+                f"(--from {others[0]})" if others else "")
+        return (f"no suggestions in {review.log.rel}: run `qcode autocode --coder "
+                f"{review.source}` first{hint}")
+    return f"no pending suggestions in {review.log.rel}"

@@ -1,0 +1,127 @@
+"""Full-screen review of auto-coding suggestions (``qcode code --suggestions``).
+
+The state lives in ``qcode.suggestions.Review``; this app shows one suggestion at a time
+(its passage, the matched words highlighted, the rule) and dispatches the decision keys.
+Accepting appends the coding to the coder's log, rejecting records the rejection in the
+suggestions log; both before the next suggestion is shown.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from qcode.errors import QcodeError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.suggestions import Review, Suggestion
+
+
+class SuggestionsApp(App[None]):
+    CSS_PATH = "qcode.tcss"
+    TITLE = "qcode suggestions"
+    ENABLE_COMMAND_PALETTE = False
+    BINDINGS = [
+        Binding("a", "accept", "Accept", id="accept"),
+        Binding("r", "reject", "Reject", id="reject"),
+        Binding("A", "accept_all", "Accept all of this code in this transcript",
+                id="accept-all"),
+        Binding("R", "reject_all", "Reject all of this code in this transcript",
+                id="reject-all"),
+        Binding("j,down,s", "move(1)", "Skip to the next", id="next-suggestion"),
+        Binding("k,up", "move(-1)", "Previous", id="previous-suggestion"),
+        Binding("q", "quit", "Quit (decisions are saved)", id="quit"),
+    ]
+
+    def __init__(self, review: Review) -> None:
+        super().__init__()
+        self.review = review
+        self.queue: list[Suggestion] = review.pending()
+        self.index = 0
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="main"):
+            yield Static(id="suggestion")
+        yield Static(id="status")
+
+    def on_mount(self) -> None:
+        self._show()
+
+    @property
+    def current(self) -> Suggestion | None:
+        return self.queue[self.index] if self.queue else None
+
+    def _show(self, message: str = "saved") -> None:
+        suggestion = self.current
+        view = self.query_one("#suggestion", Static)
+        if suggestion is None:
+            view.update(Text("No suggestions left to review.", style="bold"))
+        else:
+            transcript = self.review.transcript(suggestion)
+            passage = transcript.passage_at(suggestion.start)
+            start = passage.start if passage else suggestion.start
+            end = passage.end if passage else suggestion.end
+            code = self.review.codebook.get(suggestion.code)
+            text = Text()
+            text.append(f"{suggestion.transcript}", style="bold")
+            if passage is not None:
+                text.append(f" ¶{passage.number}")
+                if passage.speaker:
+                    text.append(f"  {passage.speaker}")
+            text.append(f"   {suggestion.code}", style="bold magenta")
+            if code is not None:
+                text.append(f" ({code.label})")
+            text.append(f"\nrule: {suggestion.rule or '-'}\n\n", style="dim")
+            body = Text(transcript.body[start:end])
+            body.stylize("underline", suggestion.start - start, suggestion.end - start)
+            for match_start, match_end in suggestion.matches:
+                body.stylize("bold reverse", match_start - start, match_end - start)
+            text.append_text(body)
+            text.append("\n\na accept · r reject · A/R all of this code here · j skip · "
+                        "k back · q quit", style="dim")
+            view.update(text)
+        status = Text(no_wrap=True, overflow="ellipsis")
+        status.append(message, style="bold green" if message == "saved" else "bold yellow")
+        status.append(f" │ {len(self.queue)} to review │ accepted {self.review.accepted} │ "
+                      f"rejected {self.review.rejected} │ coder {self.review.coder}")
+        self.query_one("#status", Static).update(status)
+
+    def _refresh_queue(self) -> None:
+        self.queue = [s for s in self.queue if self.review.is_pending(s)]
+        self.index = min(self.index, max(0, len(self.queue) - 1))
+        self._show()
+
+    def _decide(self, decide) -> None:
+        suggestion = self.current
+        if suggestion is None:
+            self.bell()
+            return
+        try:
+            decide(suggestion)
+        except QcodeError as exc:
+            self.bell()
+            self._show(exc.message)
+            return
+        self._refresh_queue()
+
+    def action_accept(self) -> None:
+        self._decide(lambda s: self.review.accept([s]))
+
+    def action_reject(self) -> None:
+        self._decide(lambda s: self.review.reject([s]))
+
+    def action_accept_all(self) -> None:
+        self._decide(lambda s: self.review.accept_all(s.transcript, s.code))
+
+    def action_reject_all(self) -> None:
+        self._decide(lambda s: self.review.reject_all(s.transcript, s.code))
+
+    def action_move(self, delta: int) -> None:
+        if self.queue:
+            self.index = max(0, min(len(self.queue) - 1, self.index + delta))
+        self._show()
