@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from qcode.errors import QcodeError, UnknownName, UsageError
+from qcode.filters import MISSING, Condition, attribute_text, transcripts_where
 from qcode.matching import did_you_mean
 from qcode.text import count_words
 
@@ -38,45 +39,13 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.transcripts import Transcript
 
 MEASURES = ("segments", "documents", "documents-pct", "words")
-MISSING = "(missing)"
 TOTAL = "TOTAL"
 ALL = -1  # the internal column number of "all transcripts in scope"
 COOCCUR_UNITS = ("segment", "passage", "transcript")
 
-_WHERE_RE = re.compile(r"^\s*([^=!\s]+)\s*(!=|=)\s*(.*?)\s*$")
 
 
 # -- scope: which coders, which transcripts, which codes -------------------------------------
-
-@dataclass(frozen=True)
-class Condition:
-    """One ``--where`` filter: ``attr=value[,value…]`` or ``attr!=value[,value…]``."""
-
-    attribute: str
-    negate: bool
-    values: frozenset[str]
-
-    def matches(self, transcript: Transcript) -> bool:
-        value = transcript.attributes.get(self.attribute)
-        text = MISSING if value is None else _text(value)
-        return (text in self.values) != self.negate
-
-    @classmethod
-    def parse(cls, expression: str) -> Condition:
-        match = _WHERE_RE.match(expression)
-        if not match or not match.group(3):
-            raise UsageError(f"--where {expression!r} is not ATTR=VALUE or ATTR!=VALUE",
-                             "e.g. --where school=Voss or --where informant_group!=teacher")
-        attribute, op, values = match.groups()
-        return cls(attribute, op == "!=",
-                   frozenset(v.strip() for v in values.split(",") if v.strip()))
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
 
 @dataclass
 class Scope:
@@ -112,14 +81,7 @@ def resolve_scope(project: Project, coders: Sequence[str] | None = None,
             raise QcodeError(f"primary_coder {primary!r} in qcode.yaml has no coding log",
                              f"coders with a log: {', '.join(known)}")
         chosen = [primary]
-    conditions = [c if isinstance(c, Condition) else Condition.parse(c) for c in where]
-    names = project.attribute_names()
-    for condition in conditions:
-        if condition.attribute not in names:
-            raise UnknownName("attribute", condition.attribute,
-                              did_you_mean(condition.attribute, names),
-                              hint=f"attributes: {', '.join(names)}")
-    transcripts = [t for t in project.transcripts if all(c.matches(t) for c in conditions)]
+    conditions, transcripts = transcripts_where(project, where)
     codebook = project.codebook
     if codes:
         wanted: set[str] = set()
@@ -216,7 +178,7 @@ def column_values(project: Project, scope: Scope, attribute: str) -> list[str]:
     ``(missing)`` if some transcript in scope lacks the attribute."""
     declared = project.require_config().attributes.get(attribute)
     values = list(declared.values) if declared and declared.values else []
-    found = {_text(t.attributes[attribute]) for t in scope.transcripts
+    found = {attribute_text(t.attributes[attribute]) for t in scope.transcripts
              if t.attributes.get(attribute) is not None}
     values += sorted(found - set(values), key=_natural)
     if any(t.attributes.get(attribute) is None for t in scope.transcripts):
@@ -230,7 +192,7 @@ def _natural(text: str) -> tuple:
 
 def _column_key(transcript: Transcript, by: Sequence[str]) -> tuple[str, ...]:
     return tuple(MISSING if transcript.attributes.get(a) is None
-                 else _text(transcript.attributes[a]) for a in by)
+                 else attribute_text(transcript.attributes[a]) for a in by)
 
 
 def _measure(rows: pd.DataFrame, group: list[str], measure: str,
@@ -467,7 +429,7 @@ def segments(project: Project, codes: Iterable[str] | None = None,
             "speaker": passage.speaker if passage else None,
             "start": int(row.start), "end": int(row.end), "text": t.body[row.start:row.end],
             "coders": row.coders, "memo": row.memo,
-            **{f"@{k}": _text(v) for k, v in t.attributes.items()},
+            **{f"@{k}": attribute_text(v) for k, v in t.attributes.items()},
         })
     result = pd.DataFrame.from_records(records, columns=_retrieval_columns(project, records))
     result = _order_retrieval(result, order, by)
@@ -674,7 +636,7 @@ def query(project: Project, expression: str, coders: Sequence[str] | None = None
                 "speaker": passage.speaker, "start": passage.start, "end": passage.end,
                 "text": transcript.body[passage.start:passage.end],
                 "matches": "; ".join(f"{s}:{e}" for s, e in hits),
-                **{a: _text(v) for a, v in transcript.attributes.items()},
+                **{a: attribute_text(v) for a, v in transcript.attributes.items()},
             })
     columns = ["transcript", "passage", "speaker", "start", "end", "text", "matches",
                *project.attribute_names()]

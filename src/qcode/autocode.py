@@ -1070,18 +1070,9 @@ def _sort_out(found: list[Proposal], state: SuggestionState, reports: dict[str, 
 def _transcripts_in_scope(project: Project, where: Sequence[str]) -> list[Transcript]:
     if not where:
         return project.transcripts
-    from qcode.analysis import Condition
-    from qcode.errors import UnknownName
-    from qcode.matching import did_you_mean
+    from qcode.filters import transcripts_where
 
-    conditions = [Condition.parse(w) for w in where]
-    names = project.attribute_names()
-    for condition in conditions:
-        if condition.attribute not in names:
-            raise UnknownName("attribute", condition.attribute,
-                              did_you_mean(condition.attribute, names),
-                              hint=f"attributes: {', '.join(names)}")
-    return [t for t in project.transcripts if all(c.matches(t) for c in conditions)]
+    return transcripts_where(project, where)[1]
 
 
 def _canonicalizer(codebook: Codebook):

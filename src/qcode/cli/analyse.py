@@ -104,7 +104,7 @@ def freq(
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Code frequencies as a tree: segments, documents, coders and words per code."""
+    """Code frequencies as a tree: segments, documents and coders per code."""
     from qcode.cli.context import open_project, warn_if_problems
 
     project = open_project(ctx)
