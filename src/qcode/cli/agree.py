@@ -160,18 +160,10 @@ def _coder_names(coders: str | None, coder: list[str] | None) -> list[str]:
     return names
 
 
-def _format(chosen: AgreeFormat | None, output: Path | None) -> AgreeFormat:
-    from qcode.cli.output import stdout_is_tty
+def _format(chosen, output: Path | None) -> AgreeFormat:
+    from qcode.cli.output import choose_format
 
-    if chosen is not None:
-        return chosen
-    if output is not None:
-        suffix = output.suffix.lower().lstrip(".")
-        if suffix in AgreeFormat.__members__:
-            return AgreeFormat(suffix)
-        if suffix == "markdown":
-            return AgreeFormat.md
-    return AgreeFormat.table if stdout_is_tty() and output is None else AgreeFormat.csv
+    return choose_format(AgreeFormat, chosen, output)
 
 
 def _number(value: Any) -> str:

@@ -209,18 +209,10 @@ def query(
 
 # -- delivery -----------------------------------------------------------------------------------
 
-def _format(chosen, output: Path | None):
-    from qcode.cli.output import stdout_is_tty
+def _format(chosen, output: Path | None) -> ReportFormat:
+    from qcode.cli.output import choose_format
 
-    if chosen is not None:
-        return ReportFormat(chosen.value)
-    if output is not None:
-        suffix = output.suffix.lower().lstrip(".")
-        if suffix in ReportFormat.__members__:
-            return ReportFormat(suffix)
-        if suffix == "markdown":
-            return ReportFormat.md
-    return ReportFormat.table if stdout_is_tty() and output is None else ReportFormat.csv
+    return choose_format(ReportFormat, chosen, output)
 
 
 def _write_xlsx(output: Path | None, chosen, sheets, force: bool) -> None:

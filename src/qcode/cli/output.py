@@ -23,6 +23,20 @@ def stdout_is_tty() -> bool:
     return sys.stdout.isatty()
 
 
+def choose_format(formats, chosen=None, output=None):
+    """The output format: the one asked for; else the one ``-o FILE``'s suffix names;
+    else ``table`` for a person at a terminal and ``csv`` for a pipe or a file.
+    ``formats`` is the command's format enum (with ``table`` and ``csv`` members)."""
+    if chosen is not None:
+        return formats(chosen.value)
+    if output is not None:
+        suffix = output.suffix.lower().lstrip(".")
+        suffix = "md" if suffix == "markdown" else suffix
+        if suffix in formats.__members__:
+            return formats(suffix)
+    return formats.table if stdout_is_tty() and output is None else formats.csv
+
+
 def write(text: str) -> None:
     sys.stdout.write(text)
     sys.stdout.flush()
