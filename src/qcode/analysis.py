@@ -27,6 +27,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from qcode.errors import QcodeError, UnknownName, UsageError
@@ -101,39 +102,98 @@ SEGMENT_COLUMNS = ["transcript", "start", "end", "code", "coders", "memo", "at"]
 
 
 def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
-    """Distinct segments in scope: one row per (transcript, start, end, code).
+    """Distinct segments in scope: one row per (transcript, start, end, code), in the order
+    they first occur (coders in scope order, each in log order).
 
-    ``coders`` lists who coded it (sorted, comma-separated), ``memo`` joins their memos.
-    Codings that ``qcode check`` reports as broken (unknown transcript or code, a span
-    outside the body) are left out.
+    ``coders`` lists who coded it (sorted, comma-separated), ``memo`` joins their memos,
+    ``at`` is the earliest time. Codings that ``qcode check`` reports as broken (unknown
+    transcript or code, a span outside the body) are left out. Built with numpy from the
+    coding tables' columns, strings as integer codes: no Python work per coding.
     """
     codebook = project.codebook
-    bodies = {t.id: len(t.body) for t in scope.transcripts}
-    canonical: dict[str, str | None] = {}  # code as logged -> current id (aliases resolved)
-    merged: dict[tuple, list] = {}
-    for coding in project.codings(scope.coders):
-        length = bodies.get(coding.transcript)
-        if length is None or coding.end > length:
-            continue
-        code_id = canonical.get(coding.code, "")
-        if code_id == "":
-            code = codebook.resolve(coding.code)
-            code_id = canonical[coding.code] = code.id if code else None
-        if code_id is None:
-            continue
-        key = (coding.transcript, coding.start, coding.end, code_id)
-        entry = merged.get(key)
-        if entry is None:
-            merged[key] = [{coding.coder}, [coding.memo] if coding.memo else [], coding.at]
-        else:
-            entry[0].add(coding.coder)
-            if coding.memo and coding.memo not in entry[1]:
-                entry[1].append(coding.memo)
-            entry[2] = min(entry[2], coding.at)
-    rows = [(*key, ", ".join(sorted(value[0])), " | ".join(value[1]) or None, value[2])
-            for key, value in merged.items()]
-    frame = pd.DataFrame(rows, columns=SEGMENT_COLUMNS)
-    return frame.astype({"start": "int64", "end": "int64"})
+    tables = [t for t in project.coding_tables(scope.coders) if len(t)]
+    if not tables:
+        return pd.DataFrame({c: pd.Series(dtype="int64" if c in ("start", "end") else object)
+                             for c in SEGMENT_COLUMNS})
+    transcript_ids = [t.id for t in scope.transcripts]
+    transcript_number = {tid: i for i, tid in enumerate(transcript_ids)}
+    # One extra slot for "not in scope", whose length no span fits in.
+    lengths = np.array([t.body_length for t in scope.transcripts] + [-1], dtype=np.int64)
+    code_ids = [c.id for c in codebook]
+    code_number = {cid: i for i, cid in enumerate(code_ids)}
+
+    def numbered(values: list[str], number_of) -> np.ndarray:
+        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+        remap = np.array([number_of(u) for u in uniques] + [-1], dtype=np.int64)
+        return remap[codes]
+
+    def canonical_number(logged: str) -> int:
+        code = codebook.resolve(logged)
+        return code_number[code.id] if code else -1
+
+    transcript = np.concatenate([numbered(t.transcripts,
+                                          lambda u: transcript_number.get(u, -1))
+                                 for t in tables])
+    code = np.concatenate([numbered(t.codes, canonical_number) for t in tables])
+    start = np.concatenate([np.asarray(t.starts, dtype=np.int64) for t in tables])
+    end = np.concatenate([np.asarray(t.ends, dtype=np.int64) for t in tables])
+    coder = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in enumerate(tables)])
+    memo = np.concatenate([np.asarray(t.memos, dtype=object) for t in tables])
+    at = np.concatenate([np.asarray(t.ats, dtype=object) for t in tables])
+    keep = (transcript >= 0) & (end <= lengths[transcript]) & (code >= 0)
+    transcript, start, end, code = transcript[keep], start[keep], end[keep], code[keep]
+    coder, memo, at = coder[keep], memo[keep], at[keep]
+    group = pd.DataFrame({"t": transcript, "s": start, "e": end, "c": code}).groupby(
+        ["t", "s", "e", "c"], sort=False).ngroup().to_numpy()
+    coder_names = [t.coder for t in tables]
+    if not len(group) or group.max() + 1 == len(group):  # no span coded twice
+        coders = np.asarray(coder_names, dtype=object)[coder]
+    else:
+        first, coders, memo, at = _merge_segments(group, coder, coder_names, memo, at)
+        transcript, start, end, code = transcript[first], start[first], end[first], code[first]
+    return pd.DataFrame({
+        "transcript": pd.Series(np.asarray([*transcript_ids, ""], dtype=object)[transcript],
+                                dtype=object),
+        "start": start, "end": end,
+        "code": pd.Series(np.asarray([*code_ids, ""], dtype=object)[code], dtype=object),
+        "coders": pd.Series(coders, dtype=object), "memo": pd.Series(memo, dtype=object),
+        "at": pd.Series(at, dtype=object),
+    }, columns=SEGMENT_COLUMNS)
+
+
+def _merge_segments(group: np.ndarray, coder: np.ndarray, coder_names: list[str],
+                    memo: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Merge the rows of each group (numbered by first occurrence): the first row of each,
+    who coded it, their distinct memos in order, the earliest time."""
+    count = int(group.max()) + 1
+    _, first = np.unique(group, return_index=True)
+    masks = np.zeros(count, dtype=np.int64)
+    # Coders in name order, so that "a, b" lists them sorted whatever the scope's order.
+    order = sorted(range(len(coder_names)), key=lambda i: coder_names[i])
+    bit = np.zeros(len(coder_names), dtype=np.int64)
+    for rank, i in enumerate(order):
+        bit[i] = 1 << rank
+    np.bitwise_or.at(masks, group, bit[coder])
+    distinct = np.unique(masks)
+    names = np.asarray([", ".join(coder_names[i] for rank, i in enumerate(order)
+                                  if mask & (1 << rank)) for mask in distinct.tolist()],
+                       dtype=object)
+    coders = names[np.searchsorted(distinct, masks)]
+    merged_memo = memo[first].copy()
+    merged_at = at[first].copy()
+    repeated = np.ones(len(group), dtype=bool)
+    repeated[first] = False  # rows that join an earlier row's group
+    for g, note, time in zip(group[repeated].tolist(), memo[repeated].tolist(),
+                             at[repeated].tolist(), strict=True):
+        if time < merged_at[g]:
+            merged_at[g] = time
+        if note is not None:
+            known = merged_memo[g]
+            if known is None:
+                merged_memo[g] = note
+            elif note not in known.split(" | "):
+                merged_memo[g] = f"{known} | {note}"
+    return first, coders, merged_memo, merged_at
 
 
 def _counted_rows(project: Project, scope: Scope, segments: pd.DataFrame,
@@ -149,9 +209,18 @@ def _counted_rows(project: Project, scope: Scope, segments: pd.DataFrame,
     own = spans[spans["code"].isin(shown - rolled_codes)]
     if not rolled_codes:
         return own.reset_index(drop=True)
-    lineage = {c: [c, *codebook.ancestors(c)] for c in spans["code"].unique()}
-    expanded = spans.assign(code=spans["code"].map(lineage)).explode("code")
-    rolled = expanded[expanded["code"].isin(rolled_codes)]
+    # Each span once for every rolled code at or above its code (numpy's repeat, not
+    # pandas' explode: this runs over every segment).
+    number, logged = pd.factorize(spans["code"].to_numpy(dtype=object))
+    targets = [[a for a in (c, *codebook.ancestors(c)) if a in rolled_codes] for c in logged]
+    width = max((len(t) for t in targets), default=0)
+    if not width:
+        return own.reset_index(drop=True)
+    table = np.array([t + [""] * (width - len(t)) for t in targets], dtype=object)
+    repeats = np.array([len(t) for t in targets], dtype=np.int64)[number]
+    rows = np.repeat(np.arange(len(spans)), repeats)
+    nth = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    rolled = spans.iloc[rows].assign(code=table[number[rows], nth])
     if distinct:
         rolled = rolled.drop_duplicates(["transcript", "start", "end", "code"])
     return pd.concat([own, rolled], ignore_index=True)
@@ -304,8 +373,10 @@ def freq(project: Project, by: str | None = None, rollup: bool = False,
     rows = _counted_rows(project, scope, segments, rollup)
     # Who coded what: every contributing segment's coders, one row per coder.
     contributions = _counted_rows(project, scope, segments, rollup, distinct=False)
+    # Few distinct "a, b" values: split each once, not once per row.
+    split = {value: value.split(", ") for value in contributions["coders"].unique()}
     contributions = contributions.assign(
-        coder=contributions["coders"].str.split(", ", regex=False)).explode("coder")
+        coder=contributions["coders"].map(split)).explode("coder")
     group = ["code"]
     values: list[str] = []
     if by:
@@ -354,49 +425,112 @@ def cooccur(project: Project, unit: str = "segment", rollup: bool = False,
     scope = resolve_scope(project, coders, all_coders, where, codes)
     rows = _counted_rows(project, scope, segment_frame(project, scope), rollup)
     shown = scope.codes
-    counts: dict[tuple[str, str], int] = defaultdict(int)
     if unit == "segment":
-        by_transcript = defaultdict(list)
-        for t, s, e, c in rows[["transcript", "start", "end", "code"]].itertuples(index=False):
-            by_transcript[t].append((s, e, c))
-        for spans in by_transcript.values():
-            spans.sort()
-            for i, (s, e, c) in enumerate(spans):
-                counts[(c, c)] += 1
-                for s2, e2, c2 in spans[i + 1:]:
-                    if s2 >= e:
-                        break
-                    if c2 != c and s < e2 and s2 < e:
-                        counts[(c, c2)] += 1
-                        counts[(c2, c)] += 1
+        counts = _overlap_counts(rows, shown)
     else:
-        units = _occurrence_units(project, rows, unit)
-        for present in units.values():
-            ordered = sorted(present)
-            for i, c in enumerate(ordered):
-                counts[(c, c)] += 1
-                for c2 in ordered[i + 1:]:
-                    counts[(c, c2)] += 1
-                    counts[(c2, c)] += 1
-    grid = pd.DataFrame(0, index=pd.Index(shown, name="code"), columns=pd.Index(shown),
+        counts = _unit_counts(project, rows, unit, shown)
+    grid = pd.DataFrame(counts, index=pd.Index(shown, name="code"), columns=pd.Index(shown),
                         dtype="int64")
-    for (a, b), n in counts.items():
-        if a in grid.index and b in grid.columns:
-            grid.loc[a, b] = n
     grid.attrs = _attrs(scope, unit=unit, rollup=rollup)
     return grid
 
 
-def _occurrence_units(project: Project, rows: pd.DataFrame, unit: str) -> dict:
-    transcripts = {t.id: t for t in project.transcripts}
-    units: dict[tuple, set[str]] = defaultdict(set)
-    for t, s, e, c in rows[["transcript", "start", "end", "code"]].itertuples(index=False):
-        if unit == "transcript":
-            units[(t,)].add(c)
-            continue
-        for passage in transcripts[t].passages_overlapping(s, e):
-            units[(t, passage.number)].add(c)
-    return units
+def _overlap_counts(rows: pd.DataFrame, shown: list[str]) -> np.ndarray:
+    """Code × code: pairs of segments of two different codes whose spans overlap; the
+    diagonal counts segments. Sorting by (transcript, start) lets a binary search find,
+    for each segment, the later ones that start before it ends: no loop over pairs."""
+    counts = np.zeros((len(shown), len(shown)), dtype=np.int64)
+    index = {c: i for i, c in enumerate(shown)}
+    number, names = pd.factorize(rows["code"].to_numpy(dtype=object))
+    code = np.array([index.get(n, -1) for n in names] + [-1], dtype=np.int64)[number]
+    transcript = pd.factorize(rows["transcript"].to_numpy(dtype=object))[0]
+    start = rows["start"].to_numpy(dtype=np.int64)
+    end = rows["end"].to_numpy(dtype=np.int64)
+    known = code >= 0
+    transcript, start, end, code = transcript[known], start[known], end[known], code[known]
+    np.add.at(counts, (code, code), 1)
+    if not len(code):
+        return counts
+    order = np.lexsort((start, transcript))
+    transcript, start, end, code = transcript[order], start[order], end[order], code[order]
+    # Search on one number line: transcripts far apart, so no span reaches the next one.
+    offset = transcript * (int(end.max()) + 1)
+    line_start, line_end = offset + start, offset + end
+    reach = np.searchsorted(line_start, line_end, side="left")  # later rows starting before
+    later = np.maximum(reach - np.arange(len(code)) - 1, 0)
+    first = np.repeat(np.arange(len(code)), later)
+    second = first + 1 + (np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later))
+    overlap = ((start[first] < end[second]) & (start[second] < end[first])
+               & (code[first] != code[second]))
+    first, second = first[overlap], second[overlap]
+    np.add.at(counts, (code[first], code[second]), 1)
+    np.add.at(counts, (code[second], code[first]), 1)
+    return counts
+
+
+def _unit_counts(project: Project, rows: pd.DataFrame, unit: str, shown: list[str]
+                 ) -> np.ndarray:
+    """Code × code: units (passages or transcripts) where both codes have a segment; the
+    diagonal counts units per code. Every (unit, code) pair once, then each unit's codes
+    paired with each other: one numpy pass, no loop over units."""
+    index = {c: i for i, c in enumerate(shown)}
+    number, names = pd.factorize(rows["code"].to_numpy(dtype=object))
+    code = np.array([index.get(n, -1) for n in names] + [-1], dtype=np.int64)[number]
+    transcript, transcript_ids = pd.factorize(rows["transcript"].to_numpy(dtype=object))
+    known = code >= 0
+    code, transcript = code[known], transcript[known]
+    if unit == "transcript":
+        unit_of = transcript
+    else:
+        start = rows["start"].to_numpy(dtype=np.int64)[known]
+        end = rows["end"].to_numpy(dtype=np.int64)[known]
+        by_id = {t.id: t for t in project.transcripts}
+        rows_of, passage_of = [], []
+        for number_, tid in enumerate(transcript_ids):
+            mine = np.flatnonzero(transcript == number_)
+            starts, ends = (np.asarray(c, dtype=np.int64)
+                            for c in by_id[tid].passage_columns()[:2])
+            if not len(starts):
+                continue
+            first, stop = _passages_overlapping(starts, ends, start[mine], end[mine])
+            count = stop - first
+            rows_of.append(np.repeat(mine, count))
+            passage_of.append(np.repeat(first, count) + np.arange(count.sum())
+                              - np.repeat(np.cumsum(count) - count, count))
+        hit = np.concatenate(rows_of) if rows_of else np.zeros(0, dtype=np.int64)
+        passage = np.concatenate(passage_of) if passage_of else np.zeros(0, dtype=np.int64)
+        width = int(passage.max()) + 1 if len(passage) else 1
+        code, unit_of = code[hit], transcript[hit] * width + passage
+    pairs = np.unique(np.stack([unit_of, code], axis=1), axis=0)  # sorted by unit
+    counts = np.zeros((len(shown), len(shown)), dtype=np.int64)
+    if not len(pairs):
+        return counts
+    unit_of, code = pairs[:, 0], pairs[:, 1]
+    size = np.diff(np.flatnonzero(np.r_[True, unit_of[1:] != unit_of[:-1], True]))
+    block_start = np.repeat(np.cumsum(size) - size, size)
+    per_row = np.repeat(size, size)  # each row pairs with every row of its unit
+    left = np.repeat(np.arange(len(code)), per_row)
+    right = np.repeat(block_start, per_row) + (np.arange(len(left))
+                                               - np.repeat(np.cumsum(per_row) - per_row,
+                                                           per_row))
+    np.add.at(counts, (code[left], code[right]), 1)
+    return counts
+
+
+def _passages_overlapping(starts: np.ndarray, ends: np.ndarray, start: np.ndarray,
+                          end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For spans ``[start, end)``: the range of passages (sorted, disjoint) that share a
+    character with each, as first and stop indexes; an empty span takes the passage it
+    lies in (``Transcript.passages_overlapping``)."""
+    first = np.searchsorted(ends, start, side="right")
+    stop = np.searchsorted(starts, end, side="left")
+    empty = end <= start
+    if empty.any():
+        at = np.searchsorted(starts, start[empty], side="right") - 1
+        inside = (at >= 0) & (start[empty] < ends[np.maximum(at, 0)])
+        first[empty] = np.where(inside, at, 0)
+        stop[empty] = np.where(inside, at + 1, 0)
+    return first, np.maximum(stop, first)
 
 
 # -- retrieval --------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -13,6 +13,9 @@ from qcode.matching import did_you_mean
 from qcode.problems import Problems
 from qcode.validation import validate
 from qcode.yamlio import load_yaml_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.cache import Cache
 
 CODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
@@ -178,9 +181,10 @@ class Codebook:
         return "/".join([*reversed(self.ancestors(code_id)), code_id])
 
 
-def load_codebook(path: Path, rel: str, problems: Problems) -> Codebook | None:
+def load_codebook(path: Path, rel: str, problems: Problems, cache: Cache | None = None
+                  ) -> Codebook | None:
     """Read, validate and check a codebook file; every problem goes into ``problems``."""
-    doc = load_yaml_file(path, rel, problems)
+    doc = load_yaml_file(path, rel, problems, cache)
     if doc is None:
         return None
     if not isinstance(doc.data, dict):

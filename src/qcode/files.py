@@ -15,16 +15,29 @@ def read_text(path: Path, rel: str, problems: Problems, *, missing_rule: str = "
               encoding_rule: str = "file-encoding") -> str | None:
     """A project file's text, or None with the problem recorded (missing, unreadable,
     not UTF-8). Never raises for the file's content."""
-    from qcode.text import decode_utf8
 
+    raw = read_bytes(path, rel, problems, missing_rule=missing_rule, missing_hint=missing_hint)
+    return None if raw is None else decode_text(raw, rel, problems, encoding_rule)
+
+
+def read_bytes(path: Path, rel: str, problems: Problems, *, missing_rule: str = "file-missing",
+               missing_hint: str = "create it or fix the path in qcode.yaml") -> bytes | None:
+    """A project file's bytes, or None with the problem recorded (missing, unreadable)."""
     try:
-        raw = path.read_bytes()
+        return path.read_bytes()
     except FileNotFoundError:
         problems.error(missing_rule, rel, None, f"{rel} does not exist", missing_hint)
         return None
     except OSError as exc:
         problems.error("file-unreadable", rel, None, f"cannot read {rel}: {exc.strerror}")
         return None
+
+
+def decode_text(raw: bytes, rel: str, problems: Problems,
+                encoding_rule: str = "file-encoding") -> str | None:
+    """A project file's bytes as text, or None with the problem recorded (not UTF-8)."""
+    from qcode.text import decode_utf8
+
     text, issue = decode_utf8(raw)
     if text is None:
         problems.error(encoding_rule, rel, issue.line, f"{rel} {issue.message}", issue.hint)

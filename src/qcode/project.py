@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from qcode._bulk import bulk_load
+from qcode.cache import Cache
 from qcode.cases import CaseTable, load_case_table
 from qcode.codebook import Codebook, load_codebook
 from qcode.config import CODER_RE, CONFIG_NAME, ProjectConfig, find_project_root
@@ -26,12 +27,13 @@ from qcode.store import (
     Coding,
     CodingList,
     CodingLog,
+    CodingTable,
     Replay,
     add_event,
     remove_event,
 )
 from qcode.suggestions import SUGGESTIONS_SUFFIX
-from qcode.transcripts import Passage, Transcript, discover, load_transcript
+from qcode.transcripts import Passage, Transcript, discover
 from qcode.validation import validate
 from qcode.yamlio import load_yaml_file
 
@@ -98,7 +100,7 @@ class Project:
             return path.as_posix()
 
     def _load_config(self) -> ProjectConfig | None:
-        doc = load_yaml_file(self.root / CONFIG_NAME, CONFIG_NAME, self.problems)
+        doc = load_yaml_file(self.root / CONFIG_NAME, CONFIG_NAME, self.problems, self.cache)
         if doc is None:
             return None
         if not isinstance(doc.data, dict):
@@ -125,7 +127,8 @@ class Project:
     @cached_property
     def _codebook(self) -> Codebook | None:
         config = self.require_config()
-        return load_codebook(self.path(config.codebook), config.codebook, self.problems)
+        return load_codebook(self.path(config.codebook), config.codebook, self.problems,
+                             self.cache)
 
     @property
     def codebook(self) -> Codebook:
@@ -165,19 +168,71 @@ class Project:
 
     def _read_transcripts(self, folder: Path, config: ProjectConfig,
                           loaded: dict[str, Transcript]) -> None:
-        for path in discover(folder):
-            rel = self.rel(path)
-            transcript = load_transcript(path, rel, self.problems, config.segmentation)
-            if transcript is None:
-                continue
+        for transcript in self._parsed_transcripts(folder, config.segmentation):
             if transcript.id in loaded:
                 first = loaded[transcript.id].file
                 self.problems.error(
-                    "transcript-id-duplicate", rel, transcript.front_lines.get("id"),
+                    "transcript-id-duplicate", transcript.file,
+                    transcript.front_lines.get("id"),
                     f"transcript id {transcript.id!r} is also used by {first}; this file is "
                     "ignored", "give each transcript its own `id:` (default: the file name)")
                 continue
             loaded[transcript.id] = transcript
+
+    def _parsed_transcripts(self, folder: Path, mode: str) -> list[Transcript]:
+        """Every readable transcript file, parsed, or taken from the cache when the file
+        is provably the one the cache entry was made from (see ``qcode.cache``)."""
+        from qcode.cache import Stamp, content_hash, source_record, stamp_proves
+        from qcode.files import decode_text
+        from qcode.transcripts import BodyLoader, transcript_from_text
+
+        cache = self.cache
+        entry = cache.load("transcripts.json") or {}
+        known = entry.get("files") if entry.get("segmentation") == mode else None
+        known = known if isinstance(known, dict) else {}
+        records: dict[str, Any] = {}
+        out: list[Transcript] = []
+        changed = False
+        base = self.rel(folder)
+        base = "" if base == "." else f"{base}/"
+        for path, inside in discover(folder):
+            rel = f"{base}{inside}"
+            record = known.get(rel)
+            record = record if isinstance(record, dict) else None
+            try:
+                stamp = Stamp.of(path.stat())
+                if record is not None and stamp_proves(record.get("source"), stamp):
+                    cached = _from_record(record, rel, BodyLoader(
+                        path, record["source"]["sha256"], mode))
+                    if cached is not None:
+                        out.append(cached)
+                        records[rel] = record
+                        continue
+                raw = path.read_bytes()
+            except OSError as exc:
+                self.problems.error("file-unreadable", rel, None,
+                                    f"cannot read {rel}: {exc.strerror}")
+                continue
+            digest = content_hash(raw)
+            changed = True
+            cached = None
+            if record is not None and (record.get("source") or {}).get("sha256") == digest:
+                cached = _from_record(record, rel, BodyLoader(path, digest, mode))
+            if cached is not None:
+                out.append(cached)
+            else:
+                text = decode_text(raw, rel, self.problems, "transcript-encoding")
+                transcript = (transcript_from_text(text, rel, path.stem, self.problems, mode)
+                              if text is not None else None)
+                if transcript is None:
+                    continue  # not cached: its problems are reported on every read
+                out.append(transcript)
+                record = transcript.to_record()
+            out[-1].sha256 = digest
+            records[rel] = {**record, "source": source_record(stamp, digest)}
+        if changed or len(records) != len(known):
+            cache.save("transcripts.json", {"segmentation": mode, "files": records})
+        return out
 
     def _join_cases(self, transcript: Transcript) -> None:
         for table in self.case_tables:
@@ -276,14 +331,24 @@ class Project:
         path = self.codings_dir / f"{coder}{LOG_SUFFIX}"
         return CodingLog(path, coder, self.rel(path))
 
+    @cached_property
+    def cache(self) -> Cache:
+        """The project's ``.qcode/cache/`` (see ``qcode.cache``)."""
+        return Cache(self.root)
+
     def replay(self, coder: str) -> Replay:
         """The replay of one coder's log (read once, then kept until this project writes)."""
-        cache = self.__dict__.setdefault("_replays", {})
-        if coder not in cache:
-            replay = self.log(coder).replay()
+        replays = self.__dict__.setdefault("_replays", {})
+        if coder not in replays:
+            replay = self.log(coder).replay(self.cache)
             self.problems.extend(replay.problems)
-            cache[coder] = replay
-        return cache[coder]
+            replays[coder] = replay
+        return replays[coder]
+
+    def coding_tables(self, coder: str | list[str] | None = None) -> list[CodingTable]:
+        """The current codings of one coder, several, or all, as one column table each:
+        what counting reads, without building an object per coding."""
+        return [self.replay(name).table for name in self._coder_names(coder)]
 
     def _replay(self, coder: str) -> list[Coding]:
         return self.replay(coder).codings
@@ -293,16 +358,15 @@ class Project:
 
     def codings(self, coder: str | list[str] | None = None) -> CodingList:
         """Current codings (the replay of the logs) of one coder, several, or all."""
-        if coder is None:
-            names = self.coders
-        elif isinstance(coder, str):
-            names = [coder]
-        else:
-            names = list(coder)
         out = CodingList()
-        for name in names:
+        for name in self._coder_names(coder):
             out.extend(self._replay(name))
         return out
+
+    def _coder_names(self, coder: str | list[str] | None) -> list[str]:
+        if coder is None:
+            return self.coders
+        return [coder] if isinstance(coder, str) else list(coder)
 
     def code_usage(self) -> dict[str, dict[str, int]]:
         """How many current codings each code has, per coder (aliases counted as their code)."""
@@ -471,6 +535,18 @@ class Project:
             found.extend(report.problems)
             report.problems = found.sorted()
         return report
+
+
+def _from_record(record: Any, rel: str, loader: Any) -> Transcript | None:
+    """A transcript from its cache record, or None when the record is malformed."""
+    from qcode.cache import MALFORMED_ENTRY
+
+    try:
+        transcript = Transcript.from_record(record, rel, loader)
+    except MALFORMED_ENTRY:
+        return None
+    transcript.sha256 = loader.sha256
+    return transcript
 
 
 def check_coder_name(coder: str) -> None:

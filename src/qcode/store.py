@@ -14,18 +14,24 @@ object) is reported as a warning and skipped, wherever it is.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from contextlib import suppress
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qcode._bulk import bulk_load
-from qcode.errors import LogWriteError
-from qcode.problems import Problems
+from qcode.errors import LogWriteError, QcodeError
+from qcode.problems import Problem, Problems
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.cache import Cache
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -35,23 +41,69 @@ _ADD_FIELDS = ("op", "id", "transcript", "start", "end", "code", "text", "at", "
 _ADD_KEYS = frozenset(_ADD_FIELDS)
 
 
-# Not frozen: constructing a frozen dataclass costs twice as much, and replay builds
-# hundreds of thousands of these. Treat them as read-only all the same.
-@dataclass(slots=True, unsafe_hash=True)
 class Coding:
-    """A current coding of one coder: a code on the span ``[start, end)`` of a transcript."""
+    """A current coding of one coder: a code on the span ``[start, end)`` of a transcript.
 
-    id: str
-    coder: str
-    transcript: str
-    start: int
-    end: int
-    code: str
-    text: str
-    at: str
-    memo: str | None = None
-    line: int = 0  # the log line of the `add` event
-    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+    Treat it as read-only. ``text`` (what was coded, as logged) is read from the log on
+    first use when the coding came from the cache; most commands never need it.
+    """
+
+    # A plain class with slots, not a dataclass: replay builds hundreds of thousands.
+    __slots__ = (
+        "_row",
+        "_table",
+        "_text",
+        "at",
+        "code",
+        "coder",
+        "end",
+        "extra",
+        "id",
+        "line",
+        "memo",
+        "start",
+        "transcript",
+    )
+
+    def __init__(self, id: str, coder: str, transcript: str, start: int, end: int,
+                 code: str, text: str | None, at: str, memo: str | None = None,
+                 line: int = 0, extra: dict[str, Any] | None = None,
+                 _table: CodingTable | None = None, _row: int = 0) -> None:
+        self.id = id
+        self.coder = coder
+        self.transcript = transcript
+        self.start = start
+        self.end = end
+        self.code = code
+        self._text = text
+        self.at = at
+        self.memo = memo
+        self.line = line  # the log line of the `add` event
+        self.extra = extra if extra is not None else {}
+        self._table = _table
+        self._row = _row
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            self._text = self._table.text(self._row)
+        return self._text
+
+    def _key(self) -> tuple:
+        return (self.id, self.coder, self.transcript, self.start, self.end, self.code,
+                self.text, self.at, self.memo, self.line)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not Coding:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash((self.id, self.coder, self.transcript, self.start, self.end, self.code))
+
+    def __repr__(self) -> str:
+        return (f"Coding(id={self.id!r}, coder={self.coder!r}, transcript={self.transcript!r}, "
+                f"start={self.start}, end={self.end}, code={self.code!r}, line={self.line})")
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +111,91 @@ class Coding:
             "start": self.start, "end": self.end, "code": self.code, "text": self.text,
             "at": self.at, "memo": self.memo,
         }
+
+
+def text_digest(text: str) -> int:
+    """A 64-bit fingerprint of coded text: the cache keeps it instead of the text, and
+    ``qcode check`` compares it with the transcript's text at the span."""
+    return int.from_bytes(hashlib.blake2b(text.encode("utf-8"), digest_size=8).digest(),
+                          "big")
+
+
+class CodingTable:
+    """One coder's current codings as columns, in the order of their ``add`` lines.
+
+    Counting reads the columns directly (no object per coding); ``codings()`` builds
+    ``Coding`` objects for everything else. A row's text is known when the row was
+    replayed in this process and read lazily from the log when it came from the cache;
+    its digest is the other way round.
+    """
+
+    __slots__ = (
+        "_reader",
+        "ats",
+        "coder",
+        "codes",
+        "digests",
+        "ends",
+        "extras",
+        "ids",
+        "lengths",
+        "lines",
+        "memos",
+        "offsets",
+        "starts",
+        "texts",
+        "transcripts",
+    )
+
+    def __init__(self, coder: str, reader: _LogReader | None = None) -> None:
+        self.coder = coder
+        self.ids: list[str] = []
+        self.transcripts: list[str] = []
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        self.codes: list[str] = []
+        self.ats: list[str] = []
+        self.lines: list[int] = []
+        self.memos: list[str | None] = []
+        self.extras: dict[int, dict[str, Any]] = {}  # row -> fields qcode does not know
+        self.offsets: list[int] = []  # where the row's `add` line starts in the log
+        self.lengths: list[int] = []  # and its length in bytes
+        self.texts: list[str | None] = []
+        self.digests: list[int | None] = []
+        self._reader = reader
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def text(self, row: int) -> str:
+        text = self.texts[row]
+        if text is None:
+            if self._reader is None:  # pragma: no cover - rows without text come from a log
+                raise LogChangedError("a coding's text is unknown")
+            text = self.texts[row] = self._reader.text_at(self.offsets[row], self.lengths[row],
+                                                          self.ids[row])
+        return text
+
+    def digest(self, row: int) -> int:
+        digest = self.digests[row]
+        if digest is None:
+            digest = self.digests[row] = text_digest(self.text(row))
+        return digest
+
+    def text_matches(self, row: int, text: str) -> bool:
+        """Whether the row's coded text equals ``text``, without reading the log."""
+        known = self.texts[row]
+        if known is not None:
+            return known == text
+        return self.digests[row] == text_digest(text)
+
+    def codings(self) -> list[Coding]:
+        coder, extras, texts = self.coder, self.extras, self.texts
+        with bulk_load():
+            return [Coding(i, coder, t, s, e, c, texts[row], a, m, n, extras.get(row), self, row)
+                    for row, (i, t, s, e, c, a, m, n) in enumerate(zip(
+                        self.ids, self.transcripts, self.starts, self.ends, self.codes,
+                        self.ats, self.memos, self.lines, strict=True))]
 
 
 class CodingList(list[Coding]):
@@ -107,11 +244,20 @@ class Replay:
     """The result of reading a log: current codings in log order, and what was wrong."""
 
     coder: str
-    codings: list[Coding]
+    table: CodingTable
     events: int
     problems: Problems
     # Where the coder last worked: (transcript, start) of the latest add or remove.
     last_position: tuple[str, int] | None = None
+    # Names this log's history as far as the cache can vouch for it: replays that went on
+    # from a cache entry (whose lines were proven unchanged) keep its lineage, a replay
+    # from the first line gets a new one. Results about lines (``qcode check``'s) can be
+    # kept under it.
+    lineage: str = ""
+
+    @cached_property
+    def codings(self) -> list[Coding]:
+        return self.table.codings()
 
 
 class _Lock:
@@ -165,8 +311,7 @@ class CodingLog:
         (re-anchoring, say) thus never acts on a coding someone changed meanwhile."""
 
         def from_current(raw: bytes) -> list[dict[str, Any]]:
-            replay = replay_lines(raw.split(b"\n"), self.coder, self.rel, Problems())
-            return build({c.id: c for c in replay.codings})
+            return build({c.id: c for c in replay_bytes(raw, self.coder, self.rel).codings})
 
         return self._append_locked(from_current, read=True)
 
@@ -180,7 +325,7 @@ class CodingLog:
         try:
             with _Lock(fd):
                 size = os.fstat(fd).st_size
-                events = events_for(_read_all(fd, size) if read else b"")
+                events = events_for(_read_range(fd, 0, size) if read else b"")
                 payload = b"".join(encode_event(e) for e in events)
                 if not payload:
                     return 0
@@ -197,25 +342,91 @@ class CodingLog:
             os.close(fd)
         return len(events)
 
-    def replay(self) -> Replay:
-        """Read the whole log and replay it; never raises for bad content."""
-        problems = Problems()
+    def replay(self, cache: Cache | None = None) -> Replay:
+        """Read the log and replay it; never raises for bad content.
+
+        With a ``cache``, the replay of the log's first N bytes is taken from it when those
+        bytes are provably unchanged (``qcode.cache``), and only later lines are read.
+        """
         try:
-            raw = self.path.read_bytes()
+            fd = os.open(self.path, os.O_RDONLY)
         except FileNotFoundError:
-            return Replay(self.coder, [], 0, problems)
+            return Replay(self.coder, CodingTable(self.coder), 0, Problems())
         except OSError as exc:
+            problems = Problems()
             problems.error("file-unreadable", self.rel, None,
                            f"cannot read {self.rel}: {exc.strerror}")
-            return Replay(self.coder, [], 0, problems)
-        with bulk_load():
-            return replay_lines(raw.split(b"\n"), self.coder, self.rel, problems)
+            return Replay(self.coder, CodingTable(self.coder), 0, problems)
+        try:
+            with bulk_load():
+                return self._replay_open(fd, cache)
+        finally:
+            os.close(fd)
+
+    def _replay_open(self, fd: int, cache: Cache | None) -> Replay:
+        from qcode.cache import MALFORMED_ENTRY, Stamp, source_record, stamp_proves
+
+        stamp = Stamp.of(os.fstat(fd))
+        if cache is not None and not cache.enabled:
+            cache = None
+        entry = cache.load(self._cache_name) if cache is not None else None
+        if entry is not None and (entry.get("log") != self.rel
+                                  or not 0 <= entry.get("covered", -1) <= stamp.size):
+            entry = None
+        if entry is not None and stamp_proves(entry.get("source"), stamp):
+            # Unchanged since the entry was made: the rest is an unfinished line at most.
+            covered = entry["covered"]
+            with suppress(*MALFORMED_ENTRY):
+                if covered == stamp.size:
+                    return _Replayer.replay_of_entry(entry, self.coder, self.rel, self.path)
+                replayer = _Replayer.from_entry(entry, self.coder, self.rel, self.path)
+                replayer.feed(_read_range(fd, covered, stamp.size), covered)
+                return replayer.finish()
+        data = _read_range(fd, 0, stamp.size)
+        raw = memoryview(data)  # hashing slices of a view copies nothing
+        covered = entry["covered"] if entry is not None else 0
+        hashed = hashlib.sha256(raw[:covered])
+        replayer = None
+        if entry is not None and hashed.hexdigest() == entry.get("prefix_sha256"):
+            # The log grew (or was touched): replay only the lines after the entry's.
+            with suppress(*MALFORMED_ENTRY):
+                replayer = _Replayer.from_entry(entry, self.coder, self.rel, self.path)
+        if replayer is None:
+            replayer, covered, hashed = _Replayer(self.coder, self.rel, self.path), 0, \
+                hashlib.sha256()
+        complete = max(data.rfind(b"\n", covered) + 1, covered)  # entries hold whole lines
+        if complete > covered:
+            replayer.feed(_part(data, covered, complete), covered)
+            hashed.update(raw[covered:complete])
+        if cache is not None:
+            whole = hashed.copy()
+            whole.update(raw[complete:])
+            cache.save(self._cache_name, replayer.to_entry(
+                complete, hashed.hexdigest(), source_record(stamp, whole.hexdigest())))
+        if complete < len(data):
+            replayer.feed(data[complete:], complete)
+        return replayer.finish()
+
+    @property
+    def _cache_name(self) -> str:
+        return f"logs/{self.coder}.json"
 
 
-def _read_all(fd: int, size: int) -> bytes:
-    chunks, offset = [], 0
-    while offset < size:
-        chunk = os.pread(fd, min(1 << 20, size - offset), offset)
+def replay_bytes(raw: bytes, coder: str, rel: str) -> Replay:
+    """Replay log content held in memory (no cache)."""
+    replayer = _Replayer(coder, rel, None)
+    replayer.feed(raw, 0)
+    return replayer.finish()
+
+
+def _part(data: bytes, start: int, end: int) -> bytes:
+    return data if start == 0 and end == len(data) else data[start:end]
+
+
+def _read_range(fd: int, start: int, end: int) -> bytes:
+    chunks, offset = [], start
+    while offset < end:
+        chunk = os.pread(fd, end - offset, offset)
         if not chunk:
             break
         chunks.append(chunk)
@@ -223,62 +434,246 @@ def _read_all(fd: int, size: int) -> bytes:
     return b"".join(chunks)
 
 
-def replay_lines(lines: list[bytes], coder: str, rel: str, problems: Problems) -> Replay:
-    import orjson
+class LogChangedError(QcodeError):
+    """A log changed under a running command (only possible when another program
+    rewrites it while qcode reads it)."""
 
-    active: dict[str, Coding] = {}
-    removed_at: dict[str, int] = {}
-    last_position: tuple[str, int] | None = None
-    seen_ids: dict[str, int] = {}
-    events = 0
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    for index, raw_line in enumerate(lines, start=1):
+
+class _LogReader:
+    """Reads single lines of a log on demand, for the text of cached codings."""
+
+    def __init__(self, path: Path, rel: str) -> None:
+        self.path = path
+        self.rel = rel
+        self._fd: int | None = None
+
+    def text_at(self, offset: int, length: int, coding_id: str) -> str:
+        import orjson
+
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.path, os.O_RDONLY)
+            except OSError as exc:
+                raise self._changed(f"cannot read it: {exc.strerror}") from None
+        raw = os.pread(self._fd, length, offset)
         try:
-            event = loads(raw_line)
-        except decode_error as exc:
-            if not raw_line.strip():
+            event = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            event = None
+        if not isinstance(event, dict) or event.get("id") != coding_id \
+                or not isinstance(event.get("text"), str):
+            raise self._changed("a coding is no longer where it was")
+        return event["text"]
+
+    def _changed(self, why: str) -> LogChangedError:
+        return LogChangedError(f"{self.rel} changed while qcode was reading it ({why})",
+                               "coding logs only grow; run the command again, and run "
+                               "`qcode check` if the log was rewritten")
+
+    def __del__(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+
+
+class _Replayer:
+    """Replays log lines into a ``CodingTable``; can stop, be saved, and go on later.
+
+    Codings are kept as row tuples while replaying (one append per event, the hot loop)
+    and turned into columns at the end; a removed coding leaves a dead row behind, so a
+    remove costs a dict lookup, not a list deletion.
+    """
+
+    def __init__(self, coder: str, rel: str, path: Path | None) -> None:
+        self.coder = coder
+        self.rel = rel
+        self.reader = _LogReader(path, rel) if path is not None else None
+        # (id, transcript, start, end, code, at, line, memo, offset, length, text, digest)
+        self.rows: list[tuple | None] = []
+        self.extras: dict[int, dict[str, Any]] = {}  # row -> fields qcode does not know
+        self.row_of: dict[str, int] = {}  # id of a current coding -> its row
+        self.removed: dict[str, tuple[int, int]] = {}  # id -> (add line, remove line)
+        self.problems = Problems()
+        self.events = 0
+        self.lines_read = 0
+        self.last_position: tuple[str, int] | None = None
+        self.lineage = secrets.token_hex(8)
+
+    def feed(self, data: bytes, offset: int) -> None:
+        """Replay ``data``, which starts at byte ``offset`` of the log right after the
+        lines read so far."""
+        import orjson
+
+        loads, decode_error = orjson.loads, orjson.JSONDecodeError
+        problems, rel, rows, row_of, removed = (self.problems, self.rel, self.rows,
+                                                self.row_of, self.removed)
+        index, events, last_position = self.lines_read, self.events, self.last_position
+        for raw_line in data.split(b"\n"):
+            index += 1
+            line_offset = offset
+            offset += len(raw_line) + 1
+            try:
+                event = loads(raw_line)
+            except decode_error as exc:
+                if raw_line.strip():
+                    _report_unreadable(raw_line, exc, index, rel, problems)
                 continue
-            _report_unreadable(raw_line, exc, index, rel, problems)
-            continue
-        error = _event_error(event)
-        if error:
-            problems.error("log-invalid-event", rel, index, f"line {index}: {error}",
-                           "each line needs op, id, at (and for add: transcript, start, end, "
-                           "code, text)")
-            continue
-        events += 1
-        event_id = event["id"]
-        if event["op"] == "add":
-            if event_id in seen_ids:
-                problems.error("log-duplicate-id", rel, index,
-                               f"line {index} adds id {event_id!r} again (first at line "
-                               f"{seen_ids[event_id]}); the later one is ignored",
-                               "event ids must be unique in a log")
+            get = event.get if type(event) is dict else None
+            if get is not None and get("op") == "add":
+                # The fast path: a well-formed add (the conditions of _event_error, inlined).
+                event_id, transcript, start, end = get("id"), get("transcript"), get("start"), \
+                    get("end")
+                code, text, at, memo = get("code"), get("text"), get("at"), get("memo")
+                if (type(event_id) is str and event_id and type(at) is str
+                        and type(transcript) is str and type(code) is str
+                        and type(text) is str and type(start) is int
+                        and type(end) is int and 0 <= start <= end
+                        and (memo is None or type(memo) is str)):
+                    events += 1
+                    if event_id in row_of or event_id in removed:
+                        self._duplicate(event_id, index)
+                        continue
+                    row_of[event_id] = len(rows)
+                    if len(event) > 8 and not _ADD_KEYS.issuperset(event):
+                        self.extras[len(rows)] = {k: v for k, v in event.items()
+                                                  if k not in _ADD_KEYS}
+                    rows.append((event_id, transcript, start, end, code, at, index, memo,
+                                 line_offset, len(raw_line), text, None))
+                    last_position = (transcript, start)
+                    continue
+            error = _event_error(event)
+            if error:
+                problems.error("log-invalid-event", rel, index, f"line {index}: {error}",
+                               "each line needs op, id, at (and for add: transcript, start, "
+                               "end, code, text)")
                 continue
-            seen_ids[event_id] = index
-            extra = ({} if _ADD_KEYS.issuperset(event)
-                     else {k: v for k, v in event.items() if k not in _ADD_KEYS})
-            active[event_id] = Coding(
-                id=event_id, coder=coder, transcript=event["transcript"],
-                start=event["start"], end=event["end"], code=event["code"],
-                text=event["text"], at=event["at"], memo=event.get("memo"), line=index,
-                extra=extra,
-            )
-            last_position = (event["transcript"], event["start"])
-        else:
-            withdrawn = active.pop(event_id, None)
-            if withdrawn is not None:
-                removed_at[event_id] = index
-                last_position = (withdrawn.transcript, withdrawn.start)
-            elif event_id in removed_at:
+            # A remove (every valid add took the fast path).
+            events += 1
+            event_id = event["id"]
+            row = row_of.pop(event_id, None)
+            if row is not None:
+                withdrawn = rows[row]
+                rows[row] = None
+                removed[event_id] = (withdrawn[6], index)
+                last_position = (withdrawn[1], withdrawn[2])
+            elif event_id in removed:
                 problems.warning("log-remove-unknown", rel, index,
-                                 f"line {index} removes {event_id!r}, already removed at line "
-                                 f"{removed_at[event_id]}", "the second remove changes nothing")
+                                 f"line {index} removes {event_id!r}, already removed at "
+                                 f"line {removed[event_id][1]}",
+                                 "the second remove changes nothing")
             else:
                 problems.error("log-remove-unknown", rel, index,
-                               f"line {index} removes {event_id!r}, which no earlier line adds",
-                               "a remove must follow the add it undoes")
-    return Replay(coder, list(active.values()), events, problems, last_position)
+                               f"line {index} removes {event_id!r}, which no earlier line "
+                               "adds", "a remove must follow the add it undoes")
+        self.events, self.last_position = events, last_position
+        self.lines_read += data.count(b"\n")
+
+    def _duplicate(self, event_id: str, index: int) -> None:
+        row = self.row_of.get(event_id)
+        first = self.rows[row][6] if row is not None else self.removed[event_id][0]
+        self.problems.error("log-duplicate-id", self.rel, index,
+                            f"line {index} adds id {event_id!r} again (first at line "
+                            f"{first}); the later one is ignored",
+                            "event ids must be unique in a log")
+
+    def table(self) -> CodingTable:
+        """The current codings, in the order of their add lines."""
+        table = CodingTable(self.coder, self.reader)
+        live = [row for row in self.rows if row is not None]
+        if live:
+            (table.ids, table.transcripts, table.starts, table.ends, table.codes, table.ats,
+             table.lines, table.memos, table.offsets, table.lengths, table.texts,
+             table.digests) = (list(column) for column in zip(*live, strict=True))
+        if self.extras:
+            renumber, new = {}, 0
+            for old, row in enumerate(self.rows):
+                if row is not None:
+                    renumber[old] = new
+                    new += 1
+            table.extras = {renumber[row]: extra for row, extra in self.extras.items()
+                            if row in renumber}
+        return table
+
+    def finish(self) -> Replay:
+        return Replay(self.coder, self.table(), self.events, self.problems, self.last_position,
+                      self.lineage)
+
+    # -- the cache entry -----------------------------------------------------------------------
+
+    def to_entry(self, covered: int, prefix_sha256: str, source: dict[str, Any]
+                 ) -> dict[str, Any]:
+        table = self.table()
+        transcripts, transcript_index = _categories(table.transcripts)
+        codes, code_index = _categories(table.codes)
+        return {
+            "log": self.rel, "lineage": self.lineage, "covered": covered,
+            "prefix_sha256": prefix_sha256,
+            "source": source, "lines": self.lines_read, "events": self.events,
+            "last_position": self.last_position,
+            "problems": [p.to_dict() for p in self.problems],
+            "removed": self.removed,
+            "transcripts": transcripts, "transcript_index": transcript_index,
+            "codes": codes, "code_index": code_index,
+            "id": table.ids, "start": table.starts, "end": table.ends, "at": table.ats,
+            "line": table.lines, "offset": table.offsets, "length": table.lengths,
+            "digest": [table.digest(row) for row in range(len(table.ids))],
+            "memo": [[row, memo] for row, memo in enumerate(table.memos) if memo is not None],
+            "extra": [[row, extra] for row, extra in table.extras.items()],
+        }
+
+    @classmethod
+    def from_entry(cls, entry: dict[str, Any], coder: str, rel: str, path: Path
+                   ) -> _Replayer:
+        replayer = cls(coder, rel, path)
+        table = replayer.table_from_entry(entry)
+        replayer.rows = list(zip(
+            table.ids, table.transcripts, table.starts, table.ends, table.codes, table.ats,
+            table.lines, table.memos, table.offsets, table.lengths, table.texts, table.digests,
+            strict=True))
+        replayer.extras = table.extras
+        replayer.row_of = {coding_id: row for row, coding_id in enumerate(table.ids)}
+        replayer.removed = {k: (v[0], v[1]) for k, v in entry["removed"].items()}
+        replayer.problems.extend([Problem(**p) for p in entry["problems"]])
+        replayer.events = entry["events"]
+        replayer.lines_read = entry["lines"]
+        position = entry["last_position"]
+        replayer.last_position = (position[0], position[1]) if position else None
+        replayer.lineage = entry["lineage"]
+        return replayer
+
+    def table_from_entry(self, entry: dict[str, Any]) -> CodingTable:
+        table = CodingTable(self.coder, self.reader)
+        table.ids = entry["id"]
+        count = len(table.ids)
+        transcripts, codes = entry["transcripts"], entry["codes"]
+        table.transcripts = [transcripts[i] for i in entry["transcript_index"]]
+        table.codes = [codes[i] for i in entry["code_index"]]
+        table.starts, table.ends, table.ats = entry["start"], entry["end"], entry["at"]
+        table.lines, table.offsets, table.lengths = entry["line"], entry["offset"], entry["length"]
+        table.digests = entry["digest"]
+        table.texts = [None] * count
+        table.memos = [None] * count
+        for row, memo in entry["memo"]:
+            table.memos[row] = memo
+        table.extras = {row: extra for row, extra in entry["extra"]}
+        return table
+
+    @classmethod
+    def replay_of_entry(cls, entry: dict[str, Any], coder: str, rel: str, path: Path
+                        ) -> Replay:
+        """The replay an entry holds, when nothing follows it in the log."""
+        problems = Problems()
+        problems.extend([Problem(**p) for p in entry["problems"]])
+        position = entry["last_position"]
+        return Replay(coder, cls(coder, rel, path).table_from_entry(entry), entry["events"],
+                      problems, (position[0], position[1]) if position else None,
+                      entry["lineage"])
+
+
+def _categories(values: list[str]) -> tuple[list[str], list[int]]:
+    """A column of repeated strings as (distinct values, index per row)."""
+    number: dict[str, int] = {}
+    index = [number.setdefault(value, len(number)) for value in values]
+    return list(number), index
 
 
 def _report_unreadable(raw_line: bytes, exc: Exception, index: int, rel: str,

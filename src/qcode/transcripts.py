@@ -9,8 +9,9 @@ non-whitespace character, and every offset is a code-point offset into the body.
 from __future__ import annotations
 
 import bisect
+import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -46,21 +47,66 @@ class Passage:
         return start < self.end and self.start < end
 
 
-@dataclass
 class Transcript:
-    id: str
-    file: str  # path relative to the project, with forward slashes
-    body: str
-    body_line: int  # the 1-based file line on which the body starts
-    front_matter: dict[str, Any]
-    passages: list[Passage]
-    attributes: dict[str, Scalar] = field(default_factory=dict)
-    front_lines: dict[str, int] = field(default_factory=dict)  # front matter key -> file line
-    _starts: list[int] = field(default_factory=list, repr=False)
-    _words: int | None = field(default=None, repr=False)
+    """One transcript: front matter, the normalised body, and its passages.
 
-    def __post_init__(self) -> None:
-        self._starts = [p.start for p in self.passages]
+    A transcript from the cache (``from_record``) reads its file again only when ``body``
+    is first used, and builds its ``Passage`` objects only when they are first used:
+    counting needs neither (``body_length`` is kept).
+    """
+
+    def __init__(self, id: str, file: str, body: str | None, body_line: int,
+                 front_matter: dict[str, Any], passages: list[Passage] | None,
+                 attributes: dict[str, Scalar] | None = None,
+                 front_lines: dict[str, int] | None = None, *,
+                 body_length: int | None = None, loader: BodyLoader | None = None,
+                 passage_columns: tuple[list, list, list, list] | None = None) -> None:
+        self.id = id
+        self.file = file  # path relative to the project, with forward slashes
+        self.body_line = body_line  # the 1-based file line on which the body starts
+        self.front_matter = front_matter
+        self.attributes: dict[str, Scalar] = attributes if attributes is not None else {}
+        self.front_lines: dict[str, int] = front_lines if front_lines is not None else {}
+        self._body = body
+        self._loader = loader
+        self.body_length = len(body) if body is not None else body_length
+        self._passages = passages
+        self._passage_columns = passage_columns
+        self._starts: list[int] | None = None
+        self._words: int | None = None
+        self.sha256: str | None = None  # of the file's bytes, when read from a project
+
+    def __repr__(self) -> str:
+        return f"Transcript(id={self.id!r}, file={self.file!r})"
+
+    @property
+    def body(self) -> str:
+        if self._body is None:
+            self._body = self._loader.body(self)
+        return self._body
+
+    @property
+    def passages(self) -> list[Passage]:
+        if self._passages is None:
+            starts, ends, speakers, lines = self._passage_columns
+            self._passages = [Passage(n, s, e, speaker, line) for n, (s, e, speaker, line)
+                              in enumerate(zip(starts, ends, speakers, lines, strict=True),
+                                           start=1)]
+        return self._passages
+
+    @property
+    def passage_count(self) -> int:
+        if self._passages is None:
+            return len(self._passage_columns[0])
+        return len(self._passages)
+
+    def passage_columns(self) -> tuple[list[int], list[int], list[str | None], list[int]]:
+        """Starts, ends, speakers and file lines of the passages, as four lists."""
+        if self._passage_columns is None:
+            passages = self.passages
+            self._passage_columns = ([p.start for p in passages], [p.end for p in passages],
+                                     [p.speaker for p in passages], [p.line for p in passages])
+        return self._passage_columns
 
     @property
     def words(self) -> int:
@@ -69,13 +115,18 @@ class Transcript:
         return self._words
 
     def passage(self, number: int) -> Passage:
-        if not 1 <= number <= len(self.passages):
+        if not 1 <= number <= self.passage_count:
             raise IndexError(number)
         return self.passages[number - 1]
 
+    def _passage_starts(self) -> list[int]:
+        if self._starts is None:
+            self._starts = self.passage_columns()[0]
+        return self._starts
+
     def passage_at(self, offset: int) -> Passage | None:
         """The passage whose span holds ``offset``, if any."""
-        index = bisect.bisect_right(self._starts, offset) - 1
+        index = bisect.bisect_right(self._passage_starts(), offset) - 1
         if index >= 0 and self.passages[index].start <= offset < self.passages[index].end:
             return self.passages[index]
         return None
@@ -85,7 +136,7 @@ class Transcript:
         if end <= start:
             hit = self.passage_at(start)
             return [hit] if hit else []
-        first = max(bisect.bisect_right(self._starts, start) - 1, 0)
+        first = max(bisect.bisect_right(self._passage_starts(), start) - 1, 0)
         out = []
         for passage in self.passages[first:]:
             if passage.start >= end:
@@ -97,6 +148,55 @@ class Transcript:
     def line_of(self, offset: int) -> int:
         """The 1-based file line of a body offset."""
         return self.body_line + self.body.count("\n", 0, offset)
+
+    # -- the cache record (see qcode.cache) -------------------------------------------------------
+
+    def to_record(self) -> dict[str, Any]:
+        starts, ends, speakers, lines = self.passage_columns()
+        return {"id": self.id, "body_line": self.body_line, "body_length": self.body_length,
+                "front_matter": self.front_matter, "front_lines": self.front_lines,
+                "starts": starts, "ends": ends, "speakers": speakers, "lines": lines}
+
+    @classmethod
+    def from_record(cls, record: dict[str, Any], file: str, loader: BodyLoader) -> Transcript:
+        front = record["front_matter"]
+        columns = [record[k] for k in ("starts", "ends", "speakers", "lines")]
+        if (not isinstance(front, dict) or not isinstance(record["front_lines"], dict)
+                or not all(isinstance(c, list) and len(c) == len(columns[0])
+                           for c in columns)
+                or not isinstance(record["id"], str)
+                or not isinstance(record["body_length"], int)):
+            raise ValueError("not a transcript record")
+        return cls(record["id"], file, None, record["body_line"], front, None,
+                   {k: v for k, v in front.items() if k != "id"}, record["front_lines"],
+                   body_length=record["body_length"], loader=loader,
+                   passage_columns=(record["starts"], record["ends"], record["speakers"],
+                                    record["lines"]))
+
+
+class BodyLoader:
+    """Reads the body of a cached transcript on first use, from the very bytes the cache
+    entry was made from (any other content means the file changed under the command)."""
+
+    def __init__(self, path: Path, sha256: str, mode: Segmentation) -> None:
+        self.path = path
+        self.sha256 = sha256
+        self.mode = mode
+
+    def body(self, transcript: Transcript) -> str:
+        from qcode.cache import content_hash
+        from qcode.errors import QcodeError
+
+        try:
+            raw = self.path.read_bytes()
+        except OSError as exc:
+            raw, why = None, exc.strerror
+        else:
+            why = "its content is not what it was a moment ago"
+        if raw is None or content_hash(raw) != self.sha256:
+            raise QcodeError(f"{transcript.file} changed while qcode was reading it ({why})",
+                             "run the command again")
+        return split_front_matter(normalize(raw.decode("utf-8")))[1]
 
 
 class FrontMatterError(Exception):
@@ -192,16 +292,31 @@ def segment(body: str, mode: Segmentation, body_line: int = 1) -> list[Passage]:
     return passages
 
 
-def discover(folder: Path) -> list[Path]:
-    """Transcript files under ``folder`` (recursively), sorted by path; dot-files skipped."""
-    if not folder.is_dir():
-        return []
-    found = [
-        p for p in folder.rglob("*")
-        if p.suffix.lower() in TRANSCRIPT_SUFFIXES and p.is_file()
-        and not any(part.startswith(".") for part in p.relative_to(folder).parts)
-    ]
-    return sorted(found, key=lambda p: p.relative_to(folder).as_posix())
+def discover(folder: Path) -> list[tuple[Path, str]]:
+    """Transcript files under ``folder`` (recursively) with their paths relative to it
+    (forward slashes), sorted by that; dot-files and dot-folders skipped."""
+    found: list[tuple[Path, str]] = []
+
+    def walk(directory: str, prefix: str) -> None:
+        try:
+            entries = list(os.scandir(directory))
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if entry.is_dir():
+                    walk(entry.path, f"{prefix}{entry.name}/")
+                elif (entry.is_file()
+                      and os.path.splitext(entry.name)[1].lower() in TRANSCRIPT_SUFFIXES):
+                    found.append((Path(entry.path), f"{prefix}{entry.name}"))
+            except OSError:
+                continue
+
+    if folder.is_dir():
+        walk(str(folder), "")
+    return sorted(found, key=lambda item: item[1])
 
 
 def parse_transcript(text: str, rel: str, default_id: str,
@@ -231,8 +346,14 @@ def load_transcript(path: Path, rel: str, problems: Problems,
     text = read_text(path, rel, problems, encoding_rule="transcript-encoding")
     if text is None:
         return None
+    return transcript_from_text(text, rel, path.stem, problems, mode)
+
+
+def transcript_from_text(text: str, rel: str, default_id: str, problems: Problems,
+                         mode: Segmentation = "turns") -> Transcript | None:
+    """Parse decoded text; a front matter problem is recorded and gives None."""
     try:
-        return parse_transcript(text, rel, path.stem, mode)
+        return parse_transcript(text, rel, default_id, mode)
     except FrontMatterError as exc:
         problems.error("transcript-front-matter", rel, exc.line, exc.message, exc.hint)
         return None

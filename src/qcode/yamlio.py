@@ -17,9 +17,12 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qcode.problems import Problems
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.cache import Cache
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -185,18 +188,55 @@ def _scalar(tag: str, value: str, line: int) -> Any:
     raise _unsafe(tag, line)
 
 
-def load_yaml_file(path, rel: str, problems: Problems) -> YamlDocument | None:
-    """Read and parse a YAML file; problems are recorded against ``rel``, never raised."""
-    from qcode.files import read_text
+def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = None
+                   ) -> YamlDocument | None:
+    """Read and parse a YAML file; problems are recorded against ``rel``, never raised.
 
-    text = read_text(path, rel, problems)
+    With a ``cache``, a file whose content (SHA-256) was parsed before is not parsed again:
+    the pure-Python YAML 1.2 parser takes a tenth of a second for a large codebook.
+    """
+    from qcode.files import decode_text, read_bytes
+
+    raw = read_bytes(path, rel, problems)
+    if raw is None:
+        return None
+    name = digest = None
+    if cache is not None and cache.enabled:
+        from qcode.cache import content_hash
+
+        name, digest = f"yaml/{content_hash(rel.encode())[:20]}.json", content_hash(raw)
+        entry = cache.load(name)
+        if entry is not None and entry.get("file") == rel and entry.get("sha256") == digest:
+            from qcode.cache import MALFORMED_ENTRY
+
+            try:
+                return YamlDocument(entry["data"], {tuple(loc): line
+                                                    for loc, line in entry["positions"]})
+            except MALFORMED_ENTRY:
+                pass  # parse the file instead
+    text = decode_text(raw, rel, problems)
     if text is None:
         return None
     try:
-        return parse_yaml(text)
+        doc = parse_yaml(text)
     except YamlProblem as exc:
         problems.error(exc.rule, rel, exc.line, exc.message, exc.hint)
         return None
+    if name is not None and _survives_json(doc.data):
+        cache.save(name, {"file": rel, "sha256": digest, "data": doc.data,
+                          "positions": [[list(loc), line] for loc, line in doc.positions.items()]})
+    return doc
+
+
+def _survives_json(data: Any) -> bool:
+    """Whether ``data`` comes back from JSON exactly (not so: NaN, keys that are not text,
+    integers beyond 64 bits); only such documents are cached."""
+    import orjson
+
+    try:
+        return orjson.loads(orjson.dumps(data)) == data
+    except (TypeError, orjson.JSONEncodeError):
+        return False
 
 
 _SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *")
