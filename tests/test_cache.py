@@ -184,6 +184,9 @@ def test_text_of_cached_codings_is_read_from_the_log_and_checked(project_dir):
     _cached(root)
     replay = _log(root).replay(Cache(root))
     assert replay.table.texts == [None, None]  # not read until asked for
+    first = replay.codings[0]
+    assert first.text_matches("æøå «x»") and not first.text_matches("æøå «y»")
+    assert replay.table.texts == [None, None]  # compared through the digest
     assert [c.text for c in replay.codings] == ["æøå «x»", 'a "q" \\ b']
     replay = _log(root).replay(Cache(root))
     (root / "codings/a.jsonl").write_text("{}\n" * 40)  # rewritten under the command
@@ -376,3 +379,30 @@ def test_a_rewritten_log_is_checked_again_in_full(coded, project_dir):
     path.write_text(json.dumps(event, ensure_ascii=False) + "\n" + "".join(lines[1:]))
     rules = [p.rule for p in Project.open(root).check().errors]
     assert rules == ["coding-text-mismatch"]
+
+
+def test_entries_with_the_right_format_but_wrong_fields_are_ignored(coded, monkeypatch):
+    """An entry edited by hand (or by a buggy tool) must not crash or mislead qcode."""
+    root = coded.root
+    past = (root / "qcode.yaml").stat().st_mtime_ns - 10 * 10**9
+    for path in root.rglob("*"):
+        if path.is_file():
+            os.utime(path, ns=(past, past))  # old files: the stamps alone vouch for entries
+    shutil.rmtree(root / ".qcode", ignore_errors=True)
+    truth = _without_cache(root, monkeypatch)
+    _project_state(root)
+    damaged = 0
+    for path in (root / CACHE_DIR).rglob("*.json"):
+        entry = orjson.loads(path.read_bytes())
+        for key in ("id", "lineage", "starts", "positions", "upto_line"):
+            if key in entry:
+                entry[key] = "not what qcode wrote"
+                damaged += 1
+        if "files" in entry:
+            for record in entry["files"].values():
+                record["starts"], record["front_matter"] = "x", []
+                damaged += 1
+        path.write_bytes(orjson.dumps(entry))
+    assert damaged >= 4
+    assert _project_state(root) == truth
+    assert _project_state(root) == truth

@@ -309,3 +309,12 @@ def test_qcode_instruction_text_is_safe_inside_xml():
     assert "?>" not in text and text.isascii()
     assert json.loads(text) == data
     assert xml_safe("ok\x00\x0b\ufffe\ud800 ✓\t\n") == "ok ✓\t\n"
+
+
+@settings(max_examples=200, deadline=None)
+@given(kind=st.sampled_from(["code", "source", "coding", "user"]),
+       key=st.text(st.characters(blacklist_categories=("Cs",)), max_size=40))
+def test_derived_guids_are_uuid5(kind, key):
+    namespace = uuid.UUID("12345678-1234-5678-1234-567812345678")
+    assert guids.derive(namespace, kind, key) == str(uuid.uuid5(namespace,
+                                                                f"{kind}:{key}")).upper()

@@ -18,7 +18,7 @@ import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -88,6 +88,13 @@ class Coding:
         if self._text is None:
             self._text = self._table.text(self._row)
         return self._text
+
+    def text_matches(self, text: str) -> bool:
+        """Whether this coding's logged text equals ``text``, without reading the log when
+        the coding came from the cache (its digest is compared)."""
+        if self._text is None and self._table is not None:
+            return self._table.text_matches(self._row, text)
+        return self.text == text
 
     def _key(self) -> tuple:
         return (self.id, self.coder, self.transcript, self.start, self.end, self.code,
@@ -181,6 +188,12 @@ class CodingTable:
         if digest is None:
             digest = self.digests[row] = text_digest(self.text(row))
         return digest
+
+    def all_digests(self) -> list[int]:
+        if None in self.digests:
+            self.digests = [text_digest(self.text(row)) if digest is None else digest
+                            for row, digest in enumerate(self.digests)]
+        return self.digests
 
     def text_matches(self, row: int, text: str) -> bool:
         """Whether the row's coded text equals ``text``, without reading the log."""
@@ -382,29 +395,40 @@ class CodingLog:
                 replayer = _Replayer.from_entry(entry, self.coder, self.rel, self.path)
                 replayer.feed(_read_range(fd, covered, stamp.size), covered)
                 return replayer.finish()
-        data = _read_range(fd, 0, stamp.size)
-        raw = memoryview(data)  # hashing slices of a view copies nothing
-        covered = entry["covered"] if entry is not None else 0
-        hashed = hashlib.sha256(raw[:covered])
-        replayer = None
-        if entry is not None and hashed.hexdigest() == entry.get("prefix_sha256"):
-            # The log grew (or was touched): replay only the lines after the entry's.
-            with suppress(*MALFORMED_ENTRY):
-                replayer = _Replayer.from_entry(entry, self.coder, self.rel, self.path)
+        covered, replayer = 0, None
+        if entry is not None:
+            prefix = hashlib.sha256()
+            for chunk in _chunks(fd, 0, entry["covered"]):
+                prefix.update(chunk)
+            if prefix.hexdigest() == entry.get("prefix_sha256"):
+                # The log grew (or was touched): replay only the lines after the entry's.
+                with suppress(*MALFORMED_ENTRY):
+                    replayer = _Replayer.from_entry(entry, self.coder, self.rel, self.path)
+                    covered = entry["covered"]
         if replayer is None:
-            replayer, covered, hashed = _Replayer(self.coder, self.rel, self.path), 0, \
-                hashlib.sha256()
-        complete = max(data.rfind(b"\n", covered) + 1, covered)  # entries hold whole lines
-        if complete > covered:
-            replayer.feed(_part(data, covered, complete), covered)
-            hashed.update(raw[covered:complete])
+            replayer, prefix = _Replayer(self.coder, self.rel, self.path), hashlib.sha256()
+        # With a cache, texts are replaced by their digests as they are read: the cache
+        # keeps digests, and a text is read back from the log if it is ever wanted. So a
+        # replay holds neither the file nor its texts, only the coding table.
+        replayer.keep_text = cache is None
+        complete, pending = covered, b""  # complete: the end of the last whole line fed
+        for chunk in _chunks(fd, covered, stamp.size):
+            cut = chunk.rfind(b"\n") + 1
+            if not cut:
+                pending += chunk  # a line longer than a chunk: wait for its end
+                continue
+            lines = pending + chunk[:cut] if pending else chunk[:cut]
+            prefix.update(lines)
+            replayer.feed(lines, complete)
+            complete += len(lines)
+            pending = chunk[cut:]
         if cache is not None:
-            whole = hashed.copy()
-            whole.update(raw[complete:])
+            whole = prefix.copy()
+            whole.update(pending)
             cache.save(self._cache_name, replayer.to_entry(
-                complete, hashed.hexdigest(), source_record(stamp, whole.hexdigest())))
-        if complete < len(data):
-            replayer.feed(data[complete:], complete)
+                complete, prefix.hexdigest(), source_record(stamp, whole.hexdigest())))
+        if pending:
+            replayer.feed(pending, complete)
         return replayer.finish()
 
     @property
@@ -419,8 +443,15 @@ def replay_bytes(raw: bytes, coder: str, rel: str) -> Replay:
     return replayer.finish()
 
 
-def _part(data: bytes, start: int, end: int) -> bytes:
-    return data if start == 0 and end == len(data) else data[start:end]
+def _chunks(fd: int, start: int, end: int, size: int = 1 << 24) -> Iterator[bytes]:
+    """The bytes ``[start, end)`` of an open file, in pieces of at most ``size``."""
+    offset = start
+    while offset < end:
+        chunk = os.pread(fd, min(size, end - offset), offset)
+        if not chunk:
+            return
+        offset += len(chunk)
+        yield chunk
 
 
 def _read_range(fd: int, start: int, end: int) -> bytes:
@@ -497,6 +528,8 @@ class _Replayer:
         self.lines_read = 0
         self.last_position: tuple[str, int] | None = None
         self.lineage = secrets.token_hex(8)
+        self.keep_text = True  # else a text is kept as its digest only (see CodingTable)
+        self._table: CodingTable | None = None
 
     def feed(self, data: bytes, offset: int) -> None:
         """Replay ``data``, which starts at byte ``offset`` of the log right after the
@@ -507,6 +540,8 @@ class _Replayer:
         problems, rel, rows, row_of, removed = (self.problems, self.rel, self.rows,
                                                 self.row_of, self.removed)
         index, events, last_position = self.lines_read, self.events, self.last_position
+        keep = self.keep_text
+        self._table = None
         for raw_line in data.split(b"\n"):
             index += 1
             line_offset = offset
@@ -537,7 +572,8 @@ class _Replayer:
                         self.extras[len(rows)] = {k: v for k, v in event.items()
                                                   if k not in _ADD_KEYS}
                     rows.append((event_id, transcript, start, end, code, at, index, memo,
-                                 line_offset, len(raw_line), text, None))
+                                 line_offset, len(raw_line), text if keep else None,
+                                 None if keep else text_digest(text)))
                     last_position = (transcript, start)
                     continue
             error = _event_error(event)
@@ -576,8 +612,10 @@ class _Replayer:
                             "event ids must be unique in a log")
 
     def table(self) -> CodingTable:
-        """The current codings, in the order of their add lines."""
-        table = CodingTable(self.coder, self.reader)
+        """The current codings, in the order of their add lines (built once per feed)."""
+        if self._table is not None:
+            return self._table
+        table = self._table = CodingTable(self.coder, self.reader)
         live = [row for row in self.rows if row is not None]
         if live:
             (table.ids, table.transcripts, table.starts, table.ends, table.codes, table.ats,
@@ -615,7 +653,7 @@ class _Replayer:
             "codes": codes, "code_index": code_index,
             "id": table.ids, "start": table.starts, "end": table.ends, "at": table.ats,
             "line": table.lines, "offset": table.offsets, "length": table.lengths,
-            "digest": [table.digest(row) for row in range(len(table.ids))],
+            "digest": table.all_digests(),
             "memo": [[row, memo] for row, memo in enumerate(table.memos) if memo is not None],
             "extra": [[row, extra] for row, extra in table.extras.items()],
         }
@@ -644,6 +682,10 @@ class _Replayer:
         table = CodingTable(self.coder, self.reader)
         table.ids = entry["id"]
         count = len(table.ids)
+        names = ("id", "transcript_index", "code_index", "start", "end", "at", "line",
+                 "offset", "length", "digest")
+        if not all(type(entry[n]) is list and len(entry[n]) == count for n in names):
+            raise ValueError("not a coding table")
         transcripts, codes = entry["transcripts"], entry["codes"]
         table.transcripts = [transcripts[i] for i in entry["transcript_index"]]
         table.codes = [codes[i] for i in entry["code_index"]]

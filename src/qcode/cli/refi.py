@@ -66,11 +66,11 @@ def export_qdpx(
     """
     from qcode.cli.context import open_project, warn_if_problems
     from qcode.cli.output import note
-    from qcode.interchange.qdpx import export_project, write_archive
+    from qcode.interchange.qdpx import check_output, export_project_file
 
+    check_output(output, force)  # before reading the project, not only after the work
     project = open_project(ctx)
-    result = export_project(project, coder)
-    write_archive(output, result.data, force)
+    result = export_project_file(project, output, coder, force)
     for warning in _collapse(result.warnings):
         note(f"warning: {warning}")
     warn_if_problems(project)
