@@ -550,6 +550,12 @@ def bench_child(opts: Options, kind: str, root: Path, env: dict[str, str]
 def run_benchmark(opts: Options) -> dict[str, Any]:
     env = child_env()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    # An installed qcode has its bytecode compiled (pip does it); a checkout run with
+    # PYTHONDONTWRITEBYTECODE would compile every edited module on every start instead.
+    python = Path(opts.qcode).resolve().parent / "python"
+    subprocess.run([str(python if python.exists() else sys.executable), "-m", "compileall",
+                    "-q", str(Path(__file__).resolve().parents[1] / "src" / "qcode")],
+                   check=False, env=env, capture_output=True)
     version = subprocess.run([opts.qcode, "--version"], capture_output=True, text=True,
                              check=False, env=env)
     report: dict[str, Any] = {

@@ -71,6 +71,9 @@ def test_segment_frame_is_the_merge_of_identical_spans(project_dir, rows, order)
     frame = segment_frame(project, scope)
     got = [tuple(r) for r in frame.itertuples(index=False)]
     assert got == _reference_segments(project, scope)
+    again = Project.open(project.root)  # now from the cache, with its categories
+    cached = segment_frame(again, resolve_scope(again, coders=coders))
+    assert [tuple(r) for r in cached.itertuples(index=False)] == got
 
 
 @settings(max_examples=60, deadline=None,

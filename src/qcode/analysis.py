@@ -122,8 +122,12 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
     code_ids = [c.id for c in codebook]
     code_number = {cid: i for i, cid in enumerate(code_ids)}
 
-    def numbered(values: list[str], number_of) -> np.ndarray:
-        codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    def numbered(table, column: str, number_of) -> np.ndarray:
+        known = table.categories.get(column)
+        if known is not None:
+            uniques, codes = known[0], np.asarray(known[1], dtype=np.int64)
+        else:
+            codes, uniques = pd.factorize(np.asarray(getattr(table, column), dtype=object))
         remap = np.array([number_of(u) for u in uniques] + [-1], dtype=np.int64)
         return remap[codes]
 
@@ -131,10 +135,10 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
         code = codebook.resolve(logged)
         return code_number[code.id] if code else -1
 
-    transcript = np.concatenate([numbered(t.transcripts,
+    transcript = np.concatenate([numbered(t, "transcripts",
                                           lambda u: transcript_number.get(u, -1))
                                  for t in tables])
-    code = np.concatenate([numbered(t.codes, canonical_number) for t in tables])
+    code = np.concatenate([numbered(t, "codes", canonical_number) for t in tables])
     start = np.concatenate([np.asarray(t.starts, dtype=np.int64) for t in tables])
     end = np.concatenate([np.asarray(t.ends, dtype=np.int64) for t in tables])
     coder = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in enumerate(tables)])
@@ -448,7 +452,7 @@ def _overlap_counts(rows: pd.DataFrame, shown: list[str]) -> np.ndarray:
     end = rows["end"].to_numpy(dtype=np.int64)
     known = code >= 0
     transcript, start, end, code = transcript[known], start[known], end[known], code[known]
-    np.add.at(counts, (code, code), 1)
+    counts += _pair_counts(code, code, len(shown))
     if not len(code):
         return counts
     order = np.lexsort((start, transcript))
@@ -463,9 +467,16 @@ def _overlap_counts(rows: pd.DataFrame, shown: list[str]) -> np.ndarray:
     overlap = ((start[first] < end[second]) & (start[second] < end[first])
                & (code[first] != code[second]))
     first, second = first[overlap], second[overlap]
-    np.add.at(counts, (code[first], code[second]), 1)
-    np.add.at(counts, (code[second], code[first]), 1)
+    pairs = _pair_counts(code[first], code[second], len(shown))
+    counts += pairs + pairs.T
     return counts
+
+
+def _pair_counts(first: np.ndarray, second: np.ndarray, size: int) -> np.ndarray:
+    """A size × size table counting each (first[i], second[i]) pair (``bincount``: many
+    times faster than ``np.add.at``)."""
+    flat = np.bincount(first * size + second, minlength=size * size)
+    return flat.reshape(size, size).astype(np.int64)
 
 
 def _unit_counts(project: Project, rows: pd.DataFrame, unit: str, shown: list[str]
@@ -513,7 +524,7 @@ def _unit_counts(project: Project, rows: pd.DataFrame, unit: str, shown: list[st
     right = np.repeat(block_start, per_row) + (np.arange(len(left))
                                                - np.repeat(np.cumsum(per_row) - per_row,
                                                            per_row))
-    np.add.at(counts, (code[left], code[right]), 1)
+    counts += _pair_counts(code[left], code[right], len(shown))
     return counts
 
 

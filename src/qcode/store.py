@@ -127,6 +127,28 @@ def text_digest(text: str) -> int:
                           "big")
 
 
+class _RestColumn:
+    """A column of a ``CodingTable`` that may still wait in the cache (see ``_rest``)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = f"_{name}"
+
+    def __get__(self, table: CodingTable | None, owner: type | None = None) -> Any:
+        if table is None:
+            return self
+        if table._rest is not None:
+            load, table._rest = table._rest, None
+            try:
+                load(table)
+            except BaseException:
+                table._rest = load
+                raise
+        return getattr(table, self.slot)
+
+    def __set__(self, table: CodingTable, value: list) -> None:
+        setattr(table, self.slot, value)
+
+
 class CodingTable:
     """One coder's current codings as columns, in the order of their ``add`` lines.
 
@@ -137,25 +159,36 @@ class CodingTable:
     """
 
     __slots__ = (
+        "_ats",
+        "_digests",
+        "_ids",
+        "_lengths",
+        "_lines",
+        "_offsets",
         "_reader",
-        "ats",
+        "_rest",
+        "categories",
         "coder",
         "codes",
-        "digests",
         "ends",
         "extras",
-        "ids",
-        "lengths",
-        "lines",
         "memos",
-        "offsets",
         "starts",
         "texts",
         "transcripts",
     )
 
+    # Read from the cache's second file only when first used: counting needs none of them.
+    ids = _RestColumn()
+    ats = _RestColumn()
+    lines = _RestColumn()
+    offsets = _RestColumn()  # where the row's `add` line starts in the log
+    lengths = _RestColumn()  # and its length in bytes
+    digests = _RestColumn()
+
     def __init__(self, coder: str, reader: _LogReader | None = None) -> None:
         self.coder = coder
+        self._rest: Callable[[CodingTable], None] | None = None
         self.ids: list[str] = []
         self.transcripts: list[str] = []
         self.starts: list[int] = []
@@ -165,14 +198,17 @@ class CodingTable:
         self.lines: list[int] = []
         self.memos: list[str | None] = []
         self.extras: dict[int, dict[str, Any]] = {}  # row -> fields qcode does not know
-        self.offsets: list[int] = []  # where the row's `add` line starts in the log
-        self.lengths: list[int] = []  # and its length in bytes
+        self.offsets: list[int] = []
+        self.lengths: list[int] = []
         self.texts: list[str | None] = []
         self.digests: list[int | None] = []
+        # From the cache: "transcripts" and "codes" as (distinct values, index per row), so
+        # that counting need not find the distinct values again.
+        self.categories: dict[str, tuple[list[str], list[int]]] = {}
         self._reader = reader
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.starts)
 
     def text(self, row: int) -> str:
         text = self.texts[row]
@@ -391,8 +427,8 @@ class CodingLog:
             covered = entry["covered"]
             with suppress(*MALFORMED_ENTRY):
                 if covered == stamp.size:
-                    return _Replayer.replay_of_entry(entry, self.coder, self.rel, self.path)
-                replayer = _Replayer.from_entry(entry, self.coder, self.rel, self.path)
+                    return _Replayer.replay_of_entry(entry, self, cache)
+                replayer = _Replayer.from_entry(entry, self, cache)
                 replayer.feed(_read_range(fd, covered, stamp.size), covered)
                 return replayer.finish()
         covered, replayer = 0, None
@@ -403,7 +439,7 @@ class CodingLog:
             if prefix.hexdigest() == entry.get("prefix_sha256"):
                 # The log grew (or was touched): replay only the lines after the entry's.
                 with suppress(*MALFORMED_ENTRY):
-                    replayer = _Replayer.from_entry(entry, self.coder, self.rel, self.path)
+                    replayer = _Replayer.from_entry(entry, self, cache)
                     covered = entry["covered"]
         if replayer is None:
             replayer, prefix = _Replayer(self.coder, self.rel, self.path), hashlib.sha256()
@@ -425,8 +461,10 @@ class CodingLog:
         if cache is not None:
             whole = prefix.copy()
             whole.update(pending)
-            cache.save(self._cache_name, replayer.to_entry(
-                complete, prefix.hexdigest(), source_record(stamp, whole.hexdigest())))
+            main, rest = replayer.to_entry(complete, prefix.hexdigest(),
+                                           source_record(stamp, whole.hexdigest()))
+            cache.save(self._rest_name, rest)  # first: a main entry never lacks its rest
+            cache.save(self._cache_name, main)
         if pending:
             replayer.feed(pending, complete)
         return replayer.finish()
@@ -434,6 +472,52 @@ class CodingLog:
     @property
     def _cache_name(self) -> str:
         return f"logs/{self.coder}.json"
+
+    @property
+    def _rest_name(self) -> str:
+        return f"logs/{self.coder}.rest.json"
+
+    def rest_loader(self, entry: dict[str, Any], cache: Cache
+                    ) -> Callable[[CodingTable], None]:
+        """Fills a cached table's other columns, from the cache's second file when it
+        belongs to the same entry, else by replaying the lines the entry covers."""
+        from qcode.cache import MALFORMED_ENTRY
+
+        binding = ("lineage", "covered", "prefix_sha256")
+        names = ("id", "at", "line", "offset", "length", "digest")
+
+        def load(table: CodingTable) -> None:
+            rest = cache.load(self._rest_name)
+            with suppress(*MALFORMED_ENTRY):
+                if rest is not None and all(rest[k] == entry[k] for k in binding):
+                    columns = [rest[n] for n in names]
+                    if all(type(c) is list and len(c) == len(table) for c in columns):
+                        (table.ids, table.ats, table.lines, table.offsets, table.lengths,
+                         table.digests) = columns
+                        return
+            fresh = self._replay_prefix(entry["covered"], entry["prefix_sha256"]).table
+            if len(fresh) != len(table) or fresh.starts != table.starts:
+                raise self._changed()
+            (table.ids, table.ats, table.lines, table.offsets, table.lengths,
+             table.digests, table.texts) = (fresh.ids, fresh.ats, fresh.lines, fresh.offsets,
+                                            fresh.lengths, fresh.all_digests(), fresh.texts)
+
+        return load
+
+    def _replay_prefix(self, size: int, sha256: str) -> Replay:
+        try:
+            with self.path.open("rb") as handle:
+                data = handle.read(size)
+        except OSError:
+            raise self._changed() from None
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise self._changed()
+        return replay_bytes(data, self.coder, self.rel)
+
+    def _changed(self) -> LogChangedError:
+        return LogChangedError(f"{self.rel} changed while qcode was reading it",
+                               "coding logs only grow; run the command again, and run "
+                               "`qcode check` if the log was rewritten")
 
 
 def replay_bytes(raw: bytes, coder: str, rel: str) -> Replay:
@@ -530,6 +614,7 @@ class _Replayer:
         self.lineage = secrets.token_hex(8)
         self.keep_text = True  # else a text is kept as its digest only (see CodingTable)
         self._table: CodingTable | None = None
+        self.shared: dict[str, str] = {}
 
     def feed(self, data: bytes, offset: int) -> None:
         """Replay ``data``, which starts at byte ``offset`` of the log right after the
@@ -542,6 +627,8 @@ class _Replayer:
         index, events, last_position = self.lines_read, self.events, self.last_position
         keep = self.keep_text
         self._table = None
+        # A transcript id or code repeats on thousands of lines: keep one string of each.
+        shared = self.shared
         for raw_line in data.split(b"\n"):
             index += 1
             line_offset = offset
@@ -571,6 +658,8 @@ class _Replayer:
                     if len(event) > 8 and not _ADD_KEYS.issuperset(event):
                         self.extras[len(rows)] = {k: v for k, v in event.items()
                                                   if k not in _ADD_KEYS}
+                    transcript = shared.setdefault(transcript, transcript)
+                    code = shared.setdefault(code, code)
                     rows.append((event_id, transcript, start, end, code, at, index, memo,
                                  line_offset, len(raw_line), text if keep else None,
                                  None if keep else text_digest(text)))
@@ -638,31 +727,33 @@ class _Replayer:
     # -- the cache entry -----------------------------------------------------------------------
 
     def to_entry(self, covered: int, prefix_sha256: str, source: dict[str, Any]
-                 ) -> dict[str, Any]:
+                 ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The cache entry for the lines replayed so far, as two files: what counting
+        needs, and the rest (ids, times, lines, offsets, digests), read when wanted."""
         table = self.table()
         transcripts, transcript_index = _categories(table.transcripts)
         codes, code_index = _categories(table.codes)
-        return {
-            "log": self.rel, "lineage": self.lineage, "covered": covered,
-            "prefix_sha256": prefix_sha256,
-            "source": source, "lines": self.lines_read, "events": self.events,
-            "last_position": self.last_position,
+        binding = {"lineage": self.lineage, "covered": covered, "prefix_sha256": prefix_sha256}
+        main = {
+            "log": self.rel, **binding, "source": source, "lines": self.lines_read,
+            "events": self.events, "last_position": self.last_position,
             "problems": [p.to_dict() for p in self.problems],
-            "removed": self.removed,
+            "removed": self.removed, "rows": len(table),
             "transcripts": transcripts, "transcript_index": transcript_index,
             "codes": codes, "code_index": code_index,
-            "id": table.ids, "start": table.starts, "end": table.ends, "at": table.ats,
-            "line": table.lines, "offset": table.offsets, "length": table.lengths,
-            "digest": table.all_digests(),
+            "start": table.starts, "end": table.ends,
             "memo": [[row, memo] for row, memo in enumerate(table.memos) if memo is not None],
             "extra": [[row, extra] for row, extra in table.extras.items()],
         }
+        rest = {**binding, "id": table.ids, "at": table.ats, "line": table.lines,
+                "offset": table.offsets, "length": table.lengths,
+                "digest": table.all_digests()}
+        return main, rest
 
     @classmethod
-    def from_entry(cls, entry: dict[str, Any], coder: str, rel: str, path: Path
-                   ) -> _Replayer:
-        replayer = cls(coder, rel, path)
-        table = replayer.table_from_entry(entry)
+    def from_entry(cls, entry: dict[str, Any], log: CodingLog, cache: Cache) -> _Replayer:
+        replayer = cls(log.coder, log.rel, log.path)
+        table = replayer.table_from_entry(entry, log, cache)
         replayer.rows = list(zip(
             table.ids, table.transcripts, table.starts, table.ends, table.codes, table.ats,
             table.lines, table.memos, table.offsets, table.lengths, table.texts, table.digests,
@@ -678,37 +769,37 @@ class _Replayer:
         replayer.lineage = entry["lineage"]
         return replayer
 
-    def table_from_entry(self, entry: dict[str, Any]) -> CodingTable:
+    def table_from_entry(self, entry: dict[str, Any], log: CodingLog, cache: Cache
+                         ) -> CodingTable:
         table = CodingTable(self.coder, self.reader)
-        table.ids = entry["id"]
-        count = len(table.ids)
-        names = ("id", "transcript_index", "code_index", "start", "end", "at", "line",
-                 "offset", "length", "digest")
-        if not all(type(entry[n]) is list and len(entry[n]) == count for n in names):
+        count = entry["rows"]
+        names = ("transcript_index", "code_index", "start", "end")
+        if type(count) is not int or not all(type(entry[n]) is list and len(entry[n]) == count
+                                             for n in names):
             raise ValueError("not a coding table")
         transcripts, codes = entry["transcripts"], entry["codes"]
         table.transcripts = [transcripts[i] for i in entry["transcript_index"]]
         table.codes = [codes[i] for i in entry["code_index"]]
-        table.starts, table.ends, table.ats = entry["start"], entry["end"], entry["at"]
-        table.lines, table.offsets, table.lengths = entry["line"], entry["offset"], entry["length"]
-        table.digests = entry["digest"]
+        table.categories = {"transcripts": (transcripts, entry["transcript_index"]),
+                            "codes": (codes, entry["code_index"])}
+        table.starts, table.ends = entry["start"], entry["end"]
         table.texts = [None] * count
         table.memos = [None] * count
         for row, memo in entry["memo"]:
             table.memos[row] = memo
         table.extras = {row: extra for row, extra in entry["extra"]}
+        table._rest = log.rest_loader(entry, cache)
         return table
 
     @classmethod
-    def replay_of_entry(cls, entry: dict[str, Any], coder: str, rel: str, path: Path
-                        ) -> Replay:
+    def replay_of_entry(cls, entry: dict[str, Any], log: CodingLog, cache: Cache) -> Replay:
         """The replay an entry holds, when nothing follows it in the log."""
         problems = Problems()
         problems.extend([Problem(**p) for p in entry["problems"]])
         position = entry["last_position"]
-        return Replay(coder, cls(coder, rel, path).table_from_entry(entry), entry["events"],
-                      problems, (position[0], position[1]) if position else None,
-                      entry["lineage"])
+        table = cls(log.coder, log.rel, log.path).table_from_entry(entry, log, cache)
+        return Replay(log.coder, table, entry["events"], problems,
+                      (position[0], position[1]) if position else None, entry["lineage"])
 
 
 def _categories(values: list[str]) -> tuple[list[str], list[int]]:

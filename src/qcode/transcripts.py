@@ -306,7 +306,7 @@ def discover(folder: Path) -> list[tuple[Path, str]]:
             if entry.name.startswith("."):
                 continue
             try:
-                if entry.is_dir():
+                if entry.is_dir(follow_symlinks=False):  # a linked folder could loop
                     walk(entry.path, f"{prefix}{entry.name}/")
                 elif (entry.is_file()
                       and os.path.splitext(entry.name)[1].lower() in TRANSCRIPT_SUFFIXES):
