@@ -19,7 +19,7 @@ TRANSCRIPTS = ["voss-principal", "lier-teacher", "strinda-coordinator", "missing
 
 codings = st.lists(st.tuples(
     st.sampled_from(["a", "b", "c"]), st.sampled_from(TRANSCRIPTS), st.integers(0, 120),
-    st.integers(0, 40), st.sampled_from(CODES), st.sampled_from([None, "m1", "m2"]),
+    st.integers(0, 40), st.sampled_from(CODES), st.sampled_from([None, "", "m1", "m2"]),
     st.integers(0, 9)), max_size=40)
 
 
@@ -34,6 +34,8 @@ def _write(root, rows) -> Project:
         end = start + length  # may run past the body: such codings are left out
         event = add_event(transcript, start, end, code, body[start:end], memo)
         event["at"] = f"2026-01-01T00:00:0{second}.000Z"
+        if memo == "":
+            event["memo"] = ""  # written by another tool: an empty memo is no memo
         per_coder[coder].append(event)
     for coder, events in per_coder.items():
         project.log(coder).append(events)
@@ -50,12 +52,11 @@ def _reference_segments(project, scope):
                 or coding.end > lengths[coding.transcript]:
             continue
         key = (coding.transcript, coding.start, coding.end, code.id)
-        entry = merged.setdefault(key, [set(), [], coding.at])
+        entry = merged.setdefault(key, [set(), []])
         entry[0].add(coding.coder)
         if coding.memo and coding.memo not in entry[1]:
             entry[1].append(coding.memo)
-        entry[2] = min(entry[2], coding.at)
-    return [(*key, ", ".join(sorted(v[0])), " | ".join(v[1]) or None, v[2])
+    return [(*key, ", ".join(sorted(v[0])), " | ".join(v[1]) or None)
             for key, v in merged.items()]
 
 

@@ -98,15 +98,15 @@ def resolve_scope(project: Project, coders: Sequence[str] | None = None,
 
 # -- segments ---------------------------------------------------------------------------------
 
-SEGMENT_COLUMNS = ["transcript", "start", "end", "code", "coders", "memo", "at"]
+SEGMENT_COLUMNS = ["transcript", "start", "end", "code", "coders", "memo"]
 
 
 def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
     """Distinct segments in scope: one row per (transcript, start, end, code), in the order
     they first occur (coders in scope order, each in log order).
 
-    ``coders`` lists who coded it (sorted, comma-separated), ``memo`` joins their memos,
-    ``at`` is the earliest time. Codings that ``qcode check`` reports as broken (unknown
+    ``coders`` lists who coded it (sorted, comma-separated), ``memo`` joins their memos.
+    Codings that ``qcode check`` reports as broken (unknown
     transcript or code, a span outside the body) are left out. Built with numpy from the
     coding tables' columns, strings as integer codes: no Python work per coding.
     """
@@ -143,17 +143,17 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
     end = np.concatenate([np.asarray(t.ends, dtype=np.int64) for t in tables])
     coder = np.concatenate([np.full(len(t), i, dtype=np.int64) for i, t in enumerate(tables)])
     memo = np.concatenate([np.asarray(t.memos, dtype=object) for t in tables])
-    at = np.concatenate([np.asarray(t.ats, dtype=object) for t in tables])
+    memo[memo == ""] = None  # an empty memo is no memo
     keep = (transcript >= 0) & (end <= lengths[transcript]) & (code >= 0)
     transcript, start, end, code = transcript[keep], start[keep], end[keep], code[keep]
-    coder, memo, at = coder[keep], memo[keep], at[keep]
+    coder, memo = coder[keep], memo[keep]
     group = pd.DataFrame({"t": transcript, "s": start, "e": end, "c": code}).groupby(
         ["t", "s", "e", "c"], sort=False).ngroup().to_numpy()
     coder_names = [t.coder for t in tables]
     if not len(group) or group.max() + 1 == len(group):  # no span coded twice
         coders = np.asarray(coder_names, dtype=object)[coder]
     else:
-        first, coders, memo, at = _merge_segments(group, coder, coder_names, memo, at)
+        first, coders, memo = _merge_segments(group, coder, coder_names, memo)
         transcript, start, end, code = transcript[first], start[first], end[first], code[first]
     return pd.DataFrame({
         "transcript": pd.Series(np.asarray([*transcript_ids, ""], dtype=object)[transcript],
@@ -161,14 +161,13 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
         "start": start, "end": end,
         "code": pd.Series(np.asarray([*code_ids, ""], dtype=object)[code], dtype=object),
         "coders": pd.Series(coders, dtype=object), "memo": pd.Series(memo, dtype=object),
-        "at": pd.Series(at, dtype=object),
     }, columns=SEGMENT_COLUMNS)
 
 
 def _merge_segments(group: np.ndarray, coder: np.ndarray, coder_names: list[str],
-                    memo: np.ndarray, at: np.ndarray) -> tuple[np.ndarray, ...]:
+                    memo: np.ndarray) -> tuple[np.ndarray, ...]:
     """Merge the rows of each group (numbered by first occurrence): the first row of each,
-    who coded it, their distinct memos in order, the earliest time."""
+    who coded it, and their distinct memos in order."""
     count = int(group.max()) + 1
     _, first = np.unique(group, return_index=True)
     masks = np.zeros(count, dtype=np.int64)
@@ -184,20 +183,16 @@ def _merge_segments(group: np.ndarray, coder: np.ndarray, coder_names: list[str]
                        dtype=object)
     coders = names[np.searchsorted(distinct, masks)]
     merged_memo = memo[first].copy()
-    merged_at = at[first].copy()
     repeated = np.ones(len(group), dtype=bool)
     repeated[first] = False  # rows that join an earlier row's group
-    for g, note, time in zip(group[repeated].tolist(), memo[repeated].tolist(),
-                             at[repeated].tolist(), strict=True):
-        if time < merged_at[g]:
-            merged_at[g] = time
-        if note is not None:
-            known = merged_memo[g]
-            if known is None:
-                merged_memo[g] = note
-            elif note not in known.split(" | "):
-                merged_memo[g] = f"{known} | {note}"
-    return first, coders, merged_memo, merged_at
+    with_memo = repeated & np.not_equal(memo, None)
+    for g, note in zip(group[with_memo].tolist(), memo[with_memo].tolist(), strict=True):
+        known = merged_memo[g]
+        if known is None:
+            merged_memo[g] = note
+        elif note not in known.split(" | "):
+            merged_memo[g] = f"{known} | {note}"
+    return first, coders, merged_memo
 
 
 def _counted_rows(project: Project, scope: Scope, segments: pd.DataFrame,
