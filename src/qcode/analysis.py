@@ -147,8 +147,13 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
     keep = (transcript >= 0) & (end <= lengths[transcript]) & (code >= 0)
     transcript, start, end, code = transcript[keep], start[keep], end[keep], code[keep]
     coder, memo = coder[keep], memo[keep]
-    group = pd.DataFrame({"t": transcript, "s": start, "e": end, "c": code}).groupby(
-        ["t", "s", "e", "c"], sort=False).ngroup().to_numpy()
+    # Two int64 keys hold the four numbers: grouping on fewer columns is faster.
+    place = transcript * len(code_ids) + code
+    if not len(end) or end.max() < (1 << 31):
+        keys = {"place": place, "span": start * (1 << 31) + end}
+    else:  # pragma: no cover - a transcript of over two billion characters
+        keys = {"place": place, "start": start, "end": end}
+    group = pd.DataFrame(keys).groupby(list(keys), sort=False).ngroup().to_numpy()
     coder_names = [t.coder for t in tables]
     if not len(group) or group.max() + 1 == len(group):  # no span coded twice
         coders = np.asarray(coder_names, dtype=object)[coder]
@@ -176,7 +181,8 @@ def _merge_segments(group: np.ndarray, coder: np.ndarray, coder_names: list[str]
     bit = np.zeros(len(coder_names), dtype=np.int64)
     for rank, i in enumerate(order):
         bit[i] = 1 << rank
-    np.bitwise_or.at(masks, group, bit[coder])
+    for i in range(len(coder_names)):  # few coders: one bincount each beats ufunc.at
+        masks |= (np.bincount(group[coder == i], minlength=count) > 0) * bit[i]
     distinct = np.unique(masks)
     names = np.asarray([", ".join(coder_names[i] for rank, i in enumerate(order)
                                   if mask & (1 << rank)) for mask in distinct.tolist()],
@@ -208,21 +214,32 @@ def _counted_rows(project: Project, scope: Scope, segments: pd.DataFrame,
     own = spans[spans["code"].isin(shown - rolled_codes)]
     if not rolled_codes:
         return own.reset_index(drop=True)
-    # Each span once for every rolled code at or above its code (numpy's repeat, not
-    # pandas' explode: this runs over every segment).
-    number, logged = pd.factorize(spans["code"].to_numpy(dtype=object))
-    targets = [[a for a in (c, *codebook.ancestors(c)) if a in rolled_codes] for c in logged]
-    width = max((len(t) for t in targets), default=0)
-    if not width:
+    # Each span once for every rolled code at or above its code.
+    rows, codes = _expand(spans["code"], lambda c: [a for a in (c, *codebook.ancestors(c))
+                                                    if a in rolled_codes])
+    if not len(rows):
         return own.reset_index(drop=True)
-    table = np.array([t + [""] * (width - len(t)) for t in targets], dtype=object)
-    repeats = np.array([len(t) for t in targets], dtype=np.int64)[number]
-    rows = np.repeat(np.arange(len(spans)), repeats)
-    nth = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    rolled = spans.iloc[rows].assign(code=table[number[rows], nth])
+    rolled = spans.iloc[rows].assign(code=codes)
     if distinct:
         rolled = rolled.drop_duplicates(["transcript", "start", "end", "code"])
     return pd.concat([own, rolled], ignore_index=True)
+
+
+def _expand(column: pd.Series, values_of) -> tuple[np.ndarray, np.ndarray]:
+    """Each row once per value in ``values_of(its value)``: the row numbers, repeated, and
+    the values. numpy's repeat over the few distinct values, not pandas' explode (which
+    joins): this runs over every segment."""
+    number, distinct = pd.factorize(column.to_numpy(dtype=object))
+    lists = [list(values_of(value)) for value in distinct]
+    width = max((len(values) for values in lists), default=0)
+    if not width:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    table = np.array([values + [""] * (width - len(values)) for values in lists],
+                     dtype=object)
+    repeats = np.array([len(values) for values in lists], dtype=np.int64)[number]
+    rows = np.repeat(np.arange(len(column)), repeats)
+    nth = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    return rows, table[number[rows], nth]
 
 
 def _span_words(project: Project, frame: pd.DataFrame) -> pd.Series:
@@ -372,10 +389,8 @@ def freq(project: Project, by: str | None = None, rollup: bool = False,
     rows = _counted_rows(project, scope, segments, rollup)
     # Who coded what: every contributing segment's coders, one row per coder.
     contributions = _counted_rows(project, scope, segments, rollup, distinct=False)
-    # Few distinct "a, b" values: split each once, not once per row.
-    split = {value: value.split(", ") for value in contributions["coders"].unique()}
-    contributions = contributions.assign(
-        coder=contributions["coders"].map(split)).explode("coder")
+    contributing, coder = _expand(contributions["coders"], lambda value: value.split(", "))
+    contributions = contributions.iloc[contributing].assign(coder=coder)
     group = ["code"]
     values: list[str] = []
     if by:
