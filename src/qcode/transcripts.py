@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from qcode.files import read_text
 from qcode.problems import Problems
 from qcode.text import count_words, normalize
 from qcode.yamlio import YamlProblem, parse_simple_mapping, parse_yaml
@@ -338,15 +337,6 @@ def parse_transcript(text: str, rel: str, default_id: str,
         passages=segment(body, mode, body_line), attributes=dict(attributes),
         front_lines=front_lines,
     )
-
-
-def load_transcript(path: Path, rel: str, problems: Problems,
-                    mode: Segmentation = "turns") -> Transcript | None:
-    """Read one transcript file; problems are recorded, never raised."""
-    text = read_text(path, rel, problems, encoding_rule="transcript-encoding")
-    if text is None:
-        return None
-    return transcript_from_text(text, rel, path.stem, problems, mode)
 
 
 def transcript_from_text(text: str, rel: str, default_id: str, problems: Problems,
