@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from qcode.transcripts import LABEL_RE, segment
@@ -132,6 +132,7 @@ mixed_line = st.one_of(tricky, line, st.builds(lambda w: f"  Rektor: {w}", words
 
 @given(st.lists(mixed_line, max_size=30), st.sampled_from(["turns", "paragraphs", "lines"]),
        st.integers(1, 9))
+@example(["Ø:\n1"], "turns", 1)  # a label with nothing after it on the body's first line
 def test_fast_segmentation_agrees_with_the_line_by_line_rules(lines, mode, body_line):
     body = "\n".join(lines)
     fast = [(p.number, p.start, p.end, p.speaker, p.line) for p in segment(body, mode, body_line)]

@@ -25,7 +25,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -101,14 +101,16 @@ def resolve_scope(project: Project, coders: Sequence[str] | None = None,
 SEGMENT_COLUMNS = ["transcript", "start", "end", "code", "coders", "memo"]
 
 
-def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
+def segment_frame(project: Project, scope: Scope, categorical: bool = False) -> pd.DataFrame:
     """Distinct segments in scope: one row per (transcript, start, end, code), in the order
     they first occur (coders in scope order, each in log order).
 
     ``coders`` lists who coded it (sorted, comma-separated), ``memo`` joins their memos.
-    Codings that ``qcode check`` reports as broken (unknown
-    transcript or code, a span outside the body) are left out. Built with numpy from the
-    coding tables' columns, strings as integer codes: no Python work per coding.
+    Codings that ``qcode check`` reports as broken (unknown transcript or code, a span
+    outside the body) are left out. Built with numpy from the coding tables' columns,
+    strings as integer codes: no Python work per coding. With ``categorical``,
+    ``transcript`` and ``code`` stay pandas categoricals (of the scope's transcripts and
+    the codebook's codes), which the counting groups without hashing text again.
     """
     codebook = project.codebook
     tables = [t for t in project.coding_tables(scope.coders) if len(t)]
@@ -160,11 +162,15 @@ def segment_frame(project: Project, scope: Scope) -> pd.DataFrame:
     else:
         first, coders, memo = _merge_segments(group, coder, coder_names, memo)
         transcript, start, end, code = transcript[first], start[first], end[first], code[first]
+    if categorical:
+        transcripts = pd.Categorical.from_codes(transcript, categories=transcript_ids)
+        codes = pd.Categorical.from_codes(code, categories=code_ids)
+    else:
+        transcripts = pd.Series(np.asarray(transcript_ids, dtype=object)[transcript],
+                                dtype=object)
+        codes = pd.Series(np.asarray(code_ids, dtype=object)[code], dtype=object)
     return pd.DataFrame({
-        "transcript": pd.Series(np.asarray([*transcript_ids, ""], dtype=object)[transcript],
-                                dtype=object),
-        "start": start, "end": end,
-        "code": pd.Series(np.asarray([*code_ids, ""], dtype=object)[code], dtype=object),
+        "transcript": transcripts, "start": start, "end": end, "code": codes,
         "coders": pd.Series(coders, dtype=object), "memo": pd.Series(memo, dtype=object),
     }, columns=SEGMENT_COLUMNS)
 
@@ -225,20 +231,43 @@ def _counted_rows(project: Project, scope: Scope, segments: pd.DataFrame,
     return pd.concat([own, rolled], ignore_index=True)
 
 
-def _expand(column: pd.Series, values_of) -> tuple[np.ndarray, np.ndarray]:
+def _codes(column: pd.Series) -> tuple[np.ndarray, Sequence]:
+    """A column of repeated values as (integer code per row, distinct values): free for a
+    categorical, one hashing pass otherwise."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        return column.cat.codes.to_numpy(dtype=np.int64), column.cat.categories
+    return pd.factorize(column.to_numpy(dtype=object))
+
+
+def _map_values(column: pd.Series, mapping: dict, default=None) -> np.ndarray:
+    """``column.map(mapping)`` through the distinct values only."""
+    codes, distinct = _codes(column)
+    table = np.array([mapping.get(value, default) for value in distinct] + [default],
+                     dtype=object)
+    return table[codes]
+
+
+def _expand(column: pd.Series, values_of) -> tuple[np.ndarray, Any]:
     """Each row once per value in ``values_of(its value)``: the row numbers, repeated, and
-    the values. numpy's repeat over the few distinct values, not pandas' explode (which
-    joins): this runs over every segment."""
-    number, distinct = pd.factorize(column.to_numpy(dtype=object))
+    the values (a categorical of the same categories when ``column`` is one). numpy's
+    repeat over the few distinct values, not pandas' explode (which joins): this runs over
+    every segment."""
+    number, distinct = _codes(column)
     lists = [list(values_of(value)) for value in distinct]
     width = max((len(values) for values in lists), default=0)
     if not width:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
-    table = np.array([values + [""] * (width - len(values)) for values in lists],
-                     dtype=object)
     repeats = np.array([len(values) for values in lists], dtype=np.int64)[number]
     rows = np.repeat(np.arange(len(column)), repeats)
     nth = np.arange(len(rows)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        position = {value: i for i, value in enumerate(distinct)}
+        table = np.array([[position[v] for v in values] + [-1] * (width - len(values))
+                          for values in lists], dtype=np.int64)
+        return rows, pd.Categorical.from_codes(table[number[rows], nth],
+                                               categories=distinct)
+    table = np.array([values + [""] * (width - len(values)) for values in lists],
+                     dtype=object)
     return rows, table[number[rows], nth]
 
 
@@ -284,10 +313,10 @@ def _measure(rows: pd.DataFrame, group: list[str], measure: str,
              transcripts_per_column: dict[int, int]) -> pd.Series:
     """One measure per group; ``column`` (an int) is the last group key."""
     if measure == "segments":
-        return rows.groupby(group, sort=False).size()
+        return rows.groupby(group, sort=False, observed=True).size()
     if measure == "words":
-        return rows.groupby(group, sort=False)["words"].sum()
-    documents = rows.groupby(group, sort=False)["transcript"].nunique()
+        return rows.groupby(group, sort=False, observed=True)["words"].sum()
+    documents = rows.groupby(group, sort=False, observed=True)["transcript"].nunique()
     if measure == "documents":
         return documents
     # documents-pct: relative to the number of transcripts in that column
@@ -326,9 +355,9 @@ def matrix(project: Project, by: str | Sequence[str], measure: str = "segments",
     per_column = Counter(column_of.values())
     per_column[ALL] = len(scope.transcripts)
 
-    segments = segment_frame(project, scope)
+    segments = segment_frame(project, scope, categorical=True)
     rows = _counted_rows(project, scope, segments, rollup)
-    rows = rows.assign(column=rows["transcript"].map(column_of))
+    rows = rows.assign(column=_map_values(rows["transcript"], column_of).astype(np.int64))
     if measure == "words":
         rows = rows.assign(words=_span_words(project, rows))
     values = _measure(rows, ["code", "column"], measure, per_column)
@@ -343,7 +372,7 @@ def matrix(project: Project, by: str | Sequence[str], measure: str = "segments",
                               .droplevel("column").reindex(scope.codes).fillna(0))
         # The TOTAL row counts each code's own segments once ("any code" in the column).
         own = segments[segments["code"].isin(scope.codes)]
-        own = own.assign(column=own["transcript"].map(column_of))
+        own = own.assign(column=_map_values(own["transcript"], column_of).astype(np.int64))
         if measure == "words":
             own = own.assign(words=_span_words(project, own))
         by_column = _measure(own, ["column"], measure, per_column) if len(own) else {}
@@ -385,7 +414,7 @@ def freq(project: Project, by: str | None = None, rollup: bool = False,
     a measure of ``matrix``: counting them reads every coded character.)"""
     scope = resolve_scope(project, coders, all_coders, where, codes)
     codebook = project.codebook
-    segments = segment_frame(project, scope)
+    segments = segment_frame(project, scope, categorical=True)
     rows = _counted_rows(project, scope, segments, rollup)
     # Who coded what: every contributing segment's coders, one row per coder.
     contributions = _counted_rows(project, scope, segments, rollup, distinct=False)
@@ -400,14 +429,15 @@ def freq(project: Project, by: str | None = None, rollup: bool = False,
                               hint=f"attributes: {', '.join(names)}")
         values = column_values(project, scope, by)
         keys = {t.id: _column_key(t, [by])[0] for t in scope.transcripts}
-        rows = rows.assign(value=rows["transcript"].map(keys))
-        contributions = contributions.assign(value=contributions["transcript"].map(keys))
+        rows = rows.assign(value=_map_values(rows["transcript"], keys))
+        contributions = contributions.assign(value=_map_values(contributions["transcript"],
+                                                               keys))
         group = ["code", "value"]
-    grouped = rows.groupby(group, sort=False)
+    grouped = rows.groupby(group, sort=False, observed=True)
     table = pd.DataFrame({
         "segments": grouped.size(),
         "documents": grouped["transcript"].nunique(),
-        "coders": contributions.groupby(group, sort=False)["coder"].nunique(),
+        "coders": contributions.groupby(group, sort=False, observed=True)["coder"].nunique(),
     })
     index = (pd.MultiIndex.from_tuples([(c, v) for c in scope.codes for v in values],
                                        names=group)
@@ -437,7 +467,8 @@ def cooccur(project: Project, unit: str = "segment", rollup: bool = False,
     if unit not in COOCCUR_UNITS:
         raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(COOCCUR_UNITS)}")
     scope = resolve_scope(project, coders, all_coders, where, codes)
-    rows = _counted_rows(project, scope, segment_frame(project, scope), rollup)
+    rows = _counted_rows(project, scope, segment_frame(project, scope, categorical=True),
+                         rollup)
     shown = scope.codes
     if unit == "segment":
         counts = _overlap_counts(rows, shown)
@@ -455,9 +486,9 @@ def _overlap_counts(rows: pd.DataFrame, shown: list[str]) -> np.ndarray:
     for each segment, the later ones that start before it ends: no loop over pairs."""
     counts = np.zeros((len(shown), len(shown)), dtype=np.int64)
     index = {c: i for i, c in enumerate(shown)}
-    number, names = pd.factorize(rows["code"].to_numpy(dtype=object))
+    number, names = _codes(rows["code"])
     code = np.array([index.get(n, -1) for n in names] + [-1], dtype=np.int64)[number]
-    transcript = pd.factorize(rows["transcript"].to_numpy(dtype=object))[0]
+    transcript = _codes(rows["transcript"])[0]
     start = rows["start"].to_numpy(dtype=np.int64)
     end = rows["end"].to_numpy(dtype=np.int64)
     known = code >= 0
@@ -495,9 +526,9 @@ def _unit_counts(project: Project, rows: pd.DataFrame, unit: str, shown: list[st
     diagonal counts units per code. Every (unit, code) pair once, then each unit's codes
     paired with each other: one numpy pass, no loop over units."""
     index = {c: i for i, c in enumerate(shown)}
-    number, names = pd.factorize(rows["code"].to_numpy(dtype=object))
+    number, names = _codes(rows["code"])
     code = np.array([index.get(n, -1) for n in names] + [-1], dtype=np.int64)[number]
-    transcript, transcript_ids = pd.factorize(rows["transcript"].to_numpy(dtype=object))
+    transcript, transcript_ids = _codes(rows["transcript"])
     known = code >= 0
     code, transcript = code[known], transcript[known]
     if unit == "transcript":

@@ -30,7 +30,9 @@ from typing import Any
 from qcode import __version__
 
 CACHE_DIR = Path(".qcode") / "cache"
-FORMAT = 1
+# Bump whenever what an entry holds, or how it is derived (parsing, segmentation, replay),
+# changes: entries of another format or qcode version are ignored and replaced.
+FORMAT = 2
 RACY_WINDOW_NS = 2_000_000_000  # coarser than any filesystem's timestamp granularity
 NO_CACHE_ENV = "QCODE_NO_CACHE"
 

@@ -27,7 +27,8 @@ TRANSCRIPT_SUFFIXES = (".md", ".txt")
 # characters of letters, digits, spaces and . ' ( ) / - , then a colon followed by
 # whitespace or the end of the line. So "Rektor:", "Lærer 2:" and "I:" start turns,
 # while "Kl. 07:45", "- Pass: ..." and "«Sitat: ...»" do not.
-LABEL_RE = re.compile(r"(?P<label>[^\W\d_][\w .'’()/-]{0,39}):(?=[ \t]|$)")
+# MULTILINE: "$" is the end of the line, wherever in a body the match is tried.
+LABEL_RE = re.compile(r"(?P<label>[^\W\d_][\w .'’()/-]{0,39}):(?=[ \t]|$)", re.MULTILINE)
 
 Scalar = str | int | float | bool | None
 
