@@ -6,8 +6,6 @@ commands choose a format and talk to the user; pandas and numpy are imported onl
 the command functions.
 """
 
-from __future__ import annotations
-
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -193,14 +191,14 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def _report_title(report: AgreementReport, name: str) -> str:
+def _report_title(report: "AgreementReport", name: str) -> str:
     return (f"{name}: agreement of {', '.join(report.coders)} per code "
             f"(unit: {report.unit}; {report.units} {report.unit_plural} in "
             f"{_plural(len(report.scope.transcripts), 'transcript')}; n = {report.unit_plural} "
             "per code)")
 
 
-def _report_notes(report: AgreementReport) -> list[str]:
+def _report_notes(report: "AgreementReport") -> list[str]:
     data = report.to_dict()
     lines = [f"unit: {report.unit}: {data['unit_definition']}"]
     lines += [f"{key}: {text}" for key, text in data["statistics"].items()]
@@ -215,7 +213,7 @@ def _report_notes(report: AgreementReport) -> list[str]:
 _STATISTICS = ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
 
 
-def _report_rows(table: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
+def _report_rows(table: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
     """Header and rows, statistics as text with 3 decimals and percentages with 1 (the
     shared CSV writer would print every float with one decimal)."""
     from qcode.reliability import plain_value
@@ -235,7 +233,7 @@ def _report_rows(table: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
     return header, rows
 
 
-def _deliver_report(report: AgreementReport, chosen: AgreeFormat, output: Path | None,
+def _deliver_report(report: "AgreementReport", chosen: AgreeFormat, output: Path | None,
                     force: bool, name: str) -> None:
     from qcode import reports
     from qcode.cli.output import note
@@ -309,7 +307,7 @@ def _print_report(header: list[str], rows: list[list[Any]], title: str,
 
 # -- qcode agree --family ---------------------------------------------------------------------------
 
-def _deliver_family(report: FamilyReport, chosen: AgreeFormat, output: Path | None,
+def _deliver_family(report: "FamilyReport", chosen: AgreeFormat, output: Path | None,
                     force: bool, name: str) -> None:
     from qcode import reports
     from qcode.reliability import plain_value
@@ -380,7 +378,7 @@ def _deliver_family(report: FamilyReport, chosen: AgreeFormat, output: Path | No
 
 # -- qcode agree --disagreements -------------------------------------------------------------------
 
-def _deliver_disagreements(frame: pd.DataFrame, chosen: AgreeFormat, output: Path | None,
+def _deliver_disagreements(frame: "pd.DataFrame", chosen: AgreeFormat, output: Path | None,
                            force: bool, name: str) -> None:
     from qcode import reports
     from qcode.reliability import plain_value
@@ -482,7 +480,7 @@ def _ask(prompt: str) -> str | None:
     return line.strip()
 
 
-def _coverage(session: Adjudication, item: Item, spans) -> str:
+def _coverage(session: "Adjudication", item: "Item", spans) -> str:
     if not spans:
         return "—"
     if spans == ((item.start, item.end),):
@@ -490,7 +488,7 @@ def _coverage(session: Adjudication, item: Item, spans) -> str:
     return "; ".join(f"{s}:{e} «{item.excerpt((s, e))}»" for s, e in spans)
 
 
-def _show(session: Adjudication, item: Item, index: int, total: int, new_passage: bool
+def _show(session: "Adjudication", item: "Item", index: int, total: int, new_passage: bool
           ) -> None:
     label = session.project.codebook.get(item.code).label
     if new_passage:
@@ -505,7 +503,7 @@ def _show(session: Adjudication, item: Item, index: int, total: int, new_passage
     _say(f"   {session.second}: {_coverage(session, item, item.second)}")
 
 
-def _ask_span(item: Item):
+def _ask_span(item: "Item"):
     """The spans of an edit, asked until they parse; None for an empty answer or EOF."""
     from qcode.adjudication import parse_span
     from qcode.errors import UsageError
@@ -521,7 +519,7 @@ def _ask_span(item: Item):
             _say(f"   ? {exc.message}")
 
 
-def _plain_session(session: Adjudication) -> None:
+def _plain_session(session: "Adjudication") -> None:
     from qcode.cli.output import note
 
     pending = session.pending()

@@ -5,8 +5,6 @@ choose a format and deliver it to stdout or ``-o FILE``. pandas is imported only
 the command functions.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -232,7 +230,7 @@ def _need_output(output: Path | None, chosen) -> Path:
     return output
 
 
-def _deliver_wide(grid: pd.DataFrame, chosen, output, force, title, codebook) -> None:
+def _deliver_wide(grid: "pd.DataFrame", chosen, output, force, title, codebook) -> None:
     from qcode import reports
 
     header, rows = reports.wide_rows(grid)
@@ -273,7 +271,7 @@ def _deliver_table(chosen, header, rows, output, force, title, label_columns: in
         deliver(reports.delimited(header, rows, delimiter), output, force)
 
 
-def _deliver_retrieval(frame: pd.DataFrame, chosen, output, force, by, title,
+def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
                        query: bool = False) -> None:
     from qcode import reports
 
@@ -292,7 +290,7 @@ def _deliver_retrieval(frame: pd.DataFrame, chosen, output, force, by, title,
                        numeric_from=len(header))
 
 
-def _frame_table(frame: pd.DataFrame) -> tuple[list[str], list[list[Any]]]:
+def _frame_table(frame: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
     from qcode.reports import number
 
     header = [str(c) for c in frame.columns]
@@ -310,7 +308,7 @@ def _label(codebook, code_id: str) -> str:
     return code.label if code else code_id
 
 
-def _scope_text(grid: pd.DataFrame) -> str:
+def _scope_text(grid: "pd.DataFrame") -> str:
     attrs = grid.attrs
     text = f"coders: {', '.join(attrs.get('coders') or ['none'])}; "
     text += f"{attrs.get('transcripts', 0)} transcripts"
@@ -321,7 +319,7 @@ def _scope_text(grid: pd.DataFrame) -> str:
     return text
 
 
-def _plot(grid: pd.DataFrame, path: Path, title: str, force: bool, codebook) -> None:
+def _plot(grid: "pd.DataFrame", path: Path, title: str, force: bool, codebook) -> None:
     from qcode.cli.output import note
     from qcode.reports import heatmap
 
@@ -341,7 +339,7 @@ def _heat_style(value: float, peak: float) -> str:
     return _HEAT[min(4, 1 + int(3.999 * value / peak))]
 
 
-def _print_heat_table(grid: pd.DataFrame, title: str, codebook) -> None:
+def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
     from rich.table import Table
 
     from qcode.cli.output import console
@@ -369,7 +367,7 @@ def _print_heat_table(grid: pd.DataFrame, title: str, codebook) -> None:
     out.print(table)
 
 
-def _print_freq_table(table: pd.DataFrame, by: str | None, project: Project) -> None:
+def _print_freq_table(table: "pd.DataFrame", by: str | None, project: "Project") -> None:
     from rich.table import Table
 
     from qcode.cli.output import console
@@ -393,7 +391,7 @@ def _print_freq_table(table: pd.DataFrame, by: str | None, project: Project) -> 
     out.print(view)
 
 
-def _print_quotes(frame: pd.DataFrame, title: str, query: bool) -> None:
+def _print_quotes(frame: "pd.DataFrame", title: str, query: bool) -> None:
     from rich.text import Text
 
     from qcode.cli.output import console

@@ -5,7 +5,6 @@ textual, matplotlib and the heavy parts of the library are imported inside the
 command functions (a test checks ``qcode --help`` in a fresh process).
 """
 
-from __future__ import annotations
 
 import functools
 import os

@@ -5,8 +5,6 @@ ever written into a coder's own log here: proposals go to the suggestions log, a
 ``qcode code --suggestions`` is where a person accepts or rejects them.
 """
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -69,7 +67,7 @@ def autocode(
     note(_summary(result))
 
 
-def _summary(result: AutocodeResult) -> str:
+def _summary(result: "AutocodeResult") -> str:
     total = result.total
     found = (f"the rules hold for {total.found} units ({total.passages} passages) in "
              f"{result.transcripts} transcripts ({result.rules} rules, "
@@ -94,11 +92,11 @@ _COUNTS = ("rules", "found", "passages", "new", "pending", "accepted", "rejected
            "withdrawn")
 
 
-def _report_rows(result: AutocodeResult) -> list[CodeReport]:
+def _report_rows(result: "AutocodeResult") -> "list[CodeReport]":
     return [*result.codes, result.total]
 
 
-def _report_csv(result: AutocodeResult) -> None:
+def _report_csv(result: "AutocodeResult") -> None:
     from qcode.cli.output import emit_csv
 
     columns = ["code", "label", *_COUNTS]
@@ -119,7 +117,7 @@ def _round(value: float | None) -> str:
     return "" if value is None else f"{value:.4f}"
 
 
-def _report_table(result: AutocodeResult) -> None:
+def _report_table(result: "AutocodeResult") -> None:
     from rich import box
     from rich.table import Table
 
@@ -146,7 +144,7 @@ def _report_table(result: AutocodeResult) -> None:
                         "that coder, on the passages of the transcripts the coder coded")
 
 
-def _proposals_csv(project, result: AutocodeResult) -> None:
+def _proposals_csv(project, result: "AutocodeResult") -> None:
     from qcode.autocode import snippet
     from qcode.cli.output import emit_csv
 
@@ -156,12 +154,12 @@ def _proposals_csv(project, result: AutocodeResult) -> None:
                _matched_words(p), snippet(p.text, p.start, p.matches)] for p in result.new))
 
 
-def _matched_words(proposal: Proposal) -> str:
+def _matched_words(proposal: "Proposal") -> str:
     words = [proposal.text[s - proposal.start:e - proposal.start] for s, e in proposal.matches]
     return "; ".join(dict.fromkeys(" ".join(w.split()) for w in words))
 
 
-def _proposals_table(project, result: AutocodeResult) -> None:
+def _proposals_table(project, result: "AutocodeResult") -> None:
     """Two lines per proposal (where, code, rule; the matched words in context): fits 80
     columns, unlike a table of five columns of text."""
     from rich.text import Text

@@ -1,6 +1,5 @@
 """``qcode codes``, ``qcode transcripts`` and ``qcode show``: looking at a project."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -6,7 +6,6 @@ only after that, so a file of answers can drive a session and a killed session l
 nothing that was reported saved.
 """
 
-from __future__ import annotations
 
 import re
 import textwrap
@@ -32,7 +31,7 @@ Answer with one line per passage:
 _SPLIT = re.compile(r"[\s,]+")
 
 
-def run_plain(session: CodingSession, stdin: TextIO, stdout: TextIO,
+def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
               compare: str | None = None, width: int = 80) -> int:
     """Drive a session from ``stdin``; returns the number of answers saved."""
 
@@ -111,7 +110,7 @@ def run_plain(session: CodingSession, stdin: TextIO, stdout: TextIO,
         show()
 
 
-def _parse(session: CodingSession, answer: str) -> tuple[list[str], list[str]]:
+def _parse(session: "CodingSession", answer: str) -> tuple[list[str], list[str]]:
     add, remove = [], []
     for token in _SPLIT.split(answer):
         if not token:
@@ -123,7 +122,7 @@ def _parse(session: CodingSession, answer: str) -> tuple[list[str], list[str]]:
     return add, remove
 
 
-def _codes_text(session: CodingSession) -> str:
+def _codes_text(session: "CodingSession") -> str:
     passage = session.passage
     names = []
     for coding in session.codings_on():
@@ -138,7 +137,7 @@ def _codes_text(session: CodingSession) -> str:
     return ", ".join(names) or "-"
 
 
-def _change_text(change: Change, session: CodingSession) -> str:
+def _change_text(change: "Change", session: "CodingSession") -> str:
     parts = [f"+{c.code}" for c in change.added] + [f"-{c.code}" for c in change.removed]
     where = f"{change.transcript} passage {change.passage}"
     return f"{' '.join(parts) or 'nothing'} ({where})"

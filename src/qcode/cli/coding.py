@@ -1,6 +1,5 @@
 """``qcode code``: interactive coding, full screen (Textual) or line by line (``--plain``)."""
 
-from __future__ import annotations
 
 import sys
 from typing import Annotated

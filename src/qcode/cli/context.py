@@ -1,7 +1,5 @@
 """Global options (``--project``, ``--debug``) and opening the project for a command."""
 
-from __future__ import annotations
-
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -31,7 +29,7 @@ def state(ctx: typer.Context) -> State:
     return root.obj
 
 
-def open_project(ctx: typer.Context) -> Project:
+def open_project(ctx: typer.Context) -> "Project":
     """The project for this command: ``--project``, ``$QCODE_PROJECT``, or found upwards."""
     from qcode.project import Project
 
@@ -40,7 +38,7 @@ def open_project(ctx: typer.Context) -> Project:
     return project
 
 
-def warn_if_problems(project: Project) -> None:
+def warn_if_problems(project: "Project") -> None:
     """One stderr line when files this command read had errors: never silently partial."""
     errors = [p for p in project.problems if p.severity == "error"]
     if errors:

@@ -1,6 +1,5 @@
 """Options shared by several commands, defined once so help text and types never drift."""
 
-from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path

@@ -4,7 +4,6 @@ rich is imported only when a human-readable table is drawn; ``NO_COLOR`` is hono
 by rich itself, and nothing is coloured when stdout is not a terminal.
 """
 
-from __future__ import annotations
 
 import csv
 import json

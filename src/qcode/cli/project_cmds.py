@@ -1,6 +1,5 @@
 """``qcode init`` and ``qcode check``."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated

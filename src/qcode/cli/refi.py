@@ -5,8 +5,6 @@ The work is done by ``qcode.interchange`` (imported inside the commands: it pull
 zip handling that ``qcode --help`` has no use for); these commands pick files and report.
 """
 
-from __future__ import annotations
-
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -142,7 +140,7 @@ def import_qdpx(
     _show(report, format, "project")
 
 
-def _show(report: ImportReport, format: TextFormat, what: str) -> None:
+def _show(report: "ImportReport", format: TextFormat, what: str) -> None:
     from qcode.cli.output import emit_json, note
 
     if format is TextFormat.json:

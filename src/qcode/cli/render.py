@@ -1,6 +1,5 @@
 """Rendering library results as text for people and for CI; no data is computed here."""
 
-from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 
 
-def render_check_text(report: CheckReport, strict: bool = False) -> str:
+def render_check_text(report: "CheckReport", strict: bool = False) -> str:
     lines = []
     for p in report.problems:
         lines.append(f"{p.location()}: {p.severity}[{p.rule}]: {p.message}")
@@ -40,7 +39,7 @@ def _gh_property(text: str) -> str:
     return _gh_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render_check_github(report: CheckReport) -> str:
+def render_check_github(report: "CheckReport") -> str:
     """GitHub Actions workflow commands: one ``::error``/``::warning`` line per problem."""
     out = []
     for p in report.problems:

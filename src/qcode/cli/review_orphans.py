@@ -6,7 +6,6 @@ text, drop the coding, or skip. Every decision is appended to the coder's log at
 (``remove`` + ``add`` with ``reanchored_from``, or a plain ``remove``).
 """
 
-from __future__ import annotations
 
 import re
 import textwrap
@@ -29,7 +28,7 @@ HELP = """\
 _SPAN = re.compile(r"^(\d+):(\d+)$")
 
 
-def run_orphan_review(project: Project, coder: str, stdin: TextIO, stdout: TextIO,
+def run_orphan_review(project: "Project", coder: str, stdin: TextIO, stdout: TextIO,
                       transcripts: list[str] | None = None, width: int = 80) -> dict[str, int]:
     from qcode.anchoring import list_orphans, place_coding
     from qcode.store import remove_event
@@ -81,7 +80,7 @@ def run_orphan_review(project: Project, coder: str, stdin: TextIO, stdout: TextI
     return tally
 
 
-def _show(say, number: int, total: int, orphan: Placement, width: int) -> None:
+def _show(say, number: int, total: int, orphan: "Placement", width: int) -> None:
     coding = orphan.coding
     say()
     say(f"[orphan {number}/{total}] {coding.code} in {coding.transcript} "
@@ -96,7 +95,7 @@ def _show(say, number: int, total: int, orphan: Placement, width: int) -> None:
         say("no candidate found")
 
 
-def _target(project: Project, orphan: Placement, answer: str) -> tuple[int, int]:
+def _target(project: "Project", orphan: "Placement", answer: str) -> tuple[int, int]:
     from qcode.errors import UsageError
 
     if answer == "a":

@@ -6,7 +6,6 @@ appended (and fsynced) before the next suggestion is shown; accepting adds the c
 the coder's own log with ``memo: "autocode: <rule>"`` (``qcode.suggestions.Review``).
 """
 
-from __future__ import annotations
 
 import textwrap
 from typing import TYPE_CHECKING, TextIO
@@ -29,7 +28,7 @@ Answer with one line per suggestion:
 """
 
 
-def run_suggestions_plain(project: Project, coder: str, stdin: TextIO, stdout: TextIO,
+def run_suggestions_plain(project: "Project", coder: str, stdin: TextIO, stdout: TextIO,
                           source: str | None = None, transcripts: list[str] | None = None,
                           width: int = 80) -> int:
     """Walk the pending suggestions in ``codings/<source>.suggestions.jsonl`` (default
@@ -85,7 +84,7 @@ def run_suggestions_plain(project: Project, coder: str, stdin: TextIO, stdout: T
     return review.accepted + review.rejected
 
 
-def _answer(review: Review, suggestion: Suggestion, answer: str, say) -> str:
+def _answer(review: "Review", suggestion: "Suggestion", answer: str, say) -> str:
     """Carry out one answer; returns "decided", "skip", "quit" or "again"."""
     code = review.codebook.resolve(suggestion.code)
     code_id = code.id if code else suggestion.code
@@ -117,7 +116,7 @@ def _answer(review: Review, suggestion: Suggestion, answer: str, say) -> str:
     return "again"
 
 
-def _show(review: Review, suggestion: Suggestion, index: int, total: int, say,
+def _show(review: "Review", suggestion: "Suggestion", index: int, total: int, say,
           width: int) -> None:
     from qcode.autocode import highlight
 
@@ -142,7 +141,7 @@ def _show(review: Review, suggestion: Suggestion, index: int, total: int, say,
         f"{transcript.id} · s skip · q quit")
 
 
-def _where(review: Review, suggestion: Suggestion) -> str:
+def _where(review: "Review", suggestion: "Suggestion") -> str:
     transcript = review.transcript(suggestion)
     passages = transcript.passages_overlapping(suggestion.start, suggestion.end)
     if not passages:
@@ -154,7 +153,7 @@ def _where(review: Review, suggestion: Suggestion) -> str:
     return text
 
 
-def _codes_on(review: Review, transcript, passage) -> list[str]:
+def _codes_on(review: "Review", transcript, passage) -> list[str]:
     if passage is None:
         return []
     names = []
@@ -166,12 +165,12 @@ def _codes_on(review: Review, transcript, passage) -> list[str]:
     return sorted(names, key=lambda c: order.get(c, 0))
 
 
-def _tally(review: Review, skipped: int) -> str:
+def _tally(review: "Review", skipped: int) -> str:
     return (f"{review.accepted} accepted, {review.rejected} rejected, {skipped} skipped, "
             f"{len(review.pending())} still pending")
 
 
-def _nothing_pending(project: Project, review: Review) -> str:
+def _nothing_pending(project: "Project", review: "Review") -> str:
     from qcode.suggestions import suggestion_logs
 
     if not review.log.exists():

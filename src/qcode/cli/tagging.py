@@ -1,6 +1,5 @@
 """``qcode tag`` and ``qcode untag``: coding from scripts, one passage at a time."""
 
-from __future__ import annotations
 
 from typing import Annotated
 

@@ -5,8 +5,6 @@ The readers are ``qcode.importers``, the re-anchoring is ``qcode.anchoring``; th
 decides file names and front matter, writes, and reports.
 """
 
-from __future__ import annotations
-
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -131,7 +129,7 @@ def import_transcripts(
         raise typer.Exit(1)
 
 
-def _import_one(project: Project, path: Path, folder: Path, options, attributes: dict,
+def _import_one(project: "Project", path: Path, folder: Path, options, attributes: dict,
                 explicit_id: str | None, force: bool, dry_run: bool, min_score: float,
                 claimed: dict[str, str], report: FileReport) -> None:
     from qcode.files import atomic_write_text
@@ -210,7 +208,7 @@ def _import_one(project: Project, path: Path, folder: Path, options, attributes:
     report.ok = True
 
 
-def _report_project_problems(project: Project, reports: list[FileReport]) -> None:
+def _report_project_problems(project: "Project", reports: list[FileReport]) -> None:
     """What `qcode check` will say about the new files (a required attribute missing,
     a value not declared), so it is fixed now rather than found later."""
     from qcode.project import Project as FreshProject
@@ -227,15 +225,15 @@ def _report_project_problems(project: Project, reports: list[FileReport]) -> Non
             report.warnings.append(f"{problem.rule}: {problem.message}{hint}")
 
 
-def _plan_replacement(project: Project, transcript_id: str, body: str, min_score: float,
-                      file: str) -> TranscriptPlan:
+def _plan_replacement(project: "Project", transcript_id: str, body: str, min_score: float,
+                      file: str) -> "TranscriptPlan":
     from qcode.anchoring import plan_body
 
     codings = [c for c in project.codings() if c.transcript == transcript_id]
     return plan_body(transcript_id, body, codings, min_score, file)
 
 
-def _plan_summary(plan: TranscriptPlan) -> dict[str, Any]:
+def _plan_summary(plan: "TranscriptPlan") -> dict[str, Any]:
     counts = plan.counts()
     counts["orphans"] = [p.to_dict() for p in plan.orphans]
     counts["scores"] = [p.target.score for p in plan.of_kind("fuzzy") if p.target]
@@ -248,14 +246,14 @@ def _compose(front: dict[str, Any], body: str) -> str:
     return f"---\n{dump_yaml(front)}---\n{body}"
 
 
-def _existing(project: Project, transcript_id: str):
+def _existing(project: "Project", transcript_id: str):
     for transcript in project.transcripts:
         if transcript.id == transcript_id:
             return transcript
     return None
 
 
-def _transcript_folder(project: Project) -> Path:
+def _transcript_folder(project: "Project") -> Path:
     from qcode.errors import QcodeError
 
     config = project.require_config()
@@ -412,7 +410,7 @@ def reanchor(
         raise typer.Exit(1)
 
 
-def _print_reanchor(plan: ReanchorPlan, dry_run: bool, written: dict[str, int],
+def _print_reanchor(plan: "ReanchorPlan", dry_run: bool, written: dict[str, int],
                     skipped: int) -> None:
     from qcode.cli.output import note, write
 
