@@ -555,13 +555,8 @@ def _plan_selections(transcript: Transcript, codings: list[tuple[Coding, str | N
 
 
 def _attr_text(text: str) -> str:
-    """An attribute value escaped as ElementTree escapes it."""
-    if "&" in text:
-        text = text.replace("&", "&amp;")
-    if "<" in text:
-        text = text.replace("<", "&lt;")
-    if ">" in text:
-        text = text.replace(">", "&gt;")
+    """An attribute value escaped as ElementTree escapes it: as element text, and more."""
+    text = _char_data(text)
     if '"' in text:
         text = text.replace('"', "&quot;")
     if "\r" in text:
