@@ -219,12 +219,6 @@ class CodingTable:
                                                           self.ids[row])
         return text
 
-    def digest(self, row: int) -> int:
-        digest = self.digests[row]
-        if digest is None:
-            digest = self.digests[row] = text_digest(self.text(row))
-        return digest
-
     def all_digests(self) -> list[int]:
         if None in self.digests:
             self.digests = [text_digest(self.text(row)) if digest is None else digest
@@ -497,7 +491,7 @@ class CodingLog:
                         return
             fresh = self._replay_prefix(entry["covered"], entry["prefix_sha256"]).table
             if len(fresh) != len(table) or fresh.starts != table.starts:
-                raise self._changed()
+                raise LogChangedError.of(self.rel)
             (table.ids, table.ats, table.lines, table.offsets, table.lengths,
              table.digests, table.texts) = (fresh.ids, fresh.ats, fresh.lines, fresh.offsets,
                                             fresh.lengths, fresh.all_digests(), fresh.texts)
@@ -509,15 +503,11 @@ class CodingLog:
             with self.path.open("rb") as handle:
                 data = handle.read(size)
         except OSError:
-            raise self._changed() from None
+            raise LogChangedError.of(self.rel) from None
         if hashlib.sha256(data).hexdigest() != sha256:
-            raise self._changed()
+            raise LogChangedError.of(self.rel)
         return replay_bytes(data, self.coder, self.rel)
 
-    def _changed(self) -> LogChangedError:
-        return LogChangedError(f"{self.rel} changed while qcode was reading it",
-                               "coding logs only grow; run the command again, and run "
-                               "`qcode check` if the log was rewritten")
 
 
 def replay_bytes(raw: bytes, coder: str, rel: str) -> Replay:
@@ -553,6 +543,12 @@ class LogChangedError(QcodeError):
     """A log changed under a running command (only possible when another program
     rewrites it while qcode reads it)."""
 
+    @classmethod
+    def of(cls, rel: str, why: str | None = None) -> LogChangedError:
+        return cls(f"{rel} changed while qcode was reading it" + (f" ({why})" if why else ""),
+                   "coding logs only grow; run the command again, and run `qcode check` "
+                   "if the log was rewritten")
+
 
 class _LogReader:
     """Reads single lines of a log on demand, for the text of cached codings."""
@@ -569,7 +565,7 @@ class _LogReader:
             try:
                 self._fd = os.open(self.path, os.O_RDONLY)
             except OSError as exc:
-                raise self._changed(f"cannot read it: {exc.strerror}") from None
+                raise LogChangedError.of(self.rel, f"cannot read it: {exc.strerror}") from None
         raw = os.pread(self._fd, length, offset)
         try:
             event = orjson.loads(raw)
@@ -577,13 +573,8 @@ class _LogReader:
             event = None
         if not isinstance(event, dict) or event.get("id") != coding_id \
                 or not isinstance(event.get("text"), str):
-            raise self._changed("a coding is no longer where it was")
+            raise LogChangedError.of(self.rel, "a coding is no longer where it was")
         return event["text"]
-
-    def _changed(self, why: str) -> LogChangedError:
-        return LogChangedError(f"{self.rel} changed while qcode was reading it ({why})",
-                               "coding logs only grow; run the command again, and run "
-                               "`qcode check` if the log was rewritten")
 
     def __del__(self) -> None:
         if self._fd is not None:
