@@ -51,6 +51,10 @@ CASES = {
     "unsafe-tag": (lambda p: p.replace(CB, "name: Fixture codes",
                                        "name: !!python/object/apply:os.system ['true']"),
                    "yaml-unsafe-tag", CB, 1),
+    "changelog-missing-date": (lambda p: p.replace(CB, 'version: "1"\n',
+                                                   'version: "1"\nchangelog:\n'
+                                                   '  - version: "1"\n    changes: [x]\n'),
+                               "codebook-schema", CB, 4),
     "codebook-missing": (lambda p: (p.root / CB).unlink(), "file-missing", CB, None),
     # project file ---------------------------------------------------------------------
     "config-unknown-key": (lambda p: p.replace("qcode.yaml", "segmentation: turns",
@@ -119,6 +123,20 @@ WARNINGS = {
                              p.write(LOG, p.read(LOG) + '{"op": "add", "id": "e2", "tr')),
                   "log-torn-line", LOG, 2),
 }
+
+
+def test_a_codebook_with_description_and_changelog_is_clean(project_dir, cli):
+    project_dir.replace(CB, 'version: "1"\n',
+                        'version: "1.1"\ndescription: Codes for the fixture study.\n'
+                        'changelog:\n  - version: "1.1"\n    date: "2026-12-07"\n'
+                        '    changes: [added a description]\n    note: review\n'
+                        '  - {version: 1, date: "2026-01-01"}\n')
+    result = cli("check", "--strict")
+    assert result.exit_code == 0, result.output
+    codebook = Project.open(project_dir.root).codebook
+    assert codebook.description == "Codes for the fixture study."
+    assert [(e.version, e.date) for e in codebook.changelog] == [("1.1", "2026-12-07"),
+                                                                 ("1", "2026-01-01")]
 
 
 def run_check(cli, *extra):

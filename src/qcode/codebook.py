@@ -67,11 +67,28 @@ class Code(StrictModel):
     children: list[Code] = []
 
 
+class ChangelogEntry(StrictModel):
+    """One version of the codebook: when it was made and what changed in it."""
+
+    version: str | int | float
+    date: str
+    changes: list[str] = []
+    note: str | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _version_text(cls, value: str | int | float) -> str:
+        return str(value)
+
+
 class CodebookFile(StrictModel):
-    """The YAML file as written: ``name``, ``version``, ``codes``."""
+    """The YAML file as written: ``name``, ``version``, ``description``, ``changelog``,
+    ``codes``."""
 
     name: str
     version: str | int | float = "1"
+    description: str = ""
+    changelog: list[ChangelogEntry] = []
     codes: list[Code] = []
 
     @field_validator("version")
@@ -87,6 +104,8 @@ class Codebook:
                  lines: dict[str, int] | None = None) -> None:
         self.name = model.name
         self.version = str(model.version)
+        self.description = model.description
+        self.changelog: list[ChangelogEntry] = list(model.changelog)
         self.roots: list[Code] = list(model.codes)
         self.file = file
         self.lines: dict[str, int] = lines or {}
