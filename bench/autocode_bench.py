@@ -43,8 +43,8 @@ sys.path.insert(0, str(REPO / "bench"))
 from generate import WORDS, generate  # noqa: E402
 
 from qcode import Project  # noqa: E402
-from qcode.autocode import autocode  # noqa: E402
-from qcode.yamlio import dump_yaml, parse_yaml  # noqa: E402
+from qcode.coding.autocode import autocode  # noqa: E402
+from qcode.format.yamlio import dump_yaml, parse_yaml  # noqa: E402
 
 SELECTIVE_EXTRA = [
     ("leadership-strong", {"fuzzy": "forankret i ledelsen", "score": 85}),

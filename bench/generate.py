@@ -21,10 +21,10 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
-from qcode.codebook import CodebookFile  # noqa: E402
-from qcode.store import encode_event  # noqa: E402
-from qcode.transcripts import segment  # noqa: E402
-from qcode.yamlio import parse_yaml  # noqa: E402
+from qcode.format.codebook import CodebookFile  # noqa: E402
+from qcode.format.transcripts import segment  # noqa: E402
+from qcode.format.yamlio import parse_yaml  # noqa: E402
+from qcode.store.log import encode_event  # noqa: E402
 
 WORDS = (
     "skolen elevene lærerne mobilitet prosjektet utveksling praksis bedriften koordinator "

@@ -286,7 +286,7 @@ def pick_key(codebook: Any) -> str:
 async def _coder_latency(root: Path, presses: int) -> dict[str, Any]:
     started = time.perf_counter()
     from qcode import Project
-    from qcode.session import CodingSession, SessionLock
+    from qcode.coding.session import CodingSession, SessionLock
     from qcode.tui.app import CoderApp
 
     imported = time.perf_counter()

@@ -25,7 +25,7 @@ sys.path.insert(0, str(REPO / "bench"))
 from generate import generate  # noqa: E402
 
 from qcode import Project  # noqa: E402
-from qcode.session import CodingSession  # noqa: E402
+from qcode.coding.session import CodingSession  # noqa: E402
 from qcode.tui.app import CoderApp  # noqa: E402
 
 

@@ -32,7 +32,7 @@ import pandas as pd
 
 from qcode import Project, QcodeError
 from qcode.errors import UnknownName
-from qcode.matching import did_you_mean
+from qcode.format.names import did_you_mean
 
 MEASURES = ("segments", "documents")
 

@@ -19,7 +19,7 @@ import pytest
 
 from conftest import SENTENCE
 from qcode import Project
-from qcode.adjudication import Adjudication, parse_span
+from qcode.coding.adjudication import Adjudication, parse_span
 from qcode.errors import QcodeError, UsageError
 
 PENDING = [

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qcode.agreement import (
+from qcode.analysis.agreement import (
     UnitCounts,
     brennan_prediger,
     cohen_kappa,

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from qcode import Project
-from qcode.anchoring import (
+from qcode.coding.anchoring import (
     DEFAULT_MIN_SCORE,
     apply_plan,
     list_orphans,
@@ -22,7 +22,7 @@ from qcode.anchoring import (
     plan_reanchor,
 )
 from qcode.errors import UnknownName, UsageError
-from qcode.store import Coding
+from qcode.store.log import Coding
 
 
 def coding(body: str, text: str, ident: str = "c1", coder: str = "a", occurrence: int = 0,

@@ -10,10 +10,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qcode import Project
-from qcode.autocode import RuleSet, autocode, fold, snippet, split_sentences, wildcard_regex
-from qcode.codebook import Rule
+from qcode.coding.autocode import RuleSet, autocode, fold, snippet, split_sentences, wildcard_regex
 from qcode.errors import QcodeError, UnknownName
-from qcode.transcripts import parse_transcript
+from qcode.format.codebook import Rule
+from qcode.format.transcripts import parse_transcript
 
 # -- rule semantics on one transcript ---------------------------------------------------------
 
@@ -383,7 +383,7 @@ def test_dry_run_writes_nothing(ruled):
 
 
 def test_rejected_suggestions_are_not_proposed_again_even_when_the_text_moves(ruled):
-    from qcode.suggestions import Review
+    from qcode.coding.suggestions import Review
 
     autocode(Project.open(ruled.root))
     review = Review(Project.open(ruled.root), "auto")

@@ -237,7 +237,7 @@ def test_reanchor_unknown_transcript(cli):
 
 def test_help_imports_no_reader_library():
     heavy = ("docx", "lxml", "webvtt", "striprtf", "rapidfuzz", "charset_normalizer",
-             "defusedxml", "qcode.importers", "qcode.anchoring")
+             "defusedxml", "qcode.importers", "qcode.coding.anchoring")
     for args in (["--help"], ["import", "transcripts", "--help"], ["reanchor", "--help"]):
         code = ("import sys\nfrom qcode.cli.app import app\ntry:\n"
                 f"    app({args!r}, prog_name='qcode')\nexcept SystemExit:\n    pass\n"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from qcode.transcripts import discover
+from qcode.format.transcripts import discover
 
 
 def test_discover_walks_folders_in_path_order(tmp_path):

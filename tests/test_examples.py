@@ -37,7 +37,7 @@ from pathlib import Path
 import pytest
 
 from qcode import Project
-from qcode.yamlio import parse_yaml
+from qcode.format.yamlio import parse_yaml
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"

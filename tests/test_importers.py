@@ -12,9 +12,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qcode.format.transcripts import parse_transcript, segment
 from qcode.importers import ImportFailed, ImportOptions, load_speaker_map, read_bytes, read_file
 from qcode.importers._common import as_label, clean_body
-from qcode.transcripts import parse_transcript, segment
 
 # -- builders -----------------------------------------------------------------------------
 

@@ -68,7 +68,7 @@ def test_end_of_input_ends_cleanly(cli):
 
 
 def test_a_second_session_of_the_same_coder_is_refused(cli, project_dir):
-    from qcode.session import SessionLock
+    from qcode.coding.session import SessionLock
 
     with SessionLock(Project.open(project_dir.root), "c"):
         result = plain(cli, input="q\n")

@@ -386,7 +386,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("qcode.store.CodingLog.append", broken)
+    monkeypatch.setattr("qcode.store.log.CodingLog.append", broken)
     with pytest.raises(OSError):
         qdpx_import.import_project(foreign_qdpx(tmp_path), tmp_path / "p")
     assert not (tmp_path / "p").exists()

@@ -151,7 +151,7 @@ def test_codebook_round_trip_through_qdc(project_dir, tmp_path, cli):
     assert result.exit_code == 0
     import_codebook(tmp_path / "codes.qdc", tmp_path / "codes.yaml", merge=False,
                     namespace_name="Fixture study")
-    from qcode.codebook import load_codebook
+    from qcode.format.codebook import load_codebook
     from qcode.problems import Problems
 
     original = Project.open(project_dir.root).codebook

@@ -162,7 +162,7 @@ def test_codebook_sample_imports(sample, tmp_path):
     target = tmp_path / "codebook.yaml"
     report = import_codebook(SAMPLES / sample, target, merge=False, namespace_name=None)
     assert (report.counts["codes"], len(report.skipped)) == (codes, skipped)
-    from qcode.codebook import load_codebook
+    from qcode.format.codebook import load_codebook
     from qcode.problems import Problems
 
     problems = Problems()

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from qcode.format.text import normalize
 from qcode.interchange import guids
 from qcode.interchange.common import (
     compose_description,
@@ -23,7 +24,6 @@ from qcode.interchange.common import (
     variable_type,
 )
 from qcode.interchange.offsets import SourceText, choose_model, expectation, model_for_origin
-from qcode.text import normalize
 
 # -- ids ----------------------------------------------------------------------------------------
 

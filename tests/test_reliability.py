@@ -31,8 +31,7 @@ import pytest
 
 from conftest import SENTENCE
 from qcode import Project
-from qcode.errors import QcodeError, UnknownName, UsageError
-from qcode.reliability import (
+from qcode.analysis.reliability import (
     OVERALL,
     agreement_report,
     clip,
@@ -41,6 +40,7 @@ from qcode.reliability import (
     family_disagreements,
     merge_spans,
 )
+from qcode.errors import QcodeError, UnknownName, UsageError
 
 HAND_COUNTED = {  # code: (both, only a, only b, neither, agreement %, kappa, alpha)
     "lead-strong": (1, 0, 0, 9, 100.0, 1.0, 1.0),
@@ -79,7 +79,7 @@ def test_passage_unit_per_code_tables(coded):
 
 def test_passage_statistics_equal_the_generic_functions_on_the_full_matrix(coded):
     # The fast path (bitmask counts) against the plain reliability matrix of 0/1 values.
-    from qcode import agreement
+    from qcode.analysis import agreement
 
     report = agreement_report(coded, ["a", "b"])
     rows = _rows(report)

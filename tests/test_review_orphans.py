@@ -40,7 +40,7 @@ def test_nothing_to_place(cli):
 
 
 def test_reanchor_waits_for_an_open_coding_session(cli, project_dir):
-    from qcode.session import SessionLock
+    from qcode.coding.session import SessionLock
 
     Project.open(project_dir.root).tag("voss-principal", 4, ["ownership"], "c")
     project_dir.replace("transcripts/voss-principal.md", "I: Og eierskapet?",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from qcode.transcripts import LABEL_RE, segment
+from qcode.format.transcripts import LABEL_RE, segment
 
 BODY = """\
 Intro before any speaker.

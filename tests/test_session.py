@@ -11,8 +11,8 @@ import time
 import pytest
 
 from qcode import Project
+from qcode.coding.session import CodingSession, SessionLock
 from qcode.errors import QcodeError, UnknownName
-from qcode.session import CodingSession, SessionLock
 
 
 def session(project_dir, coder="c", **kwargs) -> CodingSession:
@@ -153,7 +153,7 @@ def test_a_second_session_for_the_same_coder_is_refused(project_dir):
 HOLDER = """
 import sys, time
 from qcode import Project
-from qcode.session import SessionLock
+from qcode.coding.session import SessionLock
 SessionLock(Project.open(sys.argv[1]), "c").acquire()
 print("held", flush=True)
 time.sleep(60)

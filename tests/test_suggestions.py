@@ -8,10 +8,10 @@ import json
 import pytest
 
 from qcode import Project
-from qcode.autocode import autocode
 from qcode.cli.review_suggestions import run_suggestions_plain
+from qcode.coding.autocode import autocode
+from qcode.coding.suggestions import Review, SuggestionLog
 from qcode.errors import QcodeError
-from qcode.suggestions import Review, SuggestionLog
 
 RULES = """\
         description: Leaders leave it to others.

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qcode.text import count_words, decode_utf8, normalize
-from qcode.transcripts import FrontMatterError, parse_transcript, split_front_matter
+from qcode.format.text import count_words, decode_utf8, normalize
+from qcode.format.transcripts import FrontMatterError, parse_transcript, split_front_matter
 
 
 def test_bom_is_dropped_and_offsets_start_after_it():

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 
 from qcode import Project
-from qcode.session import CodingSession
+from qcode.coding.session import CodingSession
 from qcode.tui.app import CoderApp
 from qcode.tui.screens import CodePicker, DefinitionScreen, HelpScreen
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from qcode import Project
-from qcode.autocode import autocode
-from qcode.suggestions import Review
+from qcode.coding.autocode import autocode
+from qcode.coding.suggestions import Review
 from qcode.tui.suggestions import SuggestionsApp
 
 RULES = """\

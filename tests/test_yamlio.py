@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from qcode.yamlio import YamlProblem, dump_yaml, parse_simple_mapping, parse_yaml
+from qcode.format.yamlio import YamlProblem, dump_yaml, parse_simple_mapping, parse_yaml
 
 
 def test_yaml_12_scalars_and_positions():

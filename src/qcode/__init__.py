@@ -24,22 +24,22 @@ __all__ = [
 
 _LAZY = {
     "Project": "qcode.project",
-    "Codebook": "qcode.codebook",
-    "Code": "qcode.codebook",
-    "Transcript": "qcode.transcripts",
-    "Passage": "qcode.transcripts",
-    "Coding": "qcode.store",
+    "Codebook": "qcode.format.codebook",
+    "Code": "qcode.format.codebook",
+    "Transcript": "qcode.format.transcripts",
+    "Passage": "qcode.format.transcripts",
+    "Coding": "qcode.store.log",
     "Problem": "qcode.problems",
     "QcodeError": "qcode.errors",
 }
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.codebook import Code, Codebook
     from qcode.errors import QcodeError
+    from qcode.format.codebook import Code, Codebook
+    from qcode.format.transcripts import Passage, Transcript
     from qcode.problems import Problem
     from qcode.project import Project
-    from qcode.store import Coding
-    from qcode.transcripts import Passage, Transcript
+    from qcode.store.log import Coding
 
 
 def __getattr__(name: str) -> Any:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qcode.matching import did_you_mean
+from qcode.format.names import did_you_mean
 from qcode.problems import Problems
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,8 +40,8 @@ def run_checks(project: Project) -> CheckReport:
 
 def _check_keys(project: Project, codebook, problems: Problems) -> None:
     """Remapped keys (qcode.yaml `keys:`) must name real bindings and shadow no code."""
-    from qcode.config import CONFIG_NAME
-    from qcode.keymap import BINDING_IDS, effective_keys, key_character
+    from qcode.coding.keymap import BINDING_IDS, effective_keys, key_character
+    from qcode.format.config import CONFIG_NAME
 
     overrides = project.require_config().keys
     doc = getattr(project, "_config_doc", None)

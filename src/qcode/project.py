@@ -15,14 +15,18 @@ from pathlib import Path
 from typing import Any
 
 from qcode._bulk import bulk_load
-from qcode.cache import Cache
-from qcode.cases import CaseTable, load_case_table
-from qcode.codebook import Codebook, load_codebook
-from qcode.config import CODER_RE, CONFIG_NAME, ProjectConfig, find_project_root
+from qcode.coding.suggestions import SUGGESTIONS_SUFFIX
 from qcode.errors import InvalidProject, QcodeError, UnknownName, UsageError
-from qcode.matching import did_you_mean
+from qcode.format.cache import Cache
+from qcode.format.cases import CaseTable, load_case_table
+from qcode.format.codebook import Codebook, load_codebook
+from qcode.format.config import CODER_RE, CONFIG_NAME, ProjectConfig, find_project_root
+from qcode.format.names import did_you_mean
+from qcode.format.transcripts import Passage, Transcript, discover
+from qcode.format.validation import validate
+from qcode.format.yamlio import load_yaml_file
 from qcode.problems import Problem, Problems
-from qcode.store import (
+from qcode.store.log import (
     LOG_SUFFIX,
     Coding,
     CodingList,
@@ -32,10 +36,6 @@ from qcode.store import (
     add_event,
     remove_event,
 )
-from qcode.suggestions import SUGGESTIONS_SUFFIX
-from qcode.transcripts import Passage, Transcript, discover
-from qcode.validation import validate
-from qcode.yamlio import load_yaml_file
 
 _SPAN_RE = re.compile(r"^(\d+):(\d+)$")
 
@@ -182,9 +182,9 @@ class Project:
     def _parsed_transcripts(self, folder: Path, mode: str) -> list[Transcript]:
         """Every readable transcript file, parsed, or taken from the cache when the file
         is provably the one the cache entry was made from (see ``qcode.cache``)."""
-        from qcode.cache import Stamp, content_hash, source_record, stamp_proves
-        from qcode.files import decode_text
-        from qcode.transcripts import BodyLoader, transcript_from_text
+        from qcode.format.cache import Stamp, content_hash, source_record, stamp_proves
+        from qcode.format.files import decode_text
+        from qcode.format.transcripts import BodyLoader, transcript_from_text
 
         cache = self.cache
         entry = cache.load("transcripts.json") or {}
@@ -402,7 +402,7 @@ class Project:
                where: list[str] | tuple = (), codes: list[str] | None = None,
                totals: bool = False):
         """Codes × attribute value(s) as a pandas DataFrame (see ``qcode.analysis``)."""
-        from qcode import analysis
+        from qcode.analysis import counting as analysis
 
         return analysis.matrix(self, by, measure, rollup, _coder_list(coders), all_coders,
                                where, codes, totals)
@@ -411,7 +411,7 @@ class Project:
              coders: str | list[str] | None = None, all_coders: bool = False,
              where: list[str] | tuple = (), codes: list[str] | None = None):
         """Code frequencies (segments, documents, coders, words) as a DataFrame."""
-        from qcode import analysis
+        from qcode.analysis import counting as analysis
 
         return analysis.freq(self, by, rollup, _coder_list(coders), all_coders, where, codes)
 
@@ -419,7 +419,7 @@ class Project:
                 coders: str | list[str] | None = None, all_coders: bool = False,
                 where: list[str] | tuple = (), codes: list[str] | None = None):
         """Code × code co-occurrence counts as a DataFrame."""
-        from qcode import analysis
+        from qcode.analysis import counting as analysis
 
         return analysis.cooccur(self, unit, rollup, _coder_list(coders), all_coders, where,
                                 codes)
@@ -428,14 +428,14 @@ class Project:
                  all_coders: bool = False, where: list[str] | tuple = (),
                  by: str | None = None):
         """The coded segments with their text, attributes, passage and speaker."""
-        from qcode import analysis
+        from qcode.analysis import counting as analysis
 
         return analysis.segments(self, codes, _coder_list(coders), all_coders, where, by)
 
     def query(self, expression: str, coders: str | list[str] | None = None,
               all_coders: bool = False, where: list[str] | tuple = ()):
         """Passages matching a code expression such as ``a & !b`` or ``near(a, b, 2)``."""
-        from qcode import analysis
+        from qcode.analysis import counting as analysis
 
         return analysis.query(self, expression, _coder_list(coders), all_coders, where)
 
@@ -526,7 +526,7 @@ class Project:
     def check(self) -> CheckReport:
         """Read every file, apply every rule, and report all problems at once."""
         from qcode.check import run_checks
-        from qcode.suggestions import check_suggestion_logs
+        from qcode.coding.suggestions import check_suggestion_logs
 
         report = run_checks(self)
         found = Problems()
@@ -539,7 +539,7 @@ class Project:
 
 def _from_record(record: Any, rel: str, loader: Any) -> Transcript | None:
     """A transcript from its cache record, or None when the record is malformed."""
-    from qcode.cache import MALFORMED_ENTRY
+    from qcode.format.cache import MALFORMED_ENTRY
 
     try:
         transcript = Transcript.from_record(record, rel, loader)

@@ -19,8 +19,8 @@ from qcode.cli.output import deliver
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from qcode.adjudication import Adjudication, Item
-    from qcode.reliability import AgreementReport, FamilyReport
+    from qcode.analysis.reliability import AgreementReport, FamilyReport
+    from qcode.coding.adjudication import Adjudication, Item
 
 
 class AgreeFormat(StrEnum):
@@ -69,7 +69,7 @@ def agree(
     Only transcripts coded by every coder count; the others are named. See
     docs/agreement.md for the definitions and how they compare with other tools.
     """
-    from qcode import reliability
+    from qcode.analysis import reliability
     from qcode.cli.context import open_project, warn_if_problems
     from qcode.errors import UsageError
 
@@ -121,9 +121,9 @@ def adjudicate(
     both, neither, or edit it. Every decision is appended to codings/<CODER>.jsonl at once
     (with a memo saying where it came from); running it again continues where it stopped.
     """
-    from qcode.adjudication import Adjudication
     from qcode.cli.context import open_project, warn_if_problems
     from qcode.cli.output import note
+    from qcode.coding.adjudication import Adjudication
 
     project = open_project(ctx)
     session = Adjudication(project, first, second, into, codes, where or ())
@@ -216,7 +216,7 @@ _STATISTICS = ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
 def _report_rows(table: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
     """Header and rows, statistics as text with 3 decimals and percentages with 1 (the
     shared CSV writer would print every float with one decimal)."""
-    from qcode.reliability import plain_value
+    from qcode.analysis.reliability import plain_value
 
     header = [str(c) for c in table.columns]
     rows = []
@@ -235,8 +235,8 @@ def _report_rows(table: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
 
 def _deliver_report(report: "AgreementReport", chosen: AgreeFormat, output: Path | None,
                     force: bool, name: str) -> None:
-    from qcode import reports
     from qcode.cli.output import note
+    from qcode.render import tables as reports
 
     if chosen is AgreeFormat.json:
         deliver(reports.to_json(report.to_dict()), output, force)
@@ -309,8 +309,8 @@ def _print_report(header: list[str], rows: list[list[Any]], title: str,
 
 def _deliver_family(report: "FamilyReport", chosen: AgreeFormat, output: Path | None,
                     force: bool, name: str) -> None:
-    from qcode import reports
-    from qcode.reliability import plain_value
+    from qcode.analysis.reliability import plain_value
+    from qcode.render import tables as reports
 
     data = report.to_dict()
     if chosen is AgreeFormat.json:
@@ -380,8 +380,8 @@ def _deliver_family(report: "FamilyReport", chosen: AgreeFormat, output: Path | 
 
 def _deliver_disagreements(frame: "pd.DataFrame", chosen: AgreeFormat, output: Path | None,
                            force: bool, name: str) -> None:
-    from qcode import reports
-    from qcode.reliability import plain_value
+    from qcode.analysis.reliability import plain_value
+    from qcode.render import tables as reports
 
     attrs = frame.attrs
     coders = attrs["coders"]
@@ -505,7 +505,7 @@ def _show(session: "Adjudication", item: "Item", index: int, total: int, new_pas
 
 def _ask_span(item: "Item"):
     """The spans of an edit, asked until they parse; None for an empty answer or EOF."""
-    from qcode.adjudication import parse_span
+    from qcode.coding.adjudication import parse_span
     from qcode.errors import UsageError
 
     while True:

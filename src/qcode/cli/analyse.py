@@ -59,8 +59,8 @@ def matrix(
     declared values, then the others found, then (missing). Two attributes give combined
     columns (Voss|principal in CSV).
     """
-    from qcode import reports
     from qcode.cli.context import open_project, warn_if_problems
+    from qcode.render import tables as reports
 
     project = open_project(ctx)
     grid = project.matrix(by, measure, rollup, coder, all_coders, where or (), codes, totals)
@@ -134,8 +134,8 @@ def cooccur(
 ) -> None:
     """Code × code co-occurrence: overlapping segments, or codes sharing a passage or a
     transcript. The diagonal is each code's own count."""
-    from qcode import reports
     from qcode.cli.context import open_project, warn_if_problems
+    from qcode.render import tables as reports
 
     project = open_project(ctx)
     grid = project.cooccur(unit, rollup, coder, all_coders, where or (), codes)
@@ -215,7 +215,7 @@ def _format(chosen, output: Path | None) -> ReportFormat:
 
 def _write_xlsx(output: Path | None, chosen, sheets, force: bool) -> None:
     from qcode.cli.output import note
-    from qcode.reports import write_xlsx
+    from qcode.render.tables import write_xlsx
 
     path = _need_output(output, chosen)
     write_xlsx(path, sheets, force)
@@ -231,7 +231,7 @@ def _need_output(output: Path | None, chosen) -> Path:
 
 
 def _deliver_wide(grid: "pd.DataFrame", chosen, output, force, title, codebook) -> None:
-    from qcode import reports
+    from qcode.render import tables as reports
 
     header, rows = reports.wide_rows(grid)
     if chosen is ReportFormat.table and output is None:
@@ -253,7 +253,7 @@ def _deliver_wide(grid: "pd.DataFrame", chosen, output, force, title, codebook) 
 
 def _deliver_table(chosen, header, rows, output, force, title, label_columns: int,
                    numeric_from: int) -> None:
-    from qcode import reports
+    from qcode.render import tables as reports
 
     if chosen is ReportFormat.json:
         deliver(reports.to_json([dict(zip(header, row, strict=True)) for row in rows]),
@@ -273,7 +273,7 @@ def _deliver_table(chosen, header, rows, output, force, title, label_columns: in
 
 def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
                        query: bool = False) -> None:
-    from qcode import reports
+    from qcode.render import tables as reports
 
     if chosen is ReportFormat.table and output is None:
         _print_quotes(frame, title, query)
@@ -291,7 +291,7 @@ def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
 
 
 def _frame_table(frame: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
-    from qcode.reports import number
+    from qcode.render.tables import number
 
     header = [str(c) for c in frame.columns]
     rows = [[None if _is_missing(v) else number(v) for v in row]
@@ -321,7 +321,7 @@ def _scope_text(grid: "pd.DataFrame") -> str:
 
 def _plot(grid: "pd.DataFrame", path: Path, title: str, force: bool, codebook) -> None:
     from qcode.cli.output import note
-    from qcode.reports import heatmap
+    from qcode.render.tables import heatmap
 
     labels = [f"{_label(codebook, c)} ({c})" if codebook.get(c) else str(c) for c in grid.index]
     heatmap(grid, path, title, force, labels)
@@ -343,7 +343,7 @@ def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
     from rich.table import Table
 
     from qcode.cli.output import console
-    from qcode.reports import DISPLAY_SEPARATOR, column_names, number
+    from qcode.render.tables import DISPLAY_SEPARATOR, column_names, number
 
     out = console()
     shade = out.is_terminal and not out.no_color

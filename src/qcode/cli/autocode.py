@@ -12,7 +12,7 @@ import typer
 from qcode.cli.options import CodesOpt, TableFormat, WhereOpt
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.autocode import AutocodeResult, CodeReport, Proposal
+    from qcode.coding.autocode import AutocodeResult, CodeReport, Proposal
 
 
 def autocode(
@@ -44,9 +44,9 @@ def autocode(
     proposed, and the precision and recall of the rules against each human coder, on
     passages of the transcripts that coder coded.
     """
-    from qcode.autocode import autocode as run
     from qcode.cli.context import open_project, warn_if_problems
     from qcode.cli.output import emit_json, note, stdout_is_tty
+    from qcode.coding.autocode import autocode as run
 
     project = open_project(ctx)
     result = run(project, coder=coder, codes=codes, where=where or (), gold=gold,
@@ -145,8 +145,8 @@ def _report_table(result: "AutocodeResult") -> None:
 
 
 def _proposals_csv(project, result: "AutocodeResult") -> None:
-    from qcode.autocode import snippet
     from qcode.cli.output import emit_csv
+    from qcode.coding.autocode import snippet
 
     emit_csv(["transcript", "passage", "speaker", "start", "end", "code", "scope", "rule",
               "matched", "text"],
@@ -164,8 +164,8 @@ def _proposals_table(project, result: "AutocodeResult") -> None:
     columns, unlike a table of five columns of text."""
     from rich.text import Text
 
-    from qcode.autocode import snippet
     from qcode.cli.output import console
+    from qcode.coding.autocode import snippet
 
     out = console()
     styled = out.is_terminal and not out.no_color

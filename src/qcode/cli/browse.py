@@ -134,7 +134,7 @@ def show(
     item = project.transcript(transcript)
     if coder is not None and coder not in project.coders:
         from qcode.cli.output import note
-        from qcode.matching import did_you_mean
+        from qcode.format.names import did_you_mean
         from qcode.project import check_coder_name
 
         check_coder_name(coder)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.session import Change, CodingSession
+    from qcode.coding.session import Change, CodingSession
 
 HELP = """\
 Answer with one line per passage:

@@ -43,7 +43,7 @@ def code(
     from scripts may still append, the log being locked for each write.
     """
     from qcode.cli.context import open_project
-    from qcode.session import CodingSession, SessionLock
+    from qcode.coding.session import CodingSession, SessionLock
 
     project = open_project(ctx)
     if suggestions:
@@ -57,7 +57,7 @@ def code(
                 run_suggestions_plain(project, coder, sys.stdin, sys.stdout, source=source,
                                       transcripts=[transcript] if transcript else None)
                 return
-            from qcode.suggestions import Review
+            from qcode.coding.suggestions import Review
             from qcode.tui.suggestions import SuggestionsApp
 
             SuggestionsApp(Review(project, coder, source=source,

@@ -79,7 +79,7 @@ def deliver(text: str, output, force: bool) -> None:
     if output is None:
         write(text)
         return
-    from qcode.reports import write_text_output
+    from qcode.render.tables import write_text_output
 
     write_text_output(output, text, force)
     note(f"wrote {output}")

@@ -18,7 +18,7 @@ def init(
 ) -> None:
     """Create a new project: qcode.yaml, an example codebook, transcripts/ and codings/."""
     from qcode.cli.output import note
-    from qcode.files import create_project
+    from qcode.format.files import create_project
 
     created = create_project(directory, name)
     for path in created:
@@ -41,8 +41,8 @@ def check(
     """
     from qcode.cli.context import state
     from qcode.cli.output import emit_json, write
-    from qcode.cli.render import render_check_github, render_check_text
     from qcode.project import Project
+    from qcode.render.check import render_check_github, render_check_text
 
     project = Project.find(explicit=state(ctx).project)
     report = project.check()

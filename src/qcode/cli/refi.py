@@ -13,7 +13,7 @@ import typer
 from qcode.cli.options import ForceOpt, OutputOpt, TextFormat
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.interchange.report import ImportReport
+    from qcode.interchange.import_report import ImportReport
 
 FileArg = Annotated[Path, typer.Argument(help="The REFI-QDA file to import.", metavar="FILE")]
 FormatOpt = Annotated[TextFormat, typer.Option(
@@ -34,7 +34,7 @@ def export_qdc(
     from qcode.cli.context import open_project
     from qcode.cli.output import note, write
     from qcode.interchange.qdc import export_codebook
-    from qcode.reports import write_text_output
+    from qcode.render.tables import write_text_output
 
     project = open_project(ctx)
     text, count, warnings = export_codebook(project)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.anchoring import Placement
+    from qcode.coding.anchoring import Placement
     from qcode.project import Project
 
 HELP = """\
@@ -30,8 +30,8 @@ _SPAN = re.compile(r"^(\d+):(\d+)$")
 
 def run_orphan_review(project: "Project", coder: str, stdin: TextIO, stdout: TextIO,
                       transcripts: list[str] | None = None, width: int = 80) -> dict[str, int]:
-    from qcode.anchoring import list_orphans, place_coding
-    from qcode.store import remove_event
+    from qcode.coding.anchoring import list_orphans, place_coding
+    from qcode.store.log import remove_event
 
     def say(text: str = "") -> None:
         stdout.write(text + "\n")

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TextIO
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.coding.suggestions import Review, Suggestion
     from qcode.project import Project
-    from qcode.suggestions import Review, Suggestion
 
 HELP = """\
 Answer with one line per suggestion:
@@ -36,7 +36,7 @@ def run_suggestions_plain(project: "Project", coder: str, stdin: TextIO, stdout:
 
     Returns the number of decisions saved (accepted plus rejected suggestions).
     """
-    from qcode.suggestions import Review
+    from qcode.coding.suggestions import Review
 
     review = Review(project, coder, source=source, transcripts=transcripts)
 
@@ -118,7 +118,7 @@ def _answer(review: "Review", suggestion: "Suggestion", answer: str, say) -> str
 
 def _show(review: "Review", suggestion: "Suggestion", index: int, total: int, say,
           width: int) -> None:
-    from qcode.autocode import highlight
+    from qcode.coding.autocode import highlight
 
     transcript = review.transcript(suggestion)
     passages = transcript.passages_overlapping(suggestion.start, suggestion.end)
@@ -171,7 +171,7 @@ def _tally(review: "Review", skipped: int) -> str:
 
 
 def _nothing_pending(project: "Project", review: "Review") -> str:
-    from qcode.suggestions import suggestion_logs
+    from qcode.coding.suggestions import suggestion_logs
 
     if not review.log.exists():
         others = [c for c in suggestion_logs(project) if c != review.source]

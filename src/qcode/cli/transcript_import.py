@@ -15,7 +15,7 @@ import typer
 from qcode.cli.options import TextFormat
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.anchoring import ReanchorPlan, TranscriptPlan
+    from qcode.coding.anchoring import ReanchorPlan, TranscriptPlan
     from qcode.project import Project
 
 RESERVED_KEYS = ("id", "source_file", "imported_at")
@@ -132,10 +132,10 @@ def import_transcripts(
 def _import_one(project: "Project", path: Path, folder: Path, options, attributes: dict,
                 explicit_id: str | None, force: bool, dry_run: bool, min_score: float,
                 claimed: dict[str, str], report: FileReport) -> None:
-    from qcode.files import atomic_write_text
+    from qcode.format.files import atomic_write_text
+    from qcode.format.transcripts import parse_transcript, segment
     from qcode.importers import ImportFailed, read_file
-    from qcode.store import now_iso
-    from qcode.transcripts import parse_transcript, segment
+    from qcode.store.log import now_iso
 
     imported = read_file(path, options)
     own_id = imported.front_matter.get("id")  # a .md transcript from another project
@@ -200,7 +200,7 @@ def _import_one(project: "Project", path: Path, folder: Path, options, attribute
         return
     atomic_write_text(target, text, overwrite=report.replaced)
     if plan is not None and plan.placements:
-        from qcode.anchoring import apply_plan
+        from qcode.coding.anchoring import apply_plan
 
         applied = apply_plan(project, plan)
         report.reanchor["written"] = sum(applied.written.values())
@@ -227,7 +227,7 @@ def _report_project_problems(project: "Project", reports: list[FileReport]) -> N
 
 def _plan_replacement(project: "Project", transcript_id: str, body: str, min_score: float,
                       file: str) -> "TranscriptPlan":
-    from qcode.anchoring import plan_body
+    from qcode.coding.anchoring import plan_body
 
     codings = [c for c in project.codings() if c.transcript == transcript_id]
     return plan_body(transcript_id, body, codings, min_score, file)
@@ -241,7 +241,7 @@ def _plan_summary(plan: "TranscriptPlan") -> dict[str, Any]:
 
 
 def _compose(front: dict[str, Any], body: str) -> str:
-    from qcode.yamlio import dump_yaml
+    from qcode.format.yamlio import dump_yaml
 
     return f"---\n{dump_yaml(front)}---\n{body}"
 
@@ -381,8 +381,8 @@ def reanchor(
     `remove` + `add` with `reanchored_from`; the rest are listed as orphans with their
     old text and the best candidate. Exit 1 when orphans remain.
     """
-    from qcode.anchoring import apply_plan, plan_reanchor
     from qcode.cli.context import open_project, warn_if_problems
+    from qcode.coding.anchoring import apply_plan, plan_reanchor
 
     project = open_project(ctx)
     _check_score(min_score)
@@ -391,7 +391,7 @@ def reanchor(
     written: dict[str, int] = {}
     skipped = 0
     if not dry_run and plan.moves:
-        from qcode.session import SessionLock
+        from qcode.coding.session import SessionLock
 
         for coder in sorted({p.coding.coder for p in plan.moves}):
             SessionLock(project, coder).ensure_free(

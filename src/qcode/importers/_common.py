@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from qcode.errors import QcodeError
-from qcode.text import normalize
-from qcode.transcripts import LABEL_RE, segment
+from qcode.format.text import normalize
+from qcode.format.transcripts import LABEL_RE, segment
 
 MAX_FILE_BYTES = 200 * 1024 * 1024        # no interview transcript is bigger than this
 MAX_ZIP_MEMBERS = 5_000

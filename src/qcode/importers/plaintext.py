@@ -107,8 +107,8 @@ def read(raw: bytes, options: ImportOptions, suffix: str = ".txt") -> Imported:
 
 def _front_matter(text: str, imported: Imported) -> str:
     """A Markdown transcript may bring front matter; its attributes are kept."""
-    from qcode.text import normalize
-    from qcode.transcripts import FrontMatterError, split_front_matter
+    from qcode.format.text import normalize
+    from qcode.format.transcripts import FrontMatterError, split_front_matter
 
     normalized = normalize(text)
     try:

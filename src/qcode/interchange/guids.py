@@ -135,8 +135,8 @@ def load_sidecar(path: Path) -> dict[str, dict[str, str]]:
     An invalid entry is ignored (its object then gets a derived GUID); nothing here can
     stop an export.
     """
+    from qcode.format.yamlio import load_yaml_file
     from qcode.problems import Problems
-    from qcode.yamlio import load_yaml_file
 
     if not path.is_file():
         return {}
@@ -154,7 +154,7 @@ def load_sidecar(path: Path) -> dict[str, dict[str, str]]:
 
 
 def sidecar_text(kept: dict[str, dict[str, Any]]) -> str:
-    from qcode.yamlio import dump_yaml
+    from qcode.format.yamlio import dump_yaml
 
     data = {kind: dict(kept[kind]) for kind in SIDECAR_KINDS if kept.get(kind)}
     header = ("# REFI-QDA GUIDs kept from another tool (written by `qcode import`).\n"

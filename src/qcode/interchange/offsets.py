@@ -19,7 +19,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from qcode.text import normalize
+from qcode.format.text import normalize
 
 MODELS = ("codepoints", "codepoints-lf", "utf16")
 _NON_BMP = re.compile("[\U00010000-\U0010ffff]")

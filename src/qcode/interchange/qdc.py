@@ -41,11 +41,11 @@ from qcode.interchange.common import (
     unique_id,
     xml_safe,
 )
-from qcode.interchange.report import ImportReport
+from qcode.interchange.import_report import ImportReport
 from qcode.interchange.safety import UnsafeInput, XmlDocument, parse_xml, read_json_pi
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.codebook import Code
+    from qcode.format.codebook import Code
     from qcode.project import Project
 
 ORIGIN = f"qcode {__version__}"
@@ -248,7 +248,7 @@ class CodeMapper:
 
     def finish(self) -> None:
         """Shortcut keys and aliases from qcode's own export, once every id is known."""
-        from qcode.codebook import CODE_ID_PATTERN, RESERVED_KEYS
+        from qcode.format.codebook import CODE_ID_PATTERN, RESERVED_KEYS
 
         pattern = re.compile(CODE_ID_PATTERN)
         for data, meta in self._pending:
@@ -280,7 +280,7 @@ def _valid_rules(rules: list[Any]) -> bool:
     """Auto-coding rules from qcode's own export, kept when they still validate."""
     from pydantic import ValidationError
 
-    from qcode.codebook import Rule
+    from qcode.format.codebook import Rule
 
     try:
         for rule in rules:
@@ -294,7 +294,7 @@ def validate_codebook_data(data: dict[str, Any], where: str) -> None:
     """Make sure what we are about to write loads as a codebook (a bug otherwise)."""
     from pydantic import ValidationError
 
-    from qcode.codebook import CodebookFile
+    from qcode.format.codebook import CodebookFile
 
     try:
         CodebookFile.model_validate(data)
@@ -327,8 +327,8 @@ def import_codebook(qdc: Path, target: Path, merge: bool, namespace_name: str | 
     ``namespace_name`` is the name of the project the codebook belongs to, when known: a
     foreign GUID equal to the one qcode would derive there needs no keeping.
     """
-    from qcode.files import atomic_write_text
-    from qcode.yamlio import dump_yaml
+    from qcode.format.files import atomic_write_text
+    from qcode.format.yamlio import dump_yaml
 
     doc, meta = read_qdc(qdc)
     report = ImportReport(source=str(qdc), target=display or str(target),
@@ -414,7 +414,7 @@ def _merge(target: Path, foreign: list[ForeignCode], meta_codes: Any,
     A foreign code is the same as a codebook code when its GUID is that code's (kept in the
     sidecar, or derived from its id), else when it has the same label under the same parent.
     """
-    from qcode.codebook import load_codebook
+    from qcode.format.codebook import load_codebook
     from qcode.problems import Problems
 
     problems = Problems()

@@ -36,6 +36,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from qcode import __version__
 from qcode.errors import QcodeError, UnknownName, UsageError
+from qcode.format.names import did_you_mean
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
     META_FORMAT,
@@ -49,13 +50,12 @@ from qcode.interchange.common import (
     xml_safe,
 )
 from qcode.interchange.qdc import ORIGIN, code_elements, guid_store
-from qcode.matching import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.codebook import Code, Codebook
+    from qcode.format.codebook import Code, Codebook
+    from qcode.format.transcripts import Transcript
     from qcode.project import Project
-    from qcode.store import Coding
-    from qcode.transcripts import Transcript
+    from qcode.store.log import Coding
 
 QDE_NAME = "project.qde"
 SOURCES_DIR = "sources"

@@ -30,8 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from qcode.config import CODER_RE
 from qcode.errors import QcodeError
+from qcode.format.config import CODER_RE
 from qcode.interchange import guids as guidmod
 from qcode.interchange import safety
 from qcode.interchange.common import (
@@ -49,6 +49,7 @@ from qcode.interchange.common import (
     typed_value,
     unique_id,
 )
+from qcode.interchange.import_report import ImportReport
 from qcode.interchange.offsets import SourceText, choose_model, expectation
 from qcode.interchange.qdc import (
     CodeMapper,
@@ -56,7 +57,6 @@ from qcode.interchange.qdc import (
     read_codes,
     validate_codebook_data,
 )
-from qcode.interchange.report import ImportReport
 from qcode.interchange.safety import (
     Archive,
     UnsafeInput,
@@ -186,7 +186,7 @@ class Importer:
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
-            from qcode.text import guess_encoding
+            from qcode.format.text import guess_encoding
 
             encoding, _confidence = guess_encoding(raw)
             try:
@@ -614,7 +614,7 @@ class Importer:
         seen_spans: set[tuple[str, str, int, int, str]] = set()
         mismatches: list[str] = []
         sequence = 0
-        from qcode.store import new_id, now_iso
+        from qcode.store.log import new_id, now_iso
 
         now = now_iso()
         undated = 0
@@ -746,8 +746,8 @@ class Importer:
                tables: list[dict[str, Any]], logs: dict[str, list[dict[str, Any]]]) -> Plan:
         from pydantic import ValidationError
 
-        from qcode.config import ProjectConfig
-        from qcode.yamlio import dump_yaml
+        from qcode.format.config import ProjectConfig
+        from qcode.format.yamlio import dump_yaml
 
         report = self.report
         plan = Plan()
@@ -948,9 +948,9 @@ def import_project(path: Path, into: Path, display: str | None = None) -> Import
 
 def write_plan(plan: Plan, into: Path) -> None:
     """Write the planned files, all inside ``into``; on failure remove what was written."""
-    from qcode.config import CODER_RE as coder_re
-    from qcode.files import atomic_write_text
-    from qcode.store import CodingLog
+    from qcode.format.config import CODER_RE as coder_re
+    from qcode.format.files import atomic_write_text
+    from qcode.store.log import CodingLog
 
     created = not into.exists()
     into.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.session import CodingSession
+    from qcode.coding.session import CodingSession
 
 
 def run_coder(session: CodingSession, compare: str | None = None,

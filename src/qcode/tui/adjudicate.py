@@ -20,7 +20,7 @@ from qcode.errors import QcodeError
 from qcode.tui.screens import WordSelection
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.adjudication import Adjudication, Item
+    from qcode.coding.adjudication import Adjudication, Item
 
 
 class AdjudicationApp(App[None]):

@@ -15,13 +15,13 @@ from textual.events import Key
 from textual.screen import ModalScreen
 from textual.widgets import OptionList
 
+from qcode.coding.keymap import BINDINGS
 from qcode.errors import QcodeError
-from qcode.keymap import BINDINGS
 from qcode.tui.screens import CodePicker, DefinitionScreen, HelpScreen, MemoScreen, WordSelection
 from qcode.tui.widgets import CodeTree, PassageList, StatusBar
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.session import Change, CodingSession
+    from qcode.coding.session import Change, CodingSession
 
 
 class CoderApp(App[None]):

@@ -17,10 +17,10 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from qcode.keymap import BINDINGS, effective_keys
+from qcode.coding.keymap import BINDINGS, effective_keys
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.session import CodingSession
+    from qcode.coding.session import CodingSession
 
 _WORD = re.compile(r"\S+")
 

@@ -19,7 +19,7 @@ from textual.widgets import Static
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.suggestions import Review, Suggestion
+    from qcode.coding.suggestions import Review, Suggestion
 
 
 class SuggestionsApp(App[None]):

@@ -12,8 +12,8 @@ from textual.widgets import OptionList, Static, Tree
 from textual.widgets.option_list import Option
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.session import CodingSession
-    from qcode.transcripts import Passage
+    from qcode.coding.session import CodingSession
+    from qcode.format.transcripts import Passage
 
 DEFAULT_COLOR = "magenta"
 

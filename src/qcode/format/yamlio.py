@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from qcode.problems import Problems
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.cache import Cache
+    from qcode.format.cache import Cache
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
@@ -195,19 +195,19 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
     With a ``cache``, a file whose content (SHA-256) was parsed before is not parsed again:
     the pure-Python YAML 1.2 parser takes a tenth of a second for a large codebook.
     """
-    from qcode.files import decode_text, read_bytes
+    from qcode.format.files import decode_text, read_bytes
 
     raw = read_bytes(path, rel, problems)
     if raw is None:
         return None
     name = digest = None
     if cache is not None and cache.enabled:
-        from qcode.cache import content_hash
+        from qcode.format.cache import content_hash
 
         name, digest = f"yaml/{content_hash(rel.encode())[:20]}.json", content_hash(raw)
         entry = cache.load(name)
         if entry is not None and entry.get("file") == rel and entry.get("sha256") == digest:
-            from qcode.cache import MALFORMED_ENTRY
+            from qcode.format.cache import MALFORMED_ENTRY
 
             try:
                 return YamlDocument(entry["data"], {tuple(loc): line

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from qcode.errors import NotCodable, UnknownName
-from qcode.matching import did_you_mean
+from qcode.format.names import did_you_mean
+from qcode.format.validation import validate
+from qcode.format.yamlio import load_yaml_file
 from qcode.problems import Problems
-from qcode.validation import validate
-from qcode.yamlio import load_yaml_file
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.cache import Cache
+    from qcode.format.cache import Cache
 
 CODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
@@ -263,7 +263,7 @@ def _check_codes(codes, loc, doc, rel, problems: Problems, lines: dict[str, int]
             else:
                 key_lines[code.key] = (code.id, key_line)
         if code.rules:
-            from qcode.autocode import check_rules
+            from qcode.coding.autocode import check_rules
 
             check_rules(code, here, doc, rel, problems)
         if not code.description.strip():

@@ -28,15 +28,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qcode._bulk import bulk_load
-from qcode.transcripts import LABEL_RE
+from qcode.format.transcripts import LABEL_RE
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.codebook import Code, Codebook, Rule
+    from qcode.coding.suggestions import Suggestion, SuggestionState
+    from qcode.format.codebook import Code, Codebook, Rule
+    from qcode.format.transcripts import Passage, Transcript
+    from qcode.format.yamlio import YamlDocument
     from qcode.problems import Problems
     from qcode.project import Project
-    from qcode.suggestions import Suggestion, SuggestionState
-    from qcode.transcripts import Passage, Transcript
-    from qcode.yamlio import YamlDocument
 
 DEFAULT_SCORE = 85
 SCOPES = ("passage", "sentence")
@@ -371,7 +371,7 @@ class RuleSet:
         self._locator = None
 
     def add_keyword(self, code: str, keyword: str) -> None:
-        from qcode.codebook import Rule
+        from qcode.format.codebook import Rule
 
         if any(ch not in "*? \t\n" for ch in keyword):
             self.add(code, Rule(match=keyword), f'keyword "{keyword}"')
@@ -941,11 +941,11 @@ def autocode(project: Project, coder: str = "auto", codes: Iterable[str] | None 
     withdrawn. ``gold`` coders (default: every other coder with a log) are compared with the
     rules on passages.
     """
+    from qcode.coding.suggestions import SuggestionLog
     from qcode.errors import QcodeError, UnknownName, UsageError
-    from qcode.matching import did_you_mean
+    from qcode.format.names import did_you_mean
     from qcode.project import check_coder_name
-    from qcode.store import new_id, now_iso
-    from qcode.suggestions import SuggestionLog
+    from qcode.store.log import new_id, now_iso
 
     check_coder_name(coder)
     clock = time.perf_counter()
@@ -1070,7 +1070,7 @@ def _sort_out(found: list[Proposal], state: SuggestionState, reports: dict[str, 
 def _transcripts_in_scope(project: Project, where: Sequence[str]) -> list[Transcript]:
     if not where:
         return project.transcripts
-    from qcode.filters import transcripts_where
+    from qcode.analysis.scope import transcripts_where
 
     return transcripts_where(project, where)[1]
 

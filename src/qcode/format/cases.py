@@ -7,7 +7,7 @@ import io
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from qcode.files import read_text
+from qcode.format.files import read_text
 from qcode.problems import Problems
 
 

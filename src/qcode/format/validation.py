@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from qcode.matching import did_you_mean
+from qcode.format.names import did_you_mean
+from qcode.format.yamlio import Loc, YamlDocument
 from qcode.problems import Problems
-from qcode.yamlio import Loc, YamlDocument
 
 
 def format_loc(loc: Loc) -> str:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qcode.errors import QcodeError, UnknownName, UsageError
-from qcode.matching import did_you_mean
-from qcode.store import Coding, add_event, remove_event
+from qcode.format.names import did_you_mean
+from qcode.store.log import Coding, add_event, remove_event
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.codebook import Code
+    from qcode.format.codebook import Code
+    from qcode.format.transcripts import Passage, Transcript
     from qcode.project import Project
-    from qcode.transcripts import Passage, Transcript
 
 
 @dataclass

@@ -21,7 +21,7 @@ from qcode.errors import QcodeError, UsageError
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from qcode.codebook import Codebook
+    from qcode.format.codebook import Codebook
 
 COMBINED_SEPARATOR = "|"   # "Voss|principal" as a CSV column name
 DISPLAY_SEPARATOR = " / "  # "Voss / principal" in tables for people
@@ -230,7 +230,7 @@ def check_output_path(path: Path, force: bool) -> None:
 
 
 def write_text_output(path: Path, text: str, force: bool) -> None:
-    from qcode.files import atomic_write_text
+    from qcode.format.files import atomic_write_text
 
     check_output_path(path, force)
     atomic_write_text(path, text, overwrite=force)

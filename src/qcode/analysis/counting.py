@@ -30,14 +30,14 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from qcode.analysis.scope import MISSING, Condition, attribute_text, transcripts_where
 from qcode.errors import QcodeError, UnknownName, UsageError
-from qcode.filters import MISSING, Condition, attribute_text, transcripts_where
-from qcode.matching import did_you_mean
-from qcode.text import count_words
+from qcode.format.names import did_you_mean
+from qcode.format.text import count_words
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.format.transcripts import Transcript
     from qcode.project import Project
-    from qcode.transcripts import Transcript
 
 MEASURES = ("segments", "documents", "documents-pct", "words")
 TOTAL = "TOTAL"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from qcode.format.text import count_words, normalize
+from qcode.format.yamlio import YamlProblem, parse_simple_mapping, parse_yaml
 from qcode.problems import Problems
-from qcode.text import count_words, normalize
-from qcode.yamlio import YamlProblem, parse_simple_mapping, parse_yaml
 
 Segmentation = Literal["turns", "paragraphs", "lines"]
 SEGMENTATIONS: tuple[str, ...] = ("turns", "paragraphs", "lines")
@@ -184,8 +184,8 @@ class BodyLoader:
         self.mode = mode
 
     def body(self, transcript: Transcript) -> str:
-        from qcode.cache import content_hash
         from qcode.errors import QcodeError
+        from qcode.format.cache import content_hash
 
         try:
             raw = self.path.read_bytes()

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qcode.errors import QcodeError, UsageError
-from qcode.store import (
+from qcode.store.log import (
     Coding,
     add_event,
     remove_event,

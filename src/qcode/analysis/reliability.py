@@ -33,12 +33,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from qcode import agreement
+from qcode.analysis import agreement
 from qcode.errors import QcodeError, UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.format.transcripts import Passage, Transcript
     from qcode.project import Project
-    from qcode.transcripts import Passage, Transcript
 
 UNITS = ("passage", "character")
 OVERALL = "ALL"
@@ -76,7 +76,7 @@ def resolve_agreement_scope(project: Project, coders: Sequence[str],
                             where: Iterable[str] = (), min_coders: int = 2) -> AgreementScope:
     """Check the coders (known, distinct, at least ``min_coders``), filter transcripts and
     codes, and read every coder's current segments once."""
-    from qcode.analysis import resolve_scope
+    from qcode.analysis.counting import resolve_scope
 
     chosen = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
     if len(chosen) < min_coders:

@@ -37,9 +37,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from qcode.analysis.reliability import Span, merge_spans, passage_spans, resolve_agreement_scope
 from qcode.errors import QcodeError, UsageError
-from qcode.reliability import Span, merge_spans, passage_spans, resolve_agreement_scope
-from qcode.store import add_event, remove_event
+from qcode.store.log import add_event, remove_event
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.project import Project

@@ -31,7 +31,7 @@ from qcode.errors import LogWriteError, QcodeError
 from qcode.problems import Problem, Problems
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.cache import Cache
+    from qcode.format.cache import Cache
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
@@ -407,7 +407,7 @@ class CodingLog:
             os.close(fd)
 
     def _replay_open(self, fd: int, cache: Cache | None) -> Replay:
-        from qcode.cache import MALFORMED_ENTRY, Stamp, source_record, stamp_proves
+        from qcode.format.cache import MALFORMED_ENTRY, Stamp, source_record, stamp_proves
 
         stamp = Stamp.of(os.fstat(fd))
         if cache is not None and not cache.enabled:
@@ -475,7 +475,7 @@ class CodingLog:
                     ) -> Callable[[CodingTable], None]:
         """Fills a cached table's other columns, from the cache's second file when it
         belongs to the same entry, else by replaying the lines the entry covers."""
-        from qcode.cache import MALFORMED_ENTRY
+        from qcode.format.cache import MALFORMED_ENTRY
 
         binding = ("lineage", "covered", "prefix_sha256")
         names = ("id", "at", "line", "offset", "length", "digest")

@@ -36,7 +36,7 @@ def read_bytes(path: Path, rel: str, problems: Problems, *, missing_rule: str = 
 def decode_text(raw: bytes, rel: str, problems: Problems,
                 encoding_rule: str = "file-encoding") -> str | None:
     """A project file's bytes as text, or None with the problem recorded (not UTF-8)."""
-    from qcode.text import decode_utf8
+    from qcode.format.text import decode_utf8
 
     text, issue = decode_utf8(raw)
     if text is None:
@@ -70,8 +70,8 @@ def atomic_write_text(path: Path, text: str, *, overwrite: bool = False) -> None
 
 def create_project(directory: Path, name: str | None = None) -> list[Path]:
     """Lay out a new project in ``directory``; refuses if any file it would write exists."""
-    from qcode import templates
-    from qcode.config import CONFIG_NAME
+    from qcode.format import templates
+    from qcode.format.config import CONFIG_NAME
 
     directory = Path(directory)
     name = name or directory.resolve().name or "qcode project"

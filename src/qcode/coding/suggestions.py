@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from qcode._bulk import bulk_load
 from qcode.problems import Problems
-from qcode.store import LOG_SUFFIX, CodingLog, add_event, now_iso
+from qcode.store.log import LOG_SUFFIX, CodingLog, add_event, now_iso
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.format.transcripts import Transcript
     from qcode.project import Project
-    from qcode.transcripts import Transcript
 
 SUGGESTIONS_SUFFIX = ".suggestions"
 STATUS_BY_OP = {"accept": "accepted", "reject": "rejected", "remove": "withdrawn"}
@@ -79,7 +79,7 @@ def suggestions_path(project: Project, coder: str) -> Path:
 
 def suggestion_logs(project: Project) -> dict[str, Path]:
     """The suggestions logs of the project, by coder name."""
-    from qcode.config import CODER_RE
+    from qcode.format.config import CODER_RE
 
     folder = project.codings_dir
     if not folder.is_dir():
@@ -129,7 +129,7 @@ def replay_suggestions(lines: list[bytes], coder: str, rel: str,
                        problems: Problems) -> SuggestionState:
     import orjson
 
-    from qcode.store import _event_error, _report_unreadable
+    from qcode.store.log import _event_error, _report_unreadable
 
     suggestions: dict[str, Suggestion] = {}
     events = 0
@@ -215,7 +215,7 @@ def check_suggestion_logs(project: Project, problems: Problems) -> None:
     codes, and pending suggestions still on their text."""
     if project.config is None:
         return
-    from qcode.matching import did_you_mean
+    from qcode.format.names import did_you_mean
 
     codebook = project._codebook
     transcripts = {t.id: t for t in project.transcripts}

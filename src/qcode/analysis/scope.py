@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from qcode.errors import UnknownName, UsageError
-from qcode.matching import did_you_mean
+from qcode.format.names import did_you_mean
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.format.transcripts import Transcript
     from qcode.project import Project
-    from qcode.transcripts import Transcript
 
 MISSING = "(missing)"
 
