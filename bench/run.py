@@ -287,7 +287,7 @@ async def _coder_latency(root: Path, presses: int) -> dict[str, Any]:
     started = time.perf_counter()
     from qcode import Project
     from qcode.coding.session import CodingSession, SessionLock
-    from qcode.tui.app import CoderApp
+    from qcode.tui import make_app
 
     imported = time.perf_counter()
     log = root / "codings" / f"{TUI_CODER}.jsonl"
@@ -298,7 +298,7 @@ async def _coder_latency(root: Path, presses: int) -> dict[str, Any]:
     session.resume()
     results: dict[str, Any] = {"import_s": imported - started}
     with SessionLock(project, TUI_CODER):
-        app = CoderApp(session)
+        app = make_app("coder", session=session)
         async with app.run_test(size=(80, 24)) as pilot:
             await pilot.pause()
             results["open_s"] = time.perf_counter() - imported

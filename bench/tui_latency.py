@@ -26,13 +26,13 @@ from generate import generate  # noqa: E402
 
 from qcode import Project  # noqa: E402
 from qcode.coding.session import CodingSession  # noqa: E402
-from qcode.tui.app import CoderApp  # noqa: E402
+from qcode.tui import make_app  # noqa: E402
 
 
 async def measure(root: Path, presses: int) -> dict[str, float]:
     started = time.perf_counter()
     session = CodingSession(Project.open(root), "bench")
-    app = CoderApp(session)
+    app = make_app("coder", session=session)
     results: dict[str, float] = {}
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()

@@ -289,12 +289,12 @@ def test_plain_adjudication_stops_at_end_of_input_and_keeps_decisions(coded, cli
 def test_full_screen_adjudication_decides_with_keys(coded, project_dir):
     import asyncio
 
-    from qcode.tui.adjudicate import AdjudicationApp
+    from qcode.tui import make_app
 
     session = Adjudication(Project.open(project_dir.root), "a", "b", "consensus")
     session.copy_agreements()
     pending = session.pending()
-    app = AdjudicationApp(session)
+    app = make_app("adjudicate", adjudication=session)
 
     async def run():
         async with app.run_test(size=(80, 24)) as pilot:

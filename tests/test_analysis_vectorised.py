@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from qcode import Project
 from qcode.analysis.counting import _counted_rows, resolve_scope, segment_frame
-from qcode.store.log import add_event
+from qcode.store.events import add_event
 
 CODES = ["lead-strong", "lead-weak", "anchoring", "ownership", "outcomes", "personal",
          "leadership", "no-such-code"]

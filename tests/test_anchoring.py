@@ -22,7 +22,7 @@ from qcode.coding.anchoring import (
     plan_reanchor,
 )
 from qcode.errors import UnknownName, UsageError
-from qcode.store.log import Coding
+from qcode.store.codings import Coding
 
 
 def coding(body: str, text: str, ident: str = "c1", coder: str = "a", occurrence: int = 0,
@@ -385,10 +385,6 @@ def test_orphans_are_listed_and_can_be_placed_by_hand(coded, project_dir):
     assert [o.coding.coder for o in list_orphans(fresh)] == ["b"]
 
 
-def test_unknown_transcript_is_named():
-    class FakeProject:
-        def transcript(self, name):
-            raise UnknownName("transcript", name, ["voss-principal"])
-
+def test_unknown_transcript_is_named(project_dir):
     with pytest.raises(UnknownName, match="did you mean 'voss-principal'"):
-        plan_reanchor(FakeProject(), ["voss-principa"])
+        plan_reanchor(Project.open(project_dir.root), ["voss-principa"])

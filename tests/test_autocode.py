@@ -10,9 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qcode import Project
-from qcode.coding.autocode import RuleSet, autocode, fold, snippet, split_sentences, wildcard_regex
+from qcode.analysis.excerpts import snippet
+from qcode.coding.autocode import RuleSet, autocode, split_sentences
 from qcode.errors import QcodeError, UnknownName
 from qcode.format.codebook import Rule
+from qcode.format.rules import wildcard_regex
+from qcode.format.text import fold
 from qcode.format.transcripts import parse_transcript
 
 # -- rule semantics on one transcript ---------------------------------------------------------
@@ -383,7 +386,7 @@ def test_dry_run_writes_nothing(ruled):
 
 
 def test_rejected_suggestions_are_not_proposed_again_even_when_the_text_moves(ruled):
-    from qcode.coding.suggestions import Review
+    from qcode.coding.review import Review
 
     autocode(Project.open(ruled.root))
     review = Review(Project.open(ruled.root), "auto")

@@ -20,7 +20,9 @@ from hypothesis import strategies as st
 from qcode import Project
 from qcode.errors import QcodeError
 from qcode.format.cache import CACHE_DIR, Cache, Stamp, source_record, stamp_proves
-from qcode.store.log import CodingLog, LogChangedError, add_event, remove_event
+from qcode.store.codings import LogChangedError
+from qcode.store.events import add_event, remove_event
+from qcode.store.log import CodingLog
 
 
 def _state(replay) -> tuple:
@@ -345,7 +347,7 @@ def test_a_cache_restored_into_a_fresh_clone_is_used_by_content(coded, tmp_path)
 
 def test_check_keeps_verified_codings_per_transcript_content(coded, project_dir,
                                                              monkeypatch):
-    from qcode.store.log import CodingTable
+    from qcode.store.codings import CodingTable
 
     root = coded.root
     assert Project.open(root).check().ok  # compares every coding, remembers the answers

@@ -14,8 +14,8 @@ import pytest
 from qcode import Project
 from qcode.errors import QcodeError
 from qcode.interchange import safety
-from qcode.interchange.qdpx_import import import_project
 from qcode.interchange.safety import UnsafeInput
+from qcode.project import import_qdpx as import_project
 
 U1 = "1a2b3c4d-0000-4000-8000-000000000001"
 U2 = "1A2B3C4D-0000-4000-8000-000000000002"

@@ -12,7 +12,7 @@ import pytest
 
 from qcode import Project
 from qcode.interchange.qdc import import_codebook
-from qcode.interchange.qdpx_import import import_project
+from qcode.project import import_qdpx as import_project
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -31,13 +31,12 @@ import pytest
 
 from conftest import SENTENCE
 from qcode import Project
+from qcode.analysis.families import family_agreement, family_disagreements
 from qcode.analysis.reliability import (
     OVERALL,
     agreement_report,
     clip,
     disagreements,
-    family_agreement,
-    family_disagreements,
     merge_spans,
 )
 from qcode.errors import QcodeError, UnknownName, UsageError

@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from qcode.store.log import CodingLog, add_event, remove_event
+from qcode.store.events import add_event, remove_event
+from qcode.store.log import CodingLog
 
 
 def make_log(tmp_path: Path, name: str = "coder-a") -> CodingLog:
@@ -110,7 +111,8 @@ def test_replay_matches_a_model(tmp_path_factory, sequence):
 WRITER = """
 import sys
 from pathlib import Path
-from qcode.store.log import CodingLog, add_event
+from qcode.store.log import CodingLog
+from qcode.store.events import add_event
 log = CodingLog(Path(sys.argv[1]), "c")
 for i in range(int(sys.argv[3])):
     log.append([add_event("t", i, i + 1, sys.argv[2], "x" * 2000)])

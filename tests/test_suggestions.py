@@ -8,10 +8,11 @@ import json
 import pytest
 
 from qcode import Project
-from qcode.cli.review_suggestions import run_suggestions_plain
+from qcode.cli.plain.suggestions import run_suggestions_plain
 from qcode.coding.autocode import autocode
-from qcode.coding.suggestions import Review, SuggestionLog
+from qcode.coding.review import Review
 from qcode.errors import QcodeError
+from qcode.store.suggestions import SuggestionLog
 
 RULES = """\
         description: Leaders leave it to others.

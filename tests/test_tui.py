@@ -8,15 +8,15 @@ import pytest
 
 from qcode import Project
 from qcode.coding.session import CodingSession
-from qcode.tui.app import CoderApp
-from qcode.tui.screens import CodePicker, DefinitionScreen, HelpScreen
+from qcode.tui import make_app as make_qcode_app
+from qcode.tui.screens.dialogs import CodePicker, DefinitionScreen, HelpScreen
 
 
 def make_app(project_dir, coder="c", **kwargs):
     session = CodingSession(Project.open(project_dir.root), coder, **kwargs)
     if not session.resume():
         session.start_at_first_uncoded()
-    return CoderApp(session)
+    return make_qcode_app("coder", session=session)
 
 
 def drive(app, *keys, size=(80, 24)):

@@ -6,8 +6,8 @@ import asyncio
 
 from qcode import Project
 from qcode.coding.autocode import autocode
-from qcode.coding.suggestions import Review
-from qcode.tui.suggestions import SuggestionsApp
+from qcode.coding.review import Review
+from qcode.tui import make_app
 
 RULES = """\
         description: Leaders leave it to others.
@@ -43,7 +43,7 @@ def test_accept_reject_and_accept_all(project_dir):
     pending = [(s.transcript, s.code) for s in review.pending()]
     assert pending == [("strinda-coordinator", "lead-weak"), ("voss-principal", "lead-weak"),
                        ("voss-principal", "ownership"), ("voss-principal", "ownership")]
-    status = run(SuggestionsApp(review), "a", "r", "A")
+    status = run(make_app("suggestions", review=review), "a", "r", "A")
     assert "0 to review" in status and "accepted 3" in status and "rejected 1" in status
     codings = Project.open(project_dir.root).codings("me")
     assert sorted((c.transcript, c.code) for c in codings) == [
@@ -57,7 +57,7 @@ def test_accept_reject_and_accept_all(project_dir):
 def test_skipping_leaves_the_suggestion_pending(project_dir):
     propose(project_dir)
     review = Review(Project.open(project_dir.root), "me")
-    run(SuggestionsApp(review), "j", "a")
+    run(make_app("suggestions", review=review), "j", "a")
     left = Review(Project.open(project_dir.root), "me").pending()
     assert next((s.transcript, s.code) for s in left) == ("strinda-coordinator", "lead-weak")
     assert len(left) == 3

@@ -28,7 +28,7 @@ _LAZY = {
     "Code": "qcode.format.codebook",
     "Transcript": "qcode.format.transcripts",
     "Passage": "qcode.format.transcripts",
-    "Coding": "qcode.store.log",
+    "Coding": "qcode.store.codings",
     "Problem": "qcode.problems",
     "QcodeError": "qcode.errors",
 }
@@ -39,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.transcripts import Passage, Transcript
     from qcode.problems import Problem
     from qcode.project import Project
-    from qcode.store.log import Coding
+    from qcode.store.codings import Coding
 
 
 def __getattr__(name: str) -> Any:

@@ -62,3 +62,16 @@ class NotCodable(QcodeError):
 
 class LogWriteError(QcodeError):
     """A coding log could not be appended to (permissions, disk full, lock refused)."""
+
+
+class InternalError(Exception):
+    """A bug caught at a boundary, such as a crash inside the full-screen app.
+
+    ``message`` is safe to print: it names the exception's type and where it was raised,
+    never the project's data. ``original`` is kept for ``--debug``.
+    """
+
+    def __init__(self, message: str, original: BaseException) -> None:
+        super().__init__(message)
+        self.message = message
+        self.original = original

@@ -7,8 +7,8 @@ reports everything; rule ids are stable and documented (docs/format.md, "Check r
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass
-from typing import Literal
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 
@@ -74,3 +74,26 @@ class Problems:
             self._items,
             key=lambda p: (p.file or "", p.line if p.line is not None else -1),
         )
+
+
+@dataclass
+class CheckReport:
+    """Everything ``qcode check`` found, with a few counts for the summary line."""
+
+    problems: list[Problem]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "problems": [p.to_dict() for p in self.problems]}

@@ -4,63 +4,46 @@ A project is a folder with ``qcode.yaml``. Files are read lazily, once, and leni
 a broken transcript or log line becomes a ``Problem`` (``project.problems``) instead of
 stopping commands that do not need it; ``check()`` reads everything and adds the
 cross-file rules.
+
+The facade sits on top of the layers (``qcode.format``, ``qcode.store``,
+``qcode.analysis``, ``qcode.coding``, ``qcode.importers``, ``qcode.interchange``): it
+imports them, they never import it. What the analysis and the coding workflow read is
+handed to them as one ``Corpus`` (``project.corpus``).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from qcode._bulk import bulk_load
-from qcode.coding.suggestions import SUGGESTIONS_SUFFIX
-from qcode.errors import InvalidProject, QcodeError, UnknownName, UsageError
+from qcode.errors import InvalidProject, QcodeError, UsageError
+from qcode.format.attributes import attribute_names, check_attributes, join_cases
 from qcode.format.cache import Cache
 from qcode.format.cases import CaseTable, load_case_table
 from qcode.format.codebook import Codebook, load_codebook
-from qcode.format.config import CODER_RE, CONFIG_NAME, ProjectConfig, find_project_root
-from qcode.format.names import did_you_mean
-from qcode.format.transcripts import Passage, Transcript, discover
+from qcode.format.config import CONFIG_NAME, ProjectConfig, find_project_root
+from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
 from qcode.format.validation import validate
-from qcode.format.yamlio import load_yaml_file
-from qcode.problems import Problem, Problems
-from qcode.store.log import (
-    LOG_SUFFIX,
-    Coding,
-    CodingList,
-    CodingLog,
-    CodingTable,
-    Replay,
-    add_event,
-    remove_event,
-)
+from qcode.format.yamlio import YamlDocument, load_yaml_file
+from qcode.problems import CheckReport, Problems
+from qcode.store.codings import Coding, CodingList, CodingTable
+from qcode.store.corpus import Corpus
+from qcode.store.events import Event, add_event, remove_event
+from qcode.store.log import CodingLog, CodingStore
+from qcode.store.replay import Replay
 
-_SPAN_RE = re.compile(r"^(\d+):(\d+)$")
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
 
+    from qcode.coding.anchoring import ApplyResult, ReanchorPlan
+    from qcode.importers.transcripts import ImportRequest, ImportResult
+    from qcode.interchange.import_report import ImportReport
 
-@dataclass
-class CheckReport:
-    """Everything ``qcode check`` found, with a few counts for the summary line."""
-
-    problems: list[Problem]
-    counts: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "problems": [p.to_dict() for p in self.problems]}
+_SPAN_RE = re.compile(r"(\d+):(\d+)")
 
 
 @dataclass
@@ -79,6 +62,7 @@ class Project:
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
         self.problems = Problems()
+        self.config_doc: YamlDocument | None = None  # qcode.yaml as read (line numbers)
         self.config: ProjectConfig | None = self._load_config()
 
     # -- opening -------------------------------------------------------------------------
@@ -107,7 +91,7 @@ class Project:
             self.problems.error("config-schema", CONFIG_NAME, 1,
                                 "qcode.yaml must be a mapping (`name:`, `codebook:`, ...)")
             return None
-        self._config_doc = doc
+        self.config_doc = doc
         return validate(ProjectConfig, doc, CONFIG_NAME, self.problems, "config")
 
     def require_config(self) -> ProjectConfig:
@@ -121,6 +105,11 @@ class Project:
 
     def path(self, configured: str) -> Path:
         return (self.root / configured).resolve()
+
+    @cached_property
+    def cache(self) -> Cache:
+        """The project's ``.qcode/cache/`` (see ``qcode.format.cache``)."""
+        return Cache(self.root)
 
     # -- the codebook --------------------------------------------------------------------
 
@@ -154,128 +143,11 @@ class Project:
     def _transcripts(self) -> dict[str, Transcript]:
         config = self.require_config()
         folder = self.path(config.transcripts)
-        if not folder.is_dir():
-            self.problems.error("transcripts-missing", config.transcripts, None,
-                                f"transcript folder {config.transcripts} does not exist",
-                                "create it or fix `transcripts:` in qcode.yaml")
-        loaded: dict[str, Transcript] = {}
-        with bulk_load():
-            self._read_transcripts(folder, config, loaded)
-        for transcript in loaded.values():
-            self._join_cases(transcript)
-            self._check_attributes(transcript)
+        loaded = load_transcripts(folder, self.rel(folder), config.segmentation, self.cache,
+                                  self.problems)
+        join_cases(loaded.values(), self.case_tables, self.problems)
+        check_attributes(loaded.values(), config.attributes, self.problems)
         return loaded
-
-    def _read_transcripts(self, folder: Path, config: ProjectConfig,
-                          loaded: dict[str, Transcript]) -> None:
-        for transcript in self._parsed_transcripts(folder, config.segmentation):
-            if transcript.id in loaded:
-                first = loaded[transcript.id].file
-                self.problems.error(
-                    "transcript-id-duplicate", transcript.file,
-                    transcript.front_lines.get("id"),
-                    f"transcript id {transcript.id!r} is also used by {first}; this file is "
-                    "ignored", "give each transcript its own `id:` (default: the file name)")
-                continue
-            loaded[transcript.id] = transcript
-
-    def _parsed_transcripts(self, folder: Path, mode: str) -> list[Transcript]:
-        """Every readable transcript file, parsed, or taken from the cache when the file
-        is provably the one the cache entry was made from (see ``qcode.cache``)."""
-        from qcode.format.cache import Stamp, content_hash, source_record, stamp_proves
-        from qcode.format.files import decode_text
-        from qcode.format.transcripts import BodyLoader, transcript_from_text
-
-        cache = self.cache
-        entry = cache.load("transcripts.json") or {}
-        known = entry.get("files") if entry.get("segmentation") == mode else None
-        known = known if isinstance(known, dict) else {}
-        records: dict[str, Any] = {}
-        out: list[Transcript] = []
-        changed = False
-        base = self.rel(folder)
-        base = "" if base == "." else f"{base}/"
-        for path, inside in discover(folder):
-            rel = f"{base}{inside}"
-            record = known.get(rel)
-            record = record if isinstance(record, dict) else None
-            try:
-                stamp = Stamp.of(path.stat())
-                if record is not None and stamp_proves(record.get("source"), stamp):
-                    cached = _from_record(record, rel, BodyLoader(
-                        path, record["source"]["sha256"], mode))
-                    if cached is not None:
-                        out.append(cached)
-                        records[rel] = record
-                        continue
-                raw = path.read_bytes()
-            except OSError as exc:
-                self.problems.error("file-unreadable", rel, None,
-                                    f"cannot read {rel}: {exc.strerror}")
-                continue
-            digest = content_hash(raw)
-            changed = True
-            cached = None
-            if record is not None and (record.get("source") or {}).get("sha256") == digest:
-                cached = _from_record(record, rel, BodyLoader(path, digest, mode))
-            if cached is not None:
-                out.append(cached)
-            else:
-                text = decode_text(raw, rel, self.problems, "transcript-encoding")
-                transcript = (transcript_from_text(text, rel, path.stem, self.problems, mode)
-                              if text is not None else None)
-                if transcript is None:
-                    continue  # not cached: its problems are reported on every read
-                out.append(transcript)
-                record = transcript.to_record()
-            out[-1].sha256 = digest
-            records[rel] = {**record, "source": source_record(stamp, digest)}
-        if changed or len(records) != len(known):
-            cache.save("transcripts.json", {"segmentation": mode, "files": records})
-        return out
-
-    def _join_cases(self, transcript: Transcript) -> None:
-        for table in self.case_tables:
-            value = transcript.front_matter.get(table.key)
-            if value is None:
-                continue
-            value = str(value)
-            if value not in table.rows:
-                guess = did_you_mean(value, table.rows)
-                self.problems.error(
-                    "case-key-unknown", transcript.file, transcript.front_lines.get(table.key),
-                    f"{table.key} {value!r} is not in the case table {table.file}",
-                    f"did you mean {guess[0]!r}?" if guess else f"add a row for {value!r}")
-                continue
-            for column, cell in table.attributes(value).items():
-                own = transcript.front_matter.get(column)
-                if own is None:
-                    transcript.attributes[column] = cell
-                elif str(own) != cell:
-                    self.problems.warning(
-                        "case-attribute-conflict", transcript.file,
-                        transcript.front_lines.get(column),
-                        f"{column} is {own!r} here but {cell!r} in {table.file} "
-                        f"(line {table.lines[value]}); the transcript's value is used",
-                        "make the two agree or remove one of them")
-
-    def _check_attributes(self, transcript: Transcript) -> None:
-        for name, spec in self.require_config().attributes.items():
-            value = transcript.attributes.get(name)
-            if value is None:
-                if spec.required:
-                    self.problems.error(
-                        "attribute-missing", transcript.file, 1,
-                        f"transcript {transcript.id!r} has no {name!r}",
-                        f"add `{name}: ...` to its front matter")
-                continue
-            if spec.values is not None and str(value) not in spec.values:
-                guess = did_you_mean(str(value), spec.values)
-                hint = (f"did you mean {guess[0]!r}?" if guess
-                        else f"allowed: {', '.join(spec.values)}")
-                self.problems.error(
-                    "attribute-value", transcript.file, transcript.front_lines.get(name),
-                    f"{name} {value!r} is not one of the declared values", hint)
 
     @property
     def transcripts(self) -> list[Transcript]:
@@ -284,20 +156,10 @@ class Project:
 
     def attribute_names(self) -> list[str]:
         """Declared attributes first (in qcode.yaml order), then the others as first seen."""
-        names = list(self.require_config().attributes)
-        for transcript in self.transcripts:
-            for name in transcript.attributes:
-                if name not in names:
-                    names.append(name)
-        return names
+        return attribute_names(self.require_config().attributes, self.transcripts)
 
     def transcript(self, transcript_id: str) -> Transcript:
-        found = self._transcripts.get(transcript_id)
-        if found is None:
-            raise UnknownName("transcript", transcript_id,
-                              did_you_mean(transcript_id, self._transcripts),
-                              hint="`qcode transcripts` lists them")
-        return found
+        return find_transcript(self._transcripts, transcript_id)
 
     # -- coding logs ---------------------------------------------------------------------
 
@@ -306,73 +168,47 @@ class Project:
         return self.path(self.require_config().codings)
 
     @cached_property
+    def store(self) -> CodingStore:
+        """The coding logs (``codings/<coder>.jsonl``), each replayed once."""
+        return CodingStore(self.root, self.codings_dir, self.problems, self.cache)
+
+    @property
     def coders(self) -> list[str]:
         """Coders with a log, sorted by name."""
-        folder = self.codings_dir
-        if not folder.is_dir():
-            return []
-        names = []
-        for path in sorted(folder.glob(f"*{LOG_SUFFIX}")):
-            coder = path.name[: -len(LOG_SUFFIX)]
-            if CODER_RE.match(coder):
-                names.append(coder)
-            elif (coder.endswith(SUGGESTIONS_SUFFIX)
-                  and CODER_RE.match(coder[: -len(SUGGESTIONS_SUFFIX)])):
-                continue  # <coder>.suggestions.jsonl: proposals of `qcode autocode`
-            else:
-                self.problems.error(
-                    "log-coder-name", self.rel(path), None,
-                    f"{path.name} is not a valid coder log name; it is ignored",
-                    "coder names use letters, digits, - and _ (e.g. coder-a.jsonl)")
-        return names
+        return self.store.coders
 
     def log(self, coder: str) -> CodingLog:
-        check_coder_name(coder)
-        path = self.codings_dir / f"{coder}{LOG_SUFFIX}"
-        return CodingLog(path, coder, self.rel(path))
-
-    @cached_property
-    def cache(self) -> Cache:
-        """The project's ``.qcode/cache/`` (see ``qcode.cache``)."""
-        return Cache(self.root)
+        return self.store.log(coder)
 
     def replay(self, coder: str) -> Replay:
-        """The replay of one coder's log (read once, then kept until this project writes)."""
-        replays = self.__dict__.setdefault("_replays", {})
-        if coder not in replays:
-            replay = self.log(coder).replay(self.cache)
-            self.problems.extend(replay.problems)
-            replays[coder] = replay
-        return replays[coder]
+        """The replay of one coder's log (read once, then kept until it is written)."""
+        return self.store.replay(coder)
 
     def coding_tables(self, coder: str | list[str] | None = None) -> list[CodingTable]:
         """The current codings of one coder, several, or all, as one column table each:
         what counting reads, without building an object per coding."""
-        return [self.replay(name).table for name in self._coder_names(coder)]
-
-    def _replay(self, coder: str) -> list[Coding]:
-        return self.replay(coder).codings
-
-    def _forget(self, coder: str) -> None:
-        self.__dict__.get("_replays", {}).pop(coder, None)
+        return self.store.tables(coder)
 
     def codings(self, coder: str | list[str] | None = None) -> CodingList:
         """Current codings (the replay of the logs) of one coder, several, or all."""
-        out = CodingList()
-        for name in self._coder_names(coder):
-            out.extend(self._replay(name))
-        return out
+        return self.store.codings(coder)
 
-    def _coder_names(self, coder: str | list[str] | None) -> list[str]:
-        if coder is None:
-            return self.coders
-        return [coder] if isinstance(coder, str) else list(coder)
+    @property
+    def corpus(self) -> Corpus:
+        """What the analysis and the coding workflow read (see ``qcode.store.corpus``)."""
+        corpus = self.__dict__.get("_corpus")
+        if corpus is None:
+            corpus = self.__dict__["_corpus"] = Corpus(
+                self.root, self.require_config(), self.codebook, self._transcripts,
+                self.store, self.problems, self.case_tables)
+        return corpus
 
     def code_usage(self) -> dict[str, dict[str, int]]:
         """How many current codings each code has, per coder (aliases counted as their code)."""
+        canonical = self._canonical
         usage: dict[str, dict[str, int]] = {}
         for coding in self.codings():
-            per_coder = usage.setdefault(self._canonical(coding.code), {})
+            per_coder = usage.setdefault(canonical(coding.code), {})
             per_coder[coding.coder] = per_coder.get(coding.coder, 0) + 1
         return usage
 
@@ -395,49 +231,54 @@ class Project:
                 out[passage.number].append(coding)
         return out
 
+    def _canonical(self, code_id: str) -> str:
+        return self._codebook.canonical(code_id) if self._codebook else code_id
+
     # -- analysis (pandas; imported on first use) ------------------------------------------
 
     def matrix(self, by: str | list[str], measure: str = "segments", rollup: bool = False,
                coders: str | list[str] | None = None, all_coders: bool = False,
-               where: list[str] | tuple = (), codes: list[str] | None = None,
-               totals: bool = False):
+               where: Sequence[str] = (), codes: list[str] | None = None,
+               totals: bool = False) -> pd.DataFrame:
         """Codes × attribute value(s) as a pandas DataFrame (see ``qcode.analysis``)."""
-        from qcode.analysis import counting as analysis
+        from qcode.analysis import counting
 
-        return analysis.matrix(self, by, measure, rollup, _coder_list(coders), all_coders,
-                               where, codes, totals)
+        return counting.matrix(self.corpus, by, measure, rollup, _coder_list(coders),
+                               all_coders, where, codes, totals)
 
     def freq(self, by: str | None = None, rollup: bool = False,
              coders: str | list[str] | None = None, all_coders: bool = False,
-             where: list[str] | tuple = (), codes: list[str] | None = None):
-        """Code frequencies (segments, documents, coders, words) as a DataFrame."""
-        from qcode.analysis import counting as analysis
+             where: Sequence[str] = (), codes: list[str] | None = None) -> pd.DataFrame:
+        """Code frequencies (segments, documents, coders) as a DataFrame."""
+        from qcode.analysis import counting
 
-        return analysis.freq(self, by, rollup, _coder_list(coders), all_coders, where, codes)
+        return counting.freq(self.corpus, by, rollup, _coder_list(coders), all_coders, where,
+                             codes)
 
     def cooccur(self, unit: str = "segment", rollup: bool = False,
                 coders: str | list[str] | None = None, all_coders: bool = False,
-                where: list[str] | tuple = (), codes: list[str] | None = None):
+                where: Sequence[str] = (), codes: list[str] | None = None) -> pd.DataFrame:
         """Code × code co-occurrence counts as a DataFrame."""
-        from qcode.analysis import counting as analysis
+        from qcode.analysis import cooccur
 
-        return analysis.cooccur(self, unit, rollup, _coder_list(coders), all_coders, where,
-                                codes)
+        return cooccur.cooccur(self.corpus, unit, rollup, _coder_list(coders), all_coders,
+                               where, codes)
 
     def segments(self, codes: list[str] | None = None, coders: str | list[str] | None = None,
-                 all_coders: bool = False, where: list[str] | tuple = (),
-                 by: str | None = None):
+                 all_coders: bool = False, where: Sequence[str] = (),
+                 by: str | None = None) -> pd.DataFrame:
         """The coded segments with their text, attributes, passage and speaker."""
-        from qcode.analysis import counting as analysis
+        from qcode.analysis import retrieval
 
-        return analysis.segments(self, codes, _coder_list(coders), all_coders, where, by)
+        return retrieval.segments(self.corpus, codes, _coder_list(coders), all_coders, where,
+                                  by)
 
     def query(self, expression: str, coders: str | list[str] | None = None,
-              all_coders: bool = False, where: list[str] | tuple = ()):
+              all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
         """Passages matching a code expression such as ``a & !b`` or ``near(a, b, 2)``."""
-        from qcode.analysis import counting as analysis
+        from qcode.analysis import query
 
-        return analysis.query(self, expression, _coder_list(coders), all_coders, where)
+        return query.query(self.corpus, expression, _coder_list(coders), all_coders, where)
 
     # -- tagging -------------------------------------------------------------------------
 
@@ -445,7 +286,7 @@ class Project:
                      ) -> tuple[int, int, Passage | None]:
         """A passage number, ``"START:END"`` or ``(start, end)`` → the span it names."""
         if isinstance(where, str):
-            match = _SPAN_RE.match(where.strip())
+            match = _SPAN_RE.fullmatch(where.strip())
             if match:
                 where = (int(match.group(1)), int(match.group(2)))
             elif where.strip().isdigit():
@@ -469,25 +310,30 @@ class Project:
 
     def tag(self, transcript_id: str, where: int | str | tuple[int, int], codes: list[str],
             coder: str, memo: str | None = None) -> TagResult:
-        """Code a passage or span; codes already there are left alone. All or nothing."""
+        """Code a passage or span; codes already there are left alone. All or nothing.
+
+        Whether a code is already there is decided under the log's lock, from the log as
+        it is at that moment: two processes tagging the same passage write it once."""
         transcript = self.transcript(transcript_id)
         start, end, passage = self.resolve_span(transcript, where)
         wanted = _unique([self.codebook.require(c, codable=True).id for c in codes])
-        log = self.log(coder)
-        present = {self._canonical(c.code) for c in self._replay(coder)
-                   if c.transcript == transcript.id and c.start == start and c.end == end}
-        result = TagResult(transcript.id, start, end, passage)
-        events = []
         text = transcript.body[start:end]
-        for code_id in wanted:
-            if code_id in present:
-                result.unchanged.append(code_id)
-            else:
-                events.append(add_event(transcript.id, start, end, code_id, text, memo))
-                result.added.append(code_id)
-        log.append(events)
-        if events:
-            self._forget(coder)
+        result = TagResult(transcript.id, start, end, passage)
+
+        def build(current: dict[str, Coding]) -> list[Event]:
+            present = {self._canonical(c.code) for c in current.values()
+                       if c.transcript == transcript.id and c.start == start and c.end == end}
+            result.added, result.unchanged = [], []
+            events = []
+            for code_id in wanted:
+                if code_id in present:
+                    result.unchanged.append(code_id)
+                else:
+                    events.append(add_event(transcript.id, start, end, code_id, text, memo))
+                    result.added.append(code_id)
+            return events
+
+        self.log(coder).append_checked(build)
         return result
 
     def untag(self, transcript_id: str, where: int | str | tuple[int, int], codes: list[str],
@@ -496,63 +342,102 @@ class Project:
         transcript = self.transcript(transcript_id)
         start, end, passage = self.resolve_span(transcript, where)
         wanted = _unique([self.codebook.require(c).id for c in codes])
-        log = self.log(coder)
         result = TagResult(transcript.id, start, end, passage)
-        events = []
-        mine = [c for c in self._replay(coder) if c.transcript == transcript.id]
-        for code_id in wanted:
-            if passage is not None:
-                hits = [c for c in mine if self._canonical(c.code) == code_id
-                        and start <= c.start and c.end <= end]
-            else:
-                hits = [c for c in mine if self._canonical(c.code) == code_id
-                        and c.start == start and c.end == end]
-            if hits:
-                events.extend(remove_event(c.id) for c in hits)
-                result.added.append(code_id)
-            else:
-                result.unchanged.append(code_id)
-        log.append(events)
-        if events:
-            self._forget(coder)
+
+        def build(current: dict[str, Coding]) -> list[Event]:
+            mine = [c for c in current.values() if c.transcript == transcript.id]
+            result.added, result.unchanged = [], []
+            events = []
+            for code_id in wanted:
+                if passage is not None:
+                    hits = [c for c in mine if self._canonical(c.code) == code_id
+                            and start <= c.start and c.end <= end]
+                else:
+                    hits = [c for c in mine if self._canonical(c.code) == code_id
+                            and c.start == start and c.end == end]
+                if hits:
+                    events.extend(remove_event(c.id) for c in hits)
+                    result.added.append(code_id)
+                else:
+                    result.unchanged.append(code_id)
+            return events
+
+        self.log(coder).append_checked(build)
         return result
 
-    def _canonical(self, code_id: str) -> str:
-        code = self._codebook.resolve(code_id) if self._codebook else None
-        return code.id if code else code_id
+    # -- changing transcripts --------------------------------------------------------------
+
+    def reanchor(self, transcripts: Iterable[str] | None = None, min_score: float | None = None,
+                 dry_run: bool = False) -> tuple[ReanchorPlan, ApplyResult | None]:
+        """Move every coder's codings on edited transcripts back onto their text (see
+        ``qcode.coding.anchoring``); returns the plan and, unless ``dry_run``, what was
+        written."""
+        from qcode.coding import anchoring
+
+        score = anchoring.DEFAULT_MIN_SCORE if min_score is None else min_score
+        plan = anchoring.plan_reanchor(self.corpus, transcripts, score)
+        if dry_run:
+            return plan, None
+        return plan, anchoring.apply_plan(self.corpus, plan)
+
+    def import_transcripts(self, request: ImportRequest) -> ImportResult:
+        """Write transcript files from other formats into the project (see
+        ``qcode.importers.transcripts``)."""
+        from qcode.importers.transcripts import import_transcripts
+
+        result = import_transcripts(self.corpus, request)
+        if not request.dry_run and any(r.ok and r.path for r in result.files):
+            # What `qcode check` will say about the new files, said now.
+            fresh = Project(self.root)
+            fresh.transcripts  # noqa: B018 - reading them applies the attribute rules
+            result.note_problems(fresh.problems)
+        return result
 
     # -- checking ------------------------------------------------------------------------
 
     def check(self) -> CheckReport:
         """Read every file, apply every rule, and report all problems at once."""
-        from qcode.check import run_checks
-        from qcode.coding.suggestions import check_suggestion_logs
+        from qcode.coding.keymap import check_keys
+        from qcode.store.consistency import check_codings, check_suggestion_logs
 
-        report = run_checks(self)
+        problems = self.problems
+        counts: dict[str, int] = {}
+        if self.config is None:
+            return CheckReport(problems.sorted(), counts)
+        codebook = self._codebook
+        transcripts = self._transcripts
+        store = self.store
+        counts["codes"] = len(codebook) if codebook else 0
+        counts["transcripts"] = len(transcripts)
+        counts["coders"] = len(store.coders)
+        total = 0
+        for coder in store.coders:
+            replay = store.replay(coder)
+            total += len(replay.table)
+            check_codings(replay, store.log(coder).rel, transcripts, codebook, self.cache,
+                          problems)
+        counts["codings"] = total
+        if codebook is not None:
+            check_keys(self.config.keys, self.config_doc, codebook, problems)
         found = Problems()
-        check_suggestion_logs(self, found)
-        if found:
-            found.extend(report.problems)
-            report.problems = found.sorted()
-        return report
+        check_suggestion_logs(store, transcripts, codebook, found)
+        found.extend(problems.sorted())
+        return CheckReport(found.sorted(), counts)
 
 
-def _from_record(record: Any, rel: str, loader: Any) -> Transcript | None:
-    """A transcript from its cache record, or None when the record is malformed."""
-    from qcode.format.cache import MALFORMED_ENTRY
+def import_qdpx(path: Path, into: Path, display: str | None = None) -> ImportReport:
+    """Import a REFI-QDA project (``.qdpx`` or ``.qde``) as a new qcode project in
+    ``into``, then run ``qcode check`` on it (the result is in ``report.check``)."""
+    from qcode.interchange.qdpx_import import import_project
 
-    try:
-        transcript = Transcript.from_record(record, rel, loader)
-    except MALFORMED_ENTRY:
-        return None
-    transcript.sha256 = loader.sha256
-    return transcript
-
-
-def check_coder_name(coder: str) -> None:
-    if not coder or not CODER_RE.match(coder):
-        raise UsageError(f"coder name {coder!r} is not allowed",
-                         "use letters, digits, - and _ (it becomes codings/<coder>.jsonl)")
+    report = import_project(Path(path), Path(into), display)
+    result = Project.open(into).check()
+    report.check = {
+        "ok": result.ok,
+        "errors": [p.to_dict() for p in result.errors],
+        "warnings": len(result.warnings),
+    }
+    return report
 
 
 def _coder_list(coders: str | list[str] | None) -> list[str] | None:
@@ -565,4 +450,4 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-__all__ = ["CheckReport", "Project", "QcodeError", "TagResult"]
+__all__ = ["CheckReport", "Project", "QcodeError", "TagResult", "import_qdpx"]

@@ -26,7 +26,7 @@ the command line prints.
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -35,10 +35,10 @@ import pandas as pd
 
 from qcode.analysis import agreement
 from qcode.errors import QcodeError, UsageError
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.transcripts import Passage, Transcript
-    from qcode.project import Project
 
 UNITS = ("passage", "character")
 OVERALL = "ALL"
@@ -71,25 +71,26 @@ class AgreementScope:
         return self.spans.get(coder, {}).get(transcript, {}).get(code, [])
 
 
-def resolve_agreement_scope(project: Project, coders: Sequence[str],
+def resolve_agreement_scope(corpus: Corpus | HasCorpus, coders: Sequence[str],
                             codes: Iterable[str] | None = None,
                             where: Iterable[str] = (), min_coders: int = 2) -> AgreementScope:
     """Check the coders (known, distinct, at least ``min_coders``), filter transcripts and
     codes, and read every coder's current segments once."""
-    from qcode.analysis.counting import resolve_scope
+    from qcode.analysis.scope import resolve_scope
 
+    corpus = as_corpus(corpus)
     chosen = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
     if len(chosen) < min_coders:
-        known = ", ".join(project.coders) or "none yet"
+        known = ", ".join(corpus.coders) or "none yet"
         raise UsageError(f"agreement needs at least {min_coders} different coders, got "
                          f"{len(chosen)}", f"name them with --coders A,B (coders: {known})")
-    base = resolve_scope(project, chosen, False, where, codes)
-    codebook = project.codebook
+    base = resolve_scope(corpus, chosen, False, where, codes)
+    codebook = corpus.codebook
     compared = [c for c in base.codes if codebook.get(c).codable]
     lengths = {t.id: len(t.body) for t in base.transcripts}
     spans: dict[str, dict[str, dict[str, list[Span]]]] = {c: {} for c in chosen}
     coded: dict[str, set[str]] = {c: set() for c in chosen}
-    for coding in project.codings(chosen):
+    for coding in corpus.codings(chosen):
         length = lengths.get(coding.transcript)
         code = codebook.resolve(coding.code)
         # Codings `qcode check` reports as broken are left out, as in every count.
@@ -361,7 +362,7 @@ def _transcripts_dict(scope: AgreementScope) -> dict[str, Any]:
                          for t, coders in scope.left_out.items()]}
 
 
-def agreement_report(project: Project, coders: Sequence[str], unit: str = "passage",
+def agreement_report(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str = "passage",
                      codes: Iterable[str] | None = None, where: Iterable[str] = ()
                      ) -> AgreementReport:
     """Per-code agreement of two or more coders on passages or characters, and overall.
@@ -369,9 +370,10 @@ def agreement_report(project: Project, coders: Sequence[str], unit: str = "passa
     Codes no coder used in the counted transcripts are listed in ``unused`` instead of
     getting a row of undefined statistics, unless they were asked for with ``codes``.
     """
+    corpus = as_corpus(corpus)
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(UNITS)}")
-    scope = resolve_agreement_scope(project, coders, codes, where)
+    scope = resolve_agreement_scope(corpus, coders, codes, where)
     _require_counted(scope)
     patterns = (_passage_patterns(scope) if unit == "passage"
                 else _character_patterns(scope))
@@ -388,7 +390,7 @@ def agreement_report(project: Project, coders: Sequence[str], unit: str = "passa
         rows.append(statistics_from_patterns(code, counter, len(scope.coders)))
         pooled.update(counter)
     rows.append(statistics_from_patterns(OVERALL, pooled, len(scope.coders)))
-    codebook = project.codebook
+    codebook = corpus.codebook
     labels = {c.id: c.label for c in codebook}
     labels[OVERALL] = "all codes (pooled)"
     return AgreementReport(unit, scope, total, rows, unused, labels)
@@ -409,7 +411,7 @@ def span_text(spans: Sequence[Span], passage: Passage) -> str:
     return " ".join(f"{s}:{e}" for s, e in spans)
 
 
-def disagreements(project: Project, coders: Sequence[str], unit: str = "passage",
+def disagreements(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str = "passage",
                   codes: Iterable[str] | None = None, where: Iterable[str] = ()
                   ) -> pd.DataFrame:
     """The passages where the coders differ on a code, with the passage text.
@@ -418,11 +420,12 @@ def disagreements(project: Project, coders: Sequence[str], unit: str = "passage"
     not) or, with ``unit="character"``, also ``extent`` (all coded it, but not the same
     characters). One column per coder says what they coded (see ``span_text``).
     """
+    corpus = as_corpus(corpus)
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(UNITS)}")
-    scope = resolve_agreement_scope(project, coders, codes, where)
+    scope = resolve_agreement_scope(corpus, coders, codes, where)
     _require_counted(scope)
-    codebook = project.codebook
+    codebook = corpus.codebook
     transcripts = {t.id: t for t in scope.transcripts}
     records = []
     for (tid, number, code), per_coder in passage_spans(scope).items():
@@ -447,157 +450,8 @@ def disagreements(project: Project, coders: Sequence[str], unit: str = "passage"
     return frame
 
 
-# -- a family of mutually exclusive codes ------------------------------------------------------
-
-@dataclass
-class FamilyReport:
-    """``qcode agree --family PARENT``: one nominal value per passage and coder."""
-
-    parent: str
-    categories: list[str]
-    scope: AgreementScope
-    values: pd.DataFrame              # transcript, passage, one column per coder
-    conflicts: list[dict[str, Any]]   # a coder applied several children to a passage
-    alpha: agreement.AgreementResult
-    percent: agreement.AgreementResult
-    kappa: agreement.AgreementResult | None  # Cohen's, for two coders
-
-    @property
-    def coders(self) -> list[str]:
-        return self.scope.coders
-
-    @property
-    def passages(self) -> int:
-        return len(self.values)
-
-    def frequencies(self) -> pd.DataFrame:
-        """How often each coder chose each category (passages), and missing/conflicts."""
-        rows = []
-        for coder in self.coders:
-            counts = self.values[coder].value_counts(dropna=True)
-            conflicts = sum(1 for c in self.conflicts if c["coder"] == coder)
-            rows.append([coder, *[int(counts.get(cat, 0)) for cat in self.categories],
-                         int(self.values[coder].isna().sum()) - conflicts, conflicts])
-        return pd.DataFrame(rows, columns=["coder", *self.categories, "(none)",
-                                           "(conflict)"])
-
-    def to_dict(self) -> dict[str, Any]:
-        statistics = {
-            "krippendorff_alpha": "Krippendorff's (2011) alpha, nominal, over the coders; "
-                                  "a passage without a child code is missing",
-            "agreement_pct": "percent agreement over the passages with two or more values",
-        }
-        if self.kappa is not None:
-            statistics["cohen_kappa"] = "Cohen's (1960) kappa on passages both coders coded"
-        out: dict[str, Any] = {
-            "unit": "passage",
-            "unit_definition": ("each passage of a counted transcript; a coder's value is "
-                                f"the child of {self.parent} they applied to it (missing if "
-                                "none, a conflict if several)"),
-            "family": self.parent,
-            "categories": self.categories,
-            "statistics": statistics,
-            "coders": self.coders,
-            "transcripts": _transcripts_dict(self.scope),
-            "passages": self.passages,
-            "pairable_passages": self.alpha.units,
-            "where": self.scope.where,
-            "krippendorff_alpha": _round(self.alpha.value),
-            "agreement_pct": _pct(self.percent.value),
-            "reason": self.alpha.reason,
-            "frequencies": [_record(r) for r in self.frequencies().to_dict(orient="records")],
-            "conflicts": self.conflicts,
-        }
-        if self.kappa is not None:
-            out["cohen_kappa"] = _round(self.kappa.value)
-        return out
-
-
-def _family_members(project: Project, parent: str) -> tuple[str, list[str], dict[str, str]]:
-    codebook = project.codebook
-    code = codebook.require(parent)
-    children = codebook.children(code.id)
-    if len(children) < 2:
-        raise UsageError(f"code {code.id!r} has {len(children)} child code(s); a family needs "
-                         "at least two", "name a parent whose children are the categories")
-    member_of = {d: child for child in children for d in codebook.descendants(child)}
-    return code.id, children, member_of
-
-
-def family_values(project: Project, coders: Sequence[str], parent: str,
-                  where: Iterable[str] = ()
-                  ) -> tuple[str, list[str], AgreementScope, pd.DataFrame, list[dict]]:
-    """Each counted passage's category per coder (``None`` when none or several)."""
-    parent_id, children, member_of = _family_members(project, parent)
-    scope = resolve_agreement_scope(project, coders, None, where)
-    _require_counted(scope)
-    chosen: dict[tuple[str, int], dict[str, set[str]]] = defaultdict(
-        lambda: defaultdict(set))
-    for (tid, number, code), per_coder in passage_spans(scope, list(member_of)).items():
-        for coder in per_coder:
-            chosen[(tid, number)][coder].add(member_of[code])
-    rows, conflicts = [], []
-    order = {c: i for i, c in enumerate(children)}
-    for transcript in scope.transcripts:
-        for passage in transcript.passages:
-            per_coder = chosen.get((transcript.id, passage.number), {})
-            row: list[Any] = [transcript.id, passage.number]
-            for coder in scope.coders:
-                applied = sorted(per_coder.get(coder, ()), key=order.__getitem__)
-                if len(applied) > 1:
-                    conflicts.append({"transcript": transcript.id,
-                                      "passage": passage.number, "line": passage.line,
-                                      "coder": coder, "codes": applied})
-                row.append(applied[0] if len(applied) == 1 else None)
-            rows.append(row)
-    values = pd.DataFrame(rows, columns=["transcript", "passage", *scope.coders], dtype=object)
-    values = values.astype({"passage": "int64"})
-    return parent_id, children, scope, values, conflicts
-
-
-def family_agreement(project: Project, coders: Sequence[str], parent: str,
-                     where: Iterable[str] = ()) -> FamilyReport:
-    """Agreement on which child of ``parent`` each passage gets (cu-alpha on passages)."""
-    parent_id, children, scope, values, conflicts = family_values(project, coders, parent,
-                                                                  where)
-    data = [[None if agreement.is_missing(v) else v for v in values[c]] for c in scope.coders]
-    counts = agreement.UnitCounts.from_data(data, categories=children)
-    kappa = (agreement.cohen_kappa(data[0], data[1], categories=children)
-             if len(scope.coders) == 2 else None)
-    return FamilyReport(parent_id, children, scope, values, conflicts,
-                        agreement.krippendorff_alpha(counts, "nominal"),
-                        agreement.percent_agreement(counts), kappa)
-
-
-def family_disagreements(project: Project, coders: Sequence[str], parent: str,
-                         where: Iterable[str] = ()) -> pd.DataFrame:
-    """Passages where the coders' categories differ (a missing value counts as one)."""
-    _parent, _children, scope, values, conflicts = family_values(project, coders, parent,
-                                                                 where)
-    conflicted = {(c["transcript"], c["passage"], c["coder"]): "+".join(c["codes"])
-                  for c in conflicts}
-    transcripts = {t.id: t for t in scope.transcripts}
-    records = []
-    for row in values.itertuples(index=False):
-        tid, number, *chosen = row
-        shown = [conflicted.get((tid, number, coder))
-                 or ("" if agreement.is_missing(value) else value)
-                 for coder, value in zip(scope.coders, chosen, strict=True)]
-        if len(set(shown)) == 1:
-            continue
-        passage = transcripts[tid].passage(number)
-        records.append([tid, number, passage.speaker, passage.line, *shown,
-                        transcripts[tid].body[passage.start:passage.end]])
-    frame = pd.DataFrame(records, columns=["transcript", "passage", "speaker", "line",
-                                           *scope.coders, "text"])
-    frame.attrs = {"unit": "passage", "family": _parent, "coders": scope.coders,
-                   "transcripts": _transcripts_dict(scope), "where": scope.where}
-    return frame
-
-
 __all__ = [
-    "OVERALL", "UNITS", "AgreementReport", "AgreementScope", "CodeAgreement", "FamilyReport",
-    "agreement_report", "clip", "disagreements", "family_agreement", "family_disagreements",
-    "family_values", "merge_spans", "passage_spans", "plain_value", "resolve_agreement_scope",
-    "statistics_from_patterns",
+    "OVERALL", "UNITS", "AgreementReport", "AgreementScope", "CodeAgreement",
+    "agreement_report", "clip", "disagreements", "merge_spans", "passage_spans",
+    "plain_value", "resolve_agreement_scope", "statistics_from_patterns",
 ]

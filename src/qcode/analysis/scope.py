@@ -1,4 +1,5 @@
-"""``--where`` filters on transcript attributes, shared by every command that takes them.
+"""The scope of a count: which coders, which transcripts (``--where`` filters on their
+attributes) and which codes. Shared by every command that takes them.
 
 Light on purpose (no pandas): ``autocode`` and the counting commands both use it.
 """
@@ -6,16 +7,16 @@ Light on purpose (no pandas): ``autocode`` and the counting commands both use it
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from qcode.errors import UnknownName, UsageError
+from qcode.errors import QcodeError, UnknownName, UsageError
 from qcode.format.names import did_you_mean
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.transcripts import Transcript
-    from qcode.project import Project
 
 MISSING = "(missing)"
 
@@ -46,18 +47,19 @@ class Condition:
                    frozenset(v.strip() for v in values.split(",") if v.strip()))
 
 
-def transcripts_where(project: Project, where: Iterable[str | Condition]
+def transcripts_where(corpus: Corpus | HasCorpus, where: Iterable[str | Condition]
                       ) -> tuple[list[Condition], list[Transcript]]:
     """Parse and check the conditions (unknown attributes get a did-you-mean) and return
     them with the transcripts that meet them all."""
+    corpus = as_corpus(corpus)
     conditions = [c if isinstance(c, Condition) else Condition.parse(c) for c in where]
-    names = project.attribute_names()
+    names = corpus.attribute_names()
     for condition in conditions:
         if condition.attribute not in names:
             raise UnknownName("attribute", condition.attribute,
                               did_you_mean(condition.attribute, names),
                               hint=f"attributes: {', '.join(names)}")
-    return conditions, [t for t in project.transcripts
+    return conditions, [t for t in corpus.transcripts
                         if all(c.matches(t) for c in conditions)]
 
 
@@ -65,3 +67,58 @@ def attribute_text(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+@dataclass
+class Scope:
+    """The coders, transcripts and codes a count is made over."""
+
+    coders: list[str]
+    transcripts: list[Transcript]
+    codes: list[str]  # canonical code ids shown, in codebook order
+    where: list[Condition] = field(default_factory=list)
+
+
+def resolve_scope(corpus: Corpus | HasCorpus, coders: Sequence[str] | None = None,
+                  all_coders: bool = False, where: Iterable[str | Condition] = (),
+                  codes: Iterable[str] | None = None) -> Scope:
+    """Check and resolve coder scope, ``--where`` filters and ``--codes`` (with descendants)."""
+    corpus = as_corpus(corpus)
+    known = corpus.coders
+    if coders:
+        for coder in coders:
+            if coder not in known:
+                raise UnknownName("coder", coder, did_you_mean(coder, known),
+                                  hint=f"coders with a log: {', '.join(known) or 'none yet'}")
+        chosen = list(dict.fromkeys(coders))
+    elif all_coders or len(known) <= 1:
+        chosen = list(known)
+    else:
+        primary = corpus.config.primary_coder
+        if primary is None:
+            raise UsageError(
+                f"this project has {len(known)} coders ({', '.join(known)}); say whose "
+                "codings to count", "add --coder NAME (repeatable) or --all-coders, or set "
+                "`primary_coder:` in qcode.yaml")
+        if primary not in known:
+            raise QcodeError(f"primary_coder {primary!r} in qcode.yaml has no coding log",
+                             f"coders with a log: {', '.join(known)}")
+        chosen = [primary]
+    conditions, transcripts = transcripts_where(corpus, where)
+    codebook = corpus.codebook
+    if codes:
+        wanted: set[str] = set()
+        for name in codes:
+            for part in str(name).split(","):
+                if part.strip():
+                    wanted.update(codebook.descendants(codebook.require(part.strip()).id))
+        shown = [c.id for c in codebook if c.id in wanted and c.id in codebook.parent_of]
+    else:
+        shown = [c.id for c in codebook if c.id in codebook.parent_of]
+    return Scope(chosen, transcripts, shown, conditions)
+
+
+def scope_attrs(scope: Scope, **extra) -> dict:
+    return {"coders": list(scope.coders), "transcripts": len(scope.transcripts),
+            "where": [f"{c.attribute}{'!=' if c.negate else '='}{','.join(sorted(c.values))}"
+                      for c in scope.where], **extra}

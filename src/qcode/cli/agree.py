@@ -1,12 +1,10 @@
-"""``qcode agree`` and ``qcode adjudicate``: intercoder agreement, and resolving it.
+"""``qcode agree``: intercoder agreement per code, on a stated unit.
 
-The numbers come from ``qcode.reliability`` (the units and the counting) and
-``qcode.agreement`` (the statistics); adjudication is ``qcode.adjudication``. These
-commands choose a format and talk to the user; pandas and numpy are imported only inside
-the command functions.
+The numbers come from ``qcode.analysis.reliability`` (the units and the counting) and
+``qcode.analysis.agreement`` (the statistics); this command chooses a format and talks
+to the user. pandas and numpy are imported only inside the command function.
 """
 
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,8 +17,8 @@ from qcode.cli.output import deliver
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-    from qcode.analysis.reliability import AgreementReport, FamilyReport
-    from qcode.coding.adjudication import Adjudication, Item
+    from qcode.analysis.families import FamilyReport
+    from qcode.analysis.reliability import AgreementReport
 
 
 class AgreeFormat(StrEnum):
@@ -69,7 +67,7 @@ def agree(
     Only transcripts coded by every coder count; the others are named. See
     docs/agreement.md for the definitions and how they compare with other tools.
     """
-    from qcode.analysis import reliability
+    from qcode.analysis import families, reliability
     from qcode.cli.context import open_project, warn_if_problems
     from qcode.errors import UsageError
 
@@ -84,11 +82,11 @@ def agree(
     where_list = where or ()
     if family is not None:
         if disagreements:
-            frame = reliability.family_disagreements(project, names, family, where_list)
+            frame = families.family_disagreements(project, names, family, where_list)
             warn_if_problems(project)
             _deliver_disagreements(frame, chosen, output, force, project.name)
         else:
-            report = reliability.family_agreement(project, names, family, where_list)
+            report = families.family_agreement(project, names, family, where_list)
             warn_if_problems(project)
             _deliver_family(report, chosen, output, force, project.name)
         return
@@ -100,47 +98,6 @@ def agree(
     report = reliability.agreement_report(project, names, unit.value, codes, where_list)
     warn_if_problems(project)
     _deliver_report(report, chosen, output, force, project.name)
-
-
-def adjudicate(
-    ctx: typer.Context,
-    first: Annotated[str, typer.Argument(metavar="A", help="The first coder.")],
-    second: Annotated[str, typer.Argument(metavar="B", help="The second coder.")],
-    into: Annotated[str, typer.Option(
-        "--into", metavar="CODER", help="The consensus coder whose log gets the decisions.")
-                    ] = "consensus",
-    plain: Annotated[bool, typer.Option(
-        "--plain", help="Line mode: one question per disagreement on the terminal (or stdin); "
-                        "default: full screen.")] = False,
-    codes: CodesOpt = None,
-    where: WhereOpt = None,
-) -> None:
-    """Resolve two coders' disagreements into a consensus coder, passage by passage.
-
-    Agreements are copied automatically; for each disagreement choose A's coding, B's,
-    both, neither, or edit it. Every decision is appended to codings/<CODER>.jsonl at once
-    (with a memo saying where it came from); running it again continues where it stopped.
-    """
-    from qcode.cli.context import open_project, warn_if_problems
-    from qcode.cli.output import note
-    from qcode.coding.adjudication import Adjudication
-
-    project = open_project(ctx)
-    session = Adjudication(project, first, second, into, codes, where or ())
-    warn_if_problems(project)
-    left_out = [{"transcript": t, "not_coded_by": m} for t, m in session.left_out.items()]
-    for line in _scope_lines({"counted": [], "left_out": left_out}, [])[1:]:
-        note(line)
-    copied = session.copy_agreements()
-    done, total = session.progress()
-    note(f"copied {copied} agreement(s) of {first} and {second} into {into}; "
-         f"{total - done} of {total} disagreement(s) to decide")
-    if plain:
-        _plain_session(session)
-        return
-    from qcode.tui.adjudicate import AdjudicationApp
-
-    AdjudicationApp(session).run()
 
 
 # -- the coder names ------------------------------------------------------------------------------
@@ -454,109 +411,3 @@ def _disagreements_markdown(records: list[dict], coders: list[str], title: str) 
         parts.append("".join(f"> {line}\n" if line else ">\n"
                              for line in str(first["text"]).split("\n")))
     return "\n".join(parts)
-
-
-# -- qcode adjudicate --plain -----------------------------------------------------------------------
-
-_CHOICES = {
-    "a": "a", "b": "b", "ab": "both", "both": "both", "n": "neither", "neither": "neither",
-    "e": "edit", "edit": "edit", "s": "skip", "skip": "skip", "q": "quit", "quit": "quit",
-}
-
-
-def _say(text: str = "") -> None:
-    sys.stdout.write(text + "\n")
-    sys.stdout.flush()
-
-
-def _ask(prompt: str) -> str | None:
-    """One line from stdin, or None at end of input."""
-    sys.stdout.write(prompt)
-    sys.stdout.flush()
-    line = sys.stdin.readline()
-    if not line:
-        _say()
-        return None
-    return line.strip()
-
-
-def _coverage(session: "Adjudication", item: "Item", spans) -> str:
-    if not spans:
-        return "—"
-    if spans == ((item.start, item.end),):
-        return "the whole passage"
-    return "; ".join(f"{s}:{e} «{item.excerpt((s, e))}»" for s, e in spans)
-
-
-def _show(session: "Adjudication", item: "Item", index: int, total: int, new_passage: bool
-          ) -> None:
-    label = session.project.codebook.get(item.code).label
-    if new_passage:
-        speaker = f" · {item.speaker}" if item.speaker else ""
-        _say()
-        _say(f"== {item.transcript} · passage {item.passage}{speaker} (line {item.line})")
-        for line in item.text.split("\n"):
-            _say(f"   {line}")
-    _say()
-    _say(f"[{index}/{total}] {item.code} ({label}) — {item.kind}")
-    _say(f"   {session.first}: {_coverage(session, item, item.first)}")
-    _say(f"   {session.second}: {_coverage(session, item, item.second)}")
-
-
-def _ask_span(item: "Item"):
-    """The spans of an edit, asked until they parse; None for an empty answer or EOF."""
-    from qcode.coding.adjudication import parse_span
-    from qcode.errors import UsageError
-
-    while True:
-        text = _ask("   code what? (passage, none, START:END or text from the passage; "
-                    "empty: back) > ")
-        if not text:
-            return None
-        try:
-            return parse_span(text, item)
-        except UsageError as exc:
-            _say(f"   ? {exc.message}")
-
-
-def _plain_session(session: "Adjudication") -> None:
-    from qcode.cli.output import note
-
-    pending = session.pending()
-    prompt = (f"   a={session.first} b={session.second} ab=both n=neither e=edit s=skip "
-              "q=quit > ")
-    decided = skipped = 0
-    previous = None
-    stopped = False
-    for index, item in enumerate(pending, start=1):
-        _show(session, item, index, len(pending), (item.transcript, item.passage) != previous)
-        previous = (item.transcript, item.passage)
-        while True:
-            answer = _ask(prompt)
-            if answer is None or _CHOICES.get(answer.lower()) == "quit":
-                stopped = True
-                break
-            choice = _CHOICES.get(answer.lower())
-            if choice is None:
-                _say(f"   ? {answer!r} is not a choice: a takes {session.first}'s coding, b "
-                     f"{session.second}'s, ab both, n neither, e edits it, s skips it for "
-                     "now, q quits (decisions so far are saved)")
-                continue
-            if choice == "skip":
-                skipped += 1
-                break
-            spans = None
-            if choice == "edit":
-                spans = _ask_span(item)
-                if spans is None:  # an empty answer: back to the choices
-                    continue
-            result = session.decide(item, choice, spans)
-            decided += 1
-            _say(f"   -> {session.into}: {_coverage(session, item, result.spans)}")
-            break
-        if stopped:
-            break
-    done, total = session.progress()
-    note(f"decided {decided}, skipped {skipped}; {total - done} of {total} disagreement(s) "
-         f"still to decide" + ("; run the command again to continue" if done < total
-                               else "; adjudication complete"))

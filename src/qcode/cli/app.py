@@ -16,6 +16,7 @@ import typer
 
 from qcode import __version__
 from qcode.cli import (
+    adjudicate,
     agree,
     analyse,
     autocode,
@@ -74,7 +75,7 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from qcode.errors import QcodeError
+        from qcode.errors import InternalError, QcodeError
 
         try:
             return func(*args, **kwargs)
@@ -83,6 +84,19 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
             error_line(exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
+        except InternalError as exc:
+            # A crash caught at a boundary (the full-screen app): its message holds no
+            # project data; the traceback (without local variables) only with --debug.
+            from qcode.cli import context
+            from qcode.cli.output import error_line
+
+            if context.current.debug:
+                import traceback
+
+                traceback.print_exception(exc.original, file=sys.stderr)
+            error_line(f"internal error: {exc.message}",
+                       "this is a bug in qcode; rerun with --debug for the traceback")
+            raise typer.Exit(70) from None
         except BrokenPipeError:
             # `qcode ... | head` closed the pipe: not an error of ours.
             sys.stderr.close()
@@ -122,7 +136,8 @@ _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
-_register(agree, ["agree", "adjudicate"])
+_register(agree, ["agree"])
+_register(adjudicate, ["adjudicate"])
 _register(autocode, ["autocode"])
 # Commands of the export and import groups are registered below as they exist, e.g.
 # _register(refi, ["export_qdc"], export_app, prefix="export_")

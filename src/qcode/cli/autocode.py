@@ -145,8 +145,8 @@ def _report_table(result: "AutocodeResult") -> None:
 
 
 def _proposals_csv(project, result: "AutocodeResult") -> None:
+    from qcode.analysis.excerpts import snippet
     from qcode.cli.output import emit_csv
-    from qcode.coding.autocode import snippet
 
     emit_csv(["transcript", "passage", "speaker", "start", "end", "code", "scope", "rule",
               "matched", "text"],
@@ -164,8 +164,8 @@ def _proposals_table(project, result: "AutocodeResult") -> None:
     columns, unlike a table of five columns of text."""
     from rich.text import Text
 
+    from qcode.analysis.excerpts import snippet
     from qcode.cli.output import console
-    from qcode.coding.autocode import snippet
 
     out = console()
     styled = out.is_terminal and not out.no_color

@@ -134,8 +134,7 @@ def show(
     item = project.transcript(transcript)
     if coder is not None and coder not in project.coders:
         from qcode.cli.output import note
-        from qcode.format.names import did_you_mean
-        from qcode.project import check_coder_name
+        from qcode.format.names import check_coder_name, did_you_mean
 
         check_coder_name(coder)
         guess = did_you_mean(coder, project.coders)

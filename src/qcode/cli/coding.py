@@ -43,40 +43,33 @@ def code(
     from scripts may still append, the log being locked for each write.
     """
     from qcode.cli.context import open_project
-    from qcode.coding.session import CodingSession, SessionLock
 
     project = open_project(ctx)
+    chosen = [transcript] if transcript else None
     if suggestions:
-        from qcode.project import check_coder_name
+        if plain:
+            from qcode.cli.plain.suggestions import run_suggestions_plain
 
-        check_coder_name(coder)
-        with SessionLock(project, coder):
-            if plain:
-                from qcode.cli.review_suggestions import run_suggestions_plain
+            run_suggestions_plain(project, coder, sys.stdin, sys.stdout, source=source,
+                                  transcripts=chosen)
+            return
+        from qcode.coding.review import Review
+        from qcode.tui import run_app
 
-                run_suggestions_plain(project, coder, sys.stdin, sys.stdout, source=source,
-                                      transcripts=[transcript] if transcript else None)
-                return
-            from qcode.coding.suggestions import Review
-            from qcode.tui.suggestions import SuggestionsApp
-
-            SuggestionsApp(Review(project, coder, source=source,
-                                  transcripts=[transcript] if transcript else None)).run()
+        with Review(project, coder, source=source, transcripts=chosen) as session:
+            run_app("suggestions", review=session)
         return
     if review_orphans:
-        from qcode.cli.review_orphans import run_orphan_review
-        from qcode.project import check_coder_name
+        from qcode.cli.plain.orphans import run_orphan_review
 
-        check_coder_name(coder)
-        with SessionLock(project, coder):
-            run_orphan_review(project, coder, sys.stdin, sys.stdout,
-                              [transcript] if transcript else None)
+        run_orphan_review(project, coder, sys.stdin, sys.stdout, chosen)
         return
+    from qcode.coding.session import CodingSession
+
     others = [compare] if compare else []
     if show_others:
         others += [c for c in project.coders if c not in (coder, compare)]
-    session = CodingSession(project, coder, [transcript] if transcript else None,
-                            others=others, review=review)
+    session = CodingSession(project, coder, chosen, others=others, review=review)
     if review is not None:
         if not session.start_review():
             from qcode.cli.output import note
@@ -88,12 +81,12 @@ def code(
             session.start_at_first_uncoded()
     elif not session.resume() and transcript is None:
         session.start_at_first_uncoded()
-    with SessionLock(project, coder):
+    with session:
         if plain:
-            from qcode.cli.code_plain import run_plain
+            from qcode.cli.plain.coder import run_plain
 
             run_plain(session, sys.stdin, sys.stdout, compare=compare)
             return
-        from qcode.tui import run_coder
+        from qcode.tui import run_app
 
-        run_coder(session, compare=compare, show_others=show_others)
+        run_app("coder", session=session, compare=compare, show_others=show_others)

@@ -134,7 +134,7 @@ def import_qdpx(
     was created (then `qcode check` runs on it), 1 when the file is invalid or hostile and
     nothing was written.
     """
-    from qcode.interchange.qdpx_import import import_project
+    from qcode.project import import_qdpx as import_project
 
     report = import_project(file, into)
     _show(report, format, "project")

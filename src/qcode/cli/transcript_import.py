@@ -1,12 +1,11 @@
 """``qcode import transcripts`` and ``qcode reanchor``: bring transcripts in from Word,
 OpenDocument, subtitles, RTF and text files, and keep codings on their text after edits.
 
-The readers are ``qcode.importers``, the re-anchoring is ``qcode.anchoring``; this module
-decides file names and front matter, writes, and reports.
+The work is ``qcode.importers.transcripts`` and ``qcode.coding.anchoring`` (through
+``Project.import_transcripts`` and ``Project.reanchor``); this module parses the options
+and reports.
 """
 
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -15,12 +14,8 @@ import typer
 from qcode.cli.options import TextFormat
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.coding.anchoring import ReanchorPlan, TranscriptPlan
-    from qcode.project import Project
-
-RESERVED_KEYS = ("id", "source_file", "imported_at")
-_KEY_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
-_ID_RE = re.compile(r"^[^\W_][\w.-]{0,99}$")
+    from qcode.coding.anchoring import ReanchorPlan
+    from qcode.importers.transcripts import FileReport
 
 FilesArg = Annotated[list[Path], typer.Argument(
     metavar="FILE...", help="Transcripts to import: .docx, .odt, .vtt, .srt, .txt, .md, .rtf.",
@@ -47,28 +42,6 @@ MinScoreOpt = Annotated[float, typer.Option(
 FormatOpt = Annotated[TextFormat, typer.Option("--format", "-f", help="Output format.")]
 
 
-@dataclass
-class FileReport:
-    file: str
-    ok: bool = False
-    id: str | None = None
-    path: str | None = None
-    format: str | None = None
-    encoding: str | None = None
-    confidence: float | None = None
-    speakers: dict[str, int] = field(default_factory=dict)
-    passages: int = 0
-    notes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    replaced: bool = False
-    reanchor: dict[str, Any] | None = None
-    error: str | None = None
-    hint: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
-
-
 def import_transcripts(
     ctx: typer.Context,
     files: FilesArg,
@@ -90,201 +63,21 @@ def import_transcripts(
     transcript it replaces (see `qcode reanchor`).
     """
     from qcode.cli.context import open_project
-    from qcode.errors import UsageError
-    from qcode.importers import ImportFailed, ImportOptions, load_speaker_map
+    from qcode.importers.transcripts import ImportRequest
 
     project = open_project(ctx)
-    if id is not None and len(files) > 1:
-        raise UsageError("--id names one transcript, but several files were given",
-                         "import the files one by one, or leave --id out")
-    if id is not None:
-        _check_id(id, "--id")
-    attributes = _parse_attrs(attr or [])
-    mapping: dict[str, str] = {}
-    if speaker_map is not None:
-        try:
-            mapping = load_speaker_map(speaker_map)
-        except ImportFailed as exc:
-            raise ImportFailed(f"speaker map {speaker_map}: {exc.message}", exc.hint) from None
-    _check_score(min_score)
-    options = ImportOptions(encoding=encoding, speaker_map=mapping,
-                            timestamps=not no_timestamps)
-    folder = _transcript_folder(project)
-    reports: list[FileReport] = []
-    claimed: dict[str, str] = {}  # id -> file, within this run
-    for path in files:
-        report = FileReport(file=str(path))
-        reports.append(report)
-        try:
-            _import_one(project, path, folder, options, attributes, id, force, dry_run,
-                        min_score, claimed, report)
-        except ImportFailed as exc:
-            report.ok, report.error, report.hint = False, exc.message, exc.hint
-    if not dry_run:
-        _report_project_problems(project, reports)
-    _print_import(reports, format, dry_run)
-    failed = any(not r.ok for r in reports) or any(
-        r.reanchor and r.reanchor.get("orphaned") for r in reports)
-    if failed:
+    request = ImportRequest(files=files, attributes=_parse_attrs(attr or []), id=id,
+                            speaker_map=speaker_map, encoding=encoding,
+                            timestamps=not no_timestamps, force=force, dry_run=dry_run,
+                            min_score=min_score)
+    result = project.import_transcripts(request)
+    _print_import(result.files, format, dry_run)
+    if result.failed:
         raise typer.Exit(1)
 
 
-def _import_one(project: "Project", path: Path, folder: Path, options, attributes: dict,
-                explicit_id: str | None, force: bool, dry_run: bool, min_score: float,
-                claimed: dict[str, str], report: FileReport) -> None:
-    from qcode.format.files import atomic_write_text
-    from qcode.format.transcripts import parse_transcript, segment
-    from qcode.importers import ImportFailed, read_file
-    from qcode.store.log import now_iso
-
-    imported = read_file(path, options)
-    own_id = imported.front_matter.get("id")  # a .md transcript from another project
-    if own_id is not None and not _ID_RE.match(str(own_id)):
-        own_id = None
-    transcript_id = explicit_id or (str(own_id) if own_id is not None else None) \
-        or _id_from_name(path)
-    if transcript_id is None:
-        raise ImportFailed("has a name qcode cannot make an id of",
-                           "give the transcript an id with --id")
-    if transcript_id in claimed:
-        raise ImportFailed(f"would be transcript {transcript_id!r}, like {claimed[transcript_id]}",
-                           "rename one of the files, or import it alone with --id")
-    existing = _existing(project, transcript_id)
-    target = (project.root / existing.file) if existing is not None \
-        else folder / f"{transcript_id}.md"
-    if (existing is not None or target.exists()) and not force:
-        where = existing.file if existing is not None else project.rel(target)
-        raise ImportFailed(f"transcript {transcript_id!r} exists already ({where})",
-                           "use --force to replace it (its codings are re-anchored), or "
-                           "--id to import it under another id")
-    claimed[transcript_id] = str(path)
-
-    front: dict[str, Any] = {"id": transcript_id}
-    kept = []
-    if existing is not None:  # --force keeps what the researcher added to the old one
-        for key, value in existing.front_matter.items():
-            if key not in RESERVED_KEYS and key not in attributes:
-                front[key] = value
-                kept.append(key)
-    for key, value in imported.front_matter.items():
-        if key not in RESERVED_KEYS and key not in attributes:
-            front.setdefault(key, value)
-    front["source_file"] = path.name
-    front["imported_at"] = now_iso()
-    front.update(attributes)
-    text = _compose(front, imported.text)
-    # The file must read back as exactly this body and these attributes.
-    check = parse_transcript(text, project.rel(target), transcript_id,
-                             project.require_config().segmentation)
-    if check.body != imported.text or check.id != transcript_id:
-        raise ImportFailed("could not be written so that it reads back unchanged "
-                           "(a bug in qcode)", "please report it with the file")
-
-    report.id, report.path = transcript_id, project.rel(target)
-    report.format, report.encoding, report.confidence = (imported.format, imported.encoding,
-                                                         imported.confidence)
-    report.notes, report.warnings = imported.notes, imported.warnings
-    if kept:
-        report.notes.append("kept attributes of the replaced transcript: " + ", ".join(kept))
-    report.speakers = dict(imported.speakers())
-    report.passages = len(segment(imported.text, project.require_config().segmentation))
-
-    plan = None
-    if existing is not None or target.exists():
-        report.replaced = True
-        plan = _plan_replacement(project, transcript_id, imported.text, min_score,
-                                 project.rel(target))
-        report.reanchor = _plan_summary(plan)
-    if dry_run:
-        report.ok = True
-        return
-    atomic_write_text(target, text, overwrite=report.replaced)
-    if plan is not None and plan.placements:
-        from qcode.coding.anchoring import apply_plan
-
-        applied = apply_plan(project, plan)
-        report.reanchor["written"] = sum(applied.written.values())
-        report.reanchor["skipped"] = len(applied.skipped)
-    report.ok = True
-
-
-def _report_project_problems(project: "Project", reports: list[FileReport]) -> None:
-    """What `qcode check` will say about the new files (a required attribute missing,
-    a value not declared), so it is fixed now rather than found later."""
-    from qcode.project import Project as FreshProject
-
-    written = {r.path: r for r in reports if r.ok and r.path}
-    if not written:
-        return
-    fresh = FreshProject.open(project.root)
-    fresh.transcripts  # noqa: B018 - reading them applies the attribute rules
-    for problem in fresh.problems:
-        report = written.get(problem.file)
-        if report is not None:
-            hint = f" ({problem.hint})" if problem.hint else ""
-            report.warnings.append(f"{problem.rule}: {problem.message}{hint}")
-
-
-def _plan_replacement(project: "Project", transcript_id: str, body: str, min_score: float,
-                      file: str) -> "TranscriptPlan":
-    from qcode.coding.anchoring import plan_body
-
-    codings = [c for c in project.codings() if c.transcript == transcript_id]
-    return plan_body(transcript_id, body, codings, min_score, file)
-
-
-def _plan_summary(plan: "TranscriptPlan") -> dict[str, Any]:
-    counts = plan.counts()
-    counts["orphans"] = [p.to_dict() for p in plan.orphans]
-    counts["scores"] = [p.target.score for p in plan.of_kind("fuzzy") if p.target]
-    return counts
-
-
-def _compose(front: dict[str, Any], body: str) -> str:
-    from qcode.format.yamlio import dump_yaml
-
-    return f"---\n{dump_yaml(front)}---\n{body}"
-
-
-def _existing(project: "Project", transcript_id: str):
-    for transcript in project.transcripts:
-        if transcript.id == transcript_id:
-            return transcript
-    return None
-
-
-def _transcript_folder(project: "Project") -> Path:
-    from qcode.errors import QcodeError
-
-    config = project.require_config()
-    folder = project.path(config.transcripts)
-    if not folder.is_relative_to(project.root):
-        raise QcodeError(f"the transcript folder {config.transcripts} is outside the project",
-                         "qcode writes only inside the project; fix `transcripts:` in "
-                         "qcode.yaml")
-    return folder
-
-
-def _id_from_name(path: Path) -> str | None:
-    """``Intervju 3 – Voss (rektor).docx`` → ``intervju-3-voss-rektor``."""
-    import unicodedata
-
-    stem = unicodedata.normalize("NFC", path.stem).lower()
-    slug = re.sub(r"[^\w.-]+", "-", stem).strip("-._")
-    slug = re.sub(r"-{2,}", "-", slug)[:100].strip("-._")
-    return slug if slug and _ID_RE.match(slug) else None
-
-
-def _check_id(value: str, what: str) -> None:
-    from qcode.errors import UsageError
-
-    if not _ID_RE.match(value) or ".." in value:
-        raise UsageError(f"{what} {value!r} cannot be a transcript id",
-                         "use letters, digits, - _ and . (it becomes the file name), "
-                         "starting with a letter or digit")
-
-
 def _parse_attrs(items: list[str]) -> dict[str, str]:
+    """``KEY=VALUE`` options as a mapping (the library checks the keys)."""
     from qcode.errors import UsageError
 
     out: dict[str, str] = {}
@@ -293,28 +86,13 @@ def _parse_attrs(items: list[str]) -> dict[str, str]:
         key = key.strip()
         if not sep or not key:
             raise UsageError(f"--attr {item!r} is not KEY=VALUE", "e.g. --attr school=Voss")
-        if not _KEY_RE.match(key):
-            raise UsageError(f"--attr key {key!r} is not a valid attribute name",
-                             "use letters, digits, - and _, starting with a letter")
-        if key in RESERVED_KEYS:
-            raise UsageError(f"--attr {key} is set by qcode",
-                             "use --id for the id" if key == "id"
-                             else "qcode writes source_file and imported_at itself")
         if key in out and out[key] != value:
             raise UsageError(f"--attr {key} is given twice")
         out[key] = value
     return out
 
 
-def _check_score(min_score: float) -> None:
-    from qcode.errors import UsageError
-
-    if not 0 <= min_score <= 100:
-        raise UsageError(f"--min-score {min_score:g} is outside 0-100",
-                         "scores are percentages; 90 is the default")
-
-
-def _print_import(reports: list[FileReport], format: TextFormat, dry_run: bool) -> None:
+def _print_import(reports: "list[FileReport]", format: TextFormat, dry_run: bool) -> None:
     from qcode.cli.output import emit_json, note
 
     if format is TextFormat.json:
@@ -382,21 +160,13 @@ def reanchor(
     old text and the best candidate. Exit 1 when orphans remain.
     """
     from qcode.cli.context import open_project, warn_if_problems
-    from qcode.coding.anchoring import apply_plan, plan_reanchor
 
     project = open_project(ctx)
-    _check_score(min_score)
-    plan = plan_reanchor(project, transcripts or None, min_score)
+    plan, applied = project.reanchor(transcripts or None, min_score, dry_run=dry_run)
     warn_if_problems(project)
     written: dict[str, int] = {}
     skipped = 0
-    if not dry_run and plan.moves:
-        from qcode.coding.session import SessionLock
-
-        for coder in sorted({p.coding.coder for p in plan.moves}):
-            SessionLock(project, coder).ensure_free(
-                "it would move codings under an open `qcode code` session")
-        applied = apply_plan(project, plan)
+    if applied is not None:
         written = {project.log(c).rel: n for c, n in applied.written.items() if n}
         skipped = len(applied.skipped)
     if format is TextFormat.json:

@@ -35,14 +35,13 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qcode.analysis.reliability import Span, merge_spans, passage_spans, resolve_agreement_scope
 from qcode.errors import QcodeError, UsageError
-from qcode.store.log import add_event, remove_event
-
-if TYPE_CHECKING:  # pragma: no cover
-    from qcode.project import Project
+from qcode.format.names import check_coder_name
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
+from qcode.store.events import Event, add_event, remove_event
 
 DECISIONS = ("a", "b", "both", "neither", "edit")
 RECORD = "adjudication"
@@ -94,25 +93,35 @@ class Decision:
 class Adjudication:
     """The adjudication of coders ``first`` and ``second`` into coder ``into``."""
 
-    def __init__(self, project: Project, first: str, second: str, into: str = "consensus",
-                 codes: Iterable[str] | None = None, where: Iterable[str] = ()) -> None:
-        from qcode.project import check_coder_name
-
+    def __init__(self, corpus: Corpus | HasCorpus, first: str, second: str,
+                 into: str = "consensus", codes: Iterable[str] | None = None,
+                 where: Iterable[str] = ()) -> None:
+        corpus = as_corpus(corpus)
         check_coder_name(into)
         if first == second:
             raise UsageError(f"adjudication needs two different coders, got {first!r} twice")
         if into in (first, second):
             raise UsageError(f"the consensus coder {into!r} cannot be one of the coders "
                              "adjudicated", "name a new coder with --into, e.g. consensus")
-        self.project = project
+        self.corpus = corpus
         self.first, self.second, self.into = first, second, into
-        self.scope = resolve_agreement_scope(project, [first, second], codes, where)
+        self.lock = corpus.store.session_lock(into)
+        self.scope = resolve_agreement_scope(corpus, [first, second], codes, where)
         if not self.scope.transcripts:
             raise QcodeError(f"no transcript is coded by both {first} and {second}",
                              "each coder must have coded a transcript for it to count")
         self._transcripts = {t.id: t for t in self.scope.transcripts}
         self.items = self._items()
         self._decided = self._recorded()
+
+    def __enter__(self) -> Adjudication:
+        """Hold the consensus coder's session lock while adjudicating: no `qcode code`
+        session of that coder can go stale under the decisions."""
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
 
     # -- what there is to do ----------------------------------------------------------------
 
@@ -137,9 +146,9 @@ class Adjudication:
 
     def _memos(self) -> dict[tuple[str, str, int, str], tuple[str, ...]]:
         """The coders' memos on their codings, per (coder, transcript, passage, code)."""
-        codebook = self.project.codebook
+        codebook = self.corpus.codebook
         out: dict[tuple[str, str, int, str], tuple[str, ...]] = {}
-        for coding in self.project.codings([self.first, self.second]):
+        for coding in self.corpus.codings([self.first, self.second]):
             transcript = self._transcripts.get(coding.transcript)
             code = codebook.resolve(coding.code)
             if not coding.memo or transcript is None or code is None:
@@ -155,12 +164,12 @@ class Adjudication:
 
         The log is read line by line, removed events included; lines that are not events
         are skipped here (``qcode check`` reports them)."""
-        log = self.project.log(self.into)
+        log = self.corpus.store.log(self.into)
         decided: dict[tuple[str, int, str], str] = {}
         if not log.exists():
             return decided
         pair = {self.first, self.second}
-        codebook = self.project.codebook
+        codebook = self.corpus.codebook
         for raw in log.path.read_bytes().split(b"\n"):
             try:
                 event = json.loads(raw)
@@ -222,11 +231,11 @@ class Adjudication:
         return " | ".join(parts)
 
     def _events(self, item: Item, spans: tuple[Span, ...], memo: str,
-                record: dict[str, Any]) -> list[dict[str, Any]]:
+                record: dict[str, Any]) -> list[Event]:
         body = self._transcripts[item.transcript].body
-        present = {(c.start, c.end) for c in self.project.codings(self.into)
-                   if c.transcript == item.transcript
-                   and self._canonical(c.code) == item.code}
+        canonical = self.corpus.codebook.canonical
+        present = {(c.start, c.end) for c in self.corpus.codings(self.into)
+                   if c.transcript == item.transcript and canonical(c.code) == item.code}
         new = [s for s in spans if s not in present]
         if new:
             return [add_event(item.transcript, s, e, item.code, body[s:e], memo,
@@ -237,20 +246,16 @@ class Adjudication:
                            **{RECORD: record})
         return [marker, remove_event(marker["id"], **{RECORD: record})]
 
-    def _canonical(self, code_id: str) -> str:
-        code = self.project.codebook.resolve(code_id)
-        return code.id if code else code_id
-
-    def _append(self, events: list[dict[str, Any]]) -> int:
-        written = self.project.log(self.into).append(events)
-        # The project caches each coder's replay; the consensus log just changed.
-        self.project._forget(self.into)
-        return written
+    def _append(self, events: list[Event]) -> int:
+        if not self.lock.held:
+            self.corpus.store.ensure_no_session(
+                [self.into], f"adjudicating into {self.into} would change its codings")
+        return self.corpus.store.log(self.into).append(events)
 
     def copy_agreements(self) -> int:
         """Copy every agreement not yet copied into the consensus; returns how many items."""
         items = self.agreements()
-        events: list[dict[str, Any]] = []
+        events: list[Event] = []
         for item in items:
             memo = self._memo(item, f"agreed: {self.first} and {self.second} both coded "
                                     f"{self._describe(item.first, item)}")

@@ -33,17 +33,12 @@ from __future__ import annotations
 import bisect
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qcode.errors import QcodeError, UsageError
-from qcode.store.log import (
-    Coding,
-    add_event,
-    remove_event,
-)
-
-if TYPE_CHECKING:  # pragma: no cover
-    from qcode.project import Project
+from qcode.store.codings import Coding
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
+from qcode.store.events import Event, add_event, remove_event
 
 DEFAULT_MIN_SCORE = 90.0
 MIN_FUZZY_CHARS = 12        # shorter texts match something approximately almost anywhere
@@ -364,15 +359,16 @@ def _check_score(min_score: float) -> None:
 # -- the project ------------------------------------------------------------------------
 
 
-def plan_reanchor(project: Project, transcripts: Iterable[str] | None = None,
+def plan_reanchor(corpus: Corpus | HasCorpus, transcripts: Iterable[str] | None = None,
                   min_score: float = DEFAULT_MIN_SCORE,
                   coders: str | list[str] | None = None) -> ReanchorPlan:
     """Plan the re-anchoring of every coder's drifted codings (or ``coders``'), in the
     named transcripts or all of them. Unknown transcript ids raise ``UnknownName``."""
+    corpus = as_corpus(corpus)
     _check_score(min_score)
-    chosen = ([project.transcript(t) for t in dict.fromkeys(transcripts)] if transcripts
-              else project.transcripts)
-    codings = project.codings(coders)
+    chosen = ([corpus.transcript(t) for t in dict.fromkeys(transcripts)] if transcripts
+              else corpus.transcripts)
+    codings = corpus.codings(coders)
     by_transcript: dict[str, list[Coding]] = {}
     for coding in codings:
         by_transcript.setdefault(coding.transcript, []).append(coding)
@@ -384,26 +380,31 @@ def plan_reanchor(project: Project, transcripts: Iterable[str] | None = None,
     return plan
 
 
-def list_orphans(project: Project, transcripts: Iterable[str] | None = None,
+def list_orphans(corpus: Corpus | HasCorpus, transcripts: Iterable[str] | None = None,
                  min_score: float = DEFAULT_MIN_SCORE,
                  coders: str | list[str] | None = None) -> list[Placement]:
     """The drifted codings that cannot be placed automatically, each with its old text
     and best candidate, in transcript and body order: what a coder walks to place them
     by hand (``place_coding``) or drop them (an ordinary ``remove``)."""
-    return plan_reanchor(project, transcripts, min_score, coders).orphans
+    return plan_reanchor(corpus, transcripts, min_score, coders).orphans
 
 
-def apply_plan(project: Project, plan: ReanchorPlan | TranscriptPlan) -> ApplyResult:
+def apply_plan(corpus: Corpus | HasCorpus, plan: ReanchorPlan | TranscriptPlan
+               ) -> ApplyResult:
     """Append ``remove`` + ``add`` for every exact and fuzzy placement, per coder under
-    that log's lock. A coding no longer in its log as planned is skipped."""
+    that log's lock. A coding no longer in its log as planned is skipped. Refused while
+    another process has a session open for a coder whose codings would move (its screen
+    would go stale)."""
+    store = as_corpus(corpus).store
     placements = plan.placements
     result = ApplyResult()
     by_coder: dict[str, list[Placement]] = {}
     for placement in placements:
         if placement.moved:
             by_coder.setdefault(placement.coding.coder, []).append(placement)
+    store.ensure_no_session(by_coder, "it would move codings under an open `qcode code` session")
     for coder, mine in by_coder.items():
-        def build(active: dict[str, Coding], mine: list[Placement] = mine) -> list[dict]:
+        def build(active: dict[str, Coding], mine: list[Placement] = mine) -> list[Event]:
             events: list[dict] = []
             for placement in mine:
                 current = active.get(placement.coding.id)
@@ -417,22 +418,22 @@ def apply_plan(project: Project, plan: ReanchorPlan | TranscriptPlan) -> ApplyRe
                 result.moved.append(placement)
             return events
 
-        result.written[coder] = project.log(coder).append_checked(build)
-        _forget(project, coder)
+        result.written[coder] = store.log(coder).append_checked(build)
     return result
 
 
-def place_coding(project: Project, coding: Coding, start: int, end: int) -> str:
+def place_coding(corpus: Corpus | HasCorpus, coding: Coding, start: int, end: int) -> str:
     """Move one coding to ``[start, end)`` of its transcript's current body by hand (the
     coder placing an orphan). Returns the new coding's id."""
-    transcript = project.transcript(coding.transcript)
+    corpus = as_corpus(corpus)
+    transcript = corpus.transcript(coding.transcript)
     if not 0 <= start < end <= len(transcript.body):
         raise UsageError(f"span {start}:{end} is outside transcript {transcript.id!r} "
                          f"(its body has {len(transcript.body)} characters)")
     text = transcript.body[start:end]
     result = ApplyResult()
 
-    def build(active: dict[str, Coding]) -> list[dict]:
+    def build(active: dict[str, Coding]) -> list[Event]:
         current = active.get(coding.id)
         if current is None or not _same(current, coding):
             raise QcodeError(f"coding {coding.id} changed in {coding.coder}'s log since it "
@@ -442,8 +443,7 @@ def place_coding(project: Project, coding: Coding, start: int, end: int) -> str:
         return _move_events(current, start, end, text, "manual",
                             round(fuzz.ratio(coding.text, text), 1), result)
 
-    project.log(coding.coder).append_checked(build)
-    _forget(project, coding.coder)
+    corpus.store.log(coding.coder).append_checked(build)
     return result.new_ids[coding.id]
 
 
@@ -453,7 +453,7 @@ def _same(current: Coding, planned: Coding) -> bool:
 
 
 def _move_events(coding: Coding, start: int, end: int, text: str, kind: str, score: float,
-                 result: ApplyResult) -> list[dict]:
+                 result: ApplyResult) -> list[Event]:
     kept = {k: v for k, v in coding.extra.items() if k != "reanchored_from"}
     origin = {"id": coding.id, "start": coding.start, "end": coding.end, "at": coding.at,
               "how": kind, "score": score}
@@ -461,13 +461,6 @@ def _move_events(coding: Coding, start: int, end: int, text: str, kind: str, sco
                     reanchored_from=origin)
     result.new_ids[coding.id] = add["id"]
     return [remove_event(coding.id, reanchored_to=add["id"]), add]
-
-
-def _forget(project: Project, coder: str) -> None:
-    """Drop the project's cached replay of this coder's log (it just grew)."""
-    forget = getattr(project, "_forget", None)
-    if forget is not None:
-        forget(coder)
 
 
 __all__ = ["DEFAULT_MIN_SCORE", "ApplyResult", "Candidate", "Placement", "ReanchorPlan",

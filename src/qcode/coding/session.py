@@ -9,20 +9,21 @@ and toggling never re-read the project.
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qcode.errors import QcodeError, UnknownName, UsageError
-from qcode.format.names import did_you_mean
-from qcode.store.log import Coding, add_event, remove_event
+from qcode.format.names import check_coder_name, did_you_mean
+from qcode.store.codings import Coding
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
+from qcode.store.events import add_event, remove_event
+from qcode.store.locks import SessionLock
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.codebook import Code
     from qcode.format.transcripts import Passage, Transcript
-    from qcode.project import Project
 
 
 @dataclass
@@ -39,87 +40,37 @@ class Change:
         return not self.added and not self.removed
 
 
-class SessionLock:
-    """One interactive session per coder: an advisory lock held while the session runs.
-
-    The operating system releases it when the process ends, however it ends (a crash
-    or ``kill -9`` included), so a stale lock never blocks the next session.
-    """
-
-    def __init__(self, project: Project, coder: str) -> None:
-        self.path = project.root / ".qcode" / "sessions" / f"{coder}.lock"
-        self.coder = coder
-        self._fd: int | None = None
-
-    def acquire(self) -> None:
-        import fcntl
-
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 64, 0).decode("ascii", "replace").strip() or "?"
-            os.close(fd)
-            raise QcodeError(
-                f"coder {self.coder!r} already has a `qcode code` session open (process "
-                f"{holder})", "finish that session first, or code as another coder") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
-        self._fd = fd
-
-    def ensure_free(self, why: str) -> None:
-        """Raise unless no session of this coder is open (checked by taking the lock)."""
-        try:
-            self.acquire()
-        except QcodeError as exc:
-            raise QcodeError(f"{exc.message}: {why}", "close that session first, then run "
-                             "the command again") from None
-        self.release()
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)  # closing releases the lock
-            self._fd = None
-
-    def __enter__(self) -> SessionLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.release()
-
-
 class CodingSession:
     """The coder's position in the project and their codings, kept in step with the log."""
 
-    def __init__(self, project: Project, coder: str, transcripts: Iterable[str] | None = None,
-                 others: Iterable[str] = (), review: str | None = None) -> None:
-        from qcode.project import check_coder_name
-
+    def __init__(self, corpus: Corpus | HasCorpus, coder: str,
+                 transcripts: Iterable[str] | None = None, others: Iterable[str] = (),
+                 review: str | None = None) -> None:
+        corpus = as_corpus(corpus)
         check_coder_name(coder)
-        self.project = project
+        self.corpus = corpus
         self.coder = coder
-        self.codebook = project.codebook
-        self.log = project.log(coder)
-        chosen = list(transcripts) if transcripts else [t.id for t in project.transcripts]
-        self.transcripts: list[Transcript] = [project.transcript(t) for t in chosen]
+        self.codebook = corpus.codebook
+        self.log = corpus.store.log(coder)
+        self.lock = corpus.store.session_lock(coder)
+        chosen = list(transcripts) if transcripts else [t.id for t in corpus.transcripts]
+        self.transcripts: list[Transcript] = [corpus.transcript(t) for t in chosen]
         if not self.transcripts:
             raise UsageError("there are no transcripts to code",
-                             f"put transcripts in {project.require_config().transcripts}/")
+                             f"put transcripts in {corpus.config.transcripts}/")
         self._mine: dict[str, list[Coding]] = {t.id: [] for t in self.transcripts}
         self._counts: Counter[str] = Counter()
-        replay = project.replay(coder) if coder in project.coders else None
+        replay = corpus.store.replay(coder) if coder in corpus.coders else None
         for coding in replay.codings if replay else ():
             if coding.transcript in self._mine:
                 self._mine[coding.transcript].append(coding)
-                self._counts[self._canonical(coding.code)] += 1
+                self._counts[self.codebook.canonical(coding.code)] += 1
         self.others: dict[str, dict[str, list[Coding]]] = {}
         for other in others:
-            if other not in project.coders:
-                raise UnknownName("coder", other, did_you_mean(other, project.coders))
+            if other not in corpus.coders:
+                raise UnknownName("coder", other, did_you_mean(other, corpus.coders))
             per_transcript: dict[str, list[Coding]] = {}
-            for coding in project.codings(other):
+            for coding in corpus.codings(other):
                 per_transcript.setdefault(coding.transcript, []).append(coding)
             self.others[other] = per_transcript
         self.review: str | None = None
@@ -131,6 +82,15 @@ class CodingSession:
         self.t_index = 0
         self.p_index = 0
         self._last_position = replay.last_position if replay else None
+
+    def __enter__(self) -> CodingSession:
+        """Hold the coder's session lock while coding (one session per coder; see
+        ``qcode.store.locks.SessionLock``)."""
+        self.lock.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.lock.release()
 
     # -- where we are ------------------------------------------------------------------------
 
@@ -162,7 +122,7 @@ class CodingSession:
 
     def codes_on(self, passage: Passage | None = None, coder: str | None = None) -> list[str]:
         """Code ids on a passage, in codebook order, each once."""
-        present = {self._canonical(c.code) for c in self.codings_on(passage, coder)}
+        present = {self.codebook.canonical(c.code) for c in self.codings_on(passage, coder)}
         return [c.id for c in self.codebook if c.id in present]
 
     def is_whole(self, coding: Coding, passage: Passage | None = None) -> bool:
@@ -178,14 +138,10 @@ class CodingSession:
         date by every change, never recounted)."""
         return self._counts
 
-    def _canonical(self, code_id: str) -> str:
-        code = self.codebook.resolve(code_id)
-        return code.id if code else code_id
-
     def _visible(self, passage: Passage) -> bool:
         if self.review is None:
             return True
-        return any(self._canonical(c.code) in self._review_family
+        return any(self.codebook.canonical(c.code) in self._review_family
                    for c in self.codings_on(passage))
 
     # -- moving ------------------------------------------------------------------------------
@@ -350,7 +306,7 @@ class CodingSession:
         """Code the whole passage, or uncode it if this code already covers it exactly."""
         code = self.require_code(name)
         passage = self._require_passage()
-        existing = [c for c in self.codings_on(passage) if self._canonical(c.code) == code.id
+        existing = [c for c in self.codings_on(passage) if self.codebook.canonical(c.code) == code.id
                     and self.is_whole(c, passage)]
         if existing:
             return self._apply(remove=existing)
@@ -370,7 +326,7 @@ class CodingSession:
         for name in remove:
             code_id = self.codebook.require(name).id
             removals += [c for c in self.codings_on(passage)
-                         if self._canonical(c.code) == code_id and c not in removals]
+                         if self.codebook.canonical(c.code) == code_id and c not in removals]
         return self._apply(add=additions, remove=removals)
 
     def code_span(self, name: str, start: int, end: int) -> Change:
@@ -380,7 +336,7 @@ class CodingSession:
         if not passage.start <= start < end <= passage.end:
             raise UsageError(f"span {start}:{end} is not inside passage {passage.number}")
         for coding in self.codings_on(passage):
-            if (self._canonical(coding.code), coding.start, coding.end) == (code.id, start,
+            if (self.codebook.canonical(coding.code), coding.start, coding.end) == (code.id, start,
                                                                            end):
                 return Change(self.transcript.id, passage.number)
         return self._apply(add=[(code.id, start, end, None)])
@@ -395,7 +351,7 @@ class CodingSession:
                 raise QcodeError("this passage has no codings to attach a memo to",
                                  "code the passage first")
             return Change(self.transcript.id, passage.number)
-        return self._apply(add=[(self._canonical(c.code), c.start, c.end, memo or None)
+        return self._apply(add=[(self.codebook.canonical(c.code), c.start, c.end, memo or None)
                                 for c in targets], remove=targets)
 
     def undo(self) -> Change | None:
@@ -407,7 +363,7 @@ class CodingSession:
                 continue
             self._goto_id(change.transcript, change.passage)
             reverse = self._apply(
-                add=[(self._canonical(c.code), c.start, c.end, c.memo) for c in change.removed],
+                add=[(self.codebook.canonical(c.code), c.start, c.end, c.memo) for c in change.removed],
                 remove=list(change.added), record=False)
             # Re-added codings have new ids: earlier changes must now undo those.
             renamed = {old.id: new for old, new in zip(change.removed, reverse.added,
@@ -445,9 +401,8 @@ class CodingSession:
                         start=e["start"], end=e["end"], code=e["code"], text=e["text"],
                         at=e["at"], memo=e.get("memo")) for e in new_events]
         mine.extend(added)
-        self._counts.subtract(self._canonical(c.code) for c in removed)
-        self._counts.update(self._canonical(c.code) for c in added)
-        self.project.__dict__.get("_replays", {}).pop(self.coder, None)
+        self._counts.subtract(self.codebook.canonical(c.code) for c in removed)
+        self._counts.update(self.codebook.canonical(c.code) for c in added)
         change = Change(transcript.id, passage.number if passage else 0, added, removed)
         if record and not change.empty:
             self.history.append(change)
@@ -465,3 +420,5 @@ class CodingSession:
             head += f"  {passage.speaker}"
         return head
 
+
+__all__ = ["Change", "CodingSession", "SessionLock"]

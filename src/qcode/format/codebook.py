@@ -156,6 +156,12 @@ class Codebook:
             code = self._by_id[self._aliases[name]]
         return code
 
+    def canonical(self, name: str) -> str:
+        """The current id of a code named by its id or a former id (alias); an unknown
+        name is returned as it is (``check`` reports it)."""
+        code = self.resolve(name)
+        return code.id if code is not None else name
+
     def require(self, name: str, *, codable: bool = False) -> Code:
         """Like ``resolve`` but raises ``UnknownName`` (with did-you-mean) or ``NotCodable``."""
         code = self.resolve(name)
@@ -263,7 +269,7 @@ def _check_codes(codes, loc, doc, rel, problems: Problems, lines: dict[str, int]
             else:
                 key_lines[code.key] = (code.id, key_line)
         if code.rules:
-            from qcode.coding.autocode import check_rules
+            from qcode.format.rules import check_rules
 
             check_rules(code, here, doc, rel, problems)
         if not code.description.strip():

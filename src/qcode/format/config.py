@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from qcode.errors import ProjectNotFound
+from qcode.format.names import CODER_PATTERN
 
 CONFIG_NAME = "qcode.yaml"
-CODER_PATTERN = r"^[A-Za-z0-9_-]+$"
-CODER_RE = re.compile(CODER_PATTERN)
 
 
 class _Strict(BaseModel):

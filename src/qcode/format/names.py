@@ -1,8 +1,28 @@
-"""Did-you-mean for names the user typed: codes, transcripts, coders, keys, values."""
+"""The names people type and read: did-you-mean for codes, transcripts, coders, keys and
+values; valid coder names; counted nouns in messages."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+
+from qcode.errors import UsageError
+
+# A coder's name becomes a file name, codings/<coder>.jsonl.
+CODER_PATTERN = r"^[A-Za-z0-9_-]+$"
+CODER_RE = re.compile(r"[A-Za-z0-9_-]+")  # always used with fullmatch
+
+
+def check_coder_name(coder: str) -> None:
+    """Refuse a coder name that cannot be a log's file name."""
+    if not coder or not CODER_RE.fullmatch(coder):
+        raise UsageError(f"coder name {coder!r} is not allowed",
+                         "use letters, digits, - and _ (it becomes codings/<coder>.jsonl)")
+
+
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """``1 coding``, ``2 codings``, ``0 codings``; ``words`` for irregular plurals."""
+    return f"{count} {word if count == 1 else (words or word + 's')}"
 
 
 def did_you_mean(name: str, choices: Iterable[str], limit: int = 2,

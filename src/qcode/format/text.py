@@ -35,6 +35,19 @@ def normalize(text: str) -> str:
     return text
 
 
+def nfc(text: str) -> str:
+    return unicodedata.normalize("NFC", text)
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` keeping every character at its offset (so spans stay valid)."""
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    # A few characters (İ) lower to two: keep those as they are.
+    return "".join(ch.lower() if len(ch.lower()) == 1 else ch for ch in text)
+
+
 def count_words(text: str) -> int:
     return len(WORD_RE.findall(text))  # findall builds the list in C: 4x a generator
 

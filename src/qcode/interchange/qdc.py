@@ -43,10 +43,10 @@ from qcode.interchange.common import (
 )
 from qcode.interchange.import_report import ImportReport
 from qcode.interchange.safety import UnsafeInput, XmlDocument, parse_xml, read_json_pi
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.codebook import Code
-    from qcode.project import Project
 
 ORIGIN = f"qcode {__version__}"
 MAX_QDC_SIZE = 64 * 1024 * 1024
@@ -88,17 +88,19 @@ def code_elements(parent: ET.Element, codes: list[Code], store: guidmod.GuidStor
     return count
 
 
-def guid_store(project: Project) -> guidmod.GuidStore:
+def guid_store(corpus: Corpus | HasCorpus) -> guidmod.GuidStore:
     """GUIDs for this project: kept ones from the codebook's sidecar, the rest derived."""
-    codebook_path = project.path(project.require_config().codebook)
+    corpus = as_corpus(corpus)
+    codebook_path = corpus.path(corpus.config.codebook)
     kept = guidmod.load_sidecar(guidmod.sidecar_path(codebook_path))
-    return guidmod.GuidStore(guidmod.project_namespace(project.name), kept)
+    return guidmod.GuidStore(guidmod.project_namespace(corpus.name), kept)
 
 
-def export_codebook(project: Project) -> tuple[str, int, list[str]]:
+def export_codebook(corpus: Corpus | HasCorpus) -> tuple[str, int, list[str]]:
     """The project's codebook as ``.qdc`` XML; returns (text, number of codes, warnings)."""
-    codebook = project.codebook
-    store = guid_store(project)
+    corpus = as_corpus(corpus)
+    codebook = corpus.codebook
+    store = guid_store(corpus)
     root = ET.Element("CodeBook", {"origin": ORIGIN})
     codes_el = ET.SubElement(root, "Codes")
     meta_codes: dict[str, dict[str, Any]] = {}
@@ -108,7 +110,7 @@ def export_codebook(project: Project) -> tuple[str, int, list[str]]:
     if count == 0:
         raise QcodeError(f"the codebook {codebook.file} has no codes; a .qdc needs at least one",
                          "add codes to the codebook first")
-    meta = {"format": META_FORMAT, "qcode": __version__, "project": project.name,
+    meta = {"format": META_FORMAT, "qcode": __version__, "project": corpus.name,
             "codebook": {"name": codebook.name, "version": codebook.version},
             "codes": meta_codes}
     return serialize(root, CODEBOOK_NS, meta), count, warnings

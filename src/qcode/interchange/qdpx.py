@@ -50,12 +50,12 @@ from qcode.interchange.common import (
     xml_safe,
 )
 from qcode.interchange.qdc import ORIGIN, code_elements, guid_store
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.codebook import Code, Codebook
     from qcode.format.transcripts import Transcript
-    from qcode.project import Project
-    from qcode.store.log import Coding
+    from qcode.store.codings import Coding
 
 QDE_NAME = "project.qde"
 SOURCES_DIR = "sources"
@@ -88,22 +88,25 @@ class ExportResult:
     qde: str = ""
 
 
-def export_project(project: Project, coders: list[str] | None = None) -> ExportResult:
+def export_project(corpus: Corpus | HasCorpus, coders: list[str] | None = None
+                   ) -> ExportResult:
     """The project as a ``.qdpx`` archive in memory. ``coders`` narrows it to those coders.
 
     Large projects should use ``export_project_file``, which streams to disk; both write
     the very same bytes.
     """
+    corpus = as_corpus(corpus)
     buffer = io.BytesIO()
-    summary = write_project(project, buffer, coders)
+    summary = write_project(corpus, buffer, coders)
     data = buffer.getvalue()
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         qde = zf.read(QDE_NAME).decode("utf-8")
     return ExportResult(data, summary.counts, summary.warnings, qde)
 
 
-def export_project_file(project: Project, path: Path, coders: list[str] | None = None,
-                        force: bool = False) -> ExportSummary:
+def export_project_file(corpus: Corpus | HasCorpus, path: Path,
+                        coders: list[str] | None = None, force: bool = False
+                        ) -> ExportSummary:
     """Write the project's ``.qdpx`` to ``path``, streamed through a temp file beside it.
 
     A reader never sees half an archive, a failed export leaves nothing behind, and an
@@ -111,16 +114,16 @@ def export_project_file(project: Project, path: Path, coders: list[str] | None =
     """
     path = Path(path)
     check_output(path, force)  # before the work, not only after it
-    plan = _plan(project, coders)
+    plan = _plan(corpus, coders)
     with atomic_output(path, force) as handle:
         _write_archive(plan, handle)
     return ExportSummary(plan.counts, plan.warnings)
 
 
-def write_project(project: Project, out: IO[bytes], coders: list[str] | None = None
-                  ) -> ExportSummary:
+def write_project(corpus: Corpus | HasCorpus, out: IO[bytes],
+                  coders: list[str] | None = None) -> ExportSummary:
     """Write the ``.qdpx`` archive to ``out``, a seekable binary file (or ``BytesIO``)."""
-    plan = _plan(project, coders)
+    plan = _plan(corpus, coders)
     _write_archive(plan, out)
     return ExportSummary(plan.counts, plan.warnings)
 
@@ -280,15 +283,15 @@ class _Plan:
     warnings: list[str]
 
 
-def _plan(project: Project, coders: list[str] | None) -> _Plan:
-    config = project.require_config()
-    codebook = project.codebook
-    transcripts = project.transcripts
-    chosen = _choose_coders(project, coders)
-    store = guid_store(project)
+def _plan(corpus: Corpus, coders: list[str] | None) -> _Plan:
+    config = corpus.config
+    codebook = corpus.codebook
+    transcripts = corpus.transcripts
+    chosen = _choose_coders(corpus, coders)
+    store = guid_store(corpus)
     warnings: list[str] = []
-    if project.problems.errors:
-        first = project.problems.errors[0]
+    if corpus.problems.errors:
+        first = corpus.problems.errors[0]
         warnings.append(f"the project has errors ({first.location()}: {first.message}); what "
                         "cannot be read is left out: run `qcode check`")
 
@@ -330,13 +333,13 @@ def _plan(project: Project, coders: list[str] | None) -> _Plan:
             kind = value_kind(value, from_table=False)
             if kind:
                 kinds.setdefault(name, set()).add(kind)
-    for table in project.case_tables:
+    for table in corpus.case_tables:
         for key_value in table.rows:
             for name, value in table.attributes(key_value).items():
                 kind = value_kind(value, from_table=True)
                 if kind:
                     kinds.setdefault(name, set()).add(kind)
-    names = [n for n in project.attribute_names() if n in kinds or n in config.attributes]
+    names = [n for n in corpus.attribute_names() if n in kinds or n in config.attributes]
     names += [n for n in kinds if n not in names]
     var_type = {n: variable_type(kinds.get(n, set())) if kinds.get(n) else "Text" for n in names}
     var_guid = {n: store.get("variable", n) for n in names}
@@ -356,7 +359,7 @@ def _plan(project: Project, coders: list[str] | None) -> _Plan:
     meta["cases"] = {}
     case_count = 0
     cases_el = ET.Element("Cases")
-    for table in project.case_tables:
+    for table in corpus.case_tables:
         meta["case_tables"].append({"file": table.file, "key": table.key,
                                     "columns": list(table.columns)})
         for key_value in table.rows:
@@ -375,7 +378,7 @@ def _plan(project: Project, coders: list[str] | None) -> _Plan:
         head.append(cases_el)
 
     # Sources, selections and codings. Each coding's time is checked once, here.
-    codings = project.codings(chosen) if chosen else []
+    codings = corpus.codings(chosen) if chosen else []
     by_transcript: dict[str, list[tuple[Coding, str | None]]] = {}
     known = set(source_guid)
     first_time: str | None = None
@@ -467,8 +470,8 @@ def _beyond_bmp(text: str) -> bool:
     return len(text.encode("utf-16-le", "surrogatepass")) != 2 * len(text)
 
 
-def _choose_coders(project: Project, coders: list[str] | None) -> list[str]:
-    available = project.coders
+def _choose_coders(corpus: Corpus, coders: list[str] | None) -> list[str]:
+    available = corpus.coders
     if not coders:
         return list(available)
     chosen = []

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qcode.errors import QcodeError
-from qcode.format.config import CODER_RE
+from qcode.format.names import CODER_RE
 from qcode.interchange import guids as guidmod
 from qcode.interchange import safety
 from qcode.interchange.common import (
@@ -276,7 +276,7 @@ class Importer:
             if key is None or key in names:
                 continue
             wanted = meta_coders.get(key)
-            if isinstance(wanted, str) and CODER_RE.match(wanted) and wanted not in taken:
+            if isinstance(wanted, str) and CODER_RE.fullmatch(wanted) and wanted not in taken:
                 coder = wanted
                 taken.add(coder)
             else:
@@ -614,7 +614,7 @@ class Importer:
         seen_spans: set[tuple[str, str, int, int, str]] = set()
         mismatches: list[str] = []
         sequence = 0
-        from qcode.store.log import new_id, now_iso
+        from qcode.store.events import new_id, now_iso
 
         now = now_iso()
         undated = 0
@@ -927,6 +927,7 @@ def import_project(path: Path, into: Path, display: str | None = None) -> Import
     """Import a ``.qdpx`` (or bare ``.qde``) as a new qcode project in ``into``.
 
     Raises ``QcodeError`` (``UnsafeInput`` for hostile files) before anything is written.
+    ``qcode.project.import_qdpx`` does this and then runs ``qcode check`` on the result.
     """
     if into.exists() and (not into.is_dir() or any(into.iterdir())):
         raise QcodeError(f"{into} exists and is not empty; nothing was imported",
@@ -942,14 +943,13 @@ def import_project(path: Path, into: Path, display: str | None = None) -> Import
             importer.archive.close()
     importer.report.target = str(into)
     write_plan(plan, into)
-    _run_check(into, importer.report)
     return importer.report
 
 
 def write_plan(plan: Plan, into: Path) -> None:
     """Write the planned files, all inside ``into``; on failure remove what was written."""
-    from qcode.format.config import CODER_RE as coder_re
     from qcode.format.files import atomic_write_text
+    from qcode.format.names import CODER_RE as coder_re
     from qcode.store.log import CodingLog
 
     created = not into.exists()
@@ -967,7 +967,7 @@ def write_plan(plan: Plan, into: Path) -> None:
                 path.mkdir(parents=True, exist_ok=True)
                 (path / ".gitkeep").touch()
         for coder, events in plan.logs.items():
-            if not coder_re.match(coder):  # pragma: no cover - names are made valid
+            if not coder_re.fullmatch(coder):  # pragma: no cover - names are made valid
                 raise QcodeError(f"internal error: coder name {coder!r}")
             CodingLog(root / plan.codings_dir / f"{coder}.jsonl", coder).append(events)
     except BaseException:
@@ -982,12 +982,4 @@ def write_plan(plan: Plan, into: Path) -> None:
         raise
 
 
-def _run_check(into: Path, report: ImportReport) -> None:
-    from qcode.project import Project
 
-    result = Project.open(into).check()
-    report.check = {
-        "ok": result.ok,
-        "errors": [p.to_dict() for p in result.errors],
-        "warnings": len(result.warnings),
-    }

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from qcode.coding.keymap import BINDINGS, effective_keys
+from qcode.coding.keymap import bindings_for, effective_keys
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import CodingSession
@@ -25,8 +25,17 @@ if TYPE_CHECKING:  # pragma: no cover
 _WORD = re.compile(r"\S+")
 
 
+def bindings(screen: str) -> list[BindingType]:
+    """Textual bindings for the keymap's bindings of a screen: every one has its id, so
+    the user's remapping in qcode.yaml applies to it."""
+    return [Binding(b.keys, b.action, b.description, id=b.id, show=False)
+            for b in bindings_for(screen)]
+
+
 class HelpScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,question_mark", "dismiss", "Close")]
+    # Closed by the key that opened it too (help), and by quit, so `q` never quits here.
+    BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="close-dialog",
+                        show=False)]
 
     def __init__(self, session: CodingSession, overrides: dict[str, str]) -> None:
         super().__init__()
@@ -36,7 +45,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         keys = effective_keys(self.overrides)
         text = Text()
-        for binding in BINDINGS:
+        for binding in bindings_for("coder"):
             shown = ", ".join(_display(k) for k in keys[binding.id].split(","))
             text.append(f"{shown:<14}", style="bold cyan")
             text.append(f"{binding.description}  ")
@@ -51,7 +60,7 @@ class HelpScreen(ModalScreen[None]):
             yield Static("Keys", classes="dialog-title")
             yield Static(text, id="help-text")
 
-    async def action_dismiss(self, result: None = None) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
 
@@ -64,8 +73,7 @@ def _display(key: str) -> str:
 class CodePicker(ModalScreen[str | None]):
     """Type a few letters of a code's id, label or keywords; Enter applies the best match."""
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel"),
-                Binding("down", "down", show=False), Binding("up", "up", show=False)]
+    BINDINGS = bindings("picker")
 
     def __init__(self, session: CodingSession, title: str = "Apply a code") -> None:
         super().__init__()
@@ -124,12 +132,12 @@ class CodePicker(ModalScreen[str | None]):
     def action_up(self) -> None:
         self.query_one("#picker-results", OptionList).action_cursor_up()
 
-    def action_cancel(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
 
 class MemoScreen(ModalScreen[str | None]):
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    BINDINGS = bindings("dialog")
 
     def __init__(self, current: str) -> None:
         super().__init__()
@@ -147,12 +155,13 @@ class MemoScreen(ModalScreen[str | None]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.dismiss(event.value.strip())
 
-    def action_cancel(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)
 
 
 class DefinitionScreen(ModalScreen[None]):
-    BINDINGS = [Binding("escape,q,d", "close", "Close")]
+    # Closed by the key that opened it too (definition), and by quit.
+    BINDINGS = [Binding("escape,q,d", "close", "Close", id="close-dialog", show=False)]
 
     def __init__(self, session: CodingSession, code_id: str) -> None:
         super().__init__()
@@ -185,14 +194,7 @@ class DefinitionScreen(ModalScreen[None]):
 class WordSelection(ModalScreen[tuple[int, int] | None]):
     """Choose the first and last word of the part of the passage to code."""
 
-    BINDINGS = [
-        Binding("left,h", "move(-1)", "Previous word"),
-        Binding("right,l", "move(1)", "Next word"),
-        Binding("up", "move(-8)", show=False),
-        Binding("down", "move(8)", show=False),
-        Binding("enter,space,v", "mark", "Mark start / end"),
-        Binding("escape", "cancel", "Cancel"),
-    ]
+    BINDINGS = bindings("words")
 
     def __init__(self, body: str, start: int, end: int) -> None:
         super().__init__()
@@ -238,5 +240,5 @@ class WordSelection(ModalScreen[tuple[int, int] | None]):
         low, high = sorted((self.anchor, self.cursor))
         self.dismiss((self.words[low][0], self.words[high][1]))
 
-    def action_cancel(self) -> None:
+    def action_close(self) -> None:
         self.dismiss(None)

@@ -3,18 +3,22 @@
 One suggestion at a time: where it is, the code and the rule that proposed it, the text
 with the matched words marked ``**like this**``, and a ``>`` prompt. Every decision is
 appended (and fsynced) before the next suggestion is shown; accepting adds the coding to
-the coder's own log with ``memo: "autocode: <rule>"`` (``qcode.suggestions.Review``).
+the coder's own log with ``memo: "autocode: <rule>"`` (``qcode.coding.review.Review``).
 """
 
 
-import textwrap
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
+from qcode.analysis.excerpts import highlight
+from qcode.cli.plain.dialogue import Dialogue
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.coding.suggestions import Review, Suggestion
-    from qcode.project import Project
+    from qcode.coding.review import Review
+    from qcode.format.transcripts import Passage, Transcript
+    from qcode.store.corpus import Corpus, HasCorpus
+    from qcode.store.suggestions import Suggestion
 
 HELP = """\
 Answer with one line per suggestion:
@@ -28,27 +32,29 @@ Answer with one line per suggestion:
 """
 
 
-def run_suggestions_plain(project: "Project", coder: str, stdin: TextIO, stdout: TextIO,
-                          source: str | None = None, transcripts: list[str] | None = None,
-                          width: int = 80) -> int:
+def run_suggestions_plain(corpus: "Corpus | HasCorpus", coder: str, stdin: TextIO,
+                          stdout: TextIO, source: str | None = None,
+                          transcripts: list[str] | None = None, width: int = 80) -> int:
     """Walk the pending suggestions in ``codings/<source>.suggestions.jsonl`` (default
-    source: ``coder``); what ``coder`` accepts goes to ``codings/<coder>.jsonl``.
+    source: ``coder``); what ``coder`` accepts goes to ``codings/<coder>.jsonl``. Holds
+    the coder's session lock while it runs.
 
     Returns the number of decisions saved (accepted plus rejected suggestions).
     """
-    from qcode.coding.suggestions import Review
+    from qcode.coding.review import Review
 
-    review = Review(project, coder, source=source, transcripts=transcripts)
+    with Review(corpus, coder, source=source, transcripts=transcripts) as review:
+        return _walk(review, stdin, stdout, width)
 
-    def say(text: str = "") -> None:
-        stdout.write(text + "\n")
-        stdout.flush()
 
+def _walk(review: "Review", stdin: TextIO, stdout: TextIO, width: int) -> int:
+    dialogue = Dialogue(stdin, stdout, width)
+    say = dialogue.say
     queue = review.pending()
     if not queue:
-        say(_nothing_pending(project, review))
+        say(_nothing_pending(review))
         return 0
-    say(f"{len(queue)} suggestions to review for {coder} from {review.log.rel} "
+    say(f"{len(queue)} suggestions to review for {review.coder} from {review.log.rel} "
         f"(? for help)")
     skipped = 0
     position = 0
@@ -57,20 +63,17 @@ def run_suggestions_plain(project: "Project", coder: str, stdin: TextIO, stdout:
         if not review.is_pending(suggestion):  # decided by an A or R meanwhile
             position += 1
             continue
-        _show(review, suggestion, position, len(queue), say, width)
+        _show(review, suggestion, position, len(queue), dialogue)
         while True:
-            stdout.write("> ")
-            stdout.flush()
-            line = stdin.readline()
-            if line == "":  # end of input ends the session cleanly
+            answer = dialogue.ask()
+            if answer is None:  # end of input ends the session cleanly
                 say()
                 say(f"end of input: {_tally(review, skipped)}")
                 return review.accepted + review.rejected
-            answer = line.strip()
             try:
                 done = _answer(review, suggestion, answer, say)
             except QcodeError as exc:
-                say(f"error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+                dialogue.error(exc)
                 continue
             if done == "quit":
                 say(f"quit: {_tally(review, skipped)}")
@@ -84,7 +87,8 @@ def run_suggestions_plain(project: "Project", coder: str, stdin: TextIO, stdout:
     return review.accepted + review.rejected
 
 
-def _answer(review: "Review", suggestion: "Suggestion", answer: str, say) -> str:
+def _answer(review: "Review", suggestion: "Suggestion", answer: str,
+            say: Callable[[str], None]) -> str:
     """Carry out one answer; returns "decided", "skip", "quit" or "again"."""
     code = review.codebook.resolve(suggestion.code)
     code_id = code.id if code else suggestion.code
@@ -116,10 +120,9 @@ def _answer(review: "Review", suggestion: "Suggestion", answer: str, say) -> str
     return "again"
 
 
-def _show(review: "Review", suggestion: "Suggestion", index: int, total: int, say,
-          width: int) -> None:
-    from qcode.coding.autocode import highlight
-
+def _show(review: "Review", suggestion: "Suggestion", index: int, total: int,
+          dialogue: Dialogue) -> None:
+    say = dialogue.say
     transcript = review.transcript(suggestion)
     passages = transcript.passages_overlapping(suggestion.start, suggestion.end)
     passage = passages[0] if passages else None
@@ -131,9 +134,7 @@ def _show(review: "Review", suggestion: "Suggestion", index: int, total: int, sa
     say(f"[{index + 1}/{total}] [{transcript.id}] {where}{speaker}")
     say(f"suggested: {code_id}" + (f" ({code.label})" if code else ""))
     say(f"rule: {suggestion.rule or '-'}")
-    text = highlight(suggestion.text, suggestion.start, suggestion.matches)
-    for paragraph in text.split("\n"):
-        say(textwrap.fill(paragraph, width=width) if paragraph.strip() else "")
+    dialogue.text(highlight(suggestion.text, suggestion.start, suggestion.matches))
     mine = _codes_on(review, transcript, passage)
     say(f"your codes here: {', '.join(mine) or '-'}")
     same = len(review.pending(transcript.id, code_id))
@@ -153,16 +154,9 @@ def _where(review: "Review", suggestion: "Suggestion") -> str:
     return text
 
 
-def _codes_on(review: "Review", transcript, passage) -> list[str]:
-    if passage is None:
-        return []
-    names = []
-    for (transcript_id, code_id), spans in review._coded.items():
-        if transcript_id == transcript.id and any(
-                passage.overlaps(start, end) for start, end in spans):
-            names.append(code_id)
-    order = review._order
-    return sorted(names, key=lambda c: order.get(c, 0))
+def _codes_on(review: "Review", transcript: "Transcript", passage: "Passage | None"
+              ) -> list[str]:
+    return review.codes_on(transcript.id, passage) if passage is not None else []
 
 
 def _tally(review: "Review", skipped: int) -> str:
@@ -170,11 +164,9 @@ def _tally(review: "Review", skipped: int) -> str:
             f"{len(review.pending())} still pending")
 
 
-def _nothing_pending(project: "Project", review: "Review") -> str:
-    from qcode.coding.suggestions import suggestion_logs
-
+def _nothing_pending(review: "Review") -> str:
     if not review.log.exists():
-        others = [c for c in suggestion_logs(project) if c != review.source]
+        others = [c for c in review.corpus.store.suggestion_logs() if c != review.source]
         hint = (f"; there are suggestions from {', '.join(others)} "
                 f"(--from {others[0]})" if others else "")
         return (f"no suggestions in {review.log.rel}: run `qcode autocode --coder "

@@ -1,7 +1,9 @@
-"""``qcode check``: every rule that spans files (codings against transcripts and codebook).
+"""The ``qcode check`` rules that hold the logs against the other files: every coding and
+every suggestion on a known transcript, with a known (and codable) code, and still on the
+text it was made on.
 
-Rules inside one file live with that file's reader (``codebook``, ``transcripts``,
-``cases``, ``store``); this module runs them all and adds the cross-file ones.
+Rules inside one file live with that file's reader (``qcode.format``, ``qcode.store.replay``);
+the facade runs them all (``Project.check``).
 """
 
 from __future__ import annotations
@@ -10,68 +12,20 @@ from typing import TYPE_CHECKING
 
 from qcode.format.names import did_you_mean
 from qcode.problems import Problems
+from qcode.store.suggestions import SuggestionLog
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.project import CheckReport, Project
+    from qcode.format.cache import Cache
+    from qcode.format.codebook import Code, Codebook
+    from qcode.format.transcripts import Transcript
+    from qcode.store.codings import CodingTable
+    from qcode.store.log import CodingStore
+    from qcode.store.replay import Replay
 
 
-def run_checks(project: Project) -> CheckReport:
-    from qcode.project import CheckReport
-
-    problems = project.problems
-    counts: dict[str, int] = {}
-    if project.config is None:
-        return CheckReport(problems.sorted(), counts)
-    codebook = project._codebook
-    transcripts = {t.id: t for t in project.transcripts}
-    counts["codes"] = len(codebook) if codebook else 0
-    counts["transcripts"] = len(transcripts)
-    counts["coders"] = len(project.coders)
-    total = 0
-    for coder in project.coders:
-        replay = project.replay(coder)
-        total += len(replay.table)
-        _check_codings(project, replay, transcripts, codebook, problems)
-    counts["codings"] = total
-    if codebook is not None:
-        _check_keys(project, codebook, problems)
-    return CheckReport(problems.sorted(), counts)
-
-
-def _check_keys(project: Project, codebook, problems: Problems) -> None:
-    """Remapped keys (qcode.yaml `keys:`) must name real bindings and shadow no code."""
-    from qcode.coding.keymap import BINDING_IDS, effective_keys, key_character
-    from qcode.format.config import CONFIG_NAME
-
-    overrides = project.require_config().keys
-    doc = getattr(project, "_config_doc", None)
-    code_keys = {c.key: c.id for c in codebook if c.key}
-    used: dict[str, str] = {}
-    for binding_id, keys in effective_keys(overrides).items():
-        line = doc.line_for(("keys", binding_id)) if doc is not None else None
-        if binding_id not in BINDING_IDS:
-            guess = did_you_mean(binding_id, BINDING_IDS)
-            problems.error("keys-unknown-binding", CONFIG_NAME, line,
-                           f"keys: {binding_id!r} is not a binding of the interactive coder",
-                           f"did you mean {guess[0]!r}?" if guess
-                           else f"bindings: {', '.join(BINDING_IDS)}")
-            continue
-        for key in (k.strip() for k in keys.split(",") if k.strip()):
-            if key in used and used[key] != binding_id:
-                problems.error("keys-conflict", CONFIG_NAME, line,
-                               f"key {key!r} is bound to both {used[key]!r} and {binding_id!r}",
-                               "give each binding its own keys")
-            used[key] = binding_id
-            character = key_character(key)
-            if binding_id in overrides and character in code_keys:
-                problems.error("keys-conflict", CONFIG_NAME, line,
-                               f"key {key!r} of {binding_id!r} is the shortcut of code "
-                               f"{code_keys[character]!r}", "choose another key or change "
-                               "the code's `key:` in the codebook")
-
-
-def _check_codings(project, replay, transcripts, codebook, problems: Problems) -> None:
-    """Every current coding against its transcript and the codebook.
+def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
+                  codebook: Codebook | None, cache: Cache, problems: Problems) -> None:
+    """Every current coding of one log against its transcript and the codebook.
 
     Reads the coding table's columns. Whether a coding's span still holds its text
     depends only on its log line and its transcript's content, so the answer is kept in
@@ -79,9 +33,8 @@ def _check_codings(project, replay, transcripts, codebook, problems: Problems) -
     lineage: the next check compares only codings on changed transcripts and new lines.
     """
     table = replay.table
-    rel = project.log(table.coder).rel
     name = f"check/{table.coder}.json"
-    known = project.cache.load(name) or {}
+    known = cache.load(name) or {}
     verified, upto, failed_before = known.get("transcripts"), known.get("upto_line"), \
         known.get("failing_lines")
     if (known.get("lineage") != replay.lineage or not isinstance(verified, dict)
@@ -89,7 +42,7 @@ def _check_codings(project, replay, transcripts, codebook, problems: Problems) -
         verified, upto, failed_before = {}, 0, []
     failed_before = {line for line in failed_before if type(line) is int}
     failing: list[int] = []
-    resolved: dict[str, object] = {}
+    resolved: dict[str, Code | None] = {}
     for row, (transcript_id, start, end, code_id, line) in enumerate(zip(
             table.transcripts, table.starts, table.ends, table.codes, table.lines,
             strict=True)):
@@ -108,15 +61,16 @@ def _check_codings(project, replay, transcripts, codebook, problems: Problems) -
                 continue
         if _report_coding(rel, table, row, transcript, code, transcripts, codebook, problems):
             failing.append(line)
-    project.cache.save(name, {
+    cache.save(name, {
         "lineage": replay.lineage, "upto_line": max(table.lines, default=0),
         "transcripts": {t.id: t.sha256 for t in transcripts.values() if t.sha256},
         "failing_lines": failing,
     })
 
 
-def _report_coding(rel, table, row, transcript, code, transcripts, codebook,
-                   problems: Problems) -> bool:
+def _report_coding(rel: str, table: CodingTable, row: int, transcript: Transcript | None,
+                   code: Code | None, transcripts: dict[str, Transcript],
+                   codebook: Codebook | None, problems: Problems) -> bool:
     """Report what is wrong with one coding; whether its span or text was wrong."""
     coding_id, transcript_id, code_id = table.ids[row], table.transcripts[row], table.codes[row]
     start, end, line = table.starts[row], table.ends[row], table.lines[row]
@@ -154,3 +108,37 @@ def _report_coding(rel, table, row, transcript, code, transcripts, codebook,
     else:
         return False
     return True
+
+
+def check_suggestion_logs(store: CodingStore, transcripts: dict[str, Transcript],
+                          codebook: Codebook | None, problems: Problems) -> None:
+    """The `qcode check` rules for suggestions logs: readable events, known transcripts and
+    codes, and pending suggestions still on their text."""
+    for coder in store.suggestion_logs():
+        log = SuggestionLog(store, coder)
+        state = log.read()
+        problems.extend(state.problems)
+        for suggestion in state.suggestions.values():
+            where = (f"suggestion {suggestion.id} ({suggestion.code} on {suggestion.transcript} "
+                     f"{suggestion.start}:{suggestion.end})")
+            transcript = transcripts.get(suggestion.transcript)
+            if transcript is None:
+                guess = did_you_mean(suggestion.transcript, transcripts)
+                problems.error("suggestion-unknown-transcript", log.rel, suggestion.line,
+                               f"{where}: unknown transcript {suggestion.transcript!r}",
+                               f"did you mean {guess[0]!r}?" if guess
+                               else "restore the transcript; `qcode autocode` withdraws "
+                                    "suggestions only for transcripts it sees")
+            if codebook is not None and codebook.resolve(suggestion.code) is None:
+                guess = did_you_mean(suggestion.code, codebook.ids)
+                problems.error("suggestion-unknown-code", log.rel, suggestion.line,
+                               f"{where}: unknown code {suggestion.code!r}",
+                               f"did you mean {guess[0]!r}? (a renamed code keeps its old id "
+                               "in `aliases`)" if guess else "add the code, or its old id to "
+                               "a code's `aliases`")
+            if (transcript is not None and suggestion.status == "pending"
+                    and transcript.body[suggestion.start:suggestion.end] != suggestion.text):
+                problems.warning("suggestion-stale", log.rel, suggestion.line,
+                                 f"{where}: the transcript changed since it was proposed",
+                                 f"run `qcode autocode --coder {coder}` to withdraw it and "
+                                 "propose again")

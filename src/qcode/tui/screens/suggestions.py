@@ -1,6 +1,6 @@
 """Full-screen review of auto-coding suggestions (``qcode code --suggestions``).
 
-The state lives in ``qcode.suggestions.Review``; this app shows one suggestion at a time
+The state lives in ``qcode.coding.review.Review``; this screen shows one suggestion at a time
 (its passage, the matched words highlighted, the rule) and dispatches the decision keys.
 Accepting appends the coding to the coder's log, rejecting records the rejection in the
 suggestions log; both before the next suggestion is shown.
@@ -11,32 +11,21 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Static
 
 from qcode.errors import QcodeError
+from qcode.tui.screens.dialogs import bindings
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.coding.suggestions import Review, Suggestion
+    from qcode.coding.review import Review
+    from qcode.store.suggestions import Suggestion
 
 
-class SuggestionsApp(App[None]):
-    CSS_PATH = "qcode.tcss"
-    TITLE = "qcode suggestions"
-    ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [
-        Binding("a", "accept", "Accept", id="accept"),
-        Binding("r", "reject", "Reject", id="reject"),
-        Binding("A", "accept_all", "Accept all of this code in this transcript",
-                id="accept-all"),
-        Binding("R", "reject_all", "Reject all of this code in this transcript",
-                id="reject-all"),
-        Binding("j,down,s", "move(1)", "Skip to the next", id="next-suggestion"),
-        Binding("k,up", "move(-1)", "Previous", id="previous-suggestion"),
-        Binding("q", "quit", "Quit (decisions are saved)", id="quit"),
-    ]
+class SuggestionsScreen(Screen[None]):
+    BINDINGS = bindings("suggestions")
 
     def __init__(self, review: Review) -> None:
         super().__init__()
@@ -99,12 +88,12 @@ class SuggestionsApp(App[None]):
     def _decide(self, decide) -> None:
         suggestion = self.current
         if suggestion is None:
-            self.bell()
+            self.app.bell()
             return
         try:
             decide(suggestion)
         except QcodeError as exc:
-            self.bell()
+            self.app.bell()
             self._show(exc.message)
             return
         self._refresh_queue()
@@ -125,3 +114,6 @@ class SuggestionsApp(App[None]):
         if self.queue:
             self.index = max(0, min(len(self.queue) - 1, self.index + delta))
         self._show()
+
+    def action_quit(self) -> None:
+        self.app.exit()

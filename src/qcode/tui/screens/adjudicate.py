@@ -1,6 +1,6 @@
 """Full-screen adjudication: walk two coders' disagreements and decide each one.
 
-The state lives in ``qcode.adjudication.Adjudication``; this app shows one
+The state lives in ``qcode.coding.adjudication.Adjudication``; this screen shows one
 disagreement at a time (the passage with each coder's coverage marked) and dispatches
 the decision keys. Every decision is appended to the consensus log before the next item
 is shown. The word selection for an edit is the interactive coder's own dialog.
@@ -11,32 +11,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual.app import App, ComposeResult
-from textual.binding import Binding
+from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.screen import Screen
 from textual.widgets import Static
 
 from qcode.errors import QcodeError
-from qcode.tui.screens import WordSelection
+from qcode.tui.screens.dialogs import WordSelection, bindings
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.adjudication import Adjudication, Item
 
 
-class AdjudicationApp(App[None]):
-    CSS_PATH = "qcode.tcss"
-    TITLE = "qcode adjudicate"
-    ENABLE_COMMAND_PALETTE = False
-    BINDINGS = [
-        Binding("a", "decide('a')", "Take A's coding", id="take-first"),
-        Binding("b", "decide('b')", "Take B's coding", id="take-second"),
-        Binding("o", "decide('both')", "Take both", id="take-both"),
-        Binding("n", "decide('neither')", "Neither", id="take-neither"),
-        Binding("e", "edit", "Edit: choose the words", id="edit"),
-        Binding("j,down,s", "move(1)", "Skip to the next", id="next-item"),
-        Binding("k,up", "move(-1)", "Previous", id="previous-item"),
-        Binding("q", "quit", "Quit (decisions are saved)", id="quit"),
-    ]
+class AdjudicationScreen(Screen[None]):
+    BINDINGS = bindings("adjudicate")
 
     def __init__(self, adjudication: Adjudication) -> None:
         super().__init__()
@@ -111,12 +99,12 @@ class AdjudicationApp(App[None]):
     def action_decide(self, decision: str, spans=None) -> None:
         item = self.item
         if item is None:
-            self.bell()
+            self.app.bell()
             return
         try:
             self.adjudication.decide(item, decision, spans)
         except QcodeError as exc:
-            self.bell()
+            self.app.bell()
             self._show(exc.message)
             return
         self.items.pop(self.index)
@@ -127,10 +115,13 @@ class AdjudicationApp(App[None]):
         item = self.item
         if item is None:
             return
-        body = self.adjudication.project.transcript(item.transcript).body
+        body = self.adjudication.corpus.transcript(item.transcript).body
 
         def chosen(span: tuple[int, int] | None) -> None:
             if span is not None:
                 self.action_decide("edit", [span])
 
-        self.push_screen(WordSelection(body, item.start, item.end), chosen)
+        self.app.push_screen(WordSelection(body, item.start, item.end), chosen)
+
+    def action_quit(self) -> None:
+        self.app.exit()

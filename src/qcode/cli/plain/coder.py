@@ -8,9 +8,9 @@ nothing that was reported saved.
 
 
 import re
-import textwrap
 from typing import TYPE_CHECKING, TextIO
 
+from qcode.cli.plain.dialogue import Dialogue
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -34,10 +34,8 @@ _SPLIT = re.compile(r"[\s,]+")
 def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
               compare: str | None = None, width: int = 80) -> int:
     """Drive a session from ``stdin``; returns the number of answers saved."""
-
-    def say(text: str = "") -> None:
-        stdout.write(text + "\n")
-        stdout.flush()
+    dialogue = Dialogue(stdin, stdout, width)
+    say = dialogue.say
 
     def show() -> None:
         passage = session.passage
@@ -45,8 +43,7 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
         say(session.describe())
         if passage is None:
             return
-        for paragraph in session.passage_text().split("\n"):
-            say(textwrap.fill(paragraph, width=width) if paragraph else "")
+        dialogue.text(session.passage_text())
         say(f"codes: {_codes_text(session)}")
         if compare:
             say(f"{compare}: {', '.join(session.codes_on(coder=compare)) or '-'}")
@@ -54,14 +51,11 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
     saved = 0
     show()
     while True:
-        stdout.write("> ")
-        stdout.flush()
-        line = stdin.readline()
-        if line == "":  # end of input ends the session cleanly
+        answer = dialogue.ask()
+        if answer is None:  # end of input ends the session cleanly
             say()
             say(f"end of input: {saved} answers saved")
             return saved
-        answer = line.strip()
         if answer in ("", "."):
             if not session.advance():
                 say("end: no more passages")
@@ -99,7 +93,7 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
             add, remove = _parse(session, answer)
             change = session.set_codes(add, remove)
         except QcodeError as exc:
-            say(f"error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+            dialogue.error(exc)
             continue
         saved += 1
         say(f"saved: {_change_text(change, session)}" if not change.empty

@@ -1,0 +1,68 @@
+"""Retrieval: the coded text itself, one row per segment, with where it sits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+
+from qcode.analysis.counting import _natural
+from qcode.analysis.scope import attribute_text, resolve_scope, scope_attrs
+from qcode.analysis.segments import segment_frame
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
+
+RETRIEVAL_COLUMNS = ["code", "label", "transcript", "passage", "speaker", "start", "end",
+                     "text", "coders", "memo"]
+
+
+def segments(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
+             coders: Sequence[str] | None = None, all_coders: bool = False,
+             where: Iterable[str] = (), by: str | None = None) -> pd.DataFrame:
+    """The coded text itself: one row per segment, with its transcript's attributes,
+    passage number and speaker, coders and memo; ordered by code (codebook order), then
+    by ``by``'s value, then transcript and position."""
+    corpus = as_corpus(corpus)
+    scope = resolve_scope(corpus, coders, all_coders, where, codes)
+    codebook = corpus.codebook
+    frame = segment_frame(corpus, scope)
+    frame = frame[frame["code"].isin(scope.codes)]
+    transcripts = {t.id: t for t in scope.transcripts}
+    order = {c: i for i, c in enumerate(scope.codes)}
+    records = []
+    for row in frame.itertuples(index=False):
+        t = transcripts[row.transcript]
+        passage = t.passage_at(row.start) or next(
+            iter(t.passages_overlapping(row.start, row.end)), None)
+        records.append({
+            "code": row.code, "label": codebook.get(row.code).label,
+            "transcript": row.transcript,
+            "passage": passage.number if passage else None,
+            "speaker": passage.speaker if passage else None,
+            "start": int(row.start), "end": int(row.end), "text": t.body[row.start:row.end],
+            "coders": row.coders, "memo": row.memo,
+            **{f"@{k}": attribute_text(v) for k, v in t.attributes.items()},
+        })
+    result = pd.DataFrame.from_records(records, columns=_retrieval_columns(corpus, records))
+    result = _order_retrieval(result, order, by)
+    result.attrs = scope_attrs(scope, by=[by] if by else [])
+    return result
+
+
+def _retrieval_columns(corpus: Corpus, records: list[dict]) -> list[str]:
+    attributes = [f"@{a}" for a in corpus.attribute_names()]
+    return RETRIEVAL_COLUMNS + attributes
+
+
+def _order_retrieval(frame: pd.DataFrame, order: dict[str, int], by: str | None
+                     ) -> pd.DataFrame:
+    if not len(frame):
+        return frame.rename(columns=lambda c: c[1:] if c.startswith("@") else c)
+    keys = [frame["code"].map(order).rename("_order")]
+    sort = ["_order"]
+    if by and f"@{by}" in frame.columns:
+        keys.append(frame[f"@{by}"].fillna("~").map(_natural).rename("_by"))
+        sort.append("_by")
+    frame = pd.concat([frame, *keys], axis=1).sort_values([*sort, "transcript", "start", "end"],
+                                                       kind="stable")
+    frame = frame.drop(columns=sort).reset_index(drop=True)
+    return frame.rename(columns=lambda c: c[1:] if c.startswith("@") else c)
