@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from qcode import __version__
+from qcode._version import __version__
 from qcode.project import Project
 
 HEAVY = ("pandas", "textual", "matplotlib", "openpyxl", "numpy")

@@ -324,7 +324,7 @@ class Project:
             present = {self._canonical(c.code) for c in current.values()
                        if c.transcript == transcript.id and c.start == start and c.end == end}
             result.added, result.unchanged = [], []
-            events = []
+            events: list[Event] = []
             for code_id in wanted:
                 if code_id in present:
                     result.unchanged.append(code_id)
@@ -347,7 +347,7 @@ class Project:
         def build(current: dict[str, Coding]) -> list[Event]:
             mine = [c for c in current.values() if c.transcript == transcript.id]
             result.added, result.unchanged = [], []
-            events = []
+            events: list[Event] = []
             for code_id in wanted:
                 if passage is not None:
                     hits = [c for c in mine if self._canonical(c.code) == code_id

@@ -134,7 +134,7 @@ def _ordered(values: Iterable[Hashable]) -> list[Hashable]:
     """Distinct values sorted when they can be (numbers, strings), else as first seen."""
     distinct = list(dict.fromkeys(values))
     try:
-        return sorted(distinct)
+        return sorted(distinct)  # type: ignore[type-var]  # TypeError when not orderable
     except TypeError:
         return distinct
 
@@ -420,11 +420,11 @@ def _check_level(level: str, categories: Sequence[Hashable],
         bad = [c for c in categories if not _is_number(c)]
         if bad:
             raise ValueError(f"{level} data must be numbers; got {bad[:3]!r}")
-        if level == "ratio" and any(float(c) < 0 for c in categories):
+        if level == "ratio" and any(float(c) < 0 for c in categories):  # type: ignore[arg-type]
             raise ValueError("ratio data cannot be negative")
     if level == "ordinal" and not explicit_order:
         try:
-            sorted(categories)
+            sorted(categories)  # type: ignore[type-var]
         except TypeError:
             raise ValueError("ordinal values must be sortable, or name their order with "
                              "categories=[...]") from None

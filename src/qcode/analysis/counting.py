@@ -94,6 +94,7 @@ def matrix(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "
             raise UnknownName("attribute", attribute, did_you_mean(attribute, names),
                               hint=f"attributes: {', '.join(names)}")
     keys = {t.id: _column_key(t, attributes) for t in scope.transcripts}
+    columns: list[tuple[str, ...]]
     if len(attributes) == 1:
         columns = [(v,) for v in column_values(corpus, scope, attributes[0])]
     else:
@@ -187,7 +188,7 @@ def freq(corpus: Corpus | HasCorpus, by: str | None = None, rollup: bool = False
                                        names=group)
              if by else pd.Index(scope.codes, name="code"))
     table = table.reindex(index, fill_value=0).astype("int64").reset_index()
-    table.insert(1, "label", table["code"].map(lambda c: codebook.get(c).label))
+    table.insert(1, "label", table["code"].map(lambda c: codebook.require(c).label))
     table.insert(2, "parent", table["code"].map(lambda c: codebook.parent_of[c]))
     table.insert(3, "depth", table["code"].map(lambda c: codebook.depth_of[c]))
     if by:

@@ -118,10 +118,10 @@ def family_values(corpus: Corpus | HasCorpus, coders: Sequence[str], parent: str
     order = {c: i for i, c in enumerate(children)}
     for transcript in scope.transcripts:
         for passage in transcript.passages:
-            per_coder = chosen.get((transcript.id, passage.number), {})
+            categories = chosen.get((transcript.id, passage.number), {})
             row: list[Any] = [transcript.id, passage.number]
             for coder in scope.coders:
-                applied = sorted(per_coder.get(coder, ()), key=order.__getitem__)
+                applied = sorted(categories.get(coder, ()), key=order.__getitem__)
                 if len(applied) > 1:
                     conflicts.append({"transcript": transcript.id,
                                       "passage": passage.number, "line": passage.line,

@@ -91,7 +91,7 @@ def parse_query(expression: str) -> _Node:
         if not match or match.end() == pos:
             raise QueryError(f"cannot read the query at column {pos + 1}: {text[pos:pos + 10]!r}",
                              "use code ids with & | ! ( ) and near(a, b, N)")
-        kind = match.lastgroup
+        kind = match.lastgroup or ""
         tokens.append((kind, match.group(kind), match.start(kind) + 1))
         pos = match.end()
         while pos < len(text) and text[pos].isspace():
@@ -210,7 +210,7 @@ def query(corpus: Corpus | HasCorpus, expression: str, coders: Sequence[str] | N
 
 def _collect(node: _Node, names: set[str]) -> None:
     if node.op == "code":
-        names.add(node.value)
+        names.add(str(node.value))
     for arg in node.args:
         _collect(arg, names)
 
@@ -226,7 +226,7 @@ def _evaluate(node: _Node, regions, universe: Intervals, transcript: Transcript)
     if node.op == "not":
         return _complement(_evaluate(node.args[0], regions, universe, transcript), universe)
     left, right = (_evaluate(a, regions, universe, transcript) for a in node.args)
-    distance = int(node.value)
+    distance = int(str(node.value))
 
     def passage_numbers(spans: Intervals) -> list[int]:
         return sorted({p.number for s, e in spans

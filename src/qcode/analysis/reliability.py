@@ -86,7 +86,7 @@ def resolve_agreement_scope(corpus: Corpus | HasCorpus, coders: Sequence[str],
                          f"{len(chosen)}", f"name them with --coders A,B (coders: {known})")
     base = resolve_scope(corpus, chosen, False, where, codes)
     codebook = corpus.codebook
-    compared = [c for c in base.codes if codebook.get(c).codable]
+    compared = [c for c in base.codes if codebook.require(c).codable]
     lengths = {t.id: len(t.body) for t in base.transcripts}
     spans: dict[str, dict[str, dict[str, list[Span]]]] = {c: {} for c in chosen}
     coded: dict[str, set[str]] = {c: set() for c in chosen}
@@ -439,7 +439,7 @@ def disagreements(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str =
         transcript = transcripts[tid]
         passage = transcript.passage(number)
         records.append([tid, number, passage.speaker, passage.line, code,
-                        codebook.get(code).label, kind, ", ".join(coded),
+                        codebook.require(code).label, kind, ", ".join(coded),
                         ", ".join(c for c in scope.coders if c not in per_coder),
                         *[span_text(per_coder.get(c, ()), passage) for c in scope.coders],
                         transcript.body[passage.start:passage.end]])

@@ -34,7 +34,7 @@ def segments(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
         passage = t.passage_at(row.start) or next(
             iter(t.passages_overlapping(row.start, row.end)), None)
         records.append({
-            "code": row.code, "label": codebook.get(row.code).label,
+            "code": row.code, "label": codebook.require(row.code).label,
             "transcript": row.transcript,
             "passage": passage.number if passage else None,
             "speaker": passage.speaker if passage else None,

@@ -123,7 +123,7 @@ def _merge_segments(group: np.ndarray, coder: np.ndarray, coder_names: list[str]
     merged_memo = memo[first].copy()
     repeated = np.ones(len(group), dtype=bool)
     repeated[first] = False  # rows that join an earlier row's group
-    with_memo = repeated & np.not_equal(memo, None)
+    with_memo = repeated & np.array([m is not None for m in memo], dtype=bool)
     for g, note in zip(group[with_memo].tolist(), memo[with_memo].tolist(), strict=True):
         known = merged_memo[g]
         if known is None:
@@ -142,7 +142,7 @@ def _counted_rows(corpus: Corpus | HasCorpus, scope: Scope, segments: pd.DataFra
     corpus = as_corpus(corpus)
     codebook = corpus.codebook
     shown = set(scope.codes)
-    rolled_codes = {c for c in shown if rollup or not codebook.get(c).codable}
+    rolled_codes = {c for c in shown if rollup or not codebook.require(c).codable}
     spans = segments[["transcript", "start", "end", "code", "coders"]]
     own = spans[spans["code"].isin(shown - rolled_codes)]
     if not rolled_codes:

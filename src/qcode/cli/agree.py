@@ -86,9 +86,9 @@ def agree(
             warn_if_problems(project)
             _deliver_disagreements(frame, chosen, output, force, project.name)
         else:
-            report = families.family_agreement(project, names, family, where_list)
+            family_report = families.family_agreement(project, names, family, where_list)
             warn_if_problems(project)
-            _deliver_family(report, chosen, output, force, project.name)
+            _deliver_family(family_report, chosen, output, force, project.name)
         return
     if disagreements:
         frame = reliability.disagreements(project, names, unit.value, codes, where_list)

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qcode import __version__
+from qcode._version import __version__
 from qcode.cli import (
     adjudicate,
     agree,

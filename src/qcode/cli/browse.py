@@ -53,7 +53,7 @@ def codes(
     title = f"{codebook.name} (version {codebook.version}, {len(codebook)} codes"
     title += f"; codings by {' / '.join(coders)})" if coders else ")"
     tree = Tree(Text(title, style="bold"))
-    nodes = {None: tree}
+    nodes: dict[str | None, Tree] = {None: tree}
     for code in codebook:
         if code.id not in codebook.parent_of:
             continue

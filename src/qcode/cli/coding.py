@@ -56,8 +56,8 @@ def code(
         from qcode.coding.review import Review
         from qcode.tui import run_app
 
-        with Review(project, coder, source=source, transcripts=chosen) as session:
-            run_app("suggestions", review=session)
+        with Review(project, coder, source=source, transcripts=chosen) as reviewing:
+            run_app("suggestions", review=reviewing)
         return
     if review_orphans:
         from qcode.cli.plain.orphans import run_orphan_review

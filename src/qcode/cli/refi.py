@@ -115,7 +115,8 @@ def import_qdc(
     else:
         target = into
     report = import_codebook(file, target, merge, project.name if project else None,
-                             display=str(into) if into else project.rel(target))
+                             display=project.rel(target) if project and into is None
+                             else str(into))
     _show(report, format, "codebook")
 
 

@@ -183,9 +183,9 @@ class Adjudication:
             if set(record["coders"]) != pair or not isinstance(event.get("code"), str):
                 continue
             code = codebook.resolve(event["code"])
-            if code is not None:
-                decided[(event.get("transcript"), record.get("passage"), code.id)] = str(
-                    record.get("decision"))
+            transcript, passage = event.get("transcript"), record.get("passage")
+            if code is not None and isinstance(transcript, str) and type(passage) is int:
+                decided[(transcript, passage, code.id)] = str(record.get("decision"))
         return decided
 
     def is_decided(self, item: Item) -> bool:

@@ -170,8 +170,8 @@ def plan_body(transcript_id: str, body: str, codings: Iterable[Coding],
         if len(text) >= UNIQUE_EXACT_CHARS:
             found = _occurrences(body, text, limit=2)
             if len(found) == 1:
-                target = Candidate(found[0], found[0] + len(text), text, 100.0)
-                decided[(start, end, text)] = ("exact", target, None, "")
+                unique = Candidate(found[0], found[0] + len(text), text, 100.0)
+                decided[(start, end, text)] = ("exact", unique, None, "")
                 anchors.add(start, found[0] - start)
     # Pass 2: the others, in body order, near where the anchors say they should be.
     for start, end, text in spans:

@@ -257,8 +257,8 @@ class CodingSession:
         if not 0 <= target < len(self.transcripts):
             return False
         self.t_index, self.p_index = target, 0
-        if self.review is not None and self.transcript.passages and not self._visible(
-                self.passage):
+        passage = self.passage
+        if self.review is not None and passage is not None and not self._visible(passage):
             self.move(1)
         return True
 
@@ -317,7 +317,7 @@ class CodingSession:
         coding of them on the passage), in one undoable change."""
         passage = self._require_passage()
         present = set(self.codes_on(passage))
-        additions = []
+        additions: list[tuple[str, int, int, str | None]] = []
         for name in add:
             code = self.require_code(name)
             if code.id not in present and code.id not in {a[0] for a in additions}:

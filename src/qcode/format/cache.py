@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from qcode import __version__
+from qcode._version import __version__
 
 CACHE_DIR = Path(".qcode") / "cache"
 # Bump whenever what an entry holds, or how it is derived (parsing, segmentation, replay),

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from qcode.errors import NotCodable, UnknownName
 from qcode.format.names import did_you_mean
 from qcode.format.validation import validate
-from qcode.format.yamlio import load_yaml_file
+from qcode.format.yamlio import YamlDocument, load_yaml_file
 from qcode.problems import Problems
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -219,14 +219,15 @@ def load_codebook(path: Path, rel: str, problems: Problems, cache: Cache | None 
     model = validate(CodebookFile, doc, rel, problems, "codebook")
     if model is None:
         return None
-    lines: dict[str, int] = {}
+    lines: dict[str, int | None] = {}
     _check_codes(model.codes, ("codes",), doc, rel, problems, lines, {}, {})
-    return Codebook(model, rel, lines)
+    return Codebook(model, rel, {code: line for code, line in lines.items() if line is not None})
 
 
-def _check_codes(codes, loc, doc, rel, problems: Problems, lines: dict[str, int],
-                 key_lines: dict[str, tuple[str, int]],
-                 alias_lines: dict[str, tuple[str, int]]) -> None:
+def _check_codes(codes: list[Code], loc: tuple[str | int, ...], doc: YamlDocument, rel: str,
+                 problems: Problems, lines: dict[str, int | None],
+                 key_lines: dict[str, tuple[str, int | None]],
+                 alias_lines: dict[str, tuple[str, int | None]]) -> None:
     for index, code in enumerate(codes):
         here = (*loc, index)
         line = doc.line_for((*here, "id")) or doc.line_for(here)

@@ -39,7 +39,7 @@ def decode_text(raw: bytes, rel: str, problems: Problems,
     from qcode.format.text import decode_utf8
 
     text, issue = decode_utf8(raw)
-    if text is None:
+    if issue is not None:
         problems.error(encoding_rule, rel, issue.line, f"{rel} {issue.message}", issue.hint)
     return text
 

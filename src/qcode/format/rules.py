@@ -4,6 +4,7 @@ loader). The engine that applies rules is ``qcode.coding.autocode``."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -140,11 +141,10 @@ def _check_regex(source: str, line: int | None, rel: str, problems: Problems,
                        "atomic (?>...) group")
 
 
-def _parse_regex(source: str):
-    try:
-        from re import _parser as sre_parse  # Python 3.11+
-    except ImportError:  # pragma: no cover
-        import sre_parse  # type: ignore[no-redef]
+def _parse_regex(source: str) -> Any:
+    # The standard library's own regex parser (``re._parser``, Python 3.11+): the only
+    # complete reader of Python's pattern syntax.
+    sre_parse = importlib.import_module("re._parser")
     try:
         return sre_parse.parse(source)
     except re.error:  # pragma: no cover
@@ -155,7 +155,7 @@ def _nested_quantifier(items: list, inside: bool) -> bool:
     """True when a repeat that can match more than once sits inside another unbounded (or
     long) repeat: the shape of catastrophic backtracking. Possessive and atomic groups do
     not backtrack and are left alone."""
-    from re import _constants as c
+    c = importlib.import_module("re._constants")
 
     for op, av in items:
         if op in (c.MAX_REPEAT, c.MIN_REPEAT):

@@ -72,7 +72,9 @@ class Transcript:
         self.front_lines: dict[str, int] = front_lines if front_lines is not None else {}
         self._body = body
         self._loader = loader
-        self.body_length = len(body) if body is not None else body_length
+        if body is None and (body_length is None or loader is None):
+            raise ValueError("a transcript needs its body, or its length and a loader")
+        self.body_length: int = len(body) if body is not None else body_length or 0
         self._passages = passages
         self._passage_columns = passage_columns
         self._starts: list[int] | None = None
@@ -85,12 +87,14 @@ class Transcript:
     @property
     def body(self) -> str:
         if self._body is None:
+            assert self._loader is not None  # a transcript has a body or a loader for it
             self._body = self._loader.body(self)
         return self._body
 
     @property
     def passages(self) -> list[Passage]:
         if self._passages is None:
+            assert self._passage_columns is not None  # passages or their columns
             starts, ends, speakers, lines = self._passage_columns
             self._passages = [Passage(n, s, e, speaker, line) for n, (s, e, speaker, line)
                               in enumerate(zip(starts, ends, speakers, lines, strict=True),
@@ -100,6 +104,7 @@ class Transcript:
     @property
     def passage_count(self) -> int:
         if self._passages is None:
+            assert self._passage_columns is not None
             return len(self._passage_columns[0])
         return len(self._passages)
 
@@ -424,7 +429,7 @@ def _parsed_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cach
                 out.append(transcript)
                 record = transcript.to_record()
             out[-1].sha256 = digest
-            records[rel] = {**record, "source": source_record(stamp, digest)}
+            records[rel] = {**(record or {}), "source": source_record(stamp, digest)}
     if changed or len(records) != len(known):
         cache.save("transcripts.json", {"segmentation": mode, "files": records})
     return out

@@ -222,7 +222,7 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
     except YamlProblem as exc:
         problems.error(exc.rule, rel, exc.line, exc.message, exc.hint)
         return None
-    if name is not None and _survives_json(doc.data):
+    if cache is not None and name is not None and _survives_json(doc.data):
         cache.save(name, {"file": rel, "sha256": digest, "data": doc.data,
                           "positions": [[list(loc), line] for loc, line in doc.positions.items()]})
     return doc

@@ -104,7 +104,7 @@ class ImportResult:
         missing, a value not declared) to their reports, so it is fixed now."""
         written = {r.path: r for r in self.files if r.ok and r.path}
         for problem in problems:
-            report = written.get(problem.file)
+            report = written.get(problem.file) if problem.file else None
             if report is not None:
                 hint = f" ({problem.hint})" if problem.hint else ""
                 report.warnings.append(f"{problem.rule}: {problem.message}{hint}")

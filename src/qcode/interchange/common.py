@@ -25,7 +25,7 @@ import json
 import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -68,7 +68,7 @@ def plural(count: int, word: str) -> str:
     return f"{count} {word}" + ("" if count == 1 else "s")
 
 
-def is_code_id(text: Any) -> bool:
+def is_code_id(text: Any) -> TypeGuard[str]:
     return isinstance(text, str) and len(text) <= 64 and bool(_CODE_ID_RE.match(text))
 
 
@@ -183,7 +183,7 @@ def _bullet(item: str) -> str:
 
 def split_description(text: str) -> dict[str, Any]:
     """The inverse of ``compose_description``; unmarked text is all description."""
-    plain = {"description": text, "include": None, "exclude": None, "examples": [],
+    plain: dict[str, Any] = {"description": text, "include": None, "exclude": None, "examples": [],
              "keywords": []}
     match = _SECTIONS_RE.match("\n\n" + text)
     if match is None:

@@ -16,8 +16,10 @@ from __future__ import annotations
 import hashlib
 import re
 import uuid
-from pathlib import Path
-from typing import Any
+from pathlib import Path, PurePath
+from typing import Any, TypeGuard, TypeVar
+
+PathT = TypeVar("PathT", bound=PurePath)
 
 # Fixed for ever: changing it would change every GUID qcode has ever written.
 QCODE_NAMESPACE = uuid.UUID("6a1f9c3e-2b47-5d8e-9f10-7c3b2a1d0e45")
@@ -56,7 +58,7 @@ def normalize(guid: str | None) -> str | None:
     return match.group(1).lower() if match else None
 
 
-def is_guid(text: str | None) -> bool:
+def is_guid(text: str | None) -> TypeGuard[str]:
     return normalize(text) is not None
 
 
@@ -79,7 +81,7 @@ def guid_of_coding_id(coding_id: str) -> str | None:
     return None
 
 
-def sidecar_path(codebook_path: Path) -> Path:
+def sidecar_path(codebook_path: PathT) -> PathT:
     """``codebooks/vet-mobility.yaml`` → ``codebooks/vet-mobility.guids.yaml``."""
     name = codebook_path.name
     stem = name[: -len(codebook_path.suffix)] if codebook_path.suffix else name

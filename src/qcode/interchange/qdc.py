@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qcode import __version__
+from qcode._version import __version__
 from qcode.errors import QcodeError
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
@@ -426,7 +426,7 @@ def _merge(target: Path, foreign: list[ForeignCode], meta_codes: Any,
         where = f": {first.location()}: {first.message}" if first else ""
         raise QcodeError(f"cannot merge into {target}, it has errors{where}",
                          "fix the codebook first (`qcode check`)")
-    data = {"name": codebook.name, "version": codebook.version,
+    data: dict[str, Any] = {"name": codebook.name, "version": codebook.version,
             "codes": [c.model_dump(exclude_defaults=True) for c in codebook.roots]}
     by_guid: dict[str, dict[str, Any]] = {}
     aliases: set[str] = set()

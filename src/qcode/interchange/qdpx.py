@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from qcode import __version__
+from qcode._version import __version__
 from qcode.errors import QcodeError, UnknownName, UsageError
 from qcode.format.names import did_you_mean
 from qcode.interchange import guids as guidmod
@@ -112,6 +112,7 @@ def export_project_file(corpus: Corpus | HasCorpus, path: Path,
     A reader never sees half an archive, a failed export leaves nothing behind, and an
     existing file is only replaced with ``force``.
     """
+    corpus = as_corpus(corpus)
     path = Path(path)
     check_output(path, force)  # before the work, not only after it
     plan = _plan(corpus, coders)
@@ -123,7 +124,7 @@ def export_project_file(corpus: Corpus | HasCorpus, path: Path,
 def write_project(corpus: Corpus | HasCorpus, out: IO[bytes],
                   coders: list[str] | None = None) -> ExportSummary:
     """Write the ``.qdpx`` archive to ``out``, a seekable binary file (or ``BytesIO``)."""
-    plan = _plan(corpus, coders)
+    plan = _plan(as_corpus(corpus), coders)
     _write_archive(plan, out)
     return ExportSummary(plan.counts, plan.warnings)
 
@@ -589,7 +590,7 @@ def _start_tag(name: str, attrs: dict[str, str]) -> str:
 def _element_pieces(element: ET.Element, depth: int) -> Iterator[str]:
     """An element (built without tails) as indented XML, its first line not indented."""
     tag = element.tag
-    yield _start_tag(tag, element.attrib)  # type: ignore[arg-type]
+    yield _start_tag(tag, element.attrib)
     if len(element):
         yield ">"
         inner = "\n" + INDENT * (depth + 1)
@@ -642,7 +643,7 @@ _REF = "\n" + INDENT * 5
 def _source_pieces(plan: _Plan, source: _Source) -> Iterator[str]:
     transcript = source.transcript
     body = transcript.body
-    values = []
+    values: list[ET.Element] = []
     for name, value in plan.own_values[transcript.id].items():
         if name in plan.var_guid and value_kind(value, from_table=False):
             holder = ET.Element("VariableValue")

@@ -113,7 +113,7 @@ class Importer:
         self.memos: list[tuple[str, str]] = []               # heading, text
         self.notes: dict[str, tuple[str, str]] = {}          # guid -> (name, text)
         self.used_notes: set[str] = set()
-        self._case_guids: dict[str, str] = {}        # "key=value" -> case GUID as written
+        self._case_guids: dict[str, str | None] = {}        # "key=value" -> case GUID as written
         self._linked_memos: dict[str, list[str]] = {}  # selection guid -> note guids
 
     # -- reading --------------------------------------------------------------------------
@@ -787,8 +787,7 @@ class Importer:
                                     + dump_yaml(config))
 
         # The codebook.
-        book_meta = self.meta.get("codebook") if isinstance(self.meta.get("codebook"), dict) \
-            else {}
+        book_meta = _mapping(self.meta.get("codebook"))
         codebook = {
             "name": book_meta.get("name") if isinstance(book_meta.get("name"), str)
             else project_name,
@@ -804,13 +803,14 @@ class Importer:
                             (self.meta.get("transcripts") or {}).items() if guidmod.is_guid(k)}
         used_paths: set[str] = set()
         for key, source in self.sources.items():
-            entry = meta_transcripts.get(key) if isinstance(meta_transcripts.get(key), dict) \
-                else {}
-            rel = safe_relative(entry.get("file"))
-            ok_path = (rel is not None and str(rel).startswith(f"{transcripts_dir}/")
-                       and rel.suffix.lower() in (".md", ".txt")
-                       and str(rel).lower() not in used_paths)
-            if not ok_path:
+            entry = _mapping(meta_transcripts.get(key))
+            found = safe_relative(entry.get("file"))
+            ok_path = (found is not None and str(found).startswith(f"{transcripts_dir}/")
+                       and found.suffix.lower() in (".md", ".txt")
+                       and str(found).lower() not in used_paths)
+            if found is not None and ok_path:
+                rel = found
+            else:
                 rel = PurePosixPath(transcripts_dir) / f"{slugify(source.transcript_id, 'source')}.md"
                 while str(rel).lower() in used_paths:
                     rel = rel.with_name(rel.stem + "-2" + rel.suffix)
@@ -871,8 +871,8 @@ class Importer:
             keep("codes", "code", code_id, guid)
         for source in self.sources.values():
             keep("transcripts", "source", source.transcript_id, source.guid)
-        for case_key, guid in self._case_guids.items():
-            keep("cases", "case", case_key, guid)
+        for case_key, case_guid in self._case_guids.items():
+            keep("cases", "case", case_key, case_guid)
         for coder in logs:
             keep("coders", "user", coder, self.user_guids.get(coder))
         if any(kept.values()):
@@ -944,6 +944,11 @@ def import_project(path: Path, into: Path, display: str | None = None) -> Import
     importer.report.target = str(into)
     write_plan(plan, into)
     return importer.report
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    """A JSON object from the metadata block, or an empty one for anything else."""
+    return value if isinstance(value, dict) else {}
 
 
 def write_plan(plan: Plan, into: Path) -> None:

@@ -104,7 +104,7 @@ def parse_xml(data: bytes, what: str) -> XmlDocument:
             "or exhaust memory") from None
     except ParseError as exc:
         line, column = getattr(exc, "position", (None, None))
-        where = f" at line {line}, column {column + 1}" if line else ""
+        where = f" at line {line}, column {column + 1}" if line and column is not None else ""
         raise UnsafeInput(f"{what} is not well-formed XML{where}: {_reason(exc)}",
                           "the file is damaged or not a REFI-QDA export") from None
     return XmlDocument(root=root, pis=target.pis)

@@ -4,7 +4,7 @@
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.project import CheckReport
+    from qcode.problems import CheckReport
 
 
 def _plural(n: int, word: str) -> str:

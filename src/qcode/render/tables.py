@@ -101,8 +101,8 @@ def cooccur_records(grid: pd.DataFrame, codebook: Codebook) -> list[dict]:
     for code, values in zip(grid.index, grid.to_numpy().tolist(), strict=True):
         for other, value in zip(grid.columns, values, strict=True):
             if value:
-                records.append({"code": code, "label": codebook.get(code).label,
-                                "other": other, "other_label": codebook.get(other).label,
+                records.append({"code": code, "label": codebook.require(code).label,
+                                "other": other, "other_label": codebook.require(other).label,
                                 "count": number(value)})
     return records
 
@@ -248,7 +248,8 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], i
 
     check_output_path(path, force)
     book = Workbook()
-    book.remove(book.active)
+    for sheet in list(book.worksheets):  # the empty default sheet
+        book.remove(sheet)
     for name, header, rows, label_columns in sheets:
         sheet = book.create_sheet(title=name[:31])
         sheet.append(list(header))

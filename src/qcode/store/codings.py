@@ -7,13 +7,15 @@ import hashlib
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
 from qcode._bulk import bulk_load
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
+
+T = TypeVar("T")
 
 class Coding:
     """A current coding of one coder: a code on the span ``[start, end)`` of a transcript.
@@ -60,6 +62,8 @@ class Coding:
     @property
     def text(self) -> str:
         if self._text is None:
+            if self._table is None:  # pragma: no cover - codings without text come from a table
+                raise LogChangedError("a coding's text is unknown")
             self._text = self._table.text(self._row)
         return self._text
 
@@ -101,13 +105,20 @@ def text_digest(text: str) -> int:
                           "big")
 
 
-class _RestColumn:
+class _RestColumn(Generic[T]):
     """A column of a ``CodingTable`` that may still wait in the cache (see ``_rest``)."""
 
     def __set_name__(self, owner: type, name: str) -> None:
         self.slot = f"_{name}"
 
-    def __get__(self, table: CodingTable | None, owner: type | None = None) -> Any:
+    @overload
+    def __get__(self, table: None, owner: type | None = None) -> _RestColumn[T]: ...
+
+    @overload
+    def __get__(self, table: CodingTable, owner: type | None = None) -> list[T]: ...
+
+    def __get__(self, table: CodingTable | None, owner: type | None = None
+                ) -> _RestColumn[T] | list[T]:
         if table is None:
             return self
         if table._rest is not None:
@@ -117,9 +128,10 @@ class _RestColumn:
             except BaseException:
                 table._rest = load
                 raise
-        return getattr(table, self.slot)
+        column: list[T] = getattr(table, self.slot)
+        return column
 
-    def __set__(self, table: CodingTable, value: list) -> None:
+    def __set__(self, table: CodingTable, value: list[T]) -> None:
         setattr(table, self.slot, value)
 
 
@@ -153,29 +165,29 @@ class CodingTable:
     )
 
     # Read from the cache's second file only when first used: counting needs none of them.
-    ids = _RestColumn()
-    ats = _RestColumn()
-    lines = _RestColumn()
-    offsets = _RestColumn()  # where the row's `add` line starts in the log
-    lengths = _RestColumn()  # and its length in bytes
-    digests = _RestColumn()
+    ids: _RestColumn[str] = _RestColumn()
+    ats: _RestColumn[str] = _RestColumn()
+    lines: _RestColumn[int] = _RestColumn()
+    offsets: _RestColumn[int] = _RestColumn()  # where the row's `add` line starts in the log
+    lengths: _RestColumn[int] = _RestColumn()  # and its length in bytes
+    digests: _RestColumn[int | None] = _RestColumn()
 
     def __init__(self, coder: str, reader: _LogReader | None = None) -> None:
         self.coder = coder
         self._rest: Callable[[CodingTable], None] | None = None
-        self.ids: list[str] = []
+        self.ids = []
         self.transcripts: list[str] = []
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.codes: list[str] = []
-        self.ats: list[str] = []
-        self.lines: list[int] = []
+        self.ats = []
+        self.lines = []
         self.memos: list[str | None] = []
         self.extras: dict[int, dict[str, Any]] = {}  # row -> fields qcode does not know
-        self.offsets: list[int] = []
-        self.lengths: list[int] = []
+        self.offsets = []
+        self.lengths = []
         self.texts: list[str | None] = []
-        self.digests: list[int | None] = []
+        self.digests = []
         # From the cache: "transcripts" and "codes" as (distinct values, index per row), so
         # that counting need not find the distinct values again.
         self.categories: dict[str, tuple[list[str], list[int]]] = {}
@@ -194,10 +206,11 @@ class CodingTable:
         return text
 
     def all_digests(self) -> list[int]:
-        if None in self.digests:
-            self.digests = [text_digest(self.text(row)) if digest is None else digest
-                            for row, digest in enumerate(self.digests)]
-        return self.digests
+        """Every row's digest, computing the ones not known yet (rows replayed here)."""
+        digests = [text_digest(self.text(row)) if digest is None else digest
+                   for row, digest in enumerate(self.digests)]
+        self.digests = list(digests)
+        return digests
 
     def text_matches(self, row: int, text: str) -> bool:
         """Whether the row's coded text equals ``text``, without reading the log."""

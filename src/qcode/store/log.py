@@ -122,7 +122,7 @@ class CodingLog:
         if entry is not None and (entry.get("log") != self.rel
                                   or not 0 <= entry.get("covered", -1) <= stamp.size):
             entry = None
-        if entry is not None and stamp_proves(entry.get("source"), stamp):
+        if cache is not None and entry is not None and stamp_proves(entry.get("source"), stamp):
             # Unchanged since the entry was made: the rest is an unfinished line at most.
             covered = entry["covered"]
             with suppress(*MALFORMED_ENTRY):
@@ -131,18 +131,21 @@ class CodingLog:
                 replayer = _Replayer.from_entry(entry, self, cache)
                 replayer.feed(_read_range(fd, covered, stamp.size), covered)
                 return replayer.finish()
-        covered, replayer = 0, None
-        if entry is not None:
+        covered = 0
+        resumed: _Replayer | None = None
+        if cache is not None and entry is not None:
             prefix = hashlib.sha256()
             for chunk in _chunks(fd, 0, entry["covered"]):
                 prefix.update(chunk)
             if prefix.hexdigest() == entry.get("prefix_sha256"):
                 # The log grew (or was touched): replay only the lines after the entry's.
                 with suppress(*MALFORMED_ENTRY):
-                    replayer = _Replayer.from_entry(entry, self, cache)
+                    resumed = _Replayer.from_entry(entry, self, cache)
                     covered = entry["covered"]
-        if replayer is None:
+        if resumed is None:
             replayer, prefix = _Replayer(self.coder, self.rel, self.path), hashlib.sha256()
+        else:
+            replayer = resumed
         # With a cache, texts are replaced by their digests as they are read: the cache
         # keeps digests, and a text is read back from the log if it is ever wanted. So a
         # replay holds neither the file nor its texts, only the coding table.
@@ -198,9 +201,9 @@ class CodingLog:
             fresh = self._replay_prefix(entry["covered"], entry["prefix_sha256"]).table
             if len(fresh) != len(table) or fresh.starts != table.starts:
                 raise LogChangedError.of(self.rel)
-            (table.ids, table.ats, table.lines, table.offsets, table.lengths,
-             table.digests, table.texts) = (fresh.ids, fresh.ats, fresh.lines, fresh.offsets,
-                                            fresh.lengths, fresh.all_digests(), fresh.texts)
+            (table.ids, table.ats, table.lines, table.offsets, table.lengths, table.texts) = (
+                fresh.ids, fresh.ats, fresh.lines, fresh.offsets, fresh.lengths, fresh.texts)
+            table.digests = list[int | None](fresh.all_digests())
 
         return load
 

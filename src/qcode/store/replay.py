@@ -158,6 +158,7 @@ class _Replayer:
             row = row_of.pop(event_id, None)
             if row is not None:
                 withdrawn = rows[row]
+                assert withdrawn is not None  # row_of names live rows only
                 rows[row] = None
                 removed[event_id] = (withdrawn[6], index)
                 last_position = (withdrawn[1], withdrawn[2])
@@ -175,7 +176,8 @@ class _Replayer:
 
     def _duplicate(self, event_id: str, index: int) -> None:
         row = self.row_of.get(event_id)
-        first = self.rows[row][6] if row is not None else self.removed[event_id][0]
+        live = self.rows[row] if row is not None else None
+        first = live[6] if live is not None else self.removed[event_id][0]
         self.problems.error("log-duplicate-id", self.rel, index,
                             f"line {index} adds id {event_id!r} again (first at line "
                             f"{first}); the later one is ignored",

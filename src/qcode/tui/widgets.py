@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from rich.text import Text
 from textual.widgets import OptionList, Static, Tree
 from textual.widgets.option_list import Option
+from textual.widgets.tree import TreeNode
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import CodingSession
@@ -87,7 +88,7 @@ class CodeTree(Tree[str]):
         self.session = session
         self.show_root = False
         self.guide_depth = 2
-        self._code_nodes = {}
+        self._code_nodes: dict[str | None, TreeNode[str]] = {}
 
     def on_mount(self) -> None:
         self.build()
@@ -108,7 +109,7 @@ class CodeTree(Tree[str]):
         self.root.expand_all()
 
     def _label(self, code_id: str) -> Text:
-        code = self.session.codebook.get(code_id)
+        code = self.session.codebook.require(code_id)
         text = Text()
         text.append(f"{code.key or ' '} ", style="bold cyan" if code.key else "")
         text.append(code.label, style=code_style(self.session, code_id) if code.codable

@@ -82,7 +82,7 @@ def _walk(review: "OrphanReview", dialogue: Dialogue) -> dict[str, int]:
     return tally
 
 
-def _show(say: Callable[[str], None], number: int, total: int, orphan: "Placement",
+def _show(say: Callable[..., None], number: int, total: int, orphan: "Placement",
           width: int) -> None:
     coding = orphan.coding
     say()

@@ -134,7 +134,8 @@ def _show(review: "Review", suggestion: "Suggestion", index: int, total: int,
     say(f"[{index + 1}/{total}] [{transcript.id}] {where}{speaker}")
     say(f"suggested: {code_id}" + (f" ({code.label})" if code else ""))
     say(f"rule: {suggestion.rule or '-'}")
-    dialogue.text(highlight(suggestion.text, suggestion.start, suggestion.matches))
+    matches = [(start, end) for start, end in suggestion.matches]
+    dialogue.text(highlight(suggestion.text, suggestion.start, matches))
     mine = _codes_on(review, transcript, passage)
     say(f"your codes here: {', '.join(mine) or '-'}")
     same = len(review.pending(transcript.id, code_id))

@@ -20,7 +20,7 @@ import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from qcode.format.rules import (
     DEFAULT_SCORE,
@@ -75,6 +75,12 @@ class Leaf:
     prefix: str = ""                        # match: literal start of its first word
     prefixes: tuple[str, ...] = ()          # fuzzy: where its candidate windows start
     phrase: str = ""                        # fuzzy: the folded phrase
+
+    @property
+    def regex(self) -> re.Pattern[str]:
+        """The compiled pattern of a match, regex or speaker leaf."""
+        assert self.pattern is not None, f"a {self.kind} leaf has no pattern"
+        return self.pattern
 
 
 # A compiled rule node: ("leaf", index) | ("all", [nodes]) | ("any", [nodes]) | ("not", node)
@@ -207,11 +213,13 @@ class RuleSet:
     def _classify(self, word: str, literal: str) -> tuple[tuple[int, ...], Any]:
         """The leaves a word start holds: (leaves matched by the word itself, and None or
         (leaves whose pattern must be tried there, fuzzy leaves with a window there))."""
-        words, patterned, fuzzy = [], [], []
+        words: list[int] = []
+        patterned: list[int] = []
+        fuzzy: list[int] = []
         for index, mode, first in self._candidates[literal]:
             if mode == _FUZZY:
                 fuzzy.append(index)
-            elif mode == _PATTERN:
+            elif mode == _PATTERN or first is None:
                 patterned.append(index)
             elif first.fullmatch(word) is not None:
                 (words if mode == _WORD else patterned).append(index)
@@ -292,7 +300,7 @@ class RuleSet:
                 continue
             local: dict[int, Spans] = {}
             for found in finditer(low, text_start, end):
-                key = found.group(0, 1)
+                key = cast(tuple[str, str], found.group(0, 1))
                 entry = classified.get(key)
                 if entry is None:
                     entry = classified[key] = self._classify(*key)
@@ -323,13 +331,13 @@ class RuleSet:
                     else:
                         per_unit[unit] = spans
         for index in self._standalone:
-            units.add_hits(hits, index, leaves[index].pattern.finditer(low))
+            units.add_hits(hits, index, leaves[index].regex.finditer(low))
         for index in self._regex:
-            units.add_hits(hits, index, leaves[index].pattern.finditer(units.body))
+            units.add_hits(hits, index, leaves[index].regex.finditer(units.body))
         for index, starts in fuzzy_starts.items():
-            spans = _fuzzy_hits(leaves[index], starts, units)
-            if spans:
-                hits[index] = spans
+            fuzzy_hits = _fuzzy_hits(leaves[index], starts, units)
+            if fuzzy_hits:
+                hits[index] = fuzzy_hits
         return hits
 
     def _holding(self, node: Node, scope: str, units: _Units,
@@ -356,9 +364,12 @@ class RuleSet:
         if kind == "all":
             bounded = [p for p in parts if p is not None]
             return set.intersection(*bounded) if bounded else None
-        if any(p is None for p in parts):
-            return None
-        return set().union(*parts)
+        either: set[Unit] = set()
+        for part in parts:
+            if part is None:
+                return None
+            either |= part
+        return either
 
     def _eval(self, node: Node, unit: Unit, units: _Units,
               hits: dict[int, dict[Unit, Spans]]) -> Spans | None:
@@ -388,7 +399,7 @@ class RuleSet:
         known = self._speaker_cache.get(key)
         if known is None:
             known = speaker is not None and bool(
-                self.leaves[index].pattern.fullmatch(nfc(speaker).strip()))
+                self.leaves[index].regex.fullmatch(nfc(speaker).strip()))
             self._speaker_cache[key] = known
         return known
 
@@ -566,7 +577,7 @@ class _Units:
 
 def split_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
     """The sentences of ``body[start:end]`` as trimmed spans."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     position = start
     for found in _SENTENCE_END.finditer(body, start, end):
         following = body[found.end()] if found.end() < end else ""

@@ -57,7 +57,7 @@ class CoderScreen(Screen[None]):
         return self.query_one(PassageList)
 
     @property
-    def tree(self) -> CodeTree:
+    def codebook_tree(self) -> CodeTree:
         return self.query_one(CodeTree)
 
     def _show_transcript(self) -> None:
@@ -92,7 +92,7 @@ class CoderScreen(Screen[None]):
                                               self.others)
         canonical = self.session.codebook.canonical
         codes = {canonical(c.code) for c in (*change.added, *change.removed)}
-        self.tree.refresh_codes(codes)
+        self.codebook_tree.refresh_codes(codes)
         self._sync_highlight()
 
     def _fail(self, exc: QcodeError) -> None:
@@ -143,7 +143,7 @@ class CoderScreen(Screen[None]):
             self._status()
 
     def action_focus_tree(self) -> None:
-        target = self.tree if self.passages.has_focus else self.passages
+        target = self.codebook_tree if self.passages.has_focus else self.passages
         target.focus()
 
     # -- coding ------------------------------------------------------------------------------
@@ -197,7 +197,7 @@ class CoderScreen(Screen[None]):
         self.app.push_screen(MemoScreen(current), save)
 
     def action_definition(self) -> None:
-        code_id = self.tree.selected_code
+        code_id = self.codebook_tree.selected_code
         if code_id is None:
             codes = self.session.codes_on()
             code_id = codes[0] if codes else None
@@ -228,7 +228,7 @@ class CoderScreen(Screen[None]):
                                        passage.end), chosen)
 
     def action_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.session, self.app.overrides))
+        self.app.push_screen(HelpScreen(self.session, self.session.corpus.config.keys))
 
     def action_quit(self) -> None:
         self.app.exit()

@@ -104,7 +104,7 @@ class CodePicker(ModalScreen[str | None]):
             ids = [c.id for c in self.codes]
         out = []
         for code_id in ids:
-            code = self.session.codebook.get(code_id)
+            code = self.session.codebook.require(code_id)
             label = Text()
             label.append(f"{code.key or ' '} ", style="bold cyan")
             label.append(code.id, style="bold")
@@ -169,7 +169,7 @@ class DefinitionScreen(ModalScreen[None]):
         self.code_id = code_id
 
     def compose(self) -> ComposeResult:
-        code = self.session.codebook.get(self.code_id)
+        code = self.session.codebook.require(self.code_id)
         text = Text()
         text.append(f"{code.label}", style="bold")
         text.append(f"  ({code.id}{', key ' + code.key if code.key else ''})\n\n", style="dim")
@@ -202,7 +202,7 @@ class WordSelection(ModalScreen[tuple[int, int] | None]):
         self.words = [(start + m.start(), start + m.end())
                       for m in _WORD.finditer(body[start:end])]
         self.cursor = 0
-        self.anchor: int | None = None
+        self.first_word: int | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
@@ -212,11 +212,11 @@ class WordSelection(ModalScreen[tuple[int, int] | None]):
 
     def _words_text(self) -> Text:
         text = Text()
-        low, high = sorted((self.anchor if self.anchor is not None else self.cursor,
+        low, high = sorted((self.first_word if self.first_word is not None else self.cursor,
                             self.cursor))
         for index, (start, end) in enumerate(self.words):
             style = ""
-            if low <= index <= high and self.anchor is not None:
+            if low <= index <= high and self.first_word is not None:
                 style = "reverse"
             if index == self.cursor:
                 style = "bold reverse underline"
@@ -233,11 +233,11 @@ class WordSelection(ModalScreen[tuple[int, int] | None]):
         if not self.words:
             self.dismiss(None)
             return
-        if self.anchor is None:
-            self.anchor = self.cursor
+        if self.first_word is None:
+            self.first_word = self.cursor
             self.query_one("#words", Static).update(self._words_text())
             return
-        low, high = sorted((self.anchor, self.cursor))
+        low, high = sorted((self.first_word, self.cursor))
         self.dismiss((self.words[low][0], self.words[high][1]))
 
     def action_close(self) -> None:
