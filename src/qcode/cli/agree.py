@@ -13,6 +13,7 @@ import typer
 
 from qcode.cli.options import CodesOpt, ForceOpt, OutputOpt, WhereOpt
 from qcode.cli.output import deliver
+from qcode.format.names import plural
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -144,14 +145,12 @@ def _scope_lines(scope_dict: dict[str, Any], coders: list[str]) -> list[str]:
 
 # -- qcode agree ------------------------------------------------------------------------------------
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _report_title(report: "AgreementReport", name: str) -> str:
     return (f"{name}: agreement of {', '.join(report.coders)} per code "
             f"(unit: {report.unit}; {report.units} {report.unit_plural} in "
-            f"{_plural(len(report.scope.transcripts), 'transcript')}; n = {report.unit_plural} "
+            f"{plural(len(report.scope.transcripts), 'transcript')}; n = {report.unit_plural} "
             "per code)")
 
 

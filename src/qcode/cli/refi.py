@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from qcode.cli.options import ForceOpt, OutputOpt, TextFormat
+from qcode.format.names import plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.interchange.import_report import ImportReport
@@ -44,7 +45,7 @@ def export_qdc(
         write(text)
         return
     write_text_output(output, text, force)
-    note(f"wrote {output}: {_plural(count, 'code')}")
+    note(f"wrote {output}: {plural(count, 'code')}")
 
 
 def export_qdpx(
@@ -64,7 +65,8 @@ def export_qdpx(
     """
     from qcode.cli.context import open_project, warn_if_problems
     from qcode.cli.output import note
-    from qcode.interchange.qdpx import check_output, export_project_file
+    from qcode.format.files import check_output
+    from qcode.interchange.qdpx import export_project_file
 
     check_output(output, force)  # before reading the project, not only after the work
     project = open_project(ctx)
@@ -73,10 +75,10 @@ def export_qdpx(
         note(f"warning: {warning}")
     warn_if_problems(project)
     c = result.counts
-    coders = f" by {_plural(c['coders'], 'coder')}" if c["coders"] else ""
-    note(f"wrote {output}: {_plural(c['codes'], 'code')}, "
-         f"{_plural(c['transcripts'], 'transcript')}, {_plural(c['codings'], 'coding')}{coders}, "
-         f"{_plural(c['cases'], 'case')}, {_plural(c['variables'], 'variable')}")
+    coders = f" by {plural(c['coders'], 'coder')}" if c["coders"] else ""
+    note(f"wrote {output}: {plural(c['codes'], 'code')}, "
+         f"{plural(c['transcripts'], 'transcript')}, {plural(c['codings'], 'coding')}{coders}, "
+         f"{plural(c['cases'], 'case')}, {plural(c['variables'], 'variable')}")
 
 
 def import_qdc(
@@ -151,13 +153,13 @@ def _show(report: "ImportReport", format: TextFormat, what: str) -> None:
     origin = f" ({report.origin})" if report.origin else ""
     if what == "codebook":
         note(f"imported {report.source}{origin} into {report.target}: "
-             f"{_plural(c.get('added', 0), 'code')} added"
+             f"{plural(c.get('added', 0), 'code')} added"
              + (f", {c['kept']} already there" if c.get("kept") else ""))
     else:
         note(f"imported {report.source}{origin} into {report.target}: "
-             f"{_plural(c['codes'], 'code')}, {_plural(c['transcripts'], 'transcript')}, "
-             f"{_plural(c['codings'], 'coding')} by {_plural(c['coders'], 'coder')}, "
-             f"{_plural(c['cases'], 'case')}")
+             f"{plural(c['codes'], 'code')}, {plural(c['transcripts'], 'transcript')}, "
+             f"{plural(c['codings'], 'coding')} by {plural(c['coders'], 'coder')}, "
+             f"{plural(c['cases'], 'case')}")
     offsets = report.offsets
     if offsets and offsets["checked"]:
         note(f"positions: counted as {offsets['model']} (by {offsets['by']}); "
@@ -176,7 +178,7 @@ def _show(report: "ImportReport", format: TextFormat, what: str) -> None:
             warnings = report.check["warnings"]
             note("qcode check: ok" + (f" ({warnings} warnings)" if warnings else ""))
         else:
-            note(f"qcode check: {_plural(len(errors), 'error')} in what the file holds:")
+            note(f"qcode check: {plural(len(errors), 'error')} in what the file holds:")
             for problem in errors[:20]:
                 where = problem["file"] + (f":{problem['line']}" if problem["line"] else "")
                 note(f"  {where}: {problem['message']}")
@@ -184,8 +186,6 @@ def _show(report: "ImportReport", format: TextFormat, what: str) -> None:
                 note(f"  ... and {len(errors) - 20} more (run `qcode check` in the project)")
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def _collapse(warnings: list[str], limit: int = 20) -> list[str]:

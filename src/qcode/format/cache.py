@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,20 +106,15 @@ class Cache:
             return
         import orjson
 
+        from qcode.errors import QcodeError
+        from qcode.format.files import atomic_write
+
         target = self.folder / name
         try:
             payload = orjson.dumps({"format": FORMAT, "qcode": __version__, **data})
             self._prepare(target.parent)
-            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                                       dir=target.parent)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(payload)
-                os.replace(tmp, target)
-            except BaseException:
-                Path(tmp).unlink(missing_ok=True)
-                raise
-        except (OSError, TypeError):
+            atomic_write(target, payload, overwrite=True, durable=False)
+        except (OSError, TypeError, QcodeError):
             # A read-only project, a full disk, a value JSON cannot hold: no cache, same
             # results. (Not fsynced either: a lost entry costs one slower run.)
             return

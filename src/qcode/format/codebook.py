@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from qcode.errors import NotCodable, UnknownName
 from qcode.format.names import did_you_mean
-from qcode.format.validation import validate
+from qcode.format.validation import StrictModel, validate
 from qcode.format.yamlio import YamlDocument, load_yaml_file
 from qcode.problems import Problems
 
@@ -23,10 +23,6 @@ COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 # Keys the interactive coder and its line mode keep for themselves (see qcode.keymap and
 # `qcode code --plain`), so a code's shortcut always means that code.
 RESERVED_KEYS = frozenset("jkJKumdvqb/?[].-, ")
-
-
-class StrictModel(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 class Rule(StrictModel):

@@ -6,30 +6,27 @@ import os
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from qcode.errors import ProjectNotFound
 from qcode.format.names import CODER_PATTERN
+from qcode.format.validation import StrictModel
 
 CONFIG_NAME = "qcode.yaml"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class CaseTableSpec(_Strict):
+class CaseTableSpec(StrictModel):
     file: str
     key: str
 
 
-class AttributeSpec(_Strict):
+class AttributeSpec(StrictModel):
     required: bool = False
     values: list[str] | None = None
     description: str | None = None
 
 
-class ProjectConfig(_Strict):
+class ProjectConfig(StrictModel):
     name: str
     codebook: str
     transcripts: str = "transcripts"

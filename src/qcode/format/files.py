@@ -1,12 +1,16 @@
-"""Writing files safely: atomically (temp file + rename) and never over the user's work."""
+"""Reading project files, and writing every file qcode writes: atomically (temp file +
+rename), with the mode a new file should have, and never over the user's work."""
 
 from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
-from qcode.errors import QcodeError
+from qcode.errors import QcodeError, UsageError
 from qcode.problems import Problems
 
 
@@ -44,28 +48,104 @@ def decode_text(raw: bytes, rel: str, problems: Problems,
     return text
 
 
-def atomic_write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder and ``os.replace``.
+def check_output(path: Path, overwrite: bool) -> None:
+    """Refuse to write over a folder, or over an existing file unless ``overwrite``."""
+    if path.is_dir():
+        raise UsageError(f"{path} is a folder", "give a file name")
+    if path.exists() and not overwrite:
+        raise QcodeError(f"{path} already exists", "choose another name, or add --force to "
+                         "replace it")
 
-    A reader sees the old file or the new one, never half of one. Without ``overwrite``
-    an existing file is refused.
+
+@contextmanager
+def atomic_output(path: Path, overwrite: bool = False, durable: bool = True
+                  ) -> Iterator[IO[bytes]]:
+    """The one way qcode writes a whole file: a binary file to write ``path`` through.
+
+    It is a temp file in the same folder, renamed over ``path`` when the block ends, so a
+    reader sees the old file or the new one, never half of one; the block failing (a full
+    disk, a crash) leaves nothing behind, folders made for it included. ``durable`` syncs
+    the data and the folder before and after the rename (not for the cache, whose loss
+    costs only time). The file gets the mode a new file would (``0666`` less the umask),
+    or keeps the mode of the file it replaces. Never over a file without ``overwrite``.
     """
     path = Path(path)
-    if not overwrite and path.exists():
-        raise QcodeError(f"{path} already exists", "qcode never overwrites your files")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    check_output(path, overwrite)
+    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
+    tmp: str | None = None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w+b") as handle:
+            yield handle
             handle.flush()
-            os.fsync(handle.fileno())
-        if not overwrite and path.exists():
+            os.fchmod(handle.fileno(), _mode_for(path))
+            if durable:
+                os.fsync(handle.fileno())
+        if path.exists() and not overwrite:
             raise QcodeError(f"{path} already exists", "qcode never overwrites your files")
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+    except BaseException as exc:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        for folder in made:  # deepest first; only the ones made here, and only when empty
+            try:
+                folder.rmdir()
+            except OSError:
+                break
+        if isinstance(exc, OSError):  # the disk is full, a folder is read-only, ...
+            raise QcodeError(f"cannot write {path}: {exc.strerror or exc}",
+                             "nothing was written; check the free space and the folder's "
+                             "permissions") from None
         raise
+    if durable:
+        _sync_folder(path.parent)
+
+
+def atomic_write(path: Path, data: bytes | str, overwrite: bool = False,
+                 durable: bool = True) -> None:
+    """Write ``data`` (text is written as UTF-8 with ``\\n`` line ends) to ``path``
+    atomically (see ``atomic_output``)."""
+    with atomic_output(path, overwrite, durable) as handle:
+        handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def atomic_write_text(path: Path, text: str, *, overwrite: bool = False) -> None:
+    """``atomic_write`` for text: what the format's files are written with."""
+    atomic_write(path, text, overwrite)
+
+
+def _mode_for(path: Path) -> int:
+    try:
+        return path.stat().st_mode & 0o7777  # a replaced file keeps its mode
+    except OSError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask (read once: setting it is the only way to read it)."""
+    global _UMASK
+    if _UMASK is None:
+        _UMASK = os.umask(0o022)
+        os.umask(_UMASK)
+    return _UMASK
+
+
+_UMASK: int | None = None
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make the rename durable too (where the platform lets a folder be synced)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def create_project(directory: Path, name: str | None = None) -> list[Path]:

@@ -35,6 +35,17 @@ def normalize(text: str) -> str:
     return text
 
 
+def is_nfc(text: str) -> bool:
+    return unicodedata.is_normalized("NFC", text)
+
+
+def ascii_fold(text: str) -> str:
+    """Letters without their accents (``ø`` stays: it has no decomposition), for ids made
+    from names."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+                   if not unicodedata.combining(ch))
+
+
 def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 

@@ -10,11 +10,18 @@ import types
 import typing
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from qcode.format.names import did_you_mean
 from qcode.format.yamlio import Loc, YamlDocument
 from qcode.problems import Problems
+
+
+class StrictModel(BaseModel):
+    """The base of every model of a file people write: unknown keys are errors, values are
+    not coerced (``"yes"`` is not a boolean), and a loaded model does not change."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
 def format_loc(loc: Loc) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from qcode.errors import QcodeError
+from qcode.format.names import plural
 from qcode.format.text import normalize
 from qcode.format.transcripts import LABEL_RE, segment
 
@@ -309,5 +310,3 @@ def hms(seconds: float) -> str:
     return f"{whole // 3600:02d}:{whole % 3600 // 60:02d}:{whole % 60:02d}"
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"

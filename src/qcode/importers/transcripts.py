@@ -11,7 +11,6 @@ import. ``Project.import_transcripts`` is the entry point.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,6 +19,7 @@ from typing import Any
 from qcode.coding.anchoring import DEFAULT_MIN_SCORE, TranscriptPlan, apply_plan, plan_body
 from qcode.errors import QcodeError, UsageError
 from qcode.format.files import atomic_write_text
+from qcode.format.text import nfc
 from qcode.format.transcripts import Transcript, parse_transcript, segment
 from qcode.format.yamlio import dump_yaml
 from qcode.importers import ImportFailed, ImportOptions, load_speaker_map, read_file
@@ -238,7 +238,7 @@ def _transcript_folder(corpus: Corpus) -> Path:
 
 def id_from_name(path: Path) -> str | None:
     """``Intervju 3 – Voss (rektor).docx`` → ``intervju-3-voss-rektor``."""
-    stem = unicodedata.normalize("NFC", path.stem).lower()
+    stem = nfc(path.stem).lower()
     slug = re.sub(r"[^\w.-]+", "-", stem).strip("-._")
     slug = re.sub(r"-{2,}", "-", slug)[:100].strip("-._")
     return slug if slug and _ID_RE.fullmatch(slug) else None

@@ -23,9 +23,10 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import unicodedata
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
+
+from qcode.format.text import ascii_fold
 
 CODEBOOK_NS = "urn:QDA-XML:codebook:1.0"
 PROJECT_NS = "urn:QDA-XML:project:1.0"
@@ -42,9 +43,7 @@ def slugify(name: str, fallback: str = "item", max_length: int = 64) -> str:
 
     ``Oltás típusa`` → ``oltas-tipusa``; ``THEME - Affordances`` → ``theme-affordances``.
     """
-    text = unicodedata.normalize("NFKD", name)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
-    text = text.encode("ascii", "ignore").decode("ascii").lower()
+    text = ascii_fold(name).encode("ascii", "ignore").decode("ascii").lower()
     text = re.sub(r"[^a-z0-9_]+", "-", text)
     text = re.sub(r"-{2,}", "-", text).strip("-_")
     text = text[:max_length].rstrip("-_")
@@ -63,9 +62,6 @@ def unique_id(base: str, taken: set[str], max_length: int = 64) -> str:
     return candidate
 
 
-def plural(count: int, word: str) -> str:
-    """``1 code``, ``2 codes``."""
-    return f"{count} {word}" + ("" if count == 1 else "s")
 
 
 def is_code_id(text: Any) -> TypeGuard[str]:

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import bisect
 import re
-import unicodedata
 from dataclasses import dataclass
 
-from qcode.format.text import normalize
+from qcode.format.text import is_nfc, nfc, normalize
 
 MODELS = ("codepoints", "codepoints-lf", "utf16")
 _NON_BMP = re.compile("[\U00010000-\U0010ffff]")
@@ -100,7 +99,7 @@ class _RawToBody:
             shift, self._shift_before = 0, []
             for line in self._lines:
                 self._shift_before.append(shift)
-                shift += len(unicodedata.normalize("NFC", line)) - len(line)
+                shift += len(nfc(line)) - len(line)
 
     def __call__(self, raw_index: int) -> int:
         index = raw_index - bisect.bisect_left(self._dropped, raw_index)
@@ -110,10 +109,10 @@ class _RawToBody:
         line = self._lines[line_no]
         column = index - self._line_starts[line_no]
         prefix = line[:column]
-        if unicodedata.is_normalized("NFC", line):
+        if is_nfc(line):
             return index + self._shift_before[line_no]
         return (self._line_starts[line_no] + self._shift_before[line_no]
-                + len(unicodedata.normalize("NFC", prefix)))
+                + len(nfc(prefix)))
 
 
 # -- checking positions against what a tool wrote into the selection's name ------------------
@@ -162,7 +161,7 @@ def matches(quoted: str, text: str) -> bool:
     """Whether a quoted name agrees with the text at the selection (whitespace-insensitive)."""
     from qcode.interchange.common import xml_safe
 
-    want = " ".join(unicodedata.normalize("NFC", quoted).split())
+    want = " ".join(nfc(quoted).split())
     have = " ".join(xml_safe(text).split())
     if want == have:
         return True

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from qcode._version import __version__
 from qcode.errors import QcodeError
+from qcode.format.names import plural
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
     CODEBOOK_NS,
@@ -34,7 +35,6 @@ from qcode.interchange.common import (
     meta_pi_text,
     namespace,
     normalize_color,
-    plural,
     slugify,
     split_description,
     text_of,

@@ -25,17 +25,16 @@ it leaves out; see docs/refi-qda.md.
 from __future__ import annotations
 
 import io
-import os
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from qcode._version import __version__
-from qcode.errors import QcodeError, UnknownName, UsageError
+from qcode.errors import UnknownName
+from qcode.format.files import atomic_output, atomic_write, check_output
 from qcode.format.names import did_you_mean
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
@@ -708,66 +707,6 @@ def _zip_time(at: str | None) -> tuple[int, int, int, int, int, int]:
 # -- writing the file ---------------------------------------------------------------------------
 
 
-def check_output(path: Path, force: bool) -> None:
-    """Refuse a folder, and an existing file without ``force``."""
-    if path.is_dir():
-        raise UsageError(f"{path} is a folder", "give -o a file name, e.g. study.qdpx")
-    if path.exists() and not force:
-        raise QcodeError(f"{path} already exists", "choose another name, or add --force to "
-                         "replace it")
-
-
-@contextmanager
-def atomic_output(path: Path, force: bool) -> Iterator[IO[bytes]]:
-    """A binary file to write ``path`` through: a temp file in the same folder, synced and
-    renamed over ``path`` when the block ends; removed (with any folders made for it) when
-    the block fails. Never over a file without ``force``."""
-    import tempfile
-
-    check_output(path, force)
-    made = [folder for folder in (path.parent, *path.parent.parents) if not folder.exists()]
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w+b") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        if path.exists() and not force:
-            raise QcodeError(f"{path} already exists", "qcode never overwrites your files")
-        os.replace(tmp, path)
-    except BaseException as exc:
-        if tmp is not None:
-            Path(tmp).unlink(missing_ok=True)
-        for folder in made:  # deepest first; only the ones made here, and only when empty
-            try:
-                folder.rmdir()
-            except OSError:
-                break
-        if isinstance(exc, OSError):  # the disk is full, a folder is read-only, ...
-            raise QcodeError(f"cannot write {path}: {exc.strerror or exc}",
-                             "nothing was written; check the free space and the folder's "
-                             "permissions") from None
-        raise
-    _sync_folder(path.parent)
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make the rename durable too (where the platform lets a folder be synced)."""
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_archive(path: Path, data: bytes, force: bool) -> None:
-    """Write an archive that is already in memory, atomically (see ``atomic_output``)."""
-    with atomic_output(Path(path), force) as handle:
-        handle.write(data)
+    """Write an archive that is already in memory, atomically."""
+    atomic_write(Path(path), data, overwrite=force)

@@ -31,7 +31,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qcode.errors import QcodeError
-from qcode.format.names import CODER_RE
+from qcode.format.names import CODER_RE, plural
 from qcode.interchange import guids as guidmod
 from qcode.interchange import safety
 from qcode.interchange.common import (
@@ -43,7 +43,6 @@ from qcode.interchange.common import (
     children,
     is_datetime,
     local,
-    plural,
     slugify,
     text_of,
     typed_value,

@@ -3,12 +3,12 @@
 
 from typing import TYPE_CHECKING
 
+from qcode.format.names import plural
+
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.problems import CheckReport
 
 
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def render_check_text(report: "CheckReport", strict: bool = False) -> str:
@@ -18,15 +18,15 @@ def render_check_text(report: "CheckReport", strict: bool = False) -> str:
         if p.hint:
             lines.append(f"    hint: {p.hint}")
     c = report.counts
-    scope = (f"{_plural(c.get('transcripts', 0), 'transcript')}, "
-             f"{_plural(c.get('codes', 0), 'code')}, {_plural(c.get('coders', 0), 'coder')}, "
-             f"{_plural(c.get('codings', 0), 'coding')}") if c else "the project file"
+    scope = (f"{plural(c.get('transcripts', 0), 'transcript')}, "
+             f"{plural(c.get('codes', 0), 'code')}, {plural(c.get('coders', 0), 'coder')}, "
+             f"{plural(c.get('codings', 0), 'coding')}") if c else "the project file"
     errors, warnings = len(report.errors), len(report.warnings)
     if not errors and not warnings:
         lines.append(f"ok: no problems in {scope}")
     else:
         verdict = "failed" if errors or strict else "ok"
-        lines.append(f"{verdict}: {_plural(errors, 'error')}, {_plural(warnings, 'warning')} "
+        lines.append(f"{verdict}: {plural(errors, 'error')}, {plural(warnings, 'warning')} "
                      f"in {scope}")
     return "\n".join(lines) + "\n"
 

@@ -16,7 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qcode.errors import QcodeError, UsageError
+from qcode.errors import UsageError
+from qcode.format.files import atomic_output, atomic_write, check_output
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -221,32 +222,18 @@ def _attribution(row: dict) -> str:
 
 # -- files --------------------------------------------------------------------------------------
 
-def check_output_path(path: Path, force: bool) -> None:
-    if path.exists() and not force:
-        raise QcodeError(f"{path} already exists", "choose another name, or add --force to "
-                         "replace it")
-    if path.exists() and path.is_dir():
-        raise UsageError(f"{path} is a folder", "give -o a file name")
-
-
 def write_text_output(path: Path, text: str, force: bool) -> None:
-    from qcode.format.files import atomic_write_text
-
-    check_output_path(path, force)
-    atomic_write_text(path, text, overwrite=force)
+    atomic_write(path, text, overwrite=force)
 
 
 def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], int]],
                force: bool) -> None:
     """Write sheets ``(name, header, rows, label_columns)``: bold header, frozen panes on
     the header row and the label columns."""
-    import os
-    import tempfile
-
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    check_output_path(path, force)
+    check_output(path, force)
     book = Workbook()
     for sheet in list(book.worksheets):  # the empty default sheet
         book.remove(sheet)
@@ -263,15 +250,8 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], i
                                               if r[index - 1] is not None])
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = \
                 min(max(width + 2, 6), 60)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        book.save(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_output(path, force) as handle:
+        book.save(handle)
 
 
 def _excel_value(value: Any) -> Any:
@@ -287,10 +267,7 @@ def heatmap(grid: pd.DataFrame, path: Path, title: str, force: bool,
     suffix = path.suffix.lower()
     if suffix not in (".png", ".svg"):
         raise UsageError(f"--plot {path} must end in .png or .svg")
-    check_output_path(path, force)
-    import os
-    import tempfile
-
+    check_output(path, force)
     import matplotlib
 
     matplotlib.use("Agg")
@@ -315,15 +292,9 @@ def heatmap(grid: pd.DataFrame, path: Path, title: str, force: bool,
     ax.set_title(title, fontsize=10)
     fig.colorbar(image, ax=ax, fraction=0.03)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=150, format=suffix[1:])
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_output(path, force) as handle:
+            fig.savefig(handle, dpi=150, format=suffix[1:])
     finally:
         plt.close(fig)
 
