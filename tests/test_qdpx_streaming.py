@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from qcode import Project
 from qcode.errors import QcodeError, UsageError
-from qcode.interchange import qdpx
+from qcode.interchange import qdpx, qdpx_plan, qdpx_xml
 from qcode.interchange.common import PROJECT_NS
 from qcode.interchange.qdc import serialize
 
@@ -137,7 +137,7 @@ def test_a_bare_project_is_an_empty_root(tmp_path):
     (tmp_path / "codebooks" / "c.yaml").write_text('name: C\nversion: "1"\ncodes: []\n')
     result = qdpx.export_project(Project.open(tmp_path))
     assert result.qde.endswith(f'<Project xmlns="{PROJECT_NS}" name="Bare" '
-                               f'origin="qcode {qdpx.__version__}" />\n')
+                               f'origin="qcode {qdpx_plan.__version__}" />\n')
     assert result.qde == written_by_elementtree(result.qde)
     assert [info.filename for info, _ in members(result.data)] == ["project.qde"]
 
@@ -151,9 +151,9 @@ def test_the_size_bound_holds(rich, project_dir):
     start = body.index('"' * 400)
     project.tag("strinda-coordinator", (start, start + 400), ["outcomes"], "b", memo='"' * 300)
     project = Project.open(project_dir.root)
-    plan = qdpx._plan(project, None)
+    plan = qdpx_plan.plan_export(project.corpus, None)
     size = len(qdpx.export_project(project).qde.encode("utf-8"))
-    assert size <= qdpx._qde_size_bound(plan) < 20 * size
+    assert size <= qdpx_plan.qde_size_bound(plan) < 20 * size
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -225,7 +225,7 @@ def test_an_existing_file_is_refused_before_the_work(cli, coded, monkeypatch):
     def no_work(*args):
         raise AssertionError("the export ran although it could not be written")
 
-    monkeypatch.setattr(qdpx, "_plan", no_work)
+    monkeypatch.setattr(qdpx, "plan_export", no_work)
     result = cli("export", "qdpx", "-o", str(target))
     assert result.exit_code == 1 and "already exists" in result.stderr
     assert target.read_bytes() == b"mine"
@@ -251,17 +251,17 @@ def test_the_cli_streams_the_same_archive(cli, coded):
 @given(st.text())
 def test_escaping_is_elementtrees(text):
     element = ET.Element("x", {"a": text})
-    assert ET.tostring(element, encoding="unicode") == f'<x a="{qdpx._attr_text(text)}" />'
+    assert ET.tostring(element, encoding="unicode") == f'<x a="{qdpx_xml.attr_text(text)}" />'
     element = ET.Element("x")
     element.text = text
-    expected = f"<x>{qdpx._char_data(text)}</x>" if text else "<x />"
+    expected = f"<x>{qdpx_xml.char_data(text)}</x>" if text else "<x />"
     assert ET.tostring(element, encoding="unicode") == expected
 
 
 @settings(max_examples=200, deadline=None)
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cs",))))
 def test_beyond_bmp_finds_exactly_the_astral_characters(text):
-    assert qdpx._beyond_bmp(text) == any(ord(ch) > 0xFFFF for ch in text)
+    assert qdpx_plan._beyond_bmp(text) == any(ord(ch) > 0xFFFF for ch in text)
 
 
 def test_made_ahead_keeps_order_and_stops_when_abandoned():

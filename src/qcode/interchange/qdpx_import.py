@@ -21,27 +21,18 @@ How a tool's objects become qcode's:
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-import shutil
-import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qcode.errors import QcodeError
 from qcode.format.names import CODER_RE, plural
 from qcode.interchange import guids as guidmod
-from qcode.interchange import safety
 from qcode.interchange.common import (
-    META_FORMAT,
-    META_PI,
     attr,
     cell_text,
     child,
     children,
-    is_datetime,
     local,
     slugify,
     text_of,
@@ -49,20 +40,23 @@ from qcode.interchange.common import (
     unique_id,
 )
 from qcode.interchange.import_report import ImportReport
-from qcode.interchange.offsets import SourceText, choose_model, expectation
+from qcode.interchange.offsets import SourceText
 from qcode.interchange.qdc import (
     CodeMapper,
-    check_root,
     read_codes,
-    validate_codebook_data,
+)
+from qcode.interchange.qdpx_archive import QdpxFile
+from qcode.interchange.qdpx_codings import CodingsReader
+from qcode.interchange.qdpx_files import (
+    CASE_KEY,
+    SETS_ATTRIBUTE,
+    ImportedProject,
+    Plan,
+    Source,
+    plan_files,
+    write_plan,
 )
 from qcode.interchange.safety import (
-    Archive,
-    UnsafeInput,
-    inside,
-    open_archive,
-    parse_xml,
-    read_json_pi,
     safe_relative,
 )
 
@@ -72,42 +66,18 @@ SELECTION_TAGS = ("PlainTextSelection", "PDFSelection", "PictureSelection", "Aud
                   "VideoSelection", "TranscriptSelection")
 _NAME_EXTENSIONS = re.compile(r"\.(txt|docx?|rtf|odt|pdf|md)$", re.IGNORECASE)
 _SET_ATTRIBUTE = re.compile(r"^\s*([^:]{1,40}?)\s*:\s*(\S.*?)\s*$")
-_SCHEME = re.compile(r"^(internal|relative|absolute)://(.*)$", re.IGNORECASE)
 # A transcript id from qcode's instruction: no whitespace (qcode's rule), and nothing that
 # could act as a path if some later command used the id as a file name.
 _SAFE_ID = re.compile(r"^[^\s/\\.][^\s/\\]*$")
-CASE_KEY = "case"
-SETS_ATTRIBUTE = "sets"
-MEMO_FILE = "memos/imported-notes.md"
 
 
-@dataclass
-class Source:
-    guid: str                 # as written
-    name: str
-    text: SourceText
-    transcript_id: str = ""
-    values: dict[str, Any] = field(default_factory=dict)     # front matter, in order
-    selections: list[Any] = field(default_factory=list)      # PlainTextSelection elements
-    whole: list[Any] = field(default_factory=list)           # Codings of the whole source
-    element: Any = None
+class Importer(CodingsReader):
+    """Reads a REFI-QDA project's XML into what the new qcode project will hold."""
 
-
-@dataclass
-class Plan:
-    """Everything the new project will hold, before a byte is written."""
-
-    files: dict[str, str] = field(default_factory=dict)       # relative path -> text
-    logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # coder -> events
-    dirs: list[str] = field(default_factory=list)
-    codings_dir: str = "codings"
-
-
-class Importer:
     def __init__(self, path: Path, display: str | None = None) -> None:
         self.path = path
-        self.archive: Archive | None = None
         self.report = ImportReport(source=display or str(path), target="")
+        self.file = QdpxFile(path, self.report)
         self.meta: dict[str, Any] = {}
         self.memos: list[tuple[str, str]] = []               # heading, text
         self.notes: dict[str, tuple[str, str]] = {}          # guid -> (name, text)
@@ -117,85 +87,13 @@ class Importer:
 
     # -- reading --------------------------------------------------------------------------
 
-    def open(self) -> Any:
-        """Open the archive (or a bare .qde) and parse the project XML; returns the root."""
-        if zipfile.is_zipfile(self.path):
-            self.archive = open_archive(self.path)
-            qde = self._find_qde()
-            doc = parse_xml(self.archive.read(qde), f"{self.path.name}:{qde.filename}")
-            if self.archive.duplicates:
-                self.report.note("members differing only in case were ignored: "
-                                 + ", ".join(self.archive.duplicates[:5]))
-        else:
-            try:
-                if self.path.stat().st_size > safety.MAX_XML_SIZE:
-                    raise UnsafeInput(f"{self.path.name} is larger than a project file can be "
-                                      f"({safety.MAX_XML_SIZE:,} bytes)",
-                                      "export the project from your tool as REFI-QDA (.qdpx)")
-                head = self.path.read_bytes()
-            except OSError as exc:
-                raise QcodeError(f"cannot read {self.path}: {exc.strerror}") from None
-            if not head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<"):
-                raise UnsafeInput(f"{self.path.name} is neither a .qdpx (zip) nor a .qde (XML)",
-                                  "export the project from your tool as REFI-QDA (.qdpx)")
-            doc = parse_xml(head, self.path.name)
-            self.report.note("a bare .qde without its archive: its source files are not here")
-        check_root(doc, "Project", self.path.name)
-        meta = read_json_pi(doc, META_PI)
-        if meta and meta.get("format") == META_FORMAT:
-            self.meta = meta
-        return doc.root
-
-    def _find_qde(self) -> zipfile.ZipInfo:
-        assert self.archive is not None
-        qdes = [info for key, info in self.archive.members.items()
-                if key.endswith(".qde") and "/" not in key.rstrip("/")]
-        if not qdes:
-            raise UnsafeInput(f"{self.path.name} has no .qde file at its top level",
-                              "a .qdpx holds project.qde and a sources/ folder")
-        preferred = [q for q in qdes if q.filename.lower() == "project.qde"]
-        if len(qdes) > 1 and not preferred:
-            raise UnsafeInput(f"{self.path.name} has several .qde files: "
-                              + ", ".join(q.filename for q in qdes),
-                              "a .qdpx holds exactly one project")
-        return (preferred or qdes)[0]
-
-    def _member(self, path_value: str | None) -> tuple[bytes | None, str]:
-        """The bytes of a source file named in the XML, or None and why not."""
-        if not path_value:
-            return None, "no file is named"
-        match = _SCHEME.match(path_value.strip())
-        scheme = match.group(1).lower() if match else None
-        rest = (match.group(2) if match else path_value.strip()).replace("\\", "/").lstrip("/")
-        if scheme in ("relative", "absolute"):
-            return None, f"an external file ({path_value}), not inside the archive"
-        if self.archive is None:
-            return None, f"its file {rest} is not here (a bare .qde has no sources)"
-        base = rest.rsplit("/", 1)[-1]
-        for candidate in (f"sources/{rest}", rest, f"sources/{base}"):
-            info = self.archive.find(candidate)
-            if info is not None and not info.is_dir():
-                return self.archive.read(info), ""
-        return None, f"its file {rest} is missing from the archive"
-
-    def _decode(self, raw: bytes, what: str) -> str:
-        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            self.report.note(f"{what} is UTF-16, not UTF-8 as REFI-QDA asks; decoded anyway")
-            return raw.decode("utf-16", errors="replace")
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            from qcode.format.text import guess_encoding
-
-            encoding, _confidence = guess_encoding(raw)
-            try:
-                text = raw.decode(encoding or "cp1252")
-            except (LookupError, UnicodeDecodeError):
-                encoding, text = "cp1252", raw.decode("cp1252", errors="replace")
-            self.report.note(f"{what} is not UTF-8; decoded as {encoding or 'cp1252'}")
-            return text
-
     # -- the plan -------------------------------------------------------------------------
+
+    def open(self) -> Any:
+        """Open the file and parse its project XML; returns the root element."""
+        root = self.file.open()
+        self.meta = self.file.meta
+        return root
 
     def plan(self, root: Any) -> Plan:
         report = self.report
@@ -259,7 +157,10 @@ class Importer:
             if guid not in self.used_notes and text.strip():
                 self.memos.append((f"Note {name}".strip(), text))
 
-        return self._files(project_name, code_entries, tables, logs)
+        return plan_files(ImportedProject(
+            project_name, self.path.name, self.path.stem, self.meta, code_entries, mapper,
+            tables, logs, self.sources, self.variable_descriptions, self._case_guids,
+            self.user_guids, self.memos), report)
 
     def _users(self, root: Any) -> dict[str, str]:
         """User GUID (normalised) → coder name: unique, valid as a log file name."""
@@ -312,8 +213,8 @@ class Importer:
             if content is not None:
                 text = text_of(content)
             else:
-                raw, why = self._member(attr(note, "plainTextPath"))
-                text = self._decode(raw, f"note {attr(note, 'name')!r}") if raw is not None else ""
+                raw, why = self.file.member(attr(note, "plainTextPath"))
+                text = self.file.decode(raw, f"note {attr(note, 'name')!r}") if raw is not None else ""
                 if raw is None and attr(note, "plainTextPath"):
                     self.report.skip("note", attr(note, "name") or "", why)
             description = text_of(child(note, "Description")).strip()
@@ -371,11 +272,11 @@ class Importer:
             if not path.lower().endswith(".txt"):
                 self._skip_source(element, name or path, f"its text file {path} is not .txt")
                 return
-            raw, why = self._member(path)
+            raw, why = self.file.member(path)
             if raw is None:
                 self._skip_source(element, name or path, why)
                 return
-            raw_text = self._decode(raw, f"source {name or path!r}")
+            raw_text = self.file.decode(raw, f"source {name or path!r}")
         if not name:
             name = PurePosixPath((plain or "source").split("://")[-1]).name
         source = Source(guid=attr(element, "guid"), name=name,  # type: ignore[arg-type]
@@ -584,341 +485,6 @@ class Importer:
                     return True
         return False
 
-    def _codings(self, root: Any) -> dict[str, list[dict[str, Any]]]:
-        report = self.report
-        # Positions: pick the counting model, checking it against quoted selection text.
-        checks = []
-        for source in self.sources.values():
-            for selection in source.selections:
-                expected = expectation(attr(selection, "name"))
-                start, end = _int(attr(selection, "startPosition")), _int(
-                    attr(selection, "endPosition"))
-                if expected and start is not None and end is not None:
-                    checks.append((source.text, start, end, expected))
-        choice = choose_model(report.origin, checks)
-        model = choice.model
-        report.offsets = {"model": model, "by": choice.by, "origin_model": choice.default,
-                          "checked": choice.checked, "matched": choice.matched,
-                          "mismatched": 0}
-        if choice.by == "selection names":
-            report.note(f"positions were counted as {model}, not {choice.default} as "
-                        f"{report.origin or 'the origin'} suggests: {choice.matched} of "
-                        f"{choice.checked} checkable selections agree that way")
-
-        meta_codings = {guidmod.normalize(k): v for k, v in
-                        (self.meta.get("codings") or {}).items()
-                        if guidmod.is_guid(k) and isinstance(v, dict)}
-        logs: dict[str, list[tuple[str, int, dict[str, Any]]]] = {}
-        used_ids: dict[str, set[str]] = {}
-        seen_spans: set[tuple[str, str, int, int, str]] = set()
-        mismatches: list[str] = []
-        sequence = 0
-        from qcode.store.events import new_id, now_iso
-
-        now = now_iso()
-        undated = 0
-        for source in self.sources.values():
-            body = source.text.body
-            units = source.text.units(model)
-            spans: list[tuple[Any, int, int, Any, list[str]]] = []
-            for selection in source.selections:
-                label = f"selection {attr(selection, 'guid')} in {source.name!r}"
-                start, end = _int(attr(selection, "startPosition")), _int(
-                    attr(selection, "endPosition"))
-                codings = children(selection, "Coding")
-                if start is None or end is None or start > end:
-                    report.skip("selection", label, f"positions {attr(selection, 'startPosition')}"
-                                f"-{attr(selection, 'endPosition')} are not a range "
-                                f"({plural(len(codings), 'coding')} left out)")
-                    continue
-                if start < 0 or end > units:
-                    report.note(f"{label}: positions {start}-{end} run outside the text "
-                                f"(0-{units}); cut to fit")
-                    start, end = max(0, min(start, units)), max(0, min(end, units))
-                bs, be = source.text.to_body(model, start), source.text.to_body(model, end)
-                if bs >= be:
-                    report.skip("selection", label, "it selects no text "
-                                f"({plural(len(codings), 'coding')} left out)")
-                    continue
-                expected = expectation(attr(selection, "name"))
-                if expected and not expected.holds(body, bs, be):
-                    said = (f"line {expected.line}" if expected.line is not None
-                            else repr(_short(expected.text or "")))
-                    mismatches.append(f"{label}: the text at {start}-{end} is "
-                                      f"{_short(body[bs:be])!r}, the tool named it {said}")
-                memo_parts = []
-                description = text_of(child(selection, "Description")).strip()
-                if description:
-                    memo_parts.append(description)
-                for ref in children(selection, "NoteRef"):
-                    text = self._note_text(attr(ref, "targetGUID"))
-                    if text:
-                        memo_parts.append(text)
-                for note in self._linked_memos.get(
-                        guidmod.normalize(attr(selection, "guid")) or "", []):
-                    memo_parts.append(self.notes[note][1].strip())
-                if not codings:
-                    if memo_parts:
-                        self.memos.append((f"Segment {bs}:{be} of transcript "
-                                           f"{source.transcript_id}",
-                                           f"> {_short(body[bs:be], 300)}\n\n"
-                                           + "\n\n".join(memo_parts)))
-                    continue
-                for coding in codings:
-                    spans.append((coding, bs, be, selection, memo_parts))
-            for coding in source.whole:
-                spans.append((coding, 0, len(body), source.element, []))
-            for coding, bs, be, holder, memo_parts in spans:
-                sequence += 1
-                guid = attr(coding, "guid")
-                ref = child(coding, "CodeRef")
-                code_key = guidmod.normalize(attr(ref, "targetGUID")) if ref is not None else None
-                code_id = self.mapper.id_by_guid.get(code_key) if code_key else None
-                label = f"coding {guid} in {source.name!r}"
-                if code_id is None:
-                    report.skip("coding", label, "its CodeRef names no code of the codebook")
-                    continue
-                coder = self._coder(attr(coding, "creatingUser"), attr(holder, "creatingUser"),
-                                    attr(source.element, "creatingUser"),
-                                    attr(root, "creatingUserGUID"))
-                meta = meta_codings.get(guidmod.normalize(guid)) or {}
-                code_name = code_id
-                alias = meta.get("code")
-                if isinstance(alias, str) and alias in self._aliases_of(code_id):
-                    code_name = alias
-                span_key = (coder, source.transcript_id, bs, be, code_id)
-                if span_key in seen_spans:
-                    report.skip("coding", label, f"{coder} already has {code_id} on this span")
-                    continue
-                seen_spans.add(span_key)
-                ids = used_ids.setdefault(coder, set())
-                wanted = meta.get("id")
-                if isinstance(wanted, str) and wanted and wanted not in ids:
-                    coding_id = wanted
-                elif guidmod.is_guid(guid) and guidmod.coding_id_from_guid(guid) not in ids:
-                    coding_id = guidmod.coding_id_from_guid(guid)
-                else:
-                    coding_id = new_id()
-                ids.add(coding_id)
-                at = next((t for t in (attr(coding, "creationDateTime"),
-                                       attr(holder, "creationDateTime")) if is_datetime(t)), None)
-                if at is None:
-                    undated += 1
-                    at = now
-                event: dict[str, Any] = {"op": "add", "id": coding_id,
-                                         "transcript": source.transcript_id, "start": bs,
-                                         "end": be, "code": code_name, "text": body[bs:be],
-                                         "at": at}
-                parts = list(memo_parts)
-                for note_ref in children(coding, "NoteRef"):
-                    text = self._note_text(attr(note_ref, "targetGUID"))
-                    if text:
-                        parts.append(text)
-                memo = "\n\n".join(dict.fromkeys(p for p in parts if p))
-                if memo:
-                    event["memo"] = memo
-                extra = meta.get("extra")
-                if isinstance(extra, dict):
-                    for key, value in extra.items():
-                        if key not in event and key != "op":
-                            event[key] = value
-                logs.setdefault(coder, []).append((at, sequence, event))
-                if not self.mapper.codable.get(code_id, True):
-                    report.note(f"{label} uses {code_id!r}, which the file marks as not "
-                                "codable (isCodable=false); `qcode check` will report it")
-        if undated:
-            report.note(f"{undated} codings have no creation time; they are dated {now}")
-        report.offsets["mismatched"] = len(mismatches)
-        if mismatches:
-            report.note(f"{len(mismatches)} of {choice.checked} selections do not match what "
-                        f"the tool wrote in their names (counting {model}); e.g. "
-                        + "; ".join(mismatches[:3]))
-        return {coder: [e for _at, _n, e in sorted(items, key=lambda x: (x[0], x[1]))]
-                for coder, items in logs.items()}
-
-    def _aliases_of(self, code_id: str) -> list[str]:
-        return self.mapper.aliases.get(code_id, [])
-
-    # -- files ----------------------------------------------------------------------------
-
-    def _files(self, project_name: str, code_entries: list[dict[str, Any]],
-               tables: list[dict[str, Any]], logs: dict[str, list[dict[str, Any]]]) -> Plan:
-        from pydantic import ValidationError
-
-        from qcode.format.config import ProjectConfig
-        from qcode.format.yamlio import dump_yaml
-
-        report = self.report
-        plan = Plan()
-        # qcode.yaml: qcode's own from the instruction (checked), else a fresh one.
-        config: dict[str, Any] | None = None
-        meta_config = self.meta.get("config")
-        if isinstance(meta_config, dict):
-            try:
-                config = ProjectConfig.model_validate(meta_config).model_dump(
-                    mode="json", exclude_defaults=True)
-            except ValidationError:
-                report.note("qcode's settings in the file do not validate; defaults are used")
-                config = None
-            if config is not None and not all(
-                    safe_relative(config.get(k, d)) is not None for k, d in
-                    (("codebook", None), ("transcripts", "transcripts"), ("codings", "codings"))):
-                report.note("qcode's settings in the file name unsafe paths; defaults are used")
-                config = None
-            if config is not None and any(safe_relative(c.get("file")) is None
-                                          for c in config.get("cases", [])):
-                config = None
-        if config is None:
-            config = {"name": project_name, "codebook": "codebooks/codebook.yaml",
-                      "transcripts": "transcripts", "codings": "codings",
-                      "segmentation": "paragraphs"}
-            if tables:
-                config["cases"] = [{"file": t["file"], "key": t["key"]} for t in tables]
-            if self.variable_descriptions:
-                config["attributes"] = {name: {"description": text} for name, text
-                                        in self.variable_descriptions.items()}
-        transcripts_dir = config.get("transcripts", "transcripts")
-        codings_dir = config.get("codings", "codings")
-        plan.codings_dir = codings_dir
-        codebook_file = config["codebook"]
-        plan.files["qcode.yaml"] = ("# Imported by `qcode import qdpx` from "
-                                    f"{self.path.name} ({report.origin or 'unknown tool'}).\n"
-                                    + dump_yaml(config))
-
-        # The codebook.
-        book_meta = _mapping(self.meta.get("codebook"))
-        codebook = {
-            "name": book_meta.get("name") if isinstance(book_meta.get("name"), str)
-            else project_name,
-            "version": book_meta.get("version") if isinstance(book_meta.get("version"), str)
-            else "1",
-            "codes": code_entries,
-        }
-        validate_codebook_data(codebook, codebook_file)
-        plan.files[codebook_file] = dump_yaml(codebook)
-
-        # Transcripts.
-        meta_transcripts = {guidmod.normalize(k): v for k, v in
-                            (self.meta.get("transcripts") or {}).items() if guidmod.is_guid(k)}
-        used_paths: set[str] = set()
-        for key, source in self.sources.items():
-            entry = _mapping(meta_transcripts.get(key))
-            found = safe_relative(entry.get("file"))
-            ok_path = (found is not None and str(found).startswith(f"{transcripts_dir}/")
-                       and found.suffix.lower() in (".md", ".txt")
-                       and str(found).lower() not in used_paths)
-            if found is not None and ok_path:
-                rel = found
-            else:
-                rel = PurePosixPath(transcripts_dir) / f"{slugify(source.transcript_id, 'source')}.md"
-                while str(rel).lower() in used_paths:
-                    rel = rel.with_name(rel.stem + "-2" + rel.suffix)
-            used_paths.add(str(rel).lower())
-            keys = entry.get("keys") if isinstance(entry.get("keys"), list) else None
-            front: dict[str, Any] = {}
-            explicit_id = (keys is not None and "id" in keys) or rel.stem != source.transcript_id \
-                or not ok_path
-            if keys is not None:
-                for name in keys:
-                    if name == "id":
-                        if explicit_id:
-                            front["id"] = source.transcript_id
-                    elif isinstance(name, str):
-                        front[name] = source.values.get(name)
-            elif explicit_id:
-                front["id"] = source.transcript_id
-            if explicit_id and "id" not in front:
-                front = {"id": source.transcript_id, **front}
-            for name, value in source.values.items():
-                if name not in front:
-                    front[name] = value
-            body = source.text.body
-            wants_front = bool(front) or entry.get("front_matter") is True or (
-                body.split("\n", 1)[0].rstrip(" \t") == "---")
-            text = f"---\n{dump_yaml(front) if front else ''}---\n{body}" if wants_front else body
-            plan.files[str(rel)] = text
-        if not self.sources:
-            plan.dirs.append(transcripts_dir)
-
-        # Case tables.
-        for spec in config.get("cases", []):
-            table = next((t for t in tables if t["file"] == spec["file"]), None)
-            columns = table["columns"] if table else [spec["key"]]
-            rows = table["rows"].values() if table else []
-            out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(columns)
-            for row in rows:
-                writer.writerow([str(row.get(c, "")) for c in columns])
-            plan.files[spec["file"]] = out.getvalue()
-
-        # Coding logs.
-        for coder, events in logs.items():
-            plan.logs[coder] = events
-        if not logs:
-            plan.dirs.append(codings_dir)
-
-        # GUIDs to keep: those that differ from what qcode derives in the new project.
-        ns = guidmod.project_namespace(config["name"])
-        kept: dict[str, dict[str, str]] = {k: {} for k in guidmod.SIDECAR_KINDS}
-
-        def keep(section: str, kind: str, key: str, guid: str | None) -> None:
-            if guid and guidmod.normalize(guid) != guidmod.normalize(guidmod.derive(ns, kind, key)):
-                kept[section][key] = guid
-
-        for code_id, guid in self.mapper.guid_by_id.items():
-            keep("codes", "code", code_id, guid)
-        for source in self.sources.values():
-            keep("transcripts", "source", source.transcript_id, source.guid)
-        for case_key, case_guid in self._case_guids.items():
-            keep("cases", "case", case_key, case_guid)
-        for coder in logs:
-            keep("coders", "user", coder, self.user_guids.get(coder))
-        if any(kept.values()):
-            from qcode.interchange.guids import sidecar_path, sidecar_text
-
-            plan.files[str(sidecar_path(PurePosixPath(codebook_file)))] = sidecar_text(kept)
-
-        # Memos.
-        if self.memos:
-            lines = [f"# Notes imported from {self.path.name}\n",
-                     "Memos and descriptions that qcode keeps nowhere else.\n"]
-            for heading, text in self.memos:
-                lines.append(f"## {heading}\n\n{text.strip()}\n")
-            plan.files[MEMO_FILE] = "\n".join(lines)
-        plan.files[".gitignore"] = ".qcode/\nexports/\n"
-
-        report.counts = {
-            "codes": count_codes_entries(code_entries),
-            "transcripts": len(self.sources),
-            "codings": sum(len(e) for e in logs.values()),
-            "coders": len(logs),
-            "cases": sum(len(t["rows"]) for t in tables),
-            "memos": sum(1 for e in logs.values() for event in e if "memo" in event),
-            "loose_notes": len(self.memos),
-            "skipped": len(report.skipped),
-        }
-        return plan
-
-
-def count_codes_entries(entries: list[dict[str, Any]]) -> int:
-    return sum(1 + count_codes_entries(e.get("children", [])) for e in entries)
-
-
-def _int(text: str | None) -> int | None:
-    if text is None:
-        return None
-    try:
-        return int(text.strip())
-    except ValueError:
-        return None
-
-
-def _short(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 # -- the command ----------------------------------------------------------------------------
 
 
@@ -938,52 +504,7 @@ def import_project(path: Path, into: Path, display: str | None = None) -> Import
         root = importer.open()
         plan = importer.plan(root)
     finally:
-        if importer.archive is not None:
-            importer.archive.close()
+        importer.file.close()
     importer.report.target = str(into)
     write_plan(plan, into)
     return importer.report
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    """A JSON object from the metadata block, or an empty one for anything else."""
-    return value if isinstance(value, dict) else {}
-
-
-def write_plan(plan: Plan, into: Path) -> None:
-    """Write the planned files, all inside ``into``; on failure remove what was written."""
-    from qcode.format.files import atomic_write_text
-    from qcode.format.names import CODER_RE as coder_re
-    from qcode.store.log import CodingLog
-
-    created = not into.exists()
-    into.mkdir(parents=True, exist_ok=True)
-    root = into.resolve()
-    try:
-        for rel, text in plan.files.items():
-            target = root / rel
-            if not inside(root, target):  # pragma: no cover - paths are checked when planned
-                raise UnsafeInput(f"refusing to write {rel} outside {into}")
-            atomic_write_text(target, text)
-        for folder in plan.dirs:
-            path = root / folder
-            if inside(root, path):
-                path.mkdir(parents=True, exist_ok=True)
-                (path / ".gitkeep").touch()
-        for coder, events in plan.logs.items():
-            if not coder_re.fullmatch(coder):  # pragma: no cover - names are made valid
-                raise QcodeError(f"internal error: coder name {coder!r}")
-            CodingLog(root / plan.codings_dir / f"{coder}.jsonl", coder).append(events)
-    except BaseException:
-        if created:
-            shutil.rmtree(into, ignore_errors=True)
-        else:
-            for item in into.iterdir():
-                if item.is_dir() and not item.is_symlink():
-                    shutil.rmtree(item, ignore_errors=True)
-                else:
-                    item.unlink(missing_ok=True)
-        raise
-
-
-

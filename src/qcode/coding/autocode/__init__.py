@@ -34,7 +34,6 @@ from qcode.coding.autocode.engine import (
     RuleSet,
     compile_codebook,
     select_codes,
-    split_sentences,
 )
 from qcode.coding.autocode.scoring import (
     AutocodeResult,
@@ -43,6 +42,7 @@ from qcode.coding.autocode.scoring import (
     score_against,
     total_report,
 )
+from qcode.coding.autocode.units import split_sentences
 from qcode.errors import QcodeError, UnknownName, UsageError
 from qcode.format.names import check_coder_name, did_you_mean
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus

@@ -16,12 +16,12 @@ speaks is what ``speaker:`` is for). Matching is case-insensitive for ``match`` 
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
+from qcode.coding.autocode.units import Spans, Unit, Units
 from qcode.format.rules import (
     DEFAULT_SCORE,
     describe,
@@ -31,11 +31,10 @@ from qcode.format.rules import (
     wildcard_regex,
 )
 from qcode.format.text import fold, nfc
-from qcode.format.transcripts import LABEL_RE
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.codebook import Codebook, Rule
-    from qcode.format.transcripts import Passage, Transcript
+    from qcode.format.transcripts import Transcript
 
 _FUZZY_PREFIX = 4     # a fuzzy phrase's candidate words start like its words' first 4 letters
 
@@ -126,8 +125,6 @@ class Proposal:
 # the pattern is tried there; the pattern is tried there; a fuzzy window starts there.
 _WORD, _PHRASE, _PATTERN, _FUZZY = range(4)
 
-Unit = tuple[int, int]  # (passage index, sentence index); sentence -1 for the whole passage
-Spans = list[tuple[int, int]]
 
 
 class RuleSet:
@@ -240,7 +237,7 @@ class RuleSet:
         """Every unit of ``transcript`` some rule holds for, one proposal per code and unit."""
         if self._locator is None:
             self._build_locator()
-        units = _Units(transcript)
+        units = Units(transcript)
         scoped = {"passage": self._leaf_hits(units)}
         if self._sentence_leaves:
             scoped["sentence"] = units.by_sentence(scoped["passage"], self._sentence_leaves)
@@ -287,7 +284,7 @@ class RuleSet:
                                     scope, rules, spans, text))
         return out
 
-    def _leaf_hits(self, units: _Units) -> dict[int, dict[Unit, Spans]]:
+    def _leaf_hits(self, units: Units) -> dict[int, dict[Unit, Spans]]:
         """Each text leaf's matches, grouped by passage (only in the text after the label)."""
         low, leaves = units.low, self.leaves
         finditer = self._locator.finditer  # type: ignore[union-attr]
@@ -340,7 +337,7 @@ class RuleSet:
                 hits[index] = fuzzy_hits
         return hits
 
-    def _holding(self, node: Node, scope: str, units: _Units,
+    def _holding(self, node: Node, scope: str, units: Units,
                  hits: dict[int, dict[Unit, Spans]]) -> Iterable[tuple[Unit, Spans]]:
         found = self._candidates_of(node, scope, units, hits)
         for unit in (units.all(scope) if found is None else sorted(found)):
@@ -348,7 +345,7 @@ class RuleSet:
             if spans is not None:
                 yield unit, spans
 
-    def _candidates_of(self, node: Node, scope: str, units: _Units,
+    def _candidates_of(self, node: Node, scope: str, units: Units,
                        hits: dict[int, dict[Unit, Spans]]) -> set[Unit] | None:
         """The units a rule can hold for, or None for "any unit" (a negation)."""
         kind = node[0]
@@ -371,7 +368,7 @@ class RuleSet:
             either |= part
         return either
 
-    def _eval(self, node: Node, unit: Unit, units: _Units,
+    def _eval(self, node: Node, unit: Unit, units: Units,
               hits: dict[int, dict[Unit, Spans]]) -> Spans | None:
         """The matched spans when the rule holds for ``unit`` (maybe none), else None."""
         kind = node[0]
@@ -438,7 +435,7 @@ def _make_leaf(kind: str, value: str, score: float) -> Leaf:
     return Leaf(kind, value, score=score, prefixes=prefixes, phrase=phrase)
 
 
-def _fuzzy_hits(leaf: Leaf, starts: list[tuple[int, int]], units: _Units
+def _fuzzy_hits(leaf: Leaf, starts: list[tuple[int, int]], units: Units
                 ) -> dict[Unit, Spans]:
     """Approximate matches of a fuzzy phrase in windows around its candidate word starts
     (the best match in each window)."""
@@ -485,116 +482,6 @@ def _merge_spans(spans: Spans) -> Spans:
         else:
             merged.append((start, end))
     return merged
-
-
-# -- units: passages and sentences -----------------------------------------------------------
-
-# A sentence ends at . ! ? … (and any closing quotes) before whitespace and a capital
-# letter or an opening quote or dash (so "Kl. 07:45" and "3. mai" do not end one); a blank
-# line always ends one.
-_SENTENCE_END = re.compile(r"[.!?…]+[\"»”’')\]]*\s+(?=\S)|\n[ \t]*\n")
-_SENTENCE_OPENERS = frozenset("\"«“‘'([–—-")
-
-
-class _Units:
-    """The passages of a transcript with the area of their text (after the speaker label),
-    and on demand their sentences. A unit is ``(passage index, sentence index)``."""
-
-    def __init__(self, transcript: Transcript) -> None:
-        self.body = transcript.body
-        self.low = fold(transcript.body)
-        self.passages: list[Passage] = transcript.passages
-        self._starts = [p.start for p in self.passages]
-        self.areas: list[tuple[int, int]] = [(self._text_start(p), p.end)
-                                             for p in self.passages]
-        self._sentences: dict[int, Spans] = {}
-
-    def _text_start(self, passage: Passage) -> int:
-        if passage.speaker is None:
-            return passage.start
-        label = LABEL_RE.match(self.body, passage.start)
-        position = label.end() if label else passage.start
-        while position < passage.end and self.body[position].isspace():
-            position += 1
-        return position
-
-    def passage_index(self, offset: int) -> int | None:
-        index = bisect.bisect_right(self._starts, offset) - 1
-        if index >= 0 and self.areas[index][0] <= offset < self.areas[index][1]:
-            return index
-        return None
-
-    def add_hits(self, hits: dict[int, dict[Unit, Spans]], index: int,
-                 matches: Iterable[re.Match[str]]) -> None:
-        """Matches found over the whole body, kept where they start in a passage's text."""
-        for match in matches:
-            start, end = match.span()
-            if end == start:
-                continue
-            passage_index = self.passage_index(start)
-            if passage_index is not None:
-                span = (start, min(end, self.areas[passage_index][1]))
-                hits.setdefault(index, {}).setdefault((passage_index, -1), []).append(span)
-
-    def sentences(self, index: int) -> Spans:
-        found = self._sentences.get(index)
-        if found is None:
-            found = split_sentences(self.body, *self.areas[index])
-            self._sentences[index] = found
-        return found
-
-    def by_sentence(self, hits: dict[int, dict[Unit, Spans]], leaves: set[int]
-                    ) -> dict[int, dict[Unit, Spans]]:
-        """The hits of ``leaves`` regrouped by the sentence each starts in."""
-        out: dict[int, dict[Unit, Spans]] = {}
-        for leaf in leaves & hits.keys():
-            per_passage = hits[leaf]
-            per_sentence: dict[Unit, Spans] = {}
-            for (passage_index, _), spans in per_passage.items():
-                sentences = self.sentences(passage_index)
-                starts = [s for s, _ in sentences]
-                for start, end in spans:
-                    position = bisect.bisect_right(starts, start) - 1
-                    if position >= 0 and start < sentences[position][1]:
-                        per_sentence.setdefault((passage_index, position), []).append(
-                            (start, min(end, sentences[position][1])))
-            if per_sentence:
-                out[leaf] = per_sentence
-        return out
-
-    def span(self, unit: Unit) -> tuple[int, int]:
-        index, sentence = unit
-        if sentence < 0:
-            passage = self.passages[index]
-            return passage.start, passage.end
-        return self.sentences(index)[sentence]
-
-    def all(self, scope: str) -> list[Unit]:
-        if scope == "passage":
-            return [(i, -1) for i in range(len(self.passages))]
-        return [(i, s) for i in range(len(self.passages)) for s in range(len(self.sentences(i)))]
-
-
-def split_sentences(body: str, start: int, end: int) -> list[tuple[int, int]]:
-    """The sentences of ``body[start:end]`` as trimmed spans."""
-    spans: list[tuple[int, int]] = []
-    position = start
-    for found in _SENTENCE_END.finditer(body, start, end):
-        following = body[found.end()] if found.end() < end else ""
-        if found.group().startswith("\n") or following.isupper() or following in _SENTENCE_OPENERS:
-            _add_trimmed(body, position, found.end(), spans)
-            position = found.end()
-    _add_trimmed(body, position, end, spans)
-    return spans
-
-
-def _add_trimmed(body: str, start: int, end: int, spans: list[tuple[int, int]]) -> None:
-    while start < end and body[start].isspace():
-        start += 1
-    while end > start and body[end - 1].isspace():
-        end -= 1
-    if end > start:
-        spans.append((start, end))
 
 
 # -- compiling a codebook --------------------------------------------------------------------
