@@ -1,6 +1,7 @@
 # Two commands work on a fresh machine with only Python 3.11+ and make:
 #   make demo   install into .venv and run the main job on the bundled study
-#   make test   install the dev extras into .venv and run the whole suite (ruff + pytest)
+#   make test   install the dev extras into .venv and run the whole suite
+#               (ruff, the import contracts, mypy, pytest)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -11,7 +12,7 @@ QCODE  := $(BIN)/qcode
 
 help:
 	@echo "make demo   run qcode on the bundled study (installs into $(VENV))"
-	@echo "make test   run ruff and the test suite (installs dev extras into $(VENV))"
+	@echo "make test   run ruff, the import contracts, mypy and the test suite (installs dev extras into $(VENV))"
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("qcode needs Python 3.11 or newer") if sys.version_info < (3, 11) else None'
@@ -54,6 +55,8 @@ lint: $(VENV)/.installed-dev
 
 test: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench examples
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 clean:

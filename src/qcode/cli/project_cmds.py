@@ -18,7 +18,7 @@ def init(
 ) -> None:
     """Create a new project: qcode.yaml, an example codebook, transcripts/ and codings/."""
     from qcode.cli.output import note
-    from qcode.format.files import create_project
+    from qcode.format.templates import create_project
 
     created = create_project(directory, name)
     for path in created:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
 
 from qcode.errors import NotCodable, UnknownName
 from qcode.format.names import did_you_mean
+from qcode.format.rules import Rule, check_rules
 from qcode.format.validation import StrictModel, validate
 from qcode.format.yamlio import YamlDocument, load_yaml_file
 from qcode.problems import Problems
@@ -23,26 +24,6 @@ COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 # Keys the interactive coder and its line mode keep for themselves (see qcode.keymap and
 # `qcode code --plain`), so a code's shortcut always means that code.
 RESERVED_KEYS = frozenset("jkJKumdvqb/?[].-, ")
-
-
-class Rule(StrictModel):
-    """One auto-coding rule (see ``qcode.autocode``): exactly one of the matchers
-    ``match``, ``regex``, ``fuzzy``, ``speaker``, ``all``, ``any``, ``not``; ``score`` goes
-    with ``fuzzy``, ``scope`` with a code's top-level rules. Checked by ``check_rules``."""
-
-    # `not` is a Python keyword: the field is `not_`, written and dumped as `not`.
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
-                              serialize_by_alias=True)
-
-    match: str | None = None
-    regex: str | None = None
-    fuzzy: str | None = None
-    score: int | float | None = None
-    speaker: str | None = None
-    all: list[Rule] | None = None
-    any: list[Rule] | None = None
-    not_: Rule | None = Field(None, alias="not")
-    scope: Literal["passage", "sentence"] | None = None
 
 
 class Code(StrictModel):
@@ -266,9 +247,7 @@ def _check_codes(codes: list[Code], loc: tuple[str | int, ...], doc: YamlDocumen
             else:
                 key_lines[code.key] = (code.id, key_line)
         if code.rules:
-            from qcode.format.rules import check_rules
-
-            check_rules(code, here, doc, rel, problems)
+            check_rules(code.id, code.codable, code.rules, here, doc, rel, problems)
         if not code.description.strip():
             problems.warning("code-description-empty", rel, line,
                              f"code {code.id!r} has no description",

@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import importlib
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import ConfigDict, Field
 
 from qcode.format.text import fold, nfc
+from qcode.format.validation import StrictModel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.format.codebook import Code, Rule
     from qcode.format.yamlio import YamlDocument
     from qcode.problems import Problems
 
@@ -20,6 +22,26 @@ SCOPES = ("passage", "sentence")
 MATCHERS = ("match", "regex", "fuzzy", "speaker", "all", "any", "not")
 MIN_FUZZY = 4        # shorter fuzzy phrases match almost anything
 _MAX_BOUNDED_REPEAT = 10  # {0,10} around a quantifier is harmless; more is checked like *
+
+
+class Rule(StrictModel):
+    """One auto-coding rule (see ``qcode.autocode``): exactly one of the matchers
+    ``match``, ``regex``, ``fuzzy``, ``speaker``, ``all``, ``any``, ``not``; ``score`` goes
+    with ``fuzzy``, ``scope`` with a code's top-level rules. Checked by ``check_rules``."""
+
+    # `not` is a Python keyword: the field is `not_`, written and dumped as `not`.
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True,
+                              serialize_by_alias=True)
+
+    match: str | None = None
+    regex: str | None = None
+    fuzzy: str | None = None
+    score: int | float | None = None
+    speaker: str | None = None
+    all: list[Rule] | None = None
+    any: list[Rule] | None = None
+    not_: Rule | None = Field(None, alias="not")
+    scope: Literal["passage", "sentence"] | None = None
 
 
 def wildcard_regex(pattern: str) -> tuple[str, str]:
@@ -47,21 +69,21 @@ def speaker_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(source, re.IGNORECASE | re.DOTALL)
 
 
-def check_rules(code: Code, here: tuple, doc: YamlDocument, rel: str,
-                problems: Problems) -> None:
-    """Every rule of ``code``: one matcher each, patterns that compile and cannot run away,
+def check_rules(code_id: str, codable: bool, rules: list[Rule], here: tuple,
+                doc: YamlDocument, rel: str, problems: Problems) -> None:
+    """Every rule of a code: one matcher each, patterns that compile and cannot run away,
     scores in range. Problems go to ``problems`` with the rule's line."""
-    if not code.codable:
+    if not codable:
         problems.error("rule-not-codable", rel, doc.line_for((*here, "rules")),
-                       f"code {code.id!r} has rules but is a grouping folder (codable: false)",
+                       f"code {code_id!r} has rules but is a grouping folder (codable: false)",
                        "put the rules on one of its children")
-    for index, rule in enumerate(code.rules):
+    for index, rule in enumerate(rules):
         loc = (*here, "rules", index)
         errors = len(problems.errors)
-        _check_rule(rule, loc, doc, rel, problems, code.id, top=True)
+        _check_rule(rule, loc, doc, rel, problems, code_id, top=True)
         if len(problems.errors) == errors and not has_positive(rule):
             problems.warning("rule-negative", rel, doc.line_for(loc),
-                             f"rule {index + 1} of {code.id!r} ({describe(rule)}) matches by "
+                             f"rule {index + 1} of {code_id!r} ({describe(rule)}) matches by "
                              "negation only: it proposes every passage without a match",
                              "combine it with a positive rule in `all:`")
 

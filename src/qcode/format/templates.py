@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+from qcode.errors import QcodeError
+from qcode.format.config import CONFIG_NAME
+from qcode.format.files import atomic_write_text
+
 CONFIG = """\
 # qcode project file: see docs/format.md
 name: {name}
@@ -57,3 +64,35 @@ GITIGNORE = """\
 .qcode/
 exports/
 """
+
+
+def create_project(directory: Path, name: str | None = None) -> list[Path]:
+    """Lay out a new project in ``directory``; refuses if any file it would write exists."""
+    directory = Path(directory)
+    name = name or directory.resolve().name or "qcode project"
+    files = {
+        directory / CONFIG_NAME: CONFIG.format(name=_yaml_text(name)),
+        directory / "codebooks" / "codebook.yaml": CODEBOOK.format(
+            name=_yaml_text(name)),
+        directory / "transcripts" / ".gitkeep": "",
+        directory / "codings" / ".gitkeep": "",
+        directory / ".gitignore": GITIGNORE,
+    }
+    if (directory / CONFIG_NAME).exists():
+        raise QcodeError(f"{directory / CONFIG_NAME} already exists: this is a project already",
+                         "choose an empty folder for `qcode init`")
+    clashes = [p for p in files if p.exists() and p.name != ".gitignore"]
+    if clashes:
+        raise QcodeError(f"{clashes[0]} already exists; nothing was created",
+                         "choose an empty folder for `qcode init`")
+    created = []
+    for path, text in files.items():
+        if path.name == ".gitignore" and path.exists():
+            continue  # the user's own .gitignore stays as it is
+        atomic_write_text(path, text)
+        created.append(path)
+    return created
+
+
+def _yaml_text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a valid YAML scalar

@@ -282,7 +282,7 @@ def _valid_rules(rules: list[Any]) -> bool:
     """Auto-coding rules from qcode's own export, kept when they still validate."""
     from pydantic import ValidationError
 
-    from qcode.format.codebook import Rule
+    from qcode.format.rules import Rule
 
     try:
         for rule in rules:

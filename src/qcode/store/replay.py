@@ -6,11 +6,11 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from qcode.problems import Problem, Problems
 from qcode.store.codings import Coding, CodingTable, _LogReader, text_digest
@@ -18,7 +18,17 @@ from qcode.store.events import ADD_KEYS, event_error
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.cache import Cache
-    from qcode.store.log import CodingLog
+
+
+class LogSource(Protocol):
+    """The log a cache entry belongs to (a ``qcode.store.log.CodingLog``)."""
+
+    coder: str
+    rel: str
+    path: Path
+
+    def rest_loader(self, entry: dict[str, Any], cache: Cache
+                    ) -> Callable[[CodingTable], None]: ...
 
 
 @dataclass
@@ -234,7 +244,7 @@ class _Replayer:
         return main, rest
 
     @classmethod
-    def from_entry(cls, entry: dict[str, Any], log: CodingLog, cache: Cache) -> _Replayer:
+    def from_entry(cls, entry: dict[str, Any], log: LogSource, cache: Cache) -> _Replayer:
         replayer = cls(log.coder, log.rel, log.path)
         table = replayer.table_from_entry(entry, log, cache)
         replayer.rows = list(zip(
@@ -252,7 +262,7 @@ class _Replayer:
         replayer.lineage = entry["lineage"]
         return replayer
 
-    def table_from_entry(self, entry: dict[str, Any], log: CodingLog, cache: Cache
+    def table_from_entry(self, entry: dict[str, Any], log: LogSource, cache: Cache
                          ) -> CodingTable:
         table = CodingTable(self.coder, self.reader)
         count = entry["rows"]
@@ -275,7 +285,7 @@ class _Replayer:
         return table
 
     @classmethod
-    def replay_of_entry(cls, entry: dict[str, Any], log: CodingLog, cache: Cache) -> Replay:
+    def replay_of_entry(cls, entry: dict[str, Any], log: LogSource, cache: Cache) -> Replay:
         """The replay an entry holds, when nothing follows it in the log."""
         problems = Problems()
         problems.extend([Problem(**p) for p in entry["problems"]])

@@ -33,7 +33,8 @@ from qcode.format.rules import (
 from qcode.format.text import fold, nfc
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.format.codebook import Codebook, Rule
+    from qcode.format.codebook import Codebook
+    from qcode.format.rules import Rule
     from qcode.format.transcripts import Transcript
 
 _FUZZY_PREFIX = 4     # a fuzzy phrase's candidate words start like its words' first 4 letters
@@ -150,7 +151,7 @@ class RuleSet:
         self._locator = None
 
     def add_keyword(self, code: str, keyword: str) -> None:
-        from qcode.format.codebook import Rule
+        from qcode.format.rules import Rule
 
         if any(ch not in "*? \t\n" for ch in keyword):
             self.add(code, Rule(match=keyword), f'keyword "{keyword}"')
