@@ -319,3 +319,38 @@ def test_adjudicate_errors(coded, cli):
     assert same.exit_code == 2 and "two different coders" in same.stderr
     unknown = cli("adjudicate", "a", "zz", "--plain", input="")
     assert unknown.exit_code == 1 and "unknown coder 'zz'" in unknown.stderr
+
+
+def test_adjudication_keys_are_remapped_from_qcode_yaml(coded, project_dir, cli):
+    """The adjudication screen's bindings have ids: `check` accepts them and the screen
+    uses the remapped keys (a key of the coder, like `n`, may serve another screen)."""
+    import asyncio
+
+    from qcode.tui import make_app
+
+    project_dir.write("qcode.yaml", project_dir.read("qcode.yaml")
+                      + "keys:\n  take-first: x\n  take-neither: ctrl+n\n")
+    assert cli("check").exit_code == 0, cli("check").output
+    session = Adjudication(Project.open(project_dir.root), "a", "b", "consensus")
+    session.copy_agreements()
+    app = make_app("adjudicate", adjudication=session)
+
+    async def run():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("a")       # no longer bound: nothing happens
+            await pilot.press("x", "ctrl+n")
+            await pilot.pause()
+
+    asyncio.run(run())
+    decisions = [line["adjudication"]["decision"] for line in project_dir.log_lines("consensus")
+                 if line["op"] == "add"
+                 and line.get("adjudication", {}).get("decision") not in (None, "agreed")]
+    assert decisions == ["a", "neither"]
+
+
+def test_check_refuses_a_key_bound_twice_on_one_screen(coded, project_dir, cli):
+    project_dir.write("qcode.yaml", project_dir.read("qcode.yaml")
+                      + "keys:\n  take-first: b\n")
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1
+    assert '"keys-conflict"' in result.stdout and "'take-second'" in result.stdout
