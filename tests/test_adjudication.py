@@ -354,3 +354,37 @@ def test_check_refuses_a_key_bound_twice_on_one_screen(coded, project_dir, cli):
     result = cli("check", "--format", "json")
     assert result.exit_code == 1
     assert '"keys-conflict"' in result.stdout and "'take-second'" in result.stdout
+
+
+def test_a_decision_keeps_its_reason(coded, cli, project_dir):
+    """Words after the choice are the reason: kept in the record and the memo."""
+    result = cli("adjudicate", "a", "b", "--plain",
+                 input="a the turn names the principal's own act\nb\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "(reason: the turn names the principal's own act)" in result.stdout
+    decided = [line for line in project_dir.log_lines("consensus")
+               if line["op"] == "add" and line["adjudication"]["decision"] in ("a", "b")]
+    assert decided[0]["adjudication"]["reason"] == "the turn names the principal's own act"
+    assert "reason: the turn names the principal's own act" in decided[0]["memo"]
+    assert "reason" not in decided[1]["adjudication"]
+    assert cli("check").exit_code == 0
+
+
+def test_the_full_screen_reason_key(coded, project_dir):
+    import asyncio
+
+    from qcode.tui import make_app
+
+    session = Adjudication(Project.open(project_dir.root), "a", "b", "consensus")
+    session.copy_agreements()
+    app = make_app("adjudicate", adjudication=session)
+
+    async def run():
+        async with app.run_test(size=(80, 24)) as pilot:
+            await pilot.press("w", *"clear case", "enter", "a")
+            await pilot.pause()
+
+    asyncio.run(run())
+    decided = [line for line in project_dir.log_lines("consensus")
+               if line["op"] == "add" and line["adjudication"]["decision"] == "a"]
+    assert decided[0]["adjudication"]["reason"] == "clear case"

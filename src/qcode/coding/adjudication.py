@@ -265,9 +265,10 @@ class Adjudication:
             self._decided[item.key] = "agreed"
         return len(items)
 
-    def decide(self, item: Item, decision: str,
-               spans: Sequence[Span] | None = None) -> Decision:
-        """Apply one decision on a pending item and append it to the consensus log."""
+    def decide(self, item: Item, decision: str, spans: Sequence[Span] | None = None,
+               reason: str | None = None) -> Decision:
+        """Apply one decision on a pending item and append it to the consensus log.
+        ``reason`` (why it was decided so) is kept in the record and the memo."""
         if decision not in DECISIONS:
             raise UsageError(f"unknown decision {decision!r}", f"one of {', '.join(DECISIONS)}")
         if self.is_decided(item):
@@ -292,8 +293,13 @@ class Adjudication:
             chosen = self._edited(item, spans)
             summary = (f"adjudicated: edited to {self._describe(chosen, item)} "
                        f"({a} coded {what[a]}, {b} {what[b]})")
-        events = self._events(item, chosen, self._memo(item, summary),
-                              self._record(item, decision, source))
+        reason = " ".join((reason or "").split()) or None
+        if reason:
+            summary += f"; reason: {reason}"
+        record = self._record(item, decision, source)
+        if reason:
+            record["reason"] = reason
+        events = self._events(item, chosen, self._memo(item, summary), record)
         written = self._append(events)
         self._decided[item.key] = decision
         return Decision(item, decision, chosen, written)

@@ -62,6 +62,7 @@ BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("take-both", "o", "decide('both')", "Take both", "adjudicate"),
     KeyBinding("take-neither", "n", "decide('neither')", "Neither", "adjudicate"),
     KeyBinding("edit", "e", "edit", "Edit: choose the words", "adjudicate"),
+    KeyBinding("reason", "w", "reason", "Why: the reason for the next decision", "adjudicate"),
     KeyBinding("next-item", "j,down,s", "move(1)", "Skip to the next", "adjudicate"),
     KeyBinding("previous-item", "k,up", "move(-1)", "Previous", "adjudicate"),
     KeyBinding("quit", "q", "quit", "Quit (decisions are saved)", "adjudicate"),

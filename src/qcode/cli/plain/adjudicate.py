@@ -83,14 +83,16 @@ def run_adjudication_plain(session: "Adjudication", stdin: TextIO, stdout: TextI
         previous = (item.transcript, item.passage)
         while True:
             answer = _ask(dialogue, prompt)
-            if answer is None or _CHOICES.get(answer.lower()) == "quit":
+            word, _, reason = (answer or "").partition(" ")
+            if answer is None or _CHOICES.get(word.lower()) == "quit":
                 stopped = True
                 break
-            choice = _CHOICES.get(answer.lower())
+            choice = _CHOICES.get(word.lower())
             if choice is None:
                 _say(f"   ? {answer!r} is not a choice: a takes {session.first}'s coding, b "
                      f"{session.second}'s, ab both, n neither, e edits it, s skips it for "
-                     "now, q quits (decisions so far are saved)")
+                     "now, q quits (decisions so far are saved); words after the choice "
+                     "are the reason, e.g. `b the turn names no act of the principal`")
                 continue
             if choice == "skip":
                 skipped += 1
@@ -100,9 +102,10 @@ def run_adjudication_plain(session: "Adjudication", stdin: TextIO, stdout: TextI
                 spans = _ask_span(dialogue, item)
                 if spans is None:  # an empty answer: back to the choices
                     continue
-            result = session.decide(item, choice, spans)
+            result = session.decide(item, choice, spans, reason.strip() or None)
             decided += 1
-            _say(f"   -> {session.into}: {_coverage(item, result.spans)}")
+            _say(f"   -> {session.into}: {_coverage(item, result.spans)}"
+                 + (f" (reason: {reason.strip()})" if reason.strip() else ""))
             break
         if stopped:
             break

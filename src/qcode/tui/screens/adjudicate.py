@@ -17,7 +17,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from qcode.errors import QcodeError
-from qcode.tui.screens.dialogs import WordSelection, bindings
+from qcode.tui.screens.dialogs import MemoScreen, WordSelection, bindings
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.adjudication import Adjudication, Item
@@ -31,6 +31,7 @@ class AdjudicationScreen(Screen[None]):
         self.adjudication = adjudication
         self.items: list[Item] = adjudication.pending()
         self.index = 0
+        self.reason = ""  # why the next decision is taken (w), kept with it
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="main"):
@@ -64,8 +65,10 @@ class AdjudicationScreen(Screen[None]):
             text.append(": " + self._describe(item.first, item) + "\n")
             text.append(f"B = {second}", style="bold yellow reverse")
             text.append(": " + self._describe(item.second, item) + "\n\n")
-            text.append("a A's · b B's · o both · n neither · e edit · j skip · k back · q quit",
-                        style="dim")
+            if self.reason:
+                text.append(f"reason: {self.reason}\n\n", style="italic")
+            text.append("a A's · b B's · o both · n neither · e edit · w why · j skip · k back "
+                        "· q quit", style="dim")
             view.update(text)
         done, total = self.adjudication.progress()
         status = Text(no_wrap=True, overflow="ellipsis")
@@ -96,20 +99,32 @@ class AdjudicationScreen(Screen[None]):
             self.index = max(0, min(len(self.items) - 1, self.index + delta))
         self._show()
 
-    def action_decide(self, decision: str, spans=None) -> None:
+    def action_decide(self, decision: str, spans: list[tuple[int, int]] | None = None
+                      ) -> None:
         item = self.item
         if item is None:
             self.app.bell()
             return
         try:
-            self.adjudication.decide(item, decision, spans)
+            self.adjudication.decide(item, decision, spans, self.reason or None)
         except QcodeError as exc:
             self.app.bell()
             self._show(exc.message)
             return
+        self.reason = ""
         self.items.pop(self.index)
         self.index = min(self.index, max(0, len(self.items) - 1))
         self._show()
+
+    def action_reason(self) -> None:
+        def keep(text: str | None) -> None:
+            if text is not None:
+                self.reason = text
+                self._show("reason kept for the next decision" if text else "saved")
+
+        self.app.push_screen(MemoScreen(self.reason, "Why is it decided so? (Enter keeps it "
+                                                     "for the next decision, Esc cancels)"),
+                             keep)
 
     def action_edit(self) -> None:
         item = self.item

@@ -139,14 +139,15 @@ class CodePicker(ModalScreen[str | None]):
 class MemoScreen(ModalScreen[str | None]):
     BINDINGS = bindings("dialog")
 
-    def __init__(self, current: str) -> None:
+    def __init__(self, current: str, title: str = "Memo on this passage's codings (Enter "
+                 "saves, empty removes, Esc cancels)") -> None:
         super().__init__()
         self.current = current
+        self.title_text = title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static("Memo on this passage's codings (Enter saves, empty removes, "
-                         "Esc cancels)", classes="dialog-title")
+            yield Static(self.title_text, classes="dialog-title")
             yield Input(value=self.current, id="memo-input")
 
     def on_mount(self) -> None:
