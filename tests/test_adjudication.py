@@ -388,3 +388,11 @@ def test_the_full_screen_reason_key(coded, project_dir):
     decided = [line for line in project_dir.log_lines("consensus")
                if line["op"] == "add" and line["adjudication"]["decision"] == "a"]
     assert decided[0]["adjudication"]["reason"] == "clear case"
+
+
+def test_plain_adjudication_shows_the_coders_memos(project_dir, cli):
+    project = Project.open(project_dir.root)
+    project.tag("voss-principal", 2, ["ownership"], "a", memo="teachers say 'our project'")
+    project.tag("voss-principal", 4, ["lead-weak"], "b")
+    result = cli("adjudicate", "a", "b", "--plain", input="q\n")
+    assert "a's memo: teachers say 'our project'" in result.stdout

@@ -27,9 +27,9 @@ def recorded(monkeypatch):
     written: dict[Path, list[bytes]] = defaultdict(list)
     original = CodingLog._append_locked
 
-    def appending(self, events_for, read=False):
+    def appending(self, events_for):
         before = self.path.stat().st_size if self.path.exists() else 0
-        count = original(self, events_for, read)
+        count = original(self, events_for)
         with self.path.open("rb") as handle:
             handle.seek(before)
             written[self.path.resolve()].append(handle.read())

@@ -50,20 +50,22 @@ class CodingLog:
     def append(self, events: Iterable[Event]) -> int:
         """Append events as complete lines, durably; returns how many were written."""
         events = list(events)
-        return self._append_locked(lambda _raw: events) if events else 0
+        return self._append_locked(lambda: events) if events else 0
 
     def append_checked(self, build: Callable[[dict[str, Coding]], list[Event]]) -> int:
         """Under the lock: replay the log as it is now, let ``build`` choose the events
         from the current codings (by id), and append them. A plan made from an older read
-        (re-anchoring, say) thus never acts on a coding someone changed meanwhile."""
+        (re-anchoring, say) thus never acts on a coding someone changed meanwhile, and two
+        processes tagging the same passage write it once. The replay under the lock goes
+        through the project's cache, so it reads only what the cache cannot vouch for."""
 
-        def from_current(raw: bytes) -> list[Event]:
-            return build({c.id: c for c in replay_bytes(raw, self.coder, self.rel).codings})
+        def from_current() -> list[Event]:
+            cache = self._store.cache if self._store is not None else None
+            return build({c.id: c for c in self.replay(cache).codings})
 
-        return self._append_locked(from_current, read=True)
+        return self._append_locked(from_current)
 
-    def _append_locked(self, events_for: Callable[[bytes], list[Event]],
-                       read: bool = False) -> int:
+    def _append_locked(self, events_for: Callable[[], list[Event]]) -> int:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -71,8 +73,8 @@ class CodingLog:
             raise LogWriteError(f"cannot open {self.rel} for appending: {exc.strerror}") from None
         try:
             with FileLock(fd):
+                events = events_for()  # under the lock: no other writer can interleave
                 size = os.fstat(fd).st_size
-                events = events_for(_read_range(fd, 0, size) if read else b"")
                 payload = b"".join(encode_event(e) for e in events)
                 if not payload:
                     return 0

@@ -44,7 +44,11 @@ def _show(dialogue: Dialogue, session: "Adjudication", item: "Item", index: int,
     _say()
     _say(f"[{index}/{total}] {item.code} ({label}) — {item.kind}")
     _say(f"   {session.first}: {_coverage(item, item.first)}")
+    for memo in item.first_memos:
+        _say(f"      {session.first}'s memo: {memo}")
     _say(f"   {session.second}: {_coverage(item, item.second)}")
+    for memo in item.second_memos:
+        _say(f"      {session.second}'s memo: {memo}")
 
 
 def _ask_span(dialogue: Dialogue, item: "Item") -> "tuple[Span, ...] | None":

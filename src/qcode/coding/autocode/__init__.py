@@ -1,22 +1,10 @@
 """Auto-coding: the codebook's ``rules:`` applied to transcripts, proposed for review.
 
-A code's rules (docs/autocode.md) are compiled once into *leaves* (``match`` word
-patterns, ``regex``, ``fuzzy`` phrases, ``speaker`` labels) combined by ``all``/``any``/
-``not``. Each body is scanned once for every word leaf together: one regular expression
-built as a trie of the leaves' literal prefixes finds the word starts where some leaf may
-match, and only there is each candidate leaf's own pattern tried. ``regex`` leaves run
-over the body on their own; rapidfuzz runs only on the windows around the word starts a
-``fuzzy`` phrase's words begin with. A rule then holds for a *unit* (a passage, or a
-sentence with ``scope: sentence``) and the unit becomes a proposal.
-
-What a proposal is matched against: the passage's text without its speaker label (who
-speaks is what ``speaker:`` is for). Matching is case-insensitive for ``match`` and
-``fuzzy``; ``regex`` is as written (add ``(?i)``).
-
-``autocode(corpus, ...)`` writes the proposals that are new into the suggestions log
-(``qcode.store.suggestions``) and measures the rules against human coders
-(``scoring``). The engine is ``engine``; the rule language and its checks are
-``qcode.format.rules``.
+``autocode(corpus, ...)`` runs the compiled rules (``engine``; the units they hold for are
+``units``) over the transcripts in scope, writes the proposals that are new into the
+suggestions log (``qcode.store.suggestions``), withdraws the ones the rules no longer
+make, and measures the rules against human coders (``scoring``). The rule language and
+its checks are ``qcode.format.rules``; reviewing the proposals is ``qcode.coding.review``.
 """
 
 from __future__ import annotations

@@ -63,8 +63,13 @@ class AdjudicationScreen(Screen[None]):
             text.append("\n\n")
             text.append(f"A = {first}", style="bold cyan underline")
             text.append(": " + self._describe(item.first, item) + "\n")
+            for memo in item.first_memos:
+                text.append(f"    memo: {memo}\n", style="italic")
             text.append(f"B = {second}", style="bold yellow reverse")
-            text.append(": " + self._describe(item.second, item) + "\n\n")
+            text.append(": " + self._describe(item.second, item) + "\n")
+            for memo in item.second_memos:
+                text.append(f"    memo: {memo}\n", style="italic")
+            text.append("\n")
             if self.reason:
                 text.append(f"reason: {self.reason}\n\n", style="italic")
             text.append("a A's · b B's · o both · n neither · e edit · w why · j skip · k back "
