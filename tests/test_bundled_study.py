@@ -19,12 +19,12 @@ def study() -> Project:
     return Project.open(REPO)
 
 
-def test_thirty_two_interviews_at_eight_schools_with_every_group():
+def test_thirty_three_interviews_at_eight_schools_with_every_group():
     transcripts = study().transcripts
-    assert len(transcripts) == 32
+    assert len(transcripts) == 33
     per_school = Counter(t.attributes["school"] for t in transcripts)
     assert set(per_school) == SCHOOLS
-    assert all(3 <= n <= 5 for n in per_school.values()), per_school
+    assert all(4 <= n <= 5 for n in per_school.values()), per_school
     assert {t.attributes["informant_group"] for t in transcripts} == GROUPS
     assert all(t.attributes["synthetic"] is True for t in transcripts)
     assert all(500 <= t.words <= 1200 for t in transcripts)
@@ -40,11 +40,13 @@ def test_case_table_joins_every_school():
 
 def test_codebook_size_and_definitions():
     codebook = study().codebook
-    assert 30 <= len(codebook) <= 50
+    assert codebook.version == "2.0" and codebook.changelog[0].version == "2.0"
+    assert 60 <= sum(c.codable for c in codebook) <= 80
     for code in codebook:
         assert code.description.strip(), code.id
         if code.codable:
-            assert code.include and code.exclude and code.examples and code.keywords, code.id
+            assert code.include and code.exclude and code.keywords, code.id
+            assert len(code.examples) >= 2, code.id
 
 
 def test_two_coders_coded_the_study():
@@ -67,8 +69,9 @@ def test_real_text_meets_the_segmentation_rules():
     """Label-like lines inside answers must not start turns in the bundled interviews."""
     project = study()
     speakers = Counter(p.speaker for t in project.transcripts for p in t.passages)
-    allowed = {"I", "Rektor", "Koordinator", "Prosjektleder", "Lærer", "Lærer 1", "Lærer 2",
-               "Avdelingsleder", "Avdelingsleder 1", "Avdelingsleder 2"}
+    allowed = {"I", "Rektor", "Koordinator", "Koordinator 1", "Koordinator 2", "Prosjektleder",
+               "Lærer", "Lærer 1", "Lærer 2", "Lærer 3", "Avdelingsleder",
+               "Avdelingsleder 1", "Avdelingsleder 2", "Avdelingsleder 3"}
     assert set(speakers) <= allowed, set(speakers) - allowed
     bodies = "\n".join(t.body for t in project.transcripts)
     assert "Kl. 0" in bodies and "«" in bodies and "æ" in bodies and "–" in bodies

@@ -118,11 +118,11 @@ def tear_last_line(study: Path) -> int:
 
 def hand_counts(project: Project, attr: str) -> dict[str, dict[str, tuple[int, int]]]:
     """(segments, documents) per code and value of ``attr`` with rollup (a code counts the
-    distinct spans of itself and its descendants), counted here from coder-a's current
-    codings without qcode.analysis."""
+    distinct spans of itself and its descendants), counted here from the primary coder's
+    current codings without qcode.analysis."""
     attribute = {t.id: t.attributes.get(attr) for t in project.transcripts}
     spans: dict[str, set] = {}
-    for coding in project.codings("coder-a"):
+    for coding in project.codings(project.require_config().primary_coder):
         code = project.codebook.resolve(coding.code).id  # a former id counts for its code
         spans.setdefault(code, set()).add((coding.transcript, coding.start, coding.end))
     counts = {}
@@ -274,8 +274,8 @@ def test_shell_script_writes_the_matrices_the_library_counts(shell_export):
     assert frequencies == frame_records(project.freq(by="informant_group", rollup=True))
     overall = json.loads((folder / "frequencies.json").read_text("utf-8"))
     assert overall == frame_records(project.freq(rollup=True))
-    assert sum(r["segments"] for r in overall if r["code"] == "leadership-strong") == sum(
-        s for s, _ in hand["leadership-strong"].values())
+    assert sum(r["segments"] for r in overall if r["code"] == "leadership-involved") == sum(
+        s for s, _ in hand["leadership-involved"].values())
 
 
 def test_shell_script_never_replaces_an_earlier_export(shell_export):
