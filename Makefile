@@ -36,19 +36,20 @@ demo: $(VENV)/.installed
 	@echo "== qcode transcripts: the interviews, their attributes and codings"
 	$(QCODE) transcripts
 	@echo
-	@echo "== qcode matrix: codes x school, and codes x informant group (coder-a, the primary coder)"
-	$(QCODE) matrix --by school --rollup --format table
+	@echo "== qcode matrix: the share of each school's and each informant group's interviews with each code"
+	@echo "   (consensus, the primary coder: the two coders' adjudicated coding)"
+	$(QCODE) matrix --by school --measure documents-pct --rollup --format table
 	$(QCODE) matrix --by informant_group --measure documents-pct --rollup --format table
 	@echo
-	@echo "== qcode segments: what principals at Voss said about leadership anchoring"
-	$(QCODE) segments leadership-strong --where school=Voss --where informant_group=principal --format table
+	@echo "== qcode segments: what principals at Voss said about taking part in the work"
+	$(QCODE) segments leadership-involved --where school=Voss --where informant_group=principal --format table
 	@echo
 	@echo "== writing the matrices as CSV, XLSX and PNG under exports/"
 	@mkdir -p exports
-	$(QCODE) matrix --by school --rollup -o exports/codes-by-school.csv --force
-	$(QCODE) matrix --by school --rollup -o exports/codes-by-school.xlsx --force --plot exports/codes-by-school.png
-	$(QCODE) matrix --by informant_group --rollup -o exports/codes-by-informant-group.csv --force
-	$(QCODE) matrix --by informant_group --rollup -o exports/codes-by-informant-group.xlsx --force --plot exports/codes-by-informant-group.png
+	$(QCODE) matrix --by school --measure documents-pct --rollup -o exports/codes-by-school.csv --force
+	$(QCODE) matrix --by school --measure documents-pct --rollup -o exports/codes-by-school.xlsx --force --plot exports/codes-by-school.png
+	$(QCODE) matrix --by informant_group --measure documents-pct --rollup -o exports/codes-by-informant-group.csv --force
+	$(QCODE) matrix --by informant_group --measure documents-pct --rollup -o exports/codes-by-informant-group.xlsx --force --plot exports/codes-by-informant-group.png
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench examples

@@ -47,22 +47,22 @@ from qcode.coding.autocode import autocode  # noqa: E402
 from qcode.format.yamlio import dump_yaml, parse_yaml  # noqa: E402
 
 SELECTIVE_EXTRA = [
-    ("leadership-strong", {"fuzzy": "forankret i ledelsen", "score": 85}),
-    ("ownership-enthusiast", {"fuzzy": "brenner for arbeidet", "score": 85}),
-    ("barriers-substitutes", {"regex": r"(?i)\bvikar\w*\s+budsjett\w*"}),
+    ("leadership-involved", {"fuzzy": "forankret i ledelsen", "score": 85}),
+    ("ownership-depends-on-few", {"fuzzy": "brenner for arbeidet", "score": 85}),
+    ("barriers-funding", {"regex": r"(?i)\bvikar\w*\s+budsjett\w*"}),
     ("school-reputation", {"regex": r"(?i)\bomdømme\w*\s+og\b"}),
-    ("leadership-strong", {"all": [{"speaker": "Rektor"}, {"match": "ledelsen eierskap"}]}),
-    ("org-coordinator", {"all": [{"speaker": "Koordinator"}, {"not": {"match": "rektor"}},
+    ("leadership-involved", {"all": [{"speaker": "Rektor"}, {"match": "ledelsen eierskap"}]}),
+    ("org-coordination", {"all": [{"speaker": "Koordinator"}, {"not": {"match": "rektor"}},
                                  {"match": "søknad budsjett"}]}),
     ("barriers-continuity", {"match": "pensjon*", "scope": "sentence"}),
 ]
 STRESS_EXTRA = [
-    ("leadership-strong", {"fuzzy": "forankret i ledelsen", "score": 85}),
-    ("ownership-enthusiast", {"fuzzy": "brenner for arbeidet", "score": 85}),
-    ("barriers-substitutes", {"regex": r"(?i)\bvikar(?:er|ene|utgift\w*)?\b"}),
+    ("leadership-involved", {"fuzzy": "forankret i ledelsen", "score": 85}),
+    ("ownership-depends-on-few", {"fuzzy": "brenner for arbeidet", "score": 85}),
+    ("barriers-funding", {"regex": r"(?i)\bvikar(?:er|ene|utgift\w*)?\b"}),
     ("school-reputation", {"regex": r"(?i)\bomdømme\w*"}),
-    ("leadership-strong", {"all": [{"speaker": "Rektor"}, {"match": "ledelsen"}]}),
-    ("org-coordinator", {"all": [{"speaker": "Koordinator"}, {"not": {"match": "rektor"}},
+    ("leadership-involved", {"all": [{"speaker": "Rektor"}, {"match": "ledelsen"}]}),
+    ("org-coordination", {"all": [{"speaker": "Koordinator"}, {"not": {"match": "rektor"}},
                                  {"match": "søknad*"}]}),
     ("barriers-continuity", {"match": "pensjon*", "scope": "sentence"}),
 ]

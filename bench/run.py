@@ -89,7 +89,7 @@ COMMANDS = [
                          "--all-coders", "-f", "csv"), 1.5),
     Command("freq", ("freq", "--all-coders", "-f", "csv"), 1.5),
     Command("cooccur", ("cooccur", "--all-coders", "-f", "csv"), 1.5),
-    Command("segments", ("segments", "leadership-strong", "--all-coders", "-f", "csv",
+    Command("segments", ("segments", "leadership-involved", "--all-coders", "-f", "csv",
                          "-o", "{out}/segments.csv", "--force")),
     Command("agree", ("agree", "--coders", "coder-a,coder-b", "-f", "csv")),
     Command("export-qdpx", ("export", "qdpx", "-o", "{out}/project.qdpx", "--force")),
@@ -361,8 +361,8 @@ def _phases(root: Path) -> dict[str, Any]:
                                     all_coders=True))
         step("freq", lambda: project.freq(all_coders=True))
         step("cooccur", lambda: project.cooccur(all_coders=True))
-        step("segments leadership-strong",
-             lambda: project.segments(["leadership-strong"], all_coders=True))
+        step("segments leadership-involved",
+             lambda: project.segments(["leadership-involved"], all_coders=True))
     return {"seconds": timings, "errors": errors}
 
 
