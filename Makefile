@@ -31,10 +31,10 @@ demo: $(VENV)/.installed
 	$(QCODE) check
 	@echo
 	@echo "== qcode codes: the codebook, with how often each coder used each code"
-	$(QCODE) codes
+	$(QCODE) codes --format tree
 	@echo
 	@echo "== qcode transcripts: the interviews, their attributes and codings"
-	$(QCODE) transcripts
+	$(QCODE) transcripts --format table
 	@echo
 	@echo "== qcode matrix: the share of each school's and each informant group's interviews with each code"
 	@echo "   (consensus, the primary coder: the two coders' adjudicated coding)"

@@ -14,6 +14,61 @@ from qcode.cli.app import app
 
 REPO = Path(__file__).resolve().parents[1]
 
+# -- reference material outside the repository ----------------------------------------------
+# Some tests read files that sit beside the clone in ../shared (read-only, not ours to
+# commit): the REFI-QDA samples and schemas, and the study report the bundled study was
+# written from. Without them a local run skips those tests with one reason per resource
+# (pytest's -ra groups them into one summary line, as they are raised here); under
+# CI=true nothing may skip, so they fail instead.
+SHARED = REPO.parent / "shared"
+_SHARED_RESOURCES = {
+    "refi-samples": ("QCODE_REFI_SAMPLES", SHARED / "reference" / "refi-qda" / "samples",
+                     "the REFI-QDA sample files other tools wrote"),
+    "refi-schemas": ("QCODE_REFI_SCHEMAS", SHARED / "reference" / "refi-qda" / "schemas",
+                     "the REFI-QDA schemas (Project.xsd, Codebook.xsd)"),
+    "seeds": ("QCODE_SEEDS", SHARED / "seeds", "the study report (seeds/*.txt)"),
+}
+
+
+def shared_path(name: str) -> Path | None:
+    """Where a ../shared resource is ($ENV overrides), or None when it is not there."""
+    env, default, _ = _SHARED_RESOURCES[name]
+    path = Path(os.environ[env]) if os.environ.get(env) else default
+    return path if path.is_dir() and any(path.iterdir()) else None
+
+
+def require_shared(name: str) -> Path:
+    """The resource's folder; else skip (locally) or fail (CI=true) with one reason."""
+    path = shared_path(name)
+    if path is not None:
+        return path
+    env, default, what = _SHARED_RESOURCES[name]
+    tried = os.environ.get(env) or default
+    reason = (f"{what} not found at {tried} (outside the repository; set ${env} to "
+              "point elsewhere)")
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{reason}; under CI=true tests that need it fail instead of skipping",
+                    pytrace=False)
+    _MISSING_SHARED.add(f"Skipped: {reason}")
+    pytest.skip(reason)
+
+
+_MISSING_SHARED: set[str] = set()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A skip for a missing ../shared resource is reported at require_shared, not at each
+    test, so `-ra` folds the tests that need one resource into one summary line."""
+    outcome = yield
+    report = outcome.get_result()
+    if (report.skipped and isinstance(report.longrepr, tuple)
+            and report.longrepr[2] in _MISSING_SHARED):
+        report.longrepr = (__file__, _SKIP_LINE, report.longrepr[2])
+
+
+_SKIP_LINE = require_shared.__code__.co_firstlineno
+
 CONFIG = """\
 name: Fixture study
 codebook: codebooks/codes.yaml

@@ -5,7 +5,6 @@ docs/study.md describes the study; the tests here hold the facts it states."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -13,13 +12,11 @@ import unicodedata
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import pytest
-
+from conftest import require_shared
 from qcode import Project
 from qcode.coding.adjudication import Adjudication
 
 REPO = Path(__file__).resolve().parents[1]
-SEEDS = REPO.parent / "shared" / "seeds"
 SCHOOLS = {"Borgund", "Charlottenlund", "Lier", "Romsdal", "Setesdal", "Strinda", "Verdal",
            "Voss"}
 GROUPS = {"coordinator", "principal", "teacher", "department_manager"}
@@ -139,13 +136,8 @@ def test_the_copy_check_normalises_case_hyphenation_and_whitespace():
 
 
 def test_no_run_of_eight_words_is_shared_with_the_study_report():
-    seed_files = sorted(SEEDS.glob("*.txt")) if SEEDS.is_dir() else []
-    if not seed_files:
-        reason = (f"the study report is not here ({SEEDS}/*.txt, outside the repository), "
-                  "so the no-copy rule for transcripts, codebook and case table is unchecked")
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
+    seed_files = sorted(require_shared("seeds").glob("*.txt"))
+    assert seed_files, "the study report's folder holds no *.txt"
     seed: set[tuple[str, ...]] = set()
     for path in seed_files:
         seed |= runs(words(path.read_text(encoding="utf-8")))

@@ -33,7 +33,7 @@ def event(**fields):
 CASES = {
     # codebook -------------------------------------------------------------------------
     "yaml-syntax": (lambda p: p.replace(CB, "label: Staff ownership", "label: [Staff ownership"),
-                    "yaml-syntax", CB, 20),
+                    "yaml-syntax", CB, 19),  # where the [ opens
     "unknown-key": (lambda p: p.replace(CB, "    label: Staff ownership", "    lable: Staff"),
                     "codebook-unknown-key", CB, 19),
     "missing-key": (lambda p: p.replace(CB, "    label: Staff ownership\n", ""),
@@ -67,7 +67,7 @@ CASES = {
     "not-utf8": (lambda p: p.write(VOSS, "---\nschool: Voss\n---\nRektor: Blåbær\n"
                                    .encode("cp1252")), "transcript-encoding", VOSS, 4),
     "front-matter-syntax": (lambda p: p.replace(VOSS, "school: Voss", "school: [Voss"),
-                            "transcript-front-matter", VOSS, 4),
+                            "transcript-front-matter", VOSS, 3),  # where the [ opens
     "front-matter-unclosed": (lambda p: p.write(LIER, "---\nschool: Lier\nI: Hei\n"),
                               "transcript-front-matter", LIER, 1),
     "front-matter-list": (lambda p: p.replace(VOSS, "school: Voss", "school: [Voss, Lier]"),
@@ -76,6 +76,10 @@ CASES = {
                           "attribute-missing", LIER, 1),
     "attribute-value": (lambda p: p.replace(VOSS, "group: principal", "group: principle"),
                         "attribute-value", VOSS, 4),
+    "attribute-type": (lambda p: (p.replace("qcode.yaml", "school: {required: true}",
+                                            "school: {required: true}\n  year: {type: integer}"),
+                                  p.replace(VOSS, "school: Voss", "school: Voss\nyear: 2019b")),
+                       "attribute-type", VOSS, 4),
     "duplicate-transcript": (lambda p: p.write("transcripts/zz-copy.md",
                                                "---\nid: voss-principal\nschool: Voss\n"
                                                "informant_group: principal\n---\nI: x\n"),
@@ -114,6 +118,14 @@ CASES = {
 }
 
 WARNINGS = {
+    "speaker-once": (lambda p: p.replace(VOSS, "Det ble en del av planen vår etter hvert.",
+                                         "Det ble en del av planen vår etter hvert.\n\n"
+                                         "Resultat: det ble bra."),
+                     "speaker-once", VOSS, 12),
+    "rule-speaker-unmatched": (lambda p: p.replace(CB, "    key: o\n",
+                                                   "    key: o\n    rules:\n"
+                                                   "      - speaker: Elev*\n"),
+                               "rule-speaker-unmatched", CB, 18),
     "description-empty": (lambda p: p.replace(CB, "description: Confidence and independence.",
                                               'description: ""'),
                           "code-description-empty", CB, 26),

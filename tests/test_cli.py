@@ -122,7 +122,8 @@ def test_untag_of_what_is_not_there_is_a_noop(cli, project_dir):
     (["voss-principl", "2", "ownership"], "did you mean 'voss-principal'"),
     (["voss-principal", "9", "ownership"], "has passages 1-4"),
     (["voss-principal", "2", "leadership"], "grouping folder"),
-    (["voss-principal", "5:2", "ownership"], "outside transcript"),
+    (["voss-principal", "5:2", "ownership"], "did you mean 2:5?"),
+    (["voss-principal", "5:99999", "ownership"], "outside transcript"),
     (["voss-principal", "two", "ownership"], "neither a number nor START:END"),
 ])
 def test_bad_tag_requests_write_nothing(cli, project_dir, args, message):
@@ -164,7 +165,7 @@ def test_tag_json_output(cli):
 
 def test_codes_formats(cli):
     cli("tag", "voss-principal", "2", "ownership", "-c", "coder-a")
-    tree = cli("codes")
+    tree = cli("codes", "-f", "tree")
     assert tree.exit_code == 0
     assert "lead-strong" in tree.stdout and "[L]" in tree.stdout and "(folder)" in tree.stdout
     assert "codings by coder-a" in tree.stdout
@@ -190,8 +191,11 @@ def test_transcripts_formats(cli):
     assert lier["file"] == "transcripts/lier-teacher.md"
     csv_text = cli("transcripts", "--format", "csv").stdout
     assert csv_text.splitlines()[0].startswith("id,file,school,informant_group,")
-    table = cli("transcripts")
+    table = cli("transcripts", "-f", "table")
     assert table.exit_code == 0 and "voss-principal" in table.stdout
+    # piped, with no format named: CSV, like every command that prints a table
+    assert cli("transcripts").stdout == csv_text
+    assert cli("codes").stdout == cli("codes", "-f", "csv").stdout
 
 
 def test_show_lists_passages_with_codes(cli):
@@ -245,3 +249,42 @@ def test_cli_layer_has_no_top_level_heavy_imports():
         for line in path.read_text().splitlines():
             assert not line.startswith(tuple(f"import {m}" for m in HEAVY)), (path, line)
             assert not line.startswith(tuple(f"from {m}" for m in HEAVY)), (path, line)
+
+
+def test_tag_and_untag_accept_a_codes_shortcut_key(cli, project_dir):
+    """#16 item 5: `tag … L` (lead-strong's key) codes as line mode's answer L does."""
+    result = cli("tag", "voss-principal", "2", "L", "o", "--coder", "k")
+    assert result.exit_code == 0, result.output
+    assert {e["code"] for e in project_dir.log_lines("k")} == {"lead-strong", "ownership"}
+    assert cli("untag", "voss-principal", "2", "L", "--coder", "k").exit_code == 0
+    from qcode import Project
+
+    live = Project.open(project_dir.root).codings("k")
+    assert [c.code for c in live] == ["ownership"]
+
+
+@pytest.mark.parametrize("typed, suggested", [
+    ("Staff ownershp", "ownership"),      # by label
+    ("anchorng", "lead-strong"),          # by alias
+    ("lead-strng", "lead-strong"),        # by id
+])
+def test_did_you_mean_suggests_by_id_label_and_alias(cli, typed, suggested):
+    result = cli("tag", "voss-principal", "2", typed, "--coder", "k")
+    assert result.exit_code == 1
+    assert f"did you mean '{suggested}'" in result.stderr
+
+
+def test_paragraph_speakers_are_shown_and_seen_by_rules(cli, project_dir):
+    """#16 item 8: under `segmentation: paragraphs` a paragraph opening with `Rektor:` is
+    the principal's: `show` names the speaker and a `speaker:` rule holds for it."""
+    project_dir.replace("qcode.yaml", "segmentation: turns", "segmentation: paragraphs")
+    project_dir.replace("codebooks/codes.yaml", "    key: o\n",
+                        "    key: o\n    rules:\n      - all: [{speaker: Rektor}, "
+                        "{match: eier*}]\n")
+    shown = json.loads(cli("show", "voss-principal", "-f", "json").stdout)
+    speakers = [p["speaker"] for p in shown["passages"]]
+    assert speakers == ["I", "Rektor", None, "I", "Rektor"]
+    result = cli("autocode", "--dry-run", "--format", "json")
+    proposals = json.loads(result.stdout)["proposed"]
+    assert [(p["transcript"], p["passage"]) for p in proposals
+            if p["code"] == "ownership"] == [("voss-principal", 5)]

@@ -127,7 +127,8 @@ def test_freq_and_cooccur_json(cli, coded):
 def test_segments_md_groups_by_code_then_attribute(cli, coded):
     md = cli("segments", "lead-weak", "ownership", "-c", "a", "--by", "school", "-f", "md").stdout
     order = [line for line in md.splitlines() if line.startswith("#")]
-    assert order == ["# Fixture study: coded segments", "## Weak anchoring (`lead-weak`)",
+    assert order == ["# Fixture study: coded segments of lead-weak, ownership (coders: a; "
+                     "3 transcripts)", "## Weak anchoring (`lead-weak`)",
                      "### school: Lier", "### school: Strinda", "## Staff ownership (`ownership`)",
                      "### school: Voss"]
     assert "> Koordinator: Jeg gjør det meste alene" in md

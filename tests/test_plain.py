@@ -112,3 +112,36 @@ def test_killing_a_session_loses_no_saved_answer(project_dir):
     transcript = Project.open(project_dir.root).transcript("voss-principal")
     coded = {transcript.passage_at(c.start).number for c in codings}
     assert coded == set(answered) == {1, 2, 3}
+
+
+def test_a_code_may_take_b_and_line_mode_moves_with_colon_commands(cli, project_dir):
+    """`b` is free for a code's shortcut (only the full-screen keys are reserved); in line
+    mode the code's key wins and `:back` goes back."""
+    project_dir.replace("codebooks/codes.yaml", "    key: o\n", "    key: b\n")
+    assert cli("check").exit_code == 0, cli("check").output
+    result = plain(cli, "voss-principal", input=".\nb\n:back\n:back\n:next\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "saved: +ownership (voss-principal passage 2)" in result.stdout
+    assert result.stdout.count("[voss-principal] passage 2/4") == 3  # shown, back, :next
+    assert [c.code for c in Project.open(project_dir.root).codings("c")] == ["ownership"]
+
+
+def test_a_numbered_answer_must_be_for_the_passage_shown(cli, project_dir):
+    # An answers file that slipped by a line: passage 2's answer arrives at passage 1.
+    result = plain(cli, "voss-principal", input="2: o\n1:\n2: o\n3:\n4: p\nq\n")
+    assert "error: this answer is for passage 2, but the session is at passage 1" \
+        in result.stdout
+    codings = Project.open(project_dir.root).codings("c")
+    assert sorted((c.code, project_dir.root.name) for c in codings) == [
+        ("ownership", "study"), ("personal", "study")]
+
+
+def test_after_the_last_passage_b_and_a_memo_still_work(cli, project_dir):
+    result = plain(cli, "voss-principal", input=".\n.\n.\no\nm the end\nb\nx\nq\n")
+    assert "end: no more passages" in result.stdout
+    assert "saved memo" in result.stdout
+    assert "error: past the last passage" not in result.stdout
+    [coding] = Project.open(project_dir.root).codings("c")
+    assert (coding.code, coding.memo) == ("ownership", "the end")
+    late = plain(cli, "voss-principal", input=".\n.\n.\n.\n.\np\nq\n")
+    assert "error: past the last passage; nothing saved" in late.stdout

@@ -4,13 +4,13 @@ official REFI-QDA schemas (xmlschema), with stable GUIDs."""
 from __future__ import annotations
 
 import io
-import os
 import uuid
 import zipfile
 from pathlib import Path
 
 import pytest
 
+from conftest import require_shared
 from qcode import Project
 from qcode.interchange import guids
 from qcode.interchange.qdc import export_codebook
@@ -21,21 +21,11 @@ NS = "{urn:QDA-XML:project:1.0}"
 CB = "{urn:QDA-XML:codebook:1.0}"
 
 
-def samples_dir() -> Path | None:
-    """The REFI-QDA reference samples: $QCODE_REFI_SAMPLES, else beside the clone."""
-    env = os.environ.get("QCODE_REFI_SAMPLES")
-    path = Path(env) if env else REPO.parent / "shared" / "reference" / "refi-qda" / "samples"
-    return path if path.is_dir() else None
-
-
 @pytest.fixture(scope="module")
 def schemas():
-    xmlschema = pytest.importorskip("xmlschema")
-    samples = samples_dir()
-    if samples is None or not (samples.parent / "schemas" / "Project.xsd").is_file():
-        pytest.skip("REFI-QDA schemas not found: set QCODE_REFI_SAMPLES to "
-                    "shared/reference/refi-qda/samples")
-    folder = samples.parent / "schemas"
+    import xmlschema
+
+    folder = require_shared("refi-schemas")
     return {"project": xmlschema.XMLSchema(str(folder / "Project.xsd")),
             "codebook": xmlschema.XMLSchema(str(folder / "Codebook.xsd"))}
 

@@ -5,29 +5,21 @@ validation-results.json, less what qcode cannot import (named in the report)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
+from conftest import require_shared
 from qcode import Project
 from qcode.interchange.qdc import import_codebook
 from qcode.project import import_qdpx as import_project
 
-REPO = Path(__file__).resolve().parents[1]
 
+@pytest.fixture(scope="module")
+def samples() -> Path:
+    """The REFI-QDA reference samples (../shared beside the clone, or $QCODE_REFI_SAMPLES)."""
+    return require_shared("refi-samples")
 
-def samples_dir() -> Path | None:
-    """The REFI-QDA reference samples: $QCODE_REFI_SAMPLES, else beside the clone."""
-    env = os.environ.get("QCODE_REFI_SAMPLES")
-    path = Path(env) if env else REPO.parent / "shared" / "reference" / "refi-qda" / "samples"
-    return path if path.is_dir() else None
-
-
-SAMPLES = samples_dir()
-needs_samples = pytest.mark.skipif(
-    SAMPLES is None, reason="REFI-QDA samples not found: set QCODE_REFI_SAMPLES to "
-                            "shared/reference/refi-qda/samples")
 
 # sample: (codes, transcripts, codings, coders, skipped entries)
 PROJECTS = {
@@ -55,28 +47,25 @@ CODEBOOKS = {
 
 
 @pytest.fixture(scope="module")
-def imported(tmp_path_factory):
+def imported(tmp_path_factory, samples):
     """Import each project sample once for this module: (report, folder)."""
     cache: dict[str, tuple] = {}
 
     def get(sample: str):
         if sample not in cache:
             folder = tmp_path_factory.mktemp("sample") / "p"
-            cache[sample] = (import_project(SAMPLES / sample, folder), folder)
+            cache[sample] = (import_project(samples / sample, folder), folder)
         return cache[sample]
 
     return get
 
 
-@needs_samples
-def test_every_sample_is_covered():
-    assert SAMPLES is not None
-    found = {p.relative_to(SAMPLES).as_posix() for p in SAMPLES.glob("*/*")
+def test_every_sample_is_covered(samples):
+    found = {p.relative_to(samples).as_posix() for p in samples.glob("*/*")
              if p.suffix in (".qdpx", ".qde", ".qdc")}
     assert found == set(PROJECTS) | set(CODEBOOKS)
 
 
-@needs_samples
 @pytest.mark.parametrize("sample", sorted(PROJECTS))
 def test_project_sample_imports(sample, imported):
     codes, transcripts, codings, coders, skipped = PROJECTS[sample]
@@ -91,7 +80,6 @@ def test_project_sample_imports(sample, imported):
     assert len(project.codings()) == codings
 
 
-@needs_samples
 def test_nvivo_positions_are_utf16_with_crlf(imported):
     """FORMAT-NOTES: 274 of NVivo's 303 selections fall exactly on line boundaries when
     positions are UTF-16 units with CRLF counted as two (only 14 as code points)."""
@@ -109,7 +97,6 @@ def test_nvivo_positions_are_utf16_with_crlf(imported):
     assert project.coders == ["gergo"]
 
 
-@needs_samples
 def test_qualcoder_selections_match_their_quoted_text(imported):
     report, folder = imported("qualcoder/qualcoder-3.8.2_scrambled-2-interviews.qdpx")
     assert report.offsets == {"model": "codepoints", "by": "origin",
@@ -120,7 +107,6 @@ def test_qualcoder_selections_match_their_quoted_text(imported):
     assert project.coders == ["coder_a"]
 
 
-@needs_samples
 def test_qc_line_selections_start_on_their_line(imported):
     report, folder = imported("qc/qc-1.3.2_demo_scrambled-text.qdpx")
     assert (report.offsets["checked"], report.offsets["matched"]) == (158, 158)
@@ -130,7 +116,6 @@ def test_qc_line_selections_start_on_their_line(imported):
     assert any("no creation time" in n for n in report.notes)
 
 
-@needs_samples
 def test_maxqda_document_sets_become_an_attribute(imported):
     _report, folder = imported("maxqda/maxqda-24.7.0_icls-themes_scrambled-text.qdpx")
     project = Project.open(folder)
@@ -140,7 +125,6 @@ def test_maxqda_document_sets_become_an_attribute(imported):
     assert description == "This code is applied when a paper includes the idea of affordances."
 
 
-@needs_samples
 def test_atlas_report_names_every_source_it_leaves_out(imported):
     report, folder = imported("atlasti/atlasti-8.4.0-mac_standard-project.qdpx")
     sources = {s.name: s.reason for s in report.skipped if s.kind == "source"}
@@ -155,12 +139,11 @@ def test_atlas_report_names_every_source_it_leaves_out(imported):
     assert Project.open(folder).codebook.get("coke-diet-coke").label == "Coke::diet Coke"
 
 
-@needs_samples
 @pytest.mark.parametrize("sample", sorted(CODEBOOKS))
-def test_codebook_sample_imports(sample, tmp_path):
+def test_codebook_sample_imports(sample, tmp_path, samples):
     codes, folders, skipped = CODEBOOKS[sample]
     target = tmp_path / "codebook.yaml"
-    report = import_codebook(SAMPLES / sample, target, merge=False, namespace_name=None)
+    report = import_codebook(samples / sample, target, merge=False, namespace_name=None)
     assert (report.counts["codes"], len(report.skipped)) == (codes, skipped)
     from qcode.format.codebook import load_codebook
     from qcode.problems import Problems

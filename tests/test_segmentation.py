@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
 
@@ -47,7 +48,8 @@ def test_paragraphs_are_blocks_between_blank_lines():
     passages = segment(BODY, "paragraphs")
     assert len(passages) == 5
     assert texts(BODY, passages)[3].startswith("Kl. 07:45")
-    assert all(p.speaker is None for p in passages)
+    # a paragraph that opens with a speaker label is that speaker's, as in turns
+    assert [p.speaker for p in passages] == [None, "I", "Rektor", None, "Lærer 2"]
 
 
 def test_lines_are_non_empty_lines_trimmed():
@@ -103,15 +105,16 @@ def reference_segment(body, mode, body_line=1):
             continue
         lead = len(stripped) - len(stripped.lstrip())
         first, last, file_line = start + lead, start + len(stripped), body_line + index
+        match = LABEL_RE.match(line) if lead == 0 else None
+        speaker = match.group("label").strip() if match is not None else None
         if mode == "lines":
-            spans.append((first, last, None, file_line))
+            spans.append((first, last, speaker, file_line))
         elif mode == "paragraphs":
             if current is None:
-                current = [first, last, None, file_line]
+                current = [first, last, speaker, file_line]
             else:
                 current[1] = last
         else:
-            match = LABEL_RE.match(line) if lead == 0 else None
             if match is not None:
                 if current is not None:
                     spans.append(tuple(current))
@@ -137,3 +140,9 @@ def test_fast_segmentation_agrees_with_the_line_by_line_rules(lines, mode, body_
     body = "\n".join(lines)
     fast = [(p.number, p.start, p.end, p.speaker, p.line) for p in segment(body, mode, body_line)]
     assert fast == reference_segment(body, mode, body_line)
+
+
+@pytest.mark.parametrize("mode", ["paragraphs", "lines"])
+def test_a_leading_label_names_the_speaker_in_every_segmentation(mode):
+    body = "Rektor: Vi startet tidlig.\n\nI: Hvorfor?\n\n  Lærer: innrykket er ikke en etikett."
+    assert [p.speaker for p in segment(body, mode)] == ["Rektor", "I", None]

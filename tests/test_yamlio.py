@@ -43,8 +43,10 @@ def test_syntax_errors_carry_line_and_column():
     with pytest.raises(YamlProblem) as info:
         parse_yaml("a: [1, 2\nb: 3\n", line_offset=10)
     assert info.value.rule == "yaml-syntax"
-    assert info.value.line == 12
-    assert "column" in info.value.message
+    assert info.value.line == 11  # where the [ was opened, not where the parser gave up
+    with pytest.raises(YamlProblem) as info:
+        parse_yaml("a: 1\nb: x\n c: 2\n", line_offset=10)
+    assert info.value.line == 13
 
 
 def test_alias_bomb_is_stopped():
@@ -94,3 +96,39 @@ def test_the_simple_reader_handles_the_bundled_front_matter():
                                "\nsynthetic: true\nlang: no\n")
     assert doc.data == {"id": "voss-principal", "school": "Voss", "interview_date": "2019-02-14",
                         "synthetic": True, "lang": "no"}
+
+
+# -- syntax errors in plain words (#16 item 16) ---------------------------------------------
+
+@pytest.mark.parametrize("text, line, words, hint", [
+    ("a:\n  b: 1\n c: 2\n", 3, "indentation of line 3 does not line up", "indent it"),
+    ("a:\n\tb: 1\n", 2, "a tab in the indentation", "spaces"),
+    ('a: "hello\nb: 2\n', 1, 'opened with " is never closed', 'end the value with "'),
+    ("a: 'it\nb: 2\n", 1, "opened with ' is never closed", "''"),
+    ("codes:\n  - id: x\n    label Staff\n    key: z\n", 3, "a line without a colon",
+     "missing ':'"),
+    ("a: time: 10\n", 1, "a value holds ': '", "quotes"),
+    ("a: [x, y\nb: 2\n", 1, "a [ is opened and not closed", "close it with ]"),
+    ("a: *nope\n", 1, "*nope refers to no &anchor", "anchor"),
+    ("a: @x\n", 1, "cannot start with @", "quotes"),
+    ("a: 1\na: 2\n", 2, "duplicate key 'a' (first at line 1)", "keep one"),
+])
+def test_syntax_errors_are_said_in_plain_words(text, line, words, hint):
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml(text)
+    problem = caught.value
+    assert problem.line == line
+    assert words in problem.message and hint in (problem.hint or "")
+    jargon = ("<block end>", "simple key", "scanning", "parsing a", "stream")
+    assert not any(word in problem.message for word in jargon), problem.message
+
+
+def test_a_broken_codebook_is_named_with_its_line_by_every_command(cli, project_dir):
+    project_dir.replace("codebooks/codes.yaml", "    label: Staff ownership",
+                        "\tlabel: Staff ownership")
+    for command in (("check",), ("codes",), ("matrix", "--by", "school")):
+        result = cli(*command)
+        said = result.stdout + result.stderr  # check reports on stdout, the others on stderr
+        assert result.exit_code == 1
+        assert "codebooks/codes.yaml:19:" in said
+        assert "a tab in the indentation" in said, said

@@ -21,7 +21,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qcode.errors import InvalidProject, QcodeError, UsageError
-from qcode.format.attributes import attribute_names, check_attributes, join_cases
+from qcode.format.attributes import (
+    attribute_names,
+    attribute_types,
+    check_attributes,
+    join_cases,
+)
 from qcode.format.cache import Cache
 from qcode.format.cases import CaseTable, load_case_table
 from qcode.format.codebook import Codebook, load_codebook
@@ -31,6 +36,7 @@ from qcode.format.validation import validate
 from qcode.format.yamlio import YamlDocument, load_yaml_file
 from qcode.problems import CheckReport, Problems
 from qcode.store.codings import Coding, CodingList, CodingTable
+from qcode.store.consistency import Assessment
 from qcode.store.corpus import Corpus
 from qcode.store.events import Event, add_event, remove_event
 from qcode.store.log import CodingLog, CodingStore
@@ -43,7 +49,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.importers.transcripts import ImportRequest, ImportResult
     from qcode.interchange.import_report import ImportReport
 
-_SPAN_RE = re.compile(r"(\d+):(\d+)")
+_SPAN_RE = re.compile(r"([0-9]+):([0-9]+)")
+_NUMBER_RE = re.compile(r"[0-9]+")
 
 
 @dataclass
@@ -158,6 +165,11 @@ class Project:
         """Declared attributes first (in qcode.yaml order), then the others as first seen."""
         return attribute_names(self.require_config().attributes, self.transcripts)
 
+    def attribute_types(self) -> dict[str, str]:
+        """Each attribute's type (text, integer, number, boolean, date): declared in
+        qcode.yaml, else inferred from its values."""
+        return dict(attribute_types(self.require_config().attributes, self.transcripts))
+
     def transcript(self, transcript_id: str) -> Transcript:
         return find_transcript(self._transcripts, transcript_id)
 
@@ -176,6 +188,10 @@ class Project:
     def coders(self) -> list[str]:
         """Coders with a log, sorted by name."""
         return self.store.coders
+
+    def coders_with_codings(self) -> list[str]:
+        """Coders with at least one current coding: the columns of per-coder tables."""
+        return self.store.coders_with_codings()
 
     def log(self, coder: str) -> CodingLog:
         return self.store.log(coder)
@@ -204,21 +220,26 @@ class Project:
         return corpus
 
     def code_usage(self) -> dict[str, dict[str, int]]:
-        """How many current codings each code has, per coder (aliases counted as their code)."""
-        canonical = self._canonical
+        """How many codings each code has, per coder (aliases counted as their code; the
+        same span coded twice with one code counts once, as in every count)."""
         usage: dict[str, dict[str, int]] = {}
-        for coding in self.codings():
-            per_coder = usage.setdefault(canonical(coding.code), {})
-            per_coder[coding.coder] = per_coder.get(coding.coder, 0) + 1
+        for (coder, _transcript, _start, _end, code) in self._distinct_codings():
+            per_coder = usage.setdefault(code, {})
+            per_coder[coder] = per_coder.get(coder, 0) + 1
         return usage
 
     def transcript_usage(self) -> dict[str, dict[str, int]]:
-        """How many current codings each transcript has, per coder."""
+        """How many codings each transcript has, per coder (counted as ``code_usage``)."""
         usage: dict[str, dict[str, int]] = {}
-        for coding in self.codings():
-            per_coder = usage.setdefault(coding.transcript, {})
-            per_coder[coding.coder] = per_coder.get(coding.coder, 0) + 1
+        for (coder, transcript, _start, _end, _code) in self._distinct_codings():
+            per_coder = usage.setdefault(transcript, {})
+            per_coder[coder] = per_coder.get(coder, 0) + 1
         return usage
+
+    def _distinct_codings(self) -> set[tuple[str, str, int, int, str]]:
+        canonical = self._canonical
+        return {(c.coder, c.transcript, c.start, c.end, canonical(c.code))
+                for c in self.codings()}
 
     def passage_codings(self, transcript: Transcript, coder: str | list[str] | None = None
                         ) -> dict[int, list[Coding]]:
@@ -270,15 +291,18 @@ class Project:
         """The coded segments with their text, attributes, passage and speaker."""
         from qcode.analysis import retrieval
 
+        changed = self.assess(coders, all_coders).changed
         return retrieval.segments(self.corpus, codes, _coder_list(coders), all_coders, where,
-                                  by)
+                                  by, changed)
 
     def query(self, expression: str, coders: str | list[str] | None = None,
               all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
         """Passages matching a code expression such as ``a & !b`` or ``near(a, b, 2)``."""
         from qcode.analysis import query
 
-        return query.query(self.corpus, expression, _coder_list(coders), all_coders, where)
+        changed = self.assess(coders, all_coders).changed
+        return query.query(self.corpus, expression, _coder_list(coders), all_coders, where,
+                           changed)
 
     # -- tagging -------------------------------------------------------------------------
 
@@ -289,7 +313,7 @@ class Project:
             match = _SPAN_RE.fullmatch(where.strip())
             if match:
                 where = (int(match.group(1)), int(match.group(2)))
-            elif where.strip().isdigit():
+            elif _NUMBER_RE.fullmatch(where.strip()):
                 where = int(where.strip())
             else:
                 raise UsageError(f"passage {where!r} is neither a number nor START:END",
@@ -302,6 +326,10 @@ class Project:
             passage = transcript.passage(where)
             return passage.start, passage.end, passage
         start, end = where
+        if start >= end:
+            raise UsageError(f"span {start}:{end} is reversed or empty: START must be before END",
+                             f"did you mean {end}:{start}?" if end < start
+                             else "offsets are 0-based, end exclusive")
         if not 0 <= start < end <= len(transcript.body):
             raise UsageError(f"span {start}:{end} is outside transcript {transcript.id!r} "
                              f"(its body has {len(transcript.body)} characters)",
@@ -393,11 +421,51 @@ class Project:
             result.note_problems(fresh.problems)
         return result
 
+    # -- what a reading command must say -------------------------------------------------
+
+    def assess(self, coders: str | list[str] | None = None, all_coders: bool = False,
+               uses: Iterable[str] = ("codebook", "attributes")) -> Assessment:
+        """Read what an answer depends on (``uses``: the codebook, transcript attributes)
+        and the logs of the coders in scope, and sort the problems found into those that
+        make the answer undefined (``blocking``) and one note per kind of problem that
+        changes it (see ``qcode.store.consistency.assess``)."""
+        from qcode.analysis.scope import choose_coders
+        from qcode.store.consistency import assess, check_codings
+
+        used = set(uses)
+        key = (tuple(_coder_list(coders) or ()), all_coders, tuple(sorted(used)))
+        kept = self.__dict__.setdefault("_assessments", {})
+        if key in kept:
+            return kept[key]
+        config = self.require_config()
+        files = {CONFIG_NAME: "config", config.codebook: "codebook",
+                 **{spec.file: "cases" for spec in config.cases}}
+        codebook = self._codebook if "codebook" in used else None
+        transcripts = self._transcripts
+        first = assess(self.problems, files, used, [], {}, str)
+        if first.blocking or ("codebook" in used and codebook is None):
+            kept[key] = first
+            return first
+        audits, tables = [], {}
+        if codebook is not None:
+            chosen = ([] if coders is not None and not coders
+                      else choose_coders(self.corpus, _coder_list(coders), all_coders))
+            for coder in chosen:
+                replay = self.store.replay(coder)
+                tables[coder] = replay.table
+                audits.append(check_codings(replay, self.store.log(coder).rel, transcripts,
+                                            codebook, self.cache, Problems()))
+        canonical = codebook.canonical if codebook is not None else str
+        kept[key] = assess(self.problems, files, used, audits, tables, canonical)
+        return kept[key]
+
     # -- checking ------------------------------------------------------------------------
 
     def check(self) -> CheckReport:
         """Read every file, apply every rule, and report all problems at once."""
         from qcode.coding.keymap import check_keys
+        from qcode.format.rules import check_speaker_rules
+        from qcode.format.transcripts import check_speakers
         from qcode.store.consistency import check_codings, check_suggestion_logs
 
         problems = self.problems
@@ -417,8 +485,12 @@ class Project:
             check_codings(replay, store.log(coder).rel, transcripts, codebook, self.cache,
                           problems)
         counts["codings"] = total
+        check_speakers(transcripts.values(), problems)
         if codebook is not None:
             check_keys(self.config.keys, self.config_doc, codebook, problems)
+            speakers = {s for t in transcripts.values() for s in t.passage_columns()[2] if s}
+            check_speaker_rules(((c.id, c.rules) for c in codebook), codebook.lines,
+                                codebook.file, speakers, problems)
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
         found.extend(problems.sorted())

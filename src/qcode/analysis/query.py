@@ -165,12 +165,14 @@ class _Tokens:
 
 
 def query(corpus: Corpus | HasCorpus, expression: str, coders: Sequence[str] | None = None,
-          all_coders: bool = False, where: Iterable[str] = ()) -> pd.DataFrame:
+          all_coders: bool = False, where: Iterable[str] = (),
+          changed: Iterable[tuple[str, int, int, str]] = ()) -> pd.DataFrame:
     """Passages matching a code expression, evaluated on text regions per transcript:
     a code is the text its segments cover (descendants included); ``&`` intersects, ``|``
     unites, ``!`` is the rest of the passages' text, and ``near(a, b, N)`` keeps the text of
     ``a`` and of ``b`` where the other occurs within N passages. One row per passage that
-    overlaps the result, with the matched spans."""
+    overlaps the result, with the matched spans; ``text_changed`` marks a passage where a
+    coding the expression uses was made on text that has changed since (``changed``)."""
     corpus = as_corpus(corpus)
     tree = parse_query(expression)
     scope = resolve_scope(corpus, coders, all_coders, where)
@@ -178,6 +180,11 @@ def query(corpus: Corpus | HasCorpus, expression: str, coders: Sequence[str] | N
     names: set[str] = set()
     _collect(tree, names)
     resolved = {n: codebook.descendants(codebook.require(n).id) for n in names}
+    used = {c for family in resolved.values() for c in family}
+    moved: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for tid, start, end, code in changed:
+        if code in used:
+            moved[tid].append((start, end))
     frame = segment_frame(corpus, scope)
     by_code: dict[tuple[str, str], list] = defaultdict(list)
     for t, s, e, c in frame[["transcript", "start", "end", "code"]].itertuples(index=False):
@@ -198,10 +205,12 @@ def query(corpus: Corpus | HasCorpus, expression: str, coders: Sequence[str] | N
                 "transcript": transcript.id, "passage": passage.number,
                 "speaker": passage.speaker, "start": passage.start, "end": passage.end,
                 "text": transcript.body[passage.start:passage.end],
+                "text_changed": any(passage.overlaps(s, e) for s, e in moved[transcript.id]),
                 "matches": "; ".join(f"{s}:{e}" for s, e in hits),
                 **{a: attribute_text(v) for a, v in transcript.attributes.items()},
             })
-    columns = ["transcript", "passage", "speaker", "start", "end", "text", "matches",
+    columns = ["transcript", "passage", "speaker", "start", "end", "text", "text_changed",
+               "matches",
                *corpus.attribute_names()]
     result_frame = pd.DataFrame.from_records(records, columns=columns)
     result_frame.attrs = scope_attrs(scope, query=expression)

@@ -12,15 +12,23 @@ from qcode.analysis.segments import segment_frame
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 RETRIEVAL_COLUMNS = ["code", "label", "transcript", "passage", "speaker", "start", "end",
-                     "text", "coders", "memo"]
+                     "text", "text_changed", "coders", "memo"]
+
+# A coded span whose transcript changed under it, (transcript, start, end, code), and the
+# text that was coded there (``Project.assess`` finds them).
+Changed = dict[tuple[str, int, int, str], str]
 
 
 def segments(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
              coders: Sequence[str] | None = None, all_coders: bool = False,
-             where: Iterable[str] = (), by: str | None = None) -> pd.DataFrame:
+             where: Iterable[str] = (), by: str | None = None,
+             changed: Changed | None = None) -> pd.DataFrame:
     """The coded text itself: one row per segment, with its transcript's attributes,
     passage number and speaker, coders and memo; ordered by code (codebook order), then
-    by ``by``'s value, then transcript and position."""
+    by ``by``'s value, then transcript and position. A segment in ``changed`` (its
+    transcript was edited after coding) shows the text that was coded, with
+    ``text_changed`` true: never the words that now happen to sit at its old offsets."""
+    changed = changed or {}
     corpus = as_corpus(corpus)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
     codebook = corpus.codebook
@@ -33,12 +41,15 @@ def segments(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
         t = transcripts[row.transcript]
         passage = t.passage_at(row.start) or next(
             iter(t.passages_overlapping(row.start, row.end)), None)
+        coded = changed.get((row.transcript, int(row.start), int(row.end), row.code))
         records.append({
             "code": row.code, "label": codebook.require(row.code).label,
             "transcript": row.transcript,
             "passage": passage.number if passage else None,
             "speaker": passage.speaker if passage else None,
-            "start": int(row.start), "end": int(row.end), "text": t.body[row.start:row.end],
+            "start": int(row.start), "end": int(row.end),
+            "text": t.body[row.start:row.end] if coded is None else coded,
+            "text_changed": coded is not None,
             "coders": row.coders, "memo": row.memo,
             **{f"@{k}": attribute_text(v) for k, v in t.attributes.items()},
         })

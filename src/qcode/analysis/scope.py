@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qcode.errors import QcodeError, UnknownName, UsageError
+from qcode.format.attributes import attribute_text
 from qcode.format.names import did_you_mean
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
@@ -59,14 +60,26 @@ def transcripts_where(corpus: Corpus | HasCorpus, where: Iterable[str | Conditio
             raise UnknownName("attribute", condition.attribute,
                               did_you_mean(condition.attribute, names),
                               hint=f"attributes: {', '.join(names)}")
+        known = attribute_values(corpus, condition.attribute)
+        for value in sorted(condition.values - set(known) - {MISSING}):
+            # A value no transcript has would give an empty (or full) answer in silence.
+            raise UnknownName(
+                f"value of {condition.attribute}", value, did_you_mean(value, known),
+                hint=f"{condition.attribute} is one of: {', '.join(known[:12])}"
+                     + (", …" if len(known) > 12 else ""))
     return conditions, [t for t in corpus.transcripts
                         if all(c.matches(t) for c in conditions)]
 
 
-def attribute_text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+def attribute_values(corpus: Corpus, attribute: str) -> list[str]:
+    """The values an attribute has: declared ones first, then the others found."""
+    values = corpus.declared_values(attribute)
+    for transcript in corpus.transcripts:
+        value = transcript.attributes.get(attribute)
+        text = MISSING if value is None else attribute_text(value)
+        if text not in values:
+            values.append(text)
+    return values
 
 
 @dataclass
@@ -79,31 +92,37 @@ class Scope:
     where: list[Condition] = field(default_factory=list)
 
 
-def resolve_scope(corpus: Corpus | HasCorpus, coders: Sequence[str] | None = None,
-                  all_coders: bool = False, where: Iterable[str | Condition] = (),
-                  codes: Iterable[str] | None = None) -> Scope:
-    """Check and resolve coder scope, ``--where`` filters and ``--codes`` (with descendants)."""
-    corpus = as_corpus(corpus)
-    known = corpus.coders
+def choose_coders(corpus: Corpus | HasCorpus, coders: Sequence[str] | None = None,
+                  all_coders: bool = False) -> list[str]:
+    """Whose codings count: the coders named, all of them, the only one, or the project's
+    ``primary_coder``; never several coders mixed without saying so."""
+    known = as_corpus(corpus).coders
     if coders:
         for coder in coders:
             if coder not in known:
                 raise UnknownName("coder", coder, did_you_mean(coder, known),
                                   hint=f"coders with a log: {', '.join(known) or 'none yet'}")
-        chosen = list(dict.fromkeys(coders))
-    elif all_coders or len(known) <= 1:
-        chosen = list(known)
-    else:
-        primary = corpus.config.primary_coder
-        if primary is None:
-            raise UsageError(
-                f"this project has {len(known)} coders ({', '.join(known)}); say whose "
-                "codings to count", "add --coder NAME (repeatable) or --all-coders, or set "
-                "`primary_coder:` in qcode.yaml")
-        if primary not in known:
-            raise QcodeError(f"primary_coder {primary!r} in qcode.yaml has no coding log",
-                             f"coders with a log: {', '.join(known)}")
-        chosen = [primary]
+        return list(dict.fromkeys(coders))
+    if all_coders or len(known) <= 1:
+        return list(known)
+    primary = as_corpus(corpus).config.primary_coder
+    if primary is None:
+        raise UsageError(
+            f"this project has {len(known)} coders ({', '.join(known)}); say whose "
+            "codings to count", "add --coder NAME (repeatable) or --all-coders, or set "
+            "`primary_coder:` in qcode.yaml")
+    if primary not in known:
+        raise QcodeError(f"primary_coder {primary!r} in qcode.yaml has no coding log",
+                         f"coders with a log: {', '.join(known)}")
+    return [primary]
+
+
+def resolve_scope(corpus: Corpus | HasCorpus, coders: Sequence[str] | None = None,
+                  all_coders: bool = False, where: Iterable[str | Condition] = (),
+                  codes: Iterable[str] | None = None) -> Scope:
+    """Check and resolve coder scope, ``--where`` filters and ``--codes`` (with descendants)."""
+    corpus = as_corpus(corpus)
+    chosen = choose_coders(corpus, coders, all_coders)
     conditions, transcripts = transcripts_where(corpus, where)
     codebook = corpus.codebook
     if codes:

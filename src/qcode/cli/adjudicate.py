@@ -10,6 +10,11 @@ from qcode.cli.agree import _scope_lines
 from qcode.cli.options import CodesOpt, WhereOpt
 from qcode.cli.output import note
 
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "adjudicate": ['qcode adjudicate coder-a coder-b --into consensus --plain'],
+}
+
 
 def adjudicate(
     ctx: typer.Context,
@@ -30,12 +35,12 @@ def adjudicate(
     both, neither, or edit it. Every decision is appended to codings/<CODER>.jsonl at once
     (with a memo saying where it came from); running it again continues where it stopped.
     """
-    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.context import guard, open_project
     from qcode.coding.adjudication import Adjudication
 
     project = open_project(ctx)
+    guard(project, [first, second])
     with Adjudication(project, first, second, into, codes, where or ()) as session:
-        warn_if_problems(project)
         left_out = [{"transcript": t, "not_coded_by": m} for t, m in session.left_out.items()]
         for line in _scope_lines({"counted": [], "left_out": left_out}, [])[1:]:
             note(line)

@@ -22,6 +22,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.analysis.reliability import AgreementReport
 
 
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "agree": [
+        'qcode agree --coders coder-a,coder-b',
+        'qcode agree --coders coder-a,coder-b --disagreements -f md -o discuss.md',
+    ],
+}
+
+
 class AgreeFormat(StrEnum):
     table = "table"
     csv = "csv"
@@ -37,7 +46,7 @@ class Unit(StrEnum):
 CodersOpt = Annotated[str | None, typer.Option(
     "--coders", metavar="A,B[,C...]", help="The coders to compare, comma-separated.")]
 CoderListOpt = Annotated[list[str] | None, typer.Option(
-    "--coder", "-c", help="A coder to compare (repeatable; adds to --coders).")]
+    "--coder", "-c", metavar="NAME", help="A coder to compare (repeatable; adds to --coders).")]
 AgreeFormatOpt = Annotated[AgreeFormat | None, typer.Option(
     "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")]
 
@@ -62,14 +71,16 @@ def agree(
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Intercoder agreement per code, on a stated unit: percent agreement, Cohen's kappa
-    (two coders) or Fleiss' kappa (more), Krippendorff's alpha, and the counts.
+    """Measure intercoder agreement per code: percent, kappa, alpha and counts.
+
+    On a stated unit: percent agreement, Cohen's kappa (two coders) or Fleiss' kappa
+    (more), Krippendorff's alpha, and the counts behind them.
 
     Only transcripts coded by every coder count; the others are named. See
     docs/agreement.md for the definitions and how they compare with other tools.
     """
     from qcode.analysis import families, reliability
-    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.context import guard, open_project
     from qcode.errors import UsageError
 
     names = _coder_names(coders, coder)
@@ -79,25 +90,22 @@ def agree(
         raise UsageError("--family and --codes do not go together",
                          "--family PARENT already names the codes compared")
     project = open_project(ctx)
+    guard(project, names)
     chosen = _format(format, output)
     where_list = where or ()
     if family is not None:
         if disagreements:
             frame = families.family_disagreements(project, names, family, where_list)
-            warn_if_problems(project)
             _deliver_disagreements(frame, chosen, output, force, project.name)
         else:
             family_report = families.family_agreement(project, names, family, where_list)
-            warn_if_problems(project)
             _deliver_family(family_report, chosen, output, force, project.name)
         return
     if disagreements:
         frame = reliability.disagreements(project, names, unit.value, codes, where_list)
-        warn_if_problems(project)
         _deliver_disagreements(frame, chosen, output, force, project.name)
         return
     report = reliability.agreement_report(project, names, unit.value, codes, where_list)
-    warn_if_problems(project)
     _deliver_report(report, chosen, output, force, project.name)
 
 

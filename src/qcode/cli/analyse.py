@@ -13,13 +13,17 @@ import typer
 from qcode.cli.options import (
     AllCodersOpt,
     CodesOpt,
+    CooccurUnit,
     ForceOpt,
+    Measure,
     OutputOpt,
     PlotOpt,
     ReportFormat,
     RetrievalFormat,
     RollupOpt,
     ScopeCodersOpt,
+    ShowAllCodersOpt,
+    ShowCodersOpt,
     WhereOpt,
 )
 from qcode.cli.output import deliver
@@ -28,6 +32,19 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from qcode.project import Project
+
+
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "matrix": [
+        'qcode matrix --by school --measure documents-pct --rollup',
+        'qcode matrix --by school -o matrix.xlsx --plot matrix.png',
+    ],
+    "freq": ['qcode freq --by informant_group -f json'],
+    "cooccur": ['qcode cooccur --unit passage --rollup'],
+    "segments": ['qcode segments leadership-involved --where school=Voss -f md -o voss.md'],
+    "query": ['qcode query "leadership-passive & barriers-continuity" -f md'],
+}
 
 FormatOpt = Annotated[ReportFormat | None, typer.Option(
     "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")]
@@ -40,8 +57,10 @@ def matrix(
     ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", "-b", metavar="ATTR[,ATTR2]",
                                     help="Attribute(s) for the columns.")],
-    measure: Annotated[str, typer.Option(
-        "--measure", "-m", help="segments, documents, documents-pct or words.")] = "segments",
+    measure: Annotated[Measure, typer.Option(
+        "--measure", "-m", help="What a cell counts: coded segments, documents (transcripts) "
+        "with the code, their percentage of the column's transcripts, or coded words."
+    )] = Measure.segments,
     rollup: RollupOpt = False,
     coder: ScopeCodersOpt = None,
     all_coders: AllCodersOpt = False,
@@ -53,18 +72,19 @@ def matrix(
     force: ForceOpt = False,
     plot: PlotOpt = None,
 ) -> None:
-    """Codes × attribute values: how often each code occurs per school, group, ...
+    """Count how often each code occurs per school, group or other attribute.
 
     Rows are all codes in codebook order (zero rows included); columns the attribute's
     declared values, then the others found, then (missing). Two attributes give combined
     columns (Voss|principal in CSV).
     """
-    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.context import guard, open_project
     from qcode.render import tables as reports
+    from qcode.render.tables import typed_cells
 
     project = open_project(ctx)
+    guard(project, coder, all_coders)
     grid = project.matrix(by, measure, rollup, coder, all_coders, where or (), codes, totals)
-    warn_if_problems(project)
     chosen = _format(format, output)
     title = (f"{project.name}: {measure} by {' × '.join(grid.attrs['by'])} "
              f"({_scope_text(grid)})")
@@ -75,9 +95,11 @@ def matrix(
         header.insert(1, "label")
         for row in rows:
             row.insert(1, _label(codebook, row[0]))
+        segments_header, segments_rows = _frame_table(behind)
         _write_xlsx(output, chosen, [
             ("matrix", header, rows, 2),
-            ("segments", *_frame_table(behind), 2),
+            ("segments", segments_header, typed_cells(segments_header, segments_rows,
+                                                      project.attribute_types()), 2),
         ], force)
     elif chosen is ReportFormat.json:
         deliver(reports.to_json(reports.matrix_records(grid, codebook, measure)), output,
@@ -102,12 +124,12 @@ def freq(
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Code frequencies as a tree: segments, documents and coders per code."""
-    from qcode.cli.context import open_project, warn_if_problems
+    """Count each code's segments, documents and coders, as a tree."""
+    from qcode.cli.context import guard, open_project
 
     project = open_project(ctx)
+    guard(project, coder, all_coders)
     table = project.freq(by, rollup, coder, all_coders, where or (), codes)
-    warn_if_problems(project)
     chosen = _format(format, output)
     header, rows = _frame_table(table)
     if chosen is ReportFormat.table:
@@ -119,9 +141,9 @@ def freq(
 
 def cooccur(
     ctx: typer.Context,
-    unit: Annotated[str, typer.Option(
-        "--unit", "-u", help="segment (overlapping text), passage or transcript.")
-                    ] = "segment",
+    unit: Annotated[CooccurUnit, typer.Option(
+        "--unit", "-u", help="Codes co-occur in overlapping text (segment), in one passage, "
+        "or in one transcript.")] = CooccurUnit.segment,
     rollup: RollupOpt = False,
     coder: ScopeCodersOpt = None,
     all_coders: AllCodersOpt = False,
@@ -132,14 +154,16 @@ def cooccur(
     force: ForceOpt = False,
     plot: PlotOpt = None,
 ) -> None:
-    """Code × code co-occurrence: overlapping segments, or codes sharing a passage or a
-    transcript. The diagonal is each code's own count."""
-    from qcode.cli.context import open_project, warn_if_problems
+    """Count codes that occur together (in a segment, passage or transcript).
+
+    Segment: the codings overlap; passage or transcript: both codes are in it. The diagonal
+    is each code's own count."""
+    from qcode.cli.context import guard, open_project
     from qcode.render import tables as reports
 
     project = open_project(ctx)
+    guard(project, coder, all_coders)
     grid = project.cooccur(unit, rollup, coder, all_coders, where or (), codes)
-    warn_if_problems(project)
     chosen = _format(format, output)
     title = f"{project.name}: co-occurrence by {unit} ({_scope_text(grid)})"
     codebook = project.codebook
@@ -164,45 +188,54 @@ def segments(
     by: Annotated[str | None, typer.Option(
         "--by", "-b", metavar="ATTR", help="Group by this attribute's value in md/html "
         "(and order by it).")] = None,
-    coder: ScopeCodersOpt = None,
-    all_coders: AllCodersOpt = False,
+    coder: ShowCodersOpt = None,
+    all_coders: ShowAllCodersOpt = False,
     where: WhereOpt = None,
     codes: CodesOpt = None,
     format: RetrievalFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """The coded text itself, with transcript, attributes, passage, speaker, coders and memo."""
-    from qcode.cli.context import open_project, warn_if_problems
+    """Print the coded text of codes, with transcript, speaker and attributes.
+
+    Each segment comes with its passage, coders and memo; quotes whose text changed since
+    they were coded are marked."""
+    from qcode.cli.context import guard, open_project
 
     project = open_project(ctx)
+    guard(project, coder, all_coders)
     wanted = [*(code or []), *(codes or [])] or None
     frame = project.segments(wanted, coder, all_coders, where or (), by)
-    warn_if_problems(project)
+    shown = ", ".join(wanted) if wanted else "all codes"
     _deliver_retrieval(frame, _format(format, output), output, force, by,
-                       f"{project.name}: coded segments")
+                       f"{project.name}: coded segments of {shown} ({_scope_text(frame)})",
+                       types=project.attribute_types())
 
 
 def query(
     ctx: typer.Context,
     expression: Annotated[str, typer.Argument(
         metavar="EXPR", help="Code logic: a & b, a | b, a & !b, near(a, b, N), ( ).")],
-    coder: ScopeCodersOpt = None,
-    all_coders: AllCodersOpt = False,
+    coder: ShowCodersOpt = None,
+    all_coders: ShowAllCodersOpt = False,
     where: WhereOpt = None,
     format: RetrievalFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Passages where a code expression holds, e.g. `leadership-strong & !ownership-broad`."""
-    from qcode.cli.context import open_project, warn_if_problems
+    """Find the passages where a code expression holds, such as `a & !b`.
+
+    Operators: `a & b` (both), `a | b` (either), `!a` (not), `near(a, b, N)` (within N
+    passages), parentheses."""
+    from qcode.cli.context import guard, open_project
 
     project = open_project(ctx)
+    guard(project, coder, all_coders)
     frame = project.query(expression, coder, all_coders, where or ())
-    warn_if_problems(project)
     frame = frame.assign(code=expression, label=f"Query: {expression}")
     _deliver_retrieval(frame, _format(format, output), output, force, None,
-                       f"{project.name}: {expression}", query=True)
+                       f"{project.name}: passages where {expression} ({_scope_text(frame)})",
+                       query=True, types=project.attribute_types())
 
 
 # -- delivery -----------------------------------------------------------------------------------
@@ -213,11 +246,16 @@ def _format(chosen, output: Path | None) -> ReportFormat:
     return choose_format(ReportFormat, chosen, output)
 
 
-def _write_xlsx(output: Path | None, chosen, sheets, force: bool) -> None:
+def _write_xlsx(output: Path | None, chosen, sheets, force: bool,
+                types: dict[str, str] | None = None) -> None:
+    """Write the sheets; ``types`` (attribute name -> type) makes attribute columns typed."""
     from qcode.cli.output import note
-    from qcode.render.tables import write_xlsx
+    from qcode.render.tables import typed_cells, write_xlsx
 
     path = _need_output(output, chosen)
+    if types:
+        sheets = [(name, header, typed_cells(header, rows, types), labels)
+                  for name, header, rows, labels in sheets]
     write_xlsx(path, sheets, force)
     note(f"wrote {path}")
 
@@ -252,14 +290,14 @@ def _deliver_wide(grid: "pd.DataFrame", chosen, output, force, title, codebook) 
 
 
 def _deliver_table(chosen, header, rows, output, force, title, label_columns: int,
-                   numeric_from: int) -> None:
+                   numeric_from: int, types: dict[str, str] | None = None) -> None:
     from qcode.render import tables as reports
 
     if chosen is ReportFormat.json:
         deliver(reports.to_json([dict(zip(header, row, strict=True)) for row in rows]),
                  output, force)
     elif chosen is ReportFormat.xlsx:
-        _write_xlsx(output, chosen, [("data", header, rows, label_columns)], force)
+        _write_xlsx(output, chosen, [("data", header, rows, label_columns)], force, types)
     elif chosen is ReportFormat.md:
         deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, numeric_from),
                  output, force)
@@ -272,7 +310,7 @@ def _deliver_table(chosen, header, rows, output, force, title, label_columns: in
 
 
 def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
-                       query: bool = False) -> None:
+                       query: bool = False, types: dict[str, str] | None = None) -> None:
     from qcode.render import tables as reports
 
     if chosen is ReportFormat.table and output is None:
@@ -287,7 +325,7 @@ def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
             frame = frame.drop(columns=["code", "label"])
         header, rows = _frame_table(frame)
         _deliver_table(chosen, header, rows, output, force, title, label_columns=0,
-                       numeric_from=len(header))
+                       numeric_from=len(header), types=types)
 
 
 def _frame_table(frame: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
@@ -340,61 +378,50 @@ def _heat_style(value: float, peak: float) -> str:
 
 
 def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
-    from rich.table import Table
+    from rich.text import Text
 
     from qcode.cli.output import console
+    from qcode.cli.tables import Column, print_table
     from qcode.render.tables import DISPLAY_SEPARATOR, column_names, number
 
     out = console()
     shade = out.is_terminal and not out.no_color
-    table = Table(title=title, title_justify="left", show_lines=False)
-    table.add_column("code", no_wrap=True)
-    for name in column_names(grid, DISPLAY_SEPARATOR):
-        table.add_column(name, justify="right")
+    columns = [Column("code", label=True),
+               *[Column(name, numeric=True) for name in column_names(grid, DISPLAY_SEPARATOR)]]
     peak = float(grid.drop(index="TOTAL", columns="TOTAL", errors="ignore").to_numpy().max()
                  if grid.size else 0)
+    rows, styles = [], []
     for code, values in zip(grid.index, grid.to_numpy().tolist(), strict=True):
-        depth = codebook.depth_of.get(code, 0)
         known = codebook.get(code)
-        name = ("  " * depth + code) if known else str(code)
-        style = "bold" if (known is not None and not known.codable) or code == "TOTAL" else ""
-        cells = []
-        for value in values:
-            text = str(number(value))
-            cells.append(f"[{_heat_style(value, peak)}]{text}[/]" if shade and
-                         _heat_style(value, peak) else text)
-        table.add_row(name, *cells, style=style)
-    out.print(table)
+        name = ("  " * codebook.depth_of.get(code, 0) + code) if known else str(code)
+        styles.append("bold" if (known is not None and not known.codable) or code == "TOTAL"
+                      else "")
+        rows.append([name, *[Text(str(number(value)),
+                                  style=_heat_style(value, peak) if shade else "")
+                             for value in values]])
+    print_table(title, columns, rows, styles, out)
 
 
 def _print_freq_table(table: "pd.DataFrame", by: str | None, project: "Project") -> None:
-    from rich.table import Table
+    from qcode.cli.tables import Column, print_table
 
-    from qcode.cli.output import console
-
-    out = console()
-    view = Table(title=f"{project.name}: code frequencies", title_justify="left")
-    view.add_column("code", no_wrap=True)
-    if by:
-        view.add_column(by)
-    for column in ("segments", "documents", "coders"):
-        view.add_column(column, justify="right")
+    columns = [Column("code", label=True), *([Column(by)] if by else []),
+               *[Column(name, numeric=True) for name in ("segments", "documents", "coders")]]
     codebook = project.codebook
+    rows, styles = [], []
     for row in table.to_dict(orient="records"):
         known = codebook.get(row["code"])
-        style = "bold" if known is not None and not known.codable else ""
-        cells = ["  " * int(row["depth"]) + row["code"]]
-        if by:
-            cells.append(str(row[by]))
-        cells += [str(row[c]) for c in ("segments", "documents", "coders")]
-        view.add_row(*cells, style=style)
-    out.print(view)
+        styles.append("bold" if known is not None and not known.codable else "")
+        rows.append(["  " * int(row["depth"]) + row["code"], *([str(row[by])] if by else []),
+                     *[str(row[c]) for c in ("segments", "documents", "coders")]])
+    print_table(f"{project.name}: code frequencies", columns, rows, styles)
 
 
 def _print_quotes(frame: "pd.DataFrame", title: str, query: bool) -> None:
     from rich.text import Text
 
     from qcode.cli.output import console
+    from qcode.render.tables import CHANGED_MARK
 
     out = console()
     out.print(Text(f"{title} ({len(frame)} {'passages' if query else 'segments'})",
@@ -410,6 +437,8 @@ def _print_quotes(frame: "pd.DataFrame", title: str, query: bool) -> None:
         if row.get("coders"):
             where += f" · {row['coders']}"
         out.print(Text(f"\n{where}", style="cyan"))
+        if row.get("text_changed"):
+            out.print(Text(CHANGED_MARK, style="bold yellow"))
         out.print(Text(str(row["text"])), soft_wrap=True)
         if row.get("memo"):
             out.print(Text(f"memo: {row['memo']}", style="italic"))

@@ -82,7 +82,21 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except QcodeError as exc:
             from qcode.cli.output import error_line
 
-            error_line(exc.message, exc.hint)
+            problems = getattr(exc, "problems", None)
+            if problems:  # an invalid project: say where, as `qcode check` would
+                from qcode.cli.output import note
+                from qcode.render.check import problem_lines
+
+                note(f"error: {exc.message}:")
+                for problem in problems[:5]:
+                    for line in problem_lines(problem):
+                        note(line)
+                if len(problems) > 5:
+                    note(f"(and {len(problems) - 5} more)")
+                if exc.hint:
+                    note(f"  hint: {exc.hint}")
+            else:
+                error_line(exc.message, exc.hint)
             raise typer.Exit(exc.exit_code) from None
         except InternalError as exc:
             # A crash caught at a boundary (the full-screen app): its message holds no
@@ -121,15 +135,23 @@ def _register(module: Any, names: list[str], group: typer.Typer | None = None,
               prefix: str = "") -> None:
     """Register ``module.<name>`` as a command; ``prefix`` is stripped from the name
     (``export_qdc`` in the ``export`` group is ``qcode export qdc``)."""
+    from qcode.cli.help import QcodeCommand, examples_epilog, first_sentence
+
+    examples = getattr(module, "EXAMPLES", {})
     for name in names:
         func = getattr(module, name)
         command = name.removeprefix(prefix).rstrip("_").replace("_", "-")
-        (group or app).command(name=command)(handle_errors(func))
+        (group or app).command(name=command, cls=QcodeCommand,
+                               short_help=first_sentence(func.__doc__),
+                               epilog=examples_epilog(examples.get(name, [])),
+                               )(handle_errors(func))
 
 
-export_app = typer.Typer(help="Write the project in another format.", no_args_is_help=True)
+export_app = typer.Typer(help="Write the project in another format.",
+                         short_help="Write the project in another format.", no_args_is_help=True)
 import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from other tools.",
-                         no_args_is_help=True)
+                         short_help="Bring transcripts, codebooks or projects in from other "
+                                    "tools.", no_args_is_help=True)
 
 _register(project_cmds, ["init", "check"])
 _register(browse, ["codes", "transcripts", "show"])

@@ -15,12 +15,18 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.autocode import AutocodeResult, CodeReport, Proposal
 
 
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "autocode": ['qcode autocode --dry-run --codes leadership'],
+}
+
+
 def autocode(
     ctx: typer.Context,
     codes: CodesOpt = None,
     where: WhereOpt = None,
     coder: Annotated[str, typer.Option(
-        "--coder", "-c", help="The suggestions log to propose into: "
+        "--coder", "-c", metavar="NAME", help="The suggestions log to propose into: "
                               "codings/<coder>.suggestions.jsonl (review it with `qcode code "
                               "--suggestions --from <coder>`).")] = "auto",
     gold: Annotated[list[str] | None, typer.Option(
@@ -44,14 +50,15 @@ def autocode(
     proposed, and the precision and recall of the rules against each human coder, on
     passages of the transcripts that coder coded.
     """
-    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.context import guard, open_project
     from qcode.cli.output import emit_json, note, stdout_is_tty
     from qcode.coding.autocode import autocode as run
 
     project = open_project(ctx)
+    guard(project, [c for c in gold or [] if c in project.coders] or None,
+          all_coders=gold is None)
     result = run(project, coder=coder, codes=codes, where=where or (), gold=gold,
                  keywords=keywords, dry_run=dry_run)
-    warn_if_problems(project)
     chosen = format or (TableFormat.table if stdout_is_tty() else TableFormat.csv)
     if chosen is TableFormat.json:
         emit_json(result.to_dict())
@@ -118,27 +125,24 @@ def _round(value: float | None) -> str:
 
 
 def _report_table(result: "AutocodeResult") -> None:
-    from rich import box
-    from rich.table import Table
-
     from qcode.cli.output import console
+    from qcode.cli.tables import Column, print_table
 
     mode = "would propose" if result.dry_run else "proposed"
-    table = Table(title=f"autocode for {result.coder}: {mode}, per code", title_justify="left",
-                  box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    table.add_column("code", no_wrap=True)
-    for name in ("passages", "new", "pending", "rejected"):
-        table.add_column(name, justify="right", min_width=len(name))
-    for coder in result.gold:
-        table.add_column(coder, justify="right", no_wrap=True)
+    columns = [Column("code", label=True),
+               *[Column(name, numeric=True) for name in ("passages", "new", "pending",
+                                                         "rejected")],
+               *[Column(coder, numeric=True) for coder in result.gold]]
+    rows = []
     for report in _report_rows(result):
         cells = [report.code, *[str(getattr(report, n)) for n in
                                 ("passages", "new", "pending", "rejected")]]
         for coder in result.gold:
             score = report.gold.get(coder)
             cells.append(f"{_ratio(score.precision)}/{_ratio(score.recall)}" if score else "")
-        table.add_row(*cells, end_section=report is result.codes[-1])
-    console().print(table)
+        rows.append(cells)
+    styles = ["" for _ in result.codes] + ["bold"]  # the ALL row
+    print_table(f"autocode for {result.coder}: {mode}, per code", columns, rows, styles)
     if result.gold:
         console().print(f"{', '.join(result.gold)}: precision/recall of the rules against "
                         "that coder, on the passages of the transcripts the coder coded")

@@ -7,21 +7,33 @@ import typer
 
 from qcode.cli.options import OptionalCoderOpt, TableFormat, TextFormat, TreeFormat
 
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "codes": ['qcode codes', 'qcode codes -f csv > codebook.csv'],
+    "transcripts": ['qcode transcripts', 'qcode transcripts -f json > transcripts.json'],
+    "show": ['qcode show voss-principal --coder consensus'],
+}
+
 
 def codes(
     ctx: typer.Context,
-    format: Annotated[TreeFormat, typer.Option("--format", "-f", help="Output format.")
-                      ] = TreeFormat.tree,
+    format: Annotated[TreeFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: tree on a terminal, csv otherwise).")
+                      ] = None,
 ) -> None:
-    """The codebook as a tree, with how often each code is used by each coder."""
-    from qcode.cli.context import open_project, warn_if_problems
-    from qcode.cli.output import cell, console, emit_csv, emit_json
+    """Show the codebook as a tree, with how often each coder used each code.
+
+    Example: qcode codes -f csv > codebook.csv
+    """
+    from qcode.cli.context import guard, open_project
+    from qcode.cli.output import cell, choose_format, console, emit_csv, emit_json
 
     project = open_project(ctx)
+    guard(project, all_coders=True, uses=("codebook",))
+    format = choose_format(TreeFormat, format)
     codebook = project.codebook
     usage = project.code_usage()
-    coders = project.coders
-    warn_if_problems(project)
+    coders = project.coders_with_codings()
     if format is TreeFormat.json:
         emit_json({
             "codebook": {"name": codebook.name, "version": codebook.version,
@@ -74,19 +86,27 @@ def codes(
 
 def transcripts(
     ctx: typer.Context,
-    format: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")
-                      ] = TableFormat.table,
+    format: Annotated[TableFormat | None, typer.Option(
+        "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")
+                      ] = None,
 ) -> None:
-    """Every transcript: id, file, attributes (after the case join), passages, words, codings."""
-    from qcode.cli.context import open_project, warn_if_problems
-    from qcode.cli.output import cell, console, emit_csv, emit_json
+    """List the transcripts with their attributes, size and codings per coder.
+
+    Attributes are shown after the case tables are joined in.
+
+    The table shows the declared attributes; csv and json give every attribute.
+    Example: qcode transcripts -f csv > transcripts.csv
+    """
+    from qcode.cli.context import guard, open_project
+    from qcode.cli.output import cell, choose_format, emit_csv, emit_json
 
     project = open_project(ctx)
+    guard(project, all_coders=True, uses=("attributes",))
+    format = choose_format(TableFormat, format)
     items = project.transcripts
     usage = project.transcript_usage()
-    coders = project.coders
+    coders = project.coders_with_codings()
     attributes = project.attribute_names()
-    warn_if_problems(project)
     if format is TableFormat.json:
         emit_json([
             {"id": t.id, "file": t.file, "attributes": t.attributes,
@@ -101,22 +121,17 @@ def transcripts(
                    len(t.passages), t.words,
                    *[usage.get(t.id, {}).get(coder, 0) for coder in coders]] for t in items))
         return
-    from rich.table import Table
+    from qcode.cli.tables import Column, print_table
 
-    declared = project.require_config().attributes
-    shown = [a for a in attributes if a in declared and declared[a].values][:3] or attributes[:2]
-    table = Table(title=f"{project.name}: {len(items)} transcripts", title_justify="left")
-    table.add_column("id", style="bold", no_wrap=True)
-    for name in shown:
-        table.add_column(name)
-    table.add_column("passages", justify="right")
-    table.add_column("words", justify="right")
-    for coder in coders:
-        table.add_column(coder, justify="right")
-    for t in items:
-        table.add_row(t.id, *[cell(t.attributes.get(a)) for a in shown], str(len(t.passages)),
-                      str(t.words), *[str(usage.get(t.id, {}).get(c, 0)) for c in coders])
-    console().print(table)
+    declared = list(project.require_config().attributes)
+    shown = declared or attributes[:2]
+    columns = [Column("id", label=True), *[Column(name) for name in shown],
+               Column("passages", numeric=True), Column("words", numeric=True),
+               *[Column(coder, numeric=True) for coder in coders]]
+    rows = [[t.id, *[cell(t.attributes.get(a)) for a in shown], str(len(t.passages)),
+             str(t.words), *[str(usage.get(t.id, {}).get(c, 0)) for c in coders]]
+            for t in items]
+    print_table(f"{project.name}: {len(items)} transcripts (codings per coder)", columns, rows)
 
 
 def show(
@@ -126,8 +141,8 @@ def show(
     format: Annotated[TextFormat, typer.Option("--format", "-f", help="Output format.")
                       ] = TextFormat.text,
 ) -> None:
-    """A transcript's passages with their numbers, speakers and the codes on each."""
-    from qcode.cli.context import open_project, warn_if_problems
+    """Show a transcript's numbered passages, speakers and the codes on each."""
+    from qcode.cli.context import guard, open_project
     from qcode.cli.output import cell, console, emit_json
 
     project = open_project(ctx)
@@ -140,9 +155,10 @@ def show(
         guess = did_you_mean(coder, project.coders)
         note(f"note: coder {coder!r} has no codings yet"
              + (f" (did you mean {guess[0]!r}?)" if guess else ""))
+    guard(project, None if coder is None else [c for c in [coder] if c in project.coders],
+          all_coders=coder is None, uses=("codebook",))
     by_passage = project.passage_codings(item, coder)
     several = coder is None and len(project.coders) > 1
-    warn_if_problems(project)
     if format is TextFormat.json:
         emit_json({
             "transcript": item.id, "file": item.file, "attributes": item.attributes,

@@ -8,6 +8,11 @@ import typer
 
 from qcode.cli.options import CoderOpt
 
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "code": ['qcode code --coder me', 'qcode code voss-principal --coder me --plain'],
+}
+
 
 def code(
     ctx: typer.Context,
@@ -37,7 +42,7 @@ def code(
         "--from", metavar="NAME", help="With --suggestions: whose suggestions log to review "
                                        "(default: `auto`, autocode's default).")] = "auto",
 ) -> None:
-    """Code transcripts interactively; every change is saved the moment it is made.
+    """Code transcripts interactively; every change is saved as it is made.
 
     One interactive session per coder at a time (a second one is refused); `qcode tag`
     from scripts may still append, the log being locked for each write.

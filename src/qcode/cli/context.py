@@ -7,6 +7,7 @@ import typer
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.project import Project
+    from qcode.store.consistency import Assessment
 
 
 @dataclass
@@ -36,6 +37,24 @@ def open_project(ctx: typer.Context) -> "Project":
     project = Project.find(explicit=state(ctx).project)
     project.require_config()
     return project
+
+
+def guard(project: "Project", coders: str | list[str] | None = None, all_coders: bool = False,
+          uses: tuple[str, ...] = ("codebook", "attributes")) -> "Assessment":
+    """Before a reading command answers: refuse when the project has errors that make the
+    answer undefined (with `qcode check`'s own lines), else say on stderr what changes the
+    answer (codings whose text moved, codings left out, ...). Returns the assessment."""
+    from qcode.cli.output import note
+    from qcode.errors import InvalidProject
+
+    assessment = project.assess(coders, all_coders, uses)
+    if assessment.blocking:
+        raise InvalidProject("the project has errors that make this answer undefined",
+                             assessment.blocking,
+                             "fix them first; `qcode check` lists every problem")
+    for line in assessment.notes:
+        note(f"warning: {line}")
+    return assessment
 
 
 def warn_if_problems(project: "Project") -> None:

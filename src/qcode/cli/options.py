@@ -9,12 +9,12 @@ import typer
 
 CoderOpt = Annotated[
     str,
-    typer.Option("--coder", "-c", envvar="QCODE_CODER", show_envvar=True,
-                 help="Coder name (the log is codings/<coder>.jsonl)."),
+    typer.Option("--coder", "-c", envvar="QCODE_CODER", show_envvar=True, metavar="NAME",
+                 help="Coder name (the log is codings/NAME.jsonl)."),
 ]
 OptionalCoderOpt = Annotated[
     str | None,
-    typer.Option("--coder", "-c", envvar="QCODE_CODER", show_envvar=True,
+    typer.Option("--coder", "-c", envvar="QCODE_CODER", show_envvar=True, metavar="NAME",
                  help="Only this coder's codings."),
 ]
 
@@ -44,12 +44,22 @@ class TextFormat(StrEnum):
 
 ScopeCodersOpt = Annotated[
     list[str] | None,
-    typer.Option("--coder", "-c", help="Count this coder's codings (repeatable). Default: the "
-                 "only coder, else `primary_coder` from qcode.yaml."),
+    typer.Option("--coder", "-c", metavar="NAME",
+                 help="Count this coder's codings (repeatable). Default: the only coder, else "
+                      "`primary_coder` from qcode.yaml."),
+]
+ShowCodersOpt = Annotated[
+    list[str] | None,
+    typer.Option("--coder", "-c", metavar="NAME",
+                 help="Show this coder's codings (repeatable). Default: the only coder, else "
+                      "`primary_coder` from qcode.yaml."),
 ]
 AllCodersOpt = Annotated[
     bool, typer.Option("--all-coders", help="Count the union of all coders' codings "
                        "(identical spans count once).")]
+ShowAllCodersOpt = Annotated[
+    bool, typer.Option("--all-coders", help="Show every coder's codings (a span several "
+                       "coders coded once, with their names).")]
 WhereOpt = Annotated[
     list[str] | None,
     typer.Option("--where", "-w", metavar="ATTR=VALUE",
@@ -70,6 +80,19 @@ ForceOpt = Annotated[bool, typer.Option("--force", help="Replace FILE if it exis
 PlotOpt = Annotated[
     Path | None, typer.Option("--plot", metavar="FILE.png|FILE.svg",
                               help="Also draw a heat map to this file.")]
+
+
+class Measure(StrEnum):  # qcode.analysis.counting.MEASURES (a test keeps them equal)
+    segments = "segments"
+    documents = "documents"
+    documents_pct = "documents-pct"
+    words = "words"
+
+
+class CooccurUnit(StrEnum):  # qcode.analysis.cooccur.COOCCUR_UNITS
+    segment = "segment"
+    passage = "passage"
+    transcript = "transcript"
 
 
 class ReportFormat(StrEnum):

@@ -2,20 +2,30 @@
 
 rich is imported only when a human-readable table is drawn; ``NO_COLOR`` is honoured
 by rich itself, and nothing is coloured when stdout is not a terminal.
+
+The default format is one rule for every command that prints a table: a table (or a
+tree) for a person at a terminal, CSV when stdout is a pipe or a file (``choose_format``).
+Text for people is fitted to a terminal's width; for a pipe or a file nothing wraps,
+unless ``COLUMNS`` names a width.
 """
 
 
 import csv
 import json
+import os
 import sys
 from collections.abc import Iterable, Sequence
 from typing import Any
+
+UNWRAPPED = 1_000_000  # the width of a pipe: longer than any line qcode prints
 
 
 def console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    stream = sys.stderr if stderr else sys.stdout
+    width = None if stream.isatty() or os.environ.get("COLUMNS") else UNWRAPPED
+    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
 
 
 def stdout_is_tty() -> bool:
@@ -24,16 +34,23 @@ def stdout_is_tty() -> bool:
 
 def choose_format(formats, chosen=None, output=None):
     """The output format: the one asked for; else the one ``-o FILE``'s suffix names;
-    else ``table`` for a person at a terminal and ``csv`` for a pipe or a file.
-    ``formats`` is the command's format enum (with ``table`` and ``csv`` members)."""
+    else the first (``table`` or ``tree``) for a person at a terminal and ``csv`` for a
+    pipe or a file. ``formats`` is the command's format enum (with a ``csv`` member)."""
     if chosen is not None:
         return formats(chosen.value)
     if output is not None:
         suffix = output.suffix.lower().lstrip(".")
-        suffix = "md" if suffix == "markdown" else suffix
+        suffix = {"markdown": "md", "htm": "html"}.get(suffix, suffix)
         if suffix in formats.__members__:
             return formats(suffix)
-    return formats.table if stdout_is_tty() and output is None else formats.csv
+        from qcode.errors import UsageError
+
+        files = [f for f in formats.__members__ if f not in ("table", "tree")]
+        raise UsageError(f"-o {output}: qcode cannot tell the format from "
+                         f"{'the suffix ' + output.suffix if output.suffix else 'a name without a suffix'}",
+                         f"use a suffix of {', '.join('.' + f for f in files)}, or say "
+                         "--format")
+    return next(iter(formats)) if stdout_is_tty() else formats.csv
 
 
 def write(text: str) -> None:

@@ -8,15 +8,21 @@ import typer
 
 from qcode.cli.options import CheckFormat
 
-InitDir = Annotated[Path, typer.Argument(help="Folder for the new project (default: here).")]
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "init": ['qcode init my-study --name "Teacher interviews"'],
+    "check": ['qcode check', 'qcode check --format github --strict'],
+}
+
+InitDir = Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Folder for the new project (default: here).")]
 
 
 def init(
     directory: InitDir = Path("."),
-    name: Annotated[str | None, typer.Option(help="Project name (default: the folder name).")
-                    ] = None,
+    name: Annotated[str | None, typer.Option(
+        metavar="NAME", help="Project name (default: the folder name).")] = None,
 ) -> None:
-    """Create a new project: qcode.yaml, an example codebook, transcripts/ and codings/."""
+    """Create a new project: qcode.yaml, a codebook, transcripts/ and codings/."""
     from qcode.cli.output import note
     from qcode.format.templates import create_project
 
@@ -34,7 +40,7 @@ def check(
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail (exit 1) on warnings too.")] = False,
 ) -> None:
-    """Validate the whole project and report every problem with its file and line.
+    """Validate the whole project; report every problem with its file and line.
 
     Exit 0 when there is no error (warnings allowed unless --strict), 1 when there
     are errors, 2 for a usage error or when no project is found.

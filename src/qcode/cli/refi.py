@@ -16,6 +16,15 @@ from qcode.format.names import plural
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.interchange.import_report import ImportReport
 
+
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "export_qdc": ['qcode export qdc -o codebook.qdc'],
+    "export_qdpx": ['qcode export qdpx -o study.qdpx'],
+    "import_qdc": ['qcode import qdc nvivo-codes.qdc --merge'],
+    "import_qdpx": ['qcode import qdpx study.qdpx --into ../copy-of-study'],
+}
+
 FileArg = Annotated[Path, typer.Argument(help="The REFI-QDA file to import.", metavar="FILE")]
 FormatOpt = Annotated[TextFormat, typer.Option(
     "--format", "-f", help="text: a report on stderr; json: the report on stdout.")]
@@ -26,7 +35,9 @@ def export_qdc(
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Write the codebook as a REFI-QDA codebook (.qdc) for NVivo, ATLAS.ti, MAXQDA, ...
+    """Write the codebook as a REFI-QDA codebook (.qdc) for other QDA tools.
+
+    NVivo, ATLAS.ti, MAXQDA, QualCoder and others read it.
 
     Labels become names, `codable` isCodable; include/exclude/examples/keywords go into
     the description as marked sections that `qcode import qdc` splits again. Without -o
@@ -53,27 +64,29 @@ def export_qdpx(
     output: Annotated[Path, typer.Option(
         "--output", "-o", metavar="FILE.qdpx", help="The project file to write.")],
     coder: Annotated[list[str] | None, typer.Option(
-        "--coder", "-c", help="Only this coder's codings (repeatable; default: all coders).")
+        "--coder", "-c", metavar="NAME", help="Only this coder's codings (repeatable; default: all coders).")
     ] = None,
     force: ForceOpt = False,
 ) -> None:
-    """Write the whole project as a REFI-QDA project (.qdpx): codebook, transcripts with
-    their attributes, cases, every coder's codings and memos.
+    """Write the whole project as a REFI-QDA project (.qdpx) for other QDA tools.
+
+    The codebook, the transcripts with their attributes, the cases, and every coder's
+    codings and memos.
 
     GUIDs are stable across exports, and `qcode import qdpx` of the file gives back the
     same project.
     """
-    from qcode.cli.context import open_project, warn_if_problems
+    from qcode.cli.context import guard, open_project
     from qcode.cli.output import note
     from qcode.format.files import check_output
     from qcode.interchange.qdpx import export_project_file
 
     check_output(output, force)  # before reading the project, not only after the work
     project = open_project(ctx)
+    guard(project, coder, all_coders=not coder)
     result = export_project_file(project, output, coder, force)
     for warning in _collapse(result.warnings):
         note(f"warning: {warning}")
-    warn_if_problems(project)
     c = result.counts
     coders = f" by {plural(c['coders'], 'coder')}" if c["coders"] else ""
     note(f"wrote {output}: {plural(c['codes'], 'code')}, "

@@ -7,6 +7,15 @@ import typer
 
 from qcode.cli.options import CoderOpt, TextFormat
 
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "tag": [
+        'qcode tag voss-principal 4 leadership-enabling --coder me -m "clear case"',
+        'qcode tag voss-principal 120:342 E --coder me',
+    ],
+    "untag": ['qcode untag voss-principal 4 leadership-enabling --coder me'],
+}
+
 TranscriptArg = Annotated[str, typer.Argument(help="Transcript id.")]
 PassageArg = Annotated[str, typer.Argument(
     help="Passage number (see `qcode show`) or START:END code-point offsets into the body.")]
@@ -20,11 +29,13 @@ def tag(
     passage: PassageArg,
     codes: CodesArg,
     coder: CoderOpt,
-    memo: Annotated[str | None, typer.Option("--memo", "-m", help="A memo on the coding.")
+    memo: Annotated[str | None, typer.Option("--memo", "-m", metavar="TEXT", help="A memo on the coding.")
                     ] = None,
     format: FormatOpt = TextFormat.text,
 ) -> None:
-    """Code a passage (or a START:END span). Already there: a no-op with a note.
+    """Code a passage (or a START:END span) with one or more codes.
+
+    A code already there: a no-op with a note.
 
     Unknown codes or transcripts stop the command before anything is written.
     """
@@ -43,7 +54,7 @@ def untag(
     coder: CoderOpt,
     format: FormatOpt = TextFormat.text,
 ) -> None:
-    """Remove codes from a passage (every coding of the code inside it) or an exact span."""
+    """Remove codes from a passage (every coding inside it) or an exact span."""
     from qcode.cli.context import open_project
 
     project = open_project(ctx)

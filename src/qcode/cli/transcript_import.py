@@ -17,6 +17,15 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.anchoring import ReanchorPlan
     from qcode.importers.transcripts import FileReport
 
+
+# One example per command, shown under its --help (see app._register).
+EXAMPLES: dict[str, list[str]] = {
+    "import_transcripts": [
+        'qcode import transcripts interviews/*.docx -a school=Voss -a informant_group=teacher',
+    ],
+    "reanchor": ['qcode reanchor --dry-run'],
+}
+
 FilesArg = Annotated[list[Path], typer.Argument(
     metavar="FILE...", help="Transcripts to import: .docx, .odt, .vtt, .srt, .txt, .md, .rtf.",
     show_default=False)]
@@ -24,7 +33,7 @@ AttrOpt = Annotated[list[str] | None, typer.Option(
     "--attr", "-a", metavar="KEY=VALUE",
     help="An attribute for the front matter of every imported transcript (repeatable).")]
 IdOpt = Annotated[str | None, typer.Option(
-    "--id", help="The transcript id (one FILE only; default: from the file name).")]
+    "--id", metavar="ID", help="The transcript id (one FILE only; default: from the file name).")]
 SpeakerMapOpt = Annotated[Path | None, typer.Option(
     "--speaker-map", metavar="FILE",
     help="CSV of `raw speaker,label` rows, e.g. `Speaker 1,I`.")]
@@ -141,7 +150,7 @@ def _print_replacement(summary: dict[str, Any], dry_run: bool) -> None:
 # -- qcode reanchor ---------------------------------------------------------------------
 
 TranscriptsArg = Annotated[list[str] | None, typer.Argument(
-    metavar="[TRANSCRIPT]...", help="Transcript ids (default: all).", show_default=False)]
+    metavar="TRANSCRIPT", help="Transcript ids (default: all).", show_default=False)]
 
 
 def reanchor(

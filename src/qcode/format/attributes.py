@@ -1,12 +1,17 @@
-"""Transcript attributes: the case tables joined in, and the declared attributes' rules
-(``attributes:`` in qcode.yaml: required, allowed values)."""
+"""Transcript attributes: the case tables joined in, the declared attributes' rules
+(``attributes:`` in qcode.yaml: required, allowed values, type), and each attribute's
+type, declared or inferred from its values, so spreadsheets get numbers, booleans and
+dates rather than text."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import get_args
 
 from qcode.format.cases import CaseTable
-from qcode.format.config import AttributeSpec
+from qcode.format.config import AttributeSpec, AttributeType
 from qcode.format.names import did_you_mean
 from qcode.format.transcripts import Transcript
 from qcode.problems import Problems
@@ -56,6 +61,13 @@ def check_attributes(transcripts: Iterable[Transcript], declared: dict[str, Attr
                         f"transcript {transcript.id!r} has no {name!r}",
                         f"add `{name}: ...` to its front matter")
                 continue
+            if spec.type is not None and typed_value(value, spec.type) is None:
+                problems.error(
+                    "attribute-type", transcript.file, transcript.front_lines.get(name),
+                    f"{name} {attribute_text(value)!r} is not {_TYPE_NAMES[spec.type]}",
+                    f"write {_TYPE_EXAMPLES[spec.type]}, or change `type:` of {name!r} "
+                    "in qcode.yaml")
+                continue
             if spec.values is not None and str(value) not in spec.values:
                 guess = did_you_mean(str(value), spec.values)
                 hint = (f"did you mean {guess[0]!r}?" if guess
@@ -75,3 +87,79 @@ def attribute_names(declared: Iterable[str], transcripts: Iterable[Transcript]) 
                 names.append(name)
                 seen.add(name)
     return names
+
+
+# -- types ----------------------------------------------------------------------------------
+
+ATTRIBUTE_TYPES: tuple[str, ...] = get_args(AttributeType)
+_TYPE_NAMES = {"text": "text", "integer": "a whole number", "number": "a number",
+               "boolean": "true or false", "date": "a date"}
+_TYPE_EXAMPLES = {"text": "any text", "integer": "digits such as 846 or -3",
+                  "number": "a number such as 6.6", "boolean": "true or false",
+                  "date": "a date as YYYY-MM-DD"}
+# Leading zeros make a code (a postcode, "007"), not a number; so does a leading "+".
+_INTEGER = re.compile(r"-?(?:0|[1-9][0-9]*)")
+_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def attribute_text(value: object) -> str:
+    """An attribute value as the text it stands for (YAML may have given a bool or a date)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def typed_value(value: object, kind: str) -> object | None:
+    """``value`` as a Python value of ``kind``; None when it is not one."""
+    if kind == "text":
+        return attribute_text(value)
+    if isinstance(value, bool):
+        return value if kind == "boolean" else None
+    if isinstance(value, dt.date) and kind == "date":
+        return value
+    text = attribute_text(value).strip()
+    if kind == "integer":
+        return int(text) if _INTEGER.fullmatch(text) else None
+    if kind == "number":
+        if not _NUMBER.fullmatch(text):
+            return None
+        number = float(text)
+        return int(number) if _INTEGER.fullmatch(text) else number
+    if kind == "boolean":
+        folded = text.lower()
+        return True if folded == "true" else False if folded == "false" else None
+    if kind == "date" and _DATE.fullmatch(text):
+        try:
+            return dt.date.fromisoformat(text)
+        except ValueError:
+            return None
+    return None
+
+
+def infer_type(values: Iterable[object]) -> AttributeType:
+    """The narrowest type every non-empty value is: integer, number, boolean, date, else
+    text. An attribute with no values is text."""
+    present = [v for v in values if v is not None and attribute_text(v).strip() != ""]
+    if not present:
+        return "text"
+    for kind in ("integer", "number", "boolean", "date"):
+        if all(typed_value(v, kind) is not None for v in present):
+            return kind
+    return "text"
+
+
+def attribute_types(declared: Mapping[str, AttributeSpec],
+                    transcripts: Iterable[Transcript]) -> dict[str, AttributeType]:
+    """Every attribute's type: the declared ``type:``, else inferred from its values in
+    every transcript (case table columns included)."""
+    values: dict[str, list[object]] = {}
+    for transcript in transcripts:
+        for name, value in transcript.attributes.items():
+            values.setdefault(name, []).append(value)
+    types: dict[str, AttributeType] = {}
+    for name in [*declared, *values]:
+        spec = declared.get(name)
+        types[name] = (spec.type if spec is not None and spec.type is not None
+                       else infer_type(values.get(name, ())))
+    return types

@@ -21,9 +21,11 @@ if TYPE_CHECKING:  # pragma: no cover
 CODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 
-# Keys the interactive coder and its line mode keep for themselves (see qcode.keymap and
-# `qcode code --plain`), so a code's shortcut always means that code.
-RESERVED_KEYS = frozenset("jkJKumdvqb/?[].-, ")
+# Keys a code's shortcut cannot be: the characters the full-screen coder binds by default
+# (qcode.coding.keymap; a test keeps the two in step), and space, comma and minus, which
+# separate and remove codes in a line-mode answer. Line mode's `b` and `.` give way to a
+# code that takes them.
+RESERVED_KEYS = frozenset("jkJKumdvq/?[]") | frozenset(" ,-")
 
 
 class Code(StrictModel):
@@ -140,16 +142,18 @@ class Codebook:
         return code.id if code is not None else name
 
     def require(self, name: str, *, codable: bool = False) -> Code:
-        """Like ``resolve`` but raises ``UnknownName`` (with did-you-mean) or ``NotCodable``."""
-        code = self.resolve(name)
+        """The code named by an id, a former id (alias) or its shortcut key; else
+        ``UnknownName`` with the nearest ids, aliases and labels, or ``NotCodable``."""
+        code = self.resolve(name) or self.by_key(name)
         if code is None:
-            pool = [*self._by_id, *self._aliases, *(c.label for c in self.codes)]
+            by_label = {c.label: c.id for c in self.codes}
+            pool = [*self._by_id, *self._aliases, *by_label]
             guesses = did_you_mean(name, pool)
             ids = list(dict.fromkeys(
-                (self.resolve(g) or next(c for c in self.codes if c.label == g)).id
-                for g in guesses))
+                (self.resolve(g) or self._by_id[by_label[g]]).id for g in guesses))
             raise UnknownName("code", name, ids,
-                              hint="`qcode codes` lists the codebook")
+                              hint="`qcode codes` lists the codebook with ids, labels and "
+                                   "shortcut keys")
         if codable and not code.codable:
             raise NotCodable(f"code {code.id!r} is a grouping folder (codable: false)",
                              hint=f"use one of its children: {', '.join(self.children(code.id))}")
@@ -238,7 +242,7 @@ def _check_codes(codes: list[Code], loc: tuple[str | int, ...], doc: YamlDocumen
                 problems.error("code-key-reserved", rel, key_line,
                                f"shortcut key {code.key!r} of {code.id!r} is reserved by the "
                                "interactive coder", "choose another key (reserved: j k J K u m d "
-                               "v q b / ? [ ] . - , and space)")
+                               "v q / ? [ ] , - and space)")
             elif code.key in key_lines:
                 owner, first = key_lines[code.key]
                 problems.error("code-key-duplicate", rel, key_line,

@@ -20,9 +20,13 @@ class CaseTableSpec(StrictModel):
     key: str
 
 
+AttributeType = Literal["text", "integer", "number", "boolean", "date"]
+
+
 class AttributeSpec(StrictModel):
     required: bool = False
     values: list[str] | None = None
+    type: AttributeType | None = None  # None: inferred from the values (see attributes.py)
     description: str | None = None
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field
@@ -240,3 +241,28 @@ def describe(rule: Rule) -> str:
     if rule.scope == "sentence":
         text += " [sentence]"
     return text
+
+
+def check_speaker_rules(rules_by_code: Iterable[tuple[str, list[Rule]]],
+                        lines: dict[str, int], rel: str, speakers: set[str],
+                        problems: Problems) -> None:
+    """A ``speaker:`` rule that no passage's speaker label matches can never hold: a
+    warning at its code (the labels are those of every transcript)."""
+    for code_id, rules in rules_by_code:
+        for pattern in _speaker_patterns(rules):
+            regex = speaker_regex(pattern)
+            if not any(regex.fullmatch(nfc(s).strip()) for s in speakers):
+                shown = ", ".join(sorted(speakers)[:8]) or "none"
+                problems.warning(
+                    "rule-speaker-unmatched", rel, lines.get(code_id),
+                    f"a rule of {code_id!r} needs speaker {pattern!r}, which no passage has",
+                    f"speaker labels in the transcripts: {shown}")
+
+
+def _speaker_patterns(rules: Iterable[Rule]) -> Iterator[str]:
+    for rule in rules:
+        if rule.speaker is not None:
+            yield rule.speaker
+        yield from _speaker_patterns([*(rule.all or []), *(rule.any or []),
+                                      *([rule.not_] if rule.not_ is not None else [])])
+

@@ -11,6 +11,8 @@ from __future__ import annotations
 import bisect
 import os
 import re
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -282,8 +284,13 @@ def segment(body: str, mode: Segmentation, body_line: int = 1) -> list[Passage]:
             end = starts[i + 1][0] if i + 1 < len(starts) else len(body)
             blocks.append((start, end, speaker))
     else:
+        # A paragraph or line that opens with a speaker label is that speaker's, as a turn
+        # would be: who speaks does not depend on how the text is cut.
         pattern = _PARAGRAPH_RE if mode == "paragraphs" else _LINE_RE
-        blocks = [(m.start(), m.end(), None) for m in pattern.finditer(body)]
+        label = LABEL_RE.match
+        for m in pattern.finditer(body):
+            head = label(body, m.start())  # at the start of the line, as in turns
+            blocks.append((m.start(), m.end(), head.group("label").strip() if head else None))
     passages: list[Passage] = []
     line, position = body_line, 0
     for start, end, speaker in blocks:
@@ -457,3 +464,27 @@ def find_transcript(transcripts: dict[str, Transcript], transcript_id: str) -> T
         raise UnknownName("transcript", transcript_id, did_you_mean(transcript_id, transcripts),
                           hint="`qcode transcripts` lists them")
     return found
+
+
+def check_speakers(transcripts: Iterable[Transcript], problems: Problems) -> None:
+    """A label that starts a single passage of the whole project, in a transcript whose
+    other labels start several, is likely a sentence that happens to begin ``Word:``
+    ("Result: the day nurse caught it"), silently made a speaker: a warning at its line.
+    A label that other transcripts use too (``I``, ``Rektor``) is a speaker."""
+    listed = list(transcripts)
+    everywhere: Counter[str] = Counter()
+    for transcript in listed:
+        everywhere.update(s for s in transcript.passage_columns()[2] if s)
+    for transcript in listed:
+        columns = transcript.passage_columns()
+        counts = Counter(speaker for speaker in columns[2] if speaker)
+        if len(counts) < 2 or max(counts.values()) < 2:
+            continue
+        for speaker, line in zip(columns[2], columns[3], strict=True):
+            if speaker and everywhere[speaker] == 1:
+                problems.warning(
+                    "speaker-once", transcript.file, line,
+                    f"{speaker!r} starts a passage only here, in the whole project; if it "
+                    "is not a speaker, this line only looks like a speaker label",
+                    f"rephrase the line so it does not begin with `{speaker}:`, or ignore "
+                    "this if it is a speaker")

@@ -74,13 +74,9 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
     try:
         node = _yaml().compose(io.StringIO(text))
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 + line_offset if mark is not None else None
-        col = mark.column + 1 if mark is not None else None
-        what = " ".join(str(s) for s in (exc.context, exc.problem) if s)
-        where = f"column {col}: " if col else ""
-        raise YamlProblem("yaml-syntax", line, f"YAML syntax error at {where}{what}",
-                          "fix the YAML syntax (indentation, quotes, brackets)") from None
+        line, message, hint = plain_syntax_error(exc, text)
+        raise YamlProblem("yaml-syntax", line + line_offset if line else None, message,
+                          hint) from None
     except YAMLError as exc:
         raise YamlProblem("yaml-syntax", None, f"YAML syntax error: {exc}") from None
     doc = YamlDocument(data=None)
@@ -89,6 +85,52 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
     builder = _Builder(doc, line_offset)
     doc.data = builder.build(node, ())
     return doc
+
+
+def plain_syntax_error(exc: Any, text: str) -> tuple[int | None, str, str]:
+    """The parser's complaint as a person would put it: (1-based line, message, hint).
+    ruamel speaks of "<block end>" and "simple keys"; the user wrote a tab, an unclosed
+    quote, a line without its colon or an indentation that does not line up."""
+    problem, context = str(exc.problem or ""), str(exc.context or "")
+    at, opened = exc.problem_mark, exc.context_mark
+    line = at.line + 1 if at is not None else None
+    column = at.column + 1 if at is not None else None
+    start = opened.line + 1 if opened is not None else line
+    lines = text.splitlines()
+    source = lines[line - 1] if line and line <= len(lines) else ""
+    if "'\\t'" in problem or "\t" in problem or source[:column or 0].strip(" ") == "\t":
+        return (line, "a tab in the indentation: YAML indents with spaces only",
+                "replace the tab at the start of the line with spaces")
+    if "quoted scalar" in context:
+        opening = lines[start - 1] if start and start <= len(lines) else ""
+        quote, escaped = ('"', '\\"') if '"' in opening else ("'", "''")
+        return (start, f"a quoted value opened with {quote} is never closed",
+                f"end the value with {quote} on the same line, or write a {quote} inside "
+                f"it as {escaped}")
+    if "could not find expected ':'" in problem:
+        return (start, "a line without a colon: YAML expects `key: value` here",
+                "add the missing ':' after the key, or indent the line to continue the text "
+                "above it")
+    if "mapping values are not allowed" in problem:
+        return (line, "a value holds ': ' (a colon and a space), which YAML reads as a new key",
+                'put the value in quotes: key: "text: more text"')
+    if "flow sequence" in context or "flow mapping" in context:
+        bracket, close = ("[", "]") if "sequence" in context else ("{", "}")
+        return (start, f"a {bracket} is opened and not closed on its line",
+                f"close it with {close}, or put items that hold : , [ ] {{ }} in quotes")
+    if "undefined alias" in problem:
+        return (line, f"*{problem.rsplit(' ', 1)[-1].strip(chr(39))} refers to no &anchor",
+                "define the anchor (&name) above it, or write the value out")
+    if "cannot start any token" in problem:
+        char = problem.split("'")[1] if problem.count("'") >= 2 else "this character"
+        return (line, f"a value cannot start with {char}", "put the value in quotes")
+    if "<block end>" in problem or "expected key" in problem:
+        return (line, f"the indentation of line {line} does not line up with the lines "
+                "above it", "indent it as far as the other keys of its block (a nested "
+                "block: further than its parent), with spaces")
+    where = f" (column {column})" if column else ""
+    return (line, f"the YAML cannot be read here{where}: {problem or context}",
+            "fix the YAML syntax (indentation, quotes, brackets)")
 
 
 class _Builder:

@@ -285,7 +285,7 @@ def _beyond_bmp(text: str) -> bool:
 def _choose_coders(corpus: Corpus, coders: list[str] | None) -> list[str]:
     available = corpus.coders
     if not coders:
-        return list(available)
+        return corpus.coders_with_codings()  # a log with nothing left is no user
     chosen = []
     for coder in coders:
         if coder not in available:

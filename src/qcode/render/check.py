@@ -6,17 +6,23 @@ from typing import TYPE_CHECKING
 from qcode.format.names import plural
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.problems import CheckReport
+    from qcode.problems import CheckReport, Problem
 
 
+
+
+def problem_lines(problem: "Problem") -> list[str]:
+    """One problem as ``qcode check`` prints it: where, severity, rule, message; the hint."""
+    lines = [f"{problem.location()}: {problem.severity}[{problem.rule}]: {problem.message}"]
+    if problem.hint:
+        lines.append(f"    hint: {problem.hint}")
+    return lines
 
 
 def render_check_text(report: "CheckReport", strict: bool = False) -> str:
     lines = []
     for p in report.problems:
-        lines.append(f"{p.location()}: {p.severity}[{p.rule}]: {p.message}")
-        if p.hint:
-            lines.append(f"    hint: {p.hint}")
+        lines.extend(problem_lines(p))
     c = report.counts
     scope = (f"{plural(c.get('transcripts', 0), 'transcript')}, "
              f"{plural(c.get('codes', 0), 'code')}, {plural(c.get('coders', 0), 'coder')}, "

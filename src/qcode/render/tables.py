@@ -12,7 +12,7 @@ import html
 import io
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from qcode.format.codebook import Codebook
 
+# Said over a quote whose transcript was edited after it was coded.
+CHANGED_MARK = ("[text changed since coding: the quote is what was coded; run `qcode "
+                "reanchor`]")
 COMBINED_SEPARATOR = "|"   # "Voss|principal" as a CSV column name
 DISPLAY_SEPARATOR = " / "  # "Voss / principal" in tables for people
 
@@ -178,6 +181,8 @@ def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str) -> str:
             for row in quotes.to_dict(orient="records"):
                 quoted = "\n".join(f"> {line}" if line else ">"
                                     for line in str(row["text"]).split("\n"))
+                if row.get("text_changed"):
+                    quoted = f"> **{CHANGED_MARK}**\n>\n" + quoted
                 out.append(quoted + "\n")
                 out.append(f"— {_attribution(row)}\n")
     return "\n".join(out)
@@ -192,6 +197,8 @@ def quotes_html(frame: pd.DataFrame, by: str | None, title: str) -> str:
                 body.append(f"<h3>{html.escape(by)}: {html.escape(str(value))}</h3>")
             for row in quotes.to_dict(orient="records"):
                 text = html.escape(str(row["text"])).replace("\n", "<br>\n")
+                if row.get("text_changed"):
+                    text = f"<strong>{html.escape(CHANGED_MARK)}</strong><br>\n{text}"
                 body.append(f"<blockquote>{text}<br><cite>— "
                             f"{html.escape(_attribution(row))}</cite></blockquote>")
     return html_document(title, "\n".join(body) + "\n")
@@ -252,6 +259,27 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], i
                 min(max(width + 2, 6), 60)
     with atomic_output(path, force) as handle:
         book.save(handle)
+
+
+def typed_cells(header: Sequence[str], rows: list[list[Any]],
+                types: Mapping[str, str]) -> list[list[Any]]:
+    """Rows with each attribute column's cells as the attribute's type (numbers, booleans,
+    dates) for spreadsheets; a cell that is not of its column's type stays as it is."""
+    from qcode.format.attributes import typed_value
+
+    kinds = [(i, types[name]) for i, name in enumerate(header)
+             if types.get(name, "text") != "text"]
+    if not kinds:
+        return rows
+    typed = []
+    for row in rows:
+        row = list(row)
+        for index, kind in kinds:
+            if row[index] is not None:
+                value = typed_value(row[index], kind)
+                row[index] = row[index] if value is None else value
+        typed.append(row)
+    return typed
 
 
 def _excel_value(value: Any) -> Any:

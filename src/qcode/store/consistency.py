@@ -8,10 +8,12 @@ the facade runs them all (``Project.check``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from qcode.format.names import did_you_mean
-from qcode.problems import Problems
+from qcode.format.names import did_you_mean, plural
+from qcode.problems import Problem, Problems
 from qcode.store.suggestions import SuggestionLog
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -23,9 +25,23 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.store.replay import Replay
 
 
+@dataclass
+class LogAudit:
+    """What is wrong with a log's current codings, by row of its coding table: the rows
+    whose transcript changed under them (the text at the span is no longer what was coded,
+    or the span ends past the body), and the rows that cannot count at all (an unknown
+    transcript or code, or a grouping folder)."""
+
+    coder: str
+    rel: str
+    drifted: list[int] = field(default_factory=list)
+    left_out: list[int] = field(default_factory=list)
+    duplicates: list[int] = field(default_factory=list)  # the same coding again
+
 def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
-                  codebook: Codebook | None, cache: Cache, problems: Problems) -> None:
-    """Every current coding of one log against its transcript and the codebook.
+                  codebook: Codebook | None, cache: Cache, problems: Problems) -> LogAudit:
+    """Every current coding of one log against its transcript and the codebook; the
+    problems go to ``problems`` and the rows they concern come back as a ``LogAudit``.
 
     Reads the coding table's columns. Whether a coding's span still holds its text
     depends only on its log line and its transcript's content, so the answer is kept in
@@ -42,6 +58,8 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
         verified, upto, failed_before = {}, 0, []
     failed_before = {line for line in failed_before if type(line) is int}
     failing: list[int] = []
+    audit = LogAudit(table.coder, rel)
+    seen: dict[tuple[str, int, int, str], int] = {}
     resolved: dict[str, Code | None] = {}
     for row, (transcript_id, start, end, code_id, line) in enumerate(zip(
             table.transcripts, table.starts, table.ends, table.codes, table.lines,
@@ -53,19 +71,39 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
             code = resolved[code_id] = codebook.resolve(code_id) if codebook else None
         # The common case first, kept short: this runs for every coding of every coder.
         if transcript is not None and code is not None and code.codable:
+            key = (transcript_id, start, end, code.id)
+            first = seen.setdefault(key, row)
+            if first != row:
+                _report_duplicate(rel, table, row, first, code.id, problems)
+                audit.duplicates.append(row)
             if line <= upto and line not in failed_before and transcript.sha256 is not None \
                     and verified.get(transcript_id) == transcript.sha256:
                 continue
             if end <= transcript.body_length and table.text_matches(
                     row, transcript.body[start:end]):
                 continue
+        else:
+            audit.left_out.append(row)
         if _report_coding(rel, table, row, transcript, code, transcripts, codebook, problems):
             failing.append(line)
+            audit.drifted.append(row)
     cache.save(name, {
         "lineage": replay.lineage, "upto_line": max(table.lines, default=0),
         "transcripts": {t.id: t.sha256 for t in transcripts.values() if t.sha256},
         "failing_lines": failing,
     })
+    return audit
+
+
+def _report_duplicate(rel: str, table: CodingTable, row: int, first: int, code_id: str,
+                      problems: Problems) -> None:
+    transcript_id, start, end = table.transcripts[row], table.starts[row], table.ends[row]
+    problems.warning(
+        "coding-duplicate", rel, table.lines[row],
+        f"coding {table.ids[row]} ({code_id} on {transcript_id} {start}:{end}) repeats the "
+        f"coding at line {table.lines[first]}; it counts once",
+        f"`qcode untag {transcript_id} {start}:{end} {code_id} --coder {table.coder}` removes "
+        "both; tag it again once")
 
 
 def _report_coding(rel: str, table: CodingTable, row: int, transcript: Transcript | None,
@@ -142,3 +180,110 @@ def check_suggestion_logs(store: CodingStore, transcripts: dict[str, Transcript]
                                  f"{where}: the transcript changed since it was proposed",
                                  f"run `qcode autocode --coder {coder}` to withdraw it and "
                                  "propose again")
+
+
+# -- what a reading command must say before it answers --------------------------------------
+
+# Problems that make an answer undefined, by what the answer depends on. A file rule
+# (yaml-*, file-*) blocks when it is about a file the answer depends on.
+_ALWAYS = {"config-schema", "config-unknown-key", "transcripts-missing",
+           "transcript-id-duplicate"}
+_BY_USE = {
+    "codebook": {"codebook-schema", "codebook-unknown-key", "code-id-duplicate",
+                 "code-alias-collision"},
+    "attributes": {"case-table-missing", "case-table-syntax", "case-key-duplicate"},
+}
+_FILE_RULES = {"yaml-syntax", "yaml-unsafe-tag", "yaml-duplicate-key", "yaml-too-large",
+               "file-missing", "file-unreadable", "file-encoding"}
+_TRANSCRIPT_READ = {"transcript-encoding", "transcript-front-matter"}
+_LOG_LINES = {"log-invalid-json", "log-invalid-event", "log-duplicate-id",
+              "log-coder-name"}
+_ATTRIBUTES = {"attribute-missing", "attribute-value", "attribute-type", "case-key-unknown"}
+
+
+@dataclass
+class Assessment:
+    """What a reading command must know before it answers: the problems that make its
+    answer undefined (``blocking``: it refuses with them), and one line per kind of
+    problem that changes the answer without making it undefined (``notes``: said on
+    stderr). ``changed`` maps each coded span whose text changed under it (transcript,
+    start, end, code) to the text that was coded."""
+
+    blocking: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    changed: dict[tuple[str, int, int, str], str] = field(default_factory=dict)
+
+
+def assess(problems: Problems, files: dict[str, str], uses: set[str], audits: list[LogAudit],
+           tables: dict[str, CodingTable], canonical: Callable[[str], str]) -> Assessment:
+    """Sort the problems found so far into what blocks the answer and what it must say.
+    ``files`` names the kind of each configured file (``config``, ``codebook``,
+    ``cases``) by its path."""
+    result = Assessment()
+    rest: list[Problem] = []
+    unreadable: list[str] = []
+    log_lines: list[Problem] = []
+    attribute: set[str] = set()
+    for problem in problems:
+        kind = files.get(problem.file or "")
+        if problem.severity == "error" and (
+                problem.rule in _ALWAYS
+                or any(problem.rule in _BY_USE.get(use, ()) for use in uses)
+                or (problem.rule in _FILE_RULES and (kind == "config" or kind in uses
+                                                     or (kind == "cases"
+                                                         and "attributes" in uses)))):
+            result.blocking.append(problem)
+        elif problem.rule in _TRANSCRIPT_READ or (problem.rule in _FILE_RULES
+                                                  and kind is None):
+            unreadable.append(problem.file or "?")
+        elif problem.rule in _LOG_LINES or (problem.rule == "log-remove-unknown"
+                                            and problem.severity == "error"):
+            log_lines.append(problem)
+        elif problem.rule in _ATTRIBUTES:
+            attribute.add(problem.file or "?")
+        elif problem.rule.startswith("coding-"):
+            continue  # said below, per log, from the audits
+        else:
+            rest.append(problem)
+    if result.blocking:
+        return result
+    drifted: dict[str, int] = {}
+    left_out = duplicates = 0
+    for audit in audits:
+        table = tables[audit.coder]
+        for row in audit.drifted:
+            transcript = table.transcripts[row]
+            drifted[transcript] = drifted.get(transcript, 0) + 1
+            key = (transcript, table.starts[row], table.ends[row], canonical(table.codes[row]))
+            result.changed.setdefault(key, table.text(row))
+        left_out += len(set(audit.left_out) - set(audit.drifted))
+        duplicates += len(audit.duplicates)
+    notes = result.notes
+    if drifted:
+        count = sum(drifted.values())
+        where = ", ".join(sorted(drifted)[:3]) + (", …" if len(drifted) > 3 else "")
+        notes.append(f"{plural(count, 'coding')} no longer match their text in "
+                     f"{plural(len(drifted), 'transcript')} ({where}); their quotes are marked; "
+                     "run `qcode reanchor`")
+    if left_out:
+        notes.append(f"{plural(left_out, 'coding')} left out: an unknown transcript or code, "
+                     "or a grouping folder; run `qcode check` for the list")
+    if duplicates:
+        notes.append(f"{plural(duplicates, 'coding')} repeat another coding of the same coder "
+                     "and count once; run `qcode check` for the list")
+    if unreadable:
+        shown = ", ".join(sorted(set(unreadable))[:3])
+        notes.append(f"{plural(len(set(unreadable)), 'transcript file')} cannot be read and "
+                     f"{'is' if len(set(unreadable)) == 1 else 'are'} left out ({shown}); "
+                     "run `qcode check` to see why")
+    if log_lines:
+        first = log_lines[0]
+        notes.append(f"{plural(len(log_lines), 'log line')} ignored ({first.location()}"
+                     f"{', …' if len(log_lines) > 1 else ''}); run `qcode check` to see why")
+    if attribute and "attributes" in uses:
+        notes.append(f"{plural(len(attribute), 'transcript')} with a missing or undeclared "
+                     "attribute value; run `qcode check` for the list")
+    if rest:
+        notes.append(f"{plural(len(rest), 'other problem')} in the files read; they do not "
+                     "change this answer; run `qcode check` for the list")
+    return result

@@ -64,6 +64,9 @@ class Corpus:
     def coders(self) -> list[str]:
         return self.store.coders
 
+    def coders_with_codings(self) -> list[str]:
+        return self.store.coders_with_codings()
+
     def tables(self, coder: str | Iterable[str] | None = None) -> list[CodingTable]:
         return self.store.tables(coder)
 

@@ -264,6 +264,11 @@ class CodingStore:
                     "coder names use letters, digits, - and _ (e.g. coder-a.jsonl)")
         return names
 
+    def coders_with_codings(self) -> list[str]:
+        """Coders whose log holds at least one current coding. A log whose codings were
+        all taken back (a throwaway coder's) is still a log, but no column of a table."""
+        return [coder for coder in self.coders if len(self.replay(coder).table)]
+
     def log(self, coder: str) -> CodingLog:
         """The coder's log (it need not exist yet: the first append creates it)."""
         check_coder_name(coder)

@@ -20,15 +20,22 @@ HELP = """\
 Answer with one line per passage:
   CODE [CODE ...]   add codes (ids, former ids or shortcut keys; spaces or commas)
   -CODE             remove a code from this passage
-  .  or empty       next passage, no change
-  b                 back one passage
+  N: ...            the same, checked to be for passage N (refused when it is not: an
+                    answers file that slipped by a line stops instead of coding the
+                    wrong passages)
+  .  or empty       next passage, no change (:next)
+  b                 back one passage (:back)
   u                 undo the last answer (and go back to its passage)
   m TEXT            memo on this passage's codings (m alone removes it)
   ?                 this help
   q                 quit (everything is already saved)
+A code whose shortcut key is b or . takes that key: then :back or :next moves.
+After the last passage the session waits: b goes back, m writes a memo on the last
+passage, q (or the end of input) ends it.
 """
 
 _SPLIT = re.compile(r"[\s,]+")
+_NUMBERED = re.compile(r"([0-9]+):(?:\s+(.*))?")
 
 
 def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
@@ -36,6 +43,7 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
     """Drive a session from ``stdin``; returns the number of answers saved."""
     dialogue = Dialogue(stdin, stdout, width)
     say = dialogue.say
+    keys = {c.key for c in session.codebook if c.key}
 
     def show() -> None:
         passage = session.passage
@@ -48,7 +56,33 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
         if compare:
             say(f"{compare}: {', '.join(session.codes_on(coder=compare)) or '-'}")
 
+    def command(answer: str) -> str | None:
+        """The command an answer is, or None for codes (a key that is a code's wins)."""
+        if answer in ("", ":next") or (answer == "." and "." not in keys):
+            return "next"
+        if answer in (":back",) or (answer == "b" and "b" not in keys):
+            return "back"
+        if answer in ("q", ":quit"):
+            return "quit"
+        if answer in ("?", ":help"):
+            return "help"
+        if answer in ("u", ":undo"):
+            return "undo"
+        if answer == "m" or answer.startswith("m ") or answer.startswith(":memo"):
+            return "memo"
+        return None
+
+    def move_on() -> bool:
+        """To the next passage and show it; False (and say so) after the last."""
+        if session.advance():
+            show()
+            return True
+        say("end: no more passages (b goes back, m TEXT writes a memo on the last "
+            "passage, q quits)")
+        return False
+
     saved = 0
+    at_end = False
     show()
     while True:
         answer = dialogue.ask()
@@ -56,38 +90,58 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
             say()
             say(f"end of input: {saved} answers saved")
             return saved
-        if answer in ("", "."):
-            if not session.advance():
-                say("end: no more passages")
-                return saved
-            show()
-            continue
-        if answer == "q":
+        numbered = _NUMBERED.fullmatch(answer)
+        if numbered is not None:
+            wanted = int(numbered.group(1))
+            current = session.passage.number if session.passage else 0
+            if at_end or wanted != current:
+                say(f"error: this answer is for passage {wanted}, but the session is "
+                    f"{'past the last passage' if at_end else f'at passage {current}'}; "
+                    "nothing saved (an answers file out of step?)")
+                continue
+            answer = (numbered.group(2) or "").strip()
+            if not answer:
+                answer = ":next"
+        kind = command(answer)
+        if kind == "quit":
             say(f"quit: {saved} answers saved")
             return saved
-        if answer == "?":
+        if kind == "help":
             say(HELP.rstrip())
             continue
-        if answer == "b":
-            if not session.back():
+        if kind == "back":
+            if at_end:
+                at_end = False
+            elif not session.back():
                 say("already at the first passage")
             show()
             continue
-        if answer == "u":
+        if kind == "undo":
             change = session.undo()
+            at_end = False
             if change is None:
                 say("nothing to undo in this session")
             else:
                 say(f"undone: {_change_text(change, session)}")
             show()
             continue
-        if answer == "m" or answer.startswith("m "):
+        if kind == "memo":
+            text = answer.removeprefix(":memo").removeprefix("m").strip()
             try:
-                change = session.set_memo(answer[2:].strip())
+                change = session.set_memo(text)
             except QcodeError as exc:
                 say(f"error: {exc.message}")
                 continue
             say(f"saved memo{'' if change.added else ' (unchanged)'}")
+            continue
+        if at_end:
+            if kind == "next":
+                say("end: no more passages (b goes back, q quits)")
+            else:
+                say("error: past the last passage; nothing saved (b goes back to it)")
+            continue
+        if kind == "next":
+            at_end = not move_on()
             continue
         try:
             add, remove = _parse(session, answer)
@@ -98,10 +152,7 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
         saved += 1
         say(f"saved: {_change_text(change, session)}" if not change.empty
             else "saved: no change (already so)")
-        if not session.advance():
-            say("end: no more passages")
-            return saved
-        show()
+        at_end = not move_on()
 
 
 def _parse(session: "CodingSession", answer: str) -> tuple[list[str], list[str]]:
