@@ -125,6 +125,8 @@ def test_untag_of_what_is_not_there_is_a_noop(cli, project_dir):
     (["voss-principal", "5:2", "ownership"], "did you mean 2:5?"),
     (["voss-principal", "5:99999", "ownership"], "outside transcript"),
     (["voss-principal", "two", "ownership"], "neither a number nor START:END"),
+    (["voss-principal", "²", "ownership"], "neither a number nor START:END"),  # isdigit
+    (["voss-principal", "1:²", "ownership"], "neither a number nor START:END"),
 ])
 def test_bad_tag_requests_write_nothing(cli, project_dir, args, message):
     result = cli("tag", *args, "--coder", "coder-a")

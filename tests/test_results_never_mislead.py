@@ -180,3 +180,15 @@ def test_titles_state_the_scope(cli, coded):
             title = text.splitlines()[0] if fmt == "md" else text.split("<h1>")[1]
             assert "coders: a" in title and "where school=Voss" in title, title
             assert "ownership" in title
+
+
+def test_digits_that_are_not_decimal_never_crash(cli, coded, project_dir):
+    """'²' is a digit to str.isdigit() but not a number to int(): as an attribute value,
+    a passage or a query's distance it is text or an error, never exit 70."""
+    project_dir.replace("transcripts/voss-principal.md", "school: Voss", "school: Voss\nroom: ²")
+    project_dir.replace("transcripts/lier-teacher.md", "school: Lier", "school: Lier\nroom: 10")
+    result = cli("matrix", "--by", "room", "-c", "a", "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[0] == "code,10,²,(missing)"
+    query = cli("query", "near(ownership, personal, ²)", "-c", "a")
+    assert query.exit_code in (1, 2) and "internal error" not in query.stderr

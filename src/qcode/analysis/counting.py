@@ -51,7 +51,7 @@ def column_values(corpus: Corpus, scope: Scope, attribute: str) -> list[str]:
 
 
 def _natural(text: str) -> tuple:
-    return tuple(int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", text))
+    return tuple(int(p) if p.isdecimal() else p.lower() for p in re.split(r"(\d+)", text))
 
 
 def _column_key(transcript: Transcript, by: Sequence[str]) -> tuple[str, ...]:

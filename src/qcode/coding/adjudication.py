@@ -325,7 +325,7 @@ def parse_span(text: str, item: Item) -> tuple[Span, ...]:
     if answer.lower() in ("none", "-"):
         return ()
     head, sep, tail = answer.partition(":")
-    if sep and head.strip().isdigit() and tail.strip().isdigit():
+    if sep and head.strip().isdecimal() and tail.strip().isdecimal():
         start, end = int(head), int(tail)
         if not item.start <= start < end <= item.end:
             raise UsageError(f"{start}:{end} is not inside the passage "

@@ -44,7 +44,7 @@ class OrphanReview:
                 raise UsageError("there is no candidate to accept")
             return orphan.candidate.start, orphan.candidate.end
         head, sep, tail = answer.partition(":")
-        if sep and head.isdigit() and tail.isdigit():
+        if sep and head.isdecimal() and tail.isdecimal():
             return int(head), int(tail)
         if answer.startswith("t "):
             text = answer[2:].strip()
