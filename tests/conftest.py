@@ -240,6 +240,13 @@ def _no_ambient_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cache_key_in_a_temporary_home(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The cache's machine key (qcode.format.cache.machine_key) goes to a folder of the
+    test run, not the user's ~/.cache; subprocesses inherit it through the environment."""
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+
+
 # -- a coded fixture for the counting tests (see tests/test_analysis.py for the table) ----
 
 SENTENCE = "De ble tryggere på seg selv."

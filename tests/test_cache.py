@@ -52,6 +52,19 @@ def _entry_path(root: Path, coder: str = "a") -> Path:
     return root / CACHE_DIR / "logs" / f"{coder}.json"
 
 
+def _entry(root: Path, coder: str = "a") -> dict:
+    """The log's entry as qcode reads it (its HMAC checked)."""
+    entry = Cache(root, enabled=True).load(f"logs/{coder}.json")
+    assert entry is not None
+    return entry
+
+
+def _put_entry(root: Path, entry: dict, coder: str = "a") -> None:
+    """Write an entry as qcode on this machine would (authenticated): for tests of what
+    qcode does with its own entries, not with forged ones."""
+    Cache(root, enabled=True).save(f"logs/{coder}.json", entry)
+
+
 def _add(transcript="t", start=0, end=4, code="x", text="abcd", **extra):
     return add_event(transcript, start, end, code, text, **extra)
 
@@ -99,7 +112,7 @@ def test_appended_lines_are_replayed_after_the_cached_ones(project_dir):
     _cached(root)
     project_dir.append_log("a", remove_event(first["id"]), _add(start=2, text="cd"))
     assert _cached(root) == _fresh(root)
-    entry = orjson.loads(_entry_path(root).read_bytes())
+    entry = _entry(root)
     assert entry["lines"] == 4 and entry["covered"] == (root / "codings/a.jsonl").stat().st_size
 
 
@@ -135,10 +148,10 @@ def test_a_same_tick_rewrite_is_caught_by_the_racy_rule(project_dir):
     _cached(root)
     path = root / "codings/a.jsonl"
     path.write_bytes(path.read_bytes().replace(b'"code": "x"', b'"code": "y"'))
-    entry = orjson.loads(_entry_path(root).read_bytes())
+    entry = _entry(root)
     assert entry["source"]["racy"] is True
     entry["source"]["stamp"] = Stamp.of(path.stat()).to_json()  # as if nothing had moved
-    _entry_path(root).write_bytes(orjson.dumps(entry))
+    _put_entry(root, entry)
     assert _cached(root)[0][0][4] == "y"
 
 
@@ -149,11 +162,11 @@ def test_an_old_unchanged_stamp_is_trusted_without_reading_the_log(project_dir):
     old = path.stat().st_mtime_ns - 10 * 10**9
     os.utime(path, ns=(old, old))
     _cached(root)
-    entry = orjson.loads(_entry_path(root).read_bytes())
+    entry = _entry(root)
     assert entry["source"]["racy"] is False
     # Proof that the stamp path reads nothing: a cache claiming other content is believed.
     entry["codes"] = ["from-the-cache"]
-    _entry_path(root).write_bytes(orjson.dumps(entry))
+    _put_entry(root, entry)
     assert _cached(root)[0][0][4] == "from-the-cache"
     path.write_bytes(path.read_bytes().replace(b'"code": "x"', b'"code": "y"'))
     assert _cached(root)[0][0][4] == "y"  # a new stamp: the content decides
@@ -167,7 +180,7 @@ def test_a_broken_or_foreign_entry_is_ignored_and_replaced(project_dir, garbage)
     _cached(root)
     _entry_path(root).write_bytes(garbage)
     assert _cached(root) == _fresh(root)
-    assert orjson.loads(_entry_path(root).read_bytes())["log"] == "codings/a.jsonl"
+    assert _entry(root)["log"] == "codings/a.jsonl"
 
 
 def test_an_entry_made_for_a_longer_log_is_not_used(project_dir):
@@ -263,7 +276,8 @@ def test_project_answers_are_the_same_with_and_without_the_cache(coded, monkeypa
     assert (root / CACHE_DIR / "transcripts.json").exists()
     assert _project_state(root) == truth  # reads it
     for entry in (root / CACHE_DIR).rglob("*.json"):
-        orjson.loads(entry.read_bytes())  # JSON, never pickle: a cache cannot run code
+        # JSON after the HMAC line, never pickle: a cache cannot run code
+        orjson.loads(entry.read_bytes().partition(b"\n")[2])
 
 
 def test_edited_transcripts_and_codebook_are_read_again(coded, project_dir, monkeypatch):
@@ -394,8 +408,11 @@ def test_entries_with_the_right_format_but_wrong_fields_are_ignored(coded, monke
     truth = _without_cache(root, monkeypatch)
     _project_state(root)
     damaged = 0
+    cache = Cache(root, enabled=True)
     for path in (root / CACHE_DIR).rglob("*.json"):
-        entry = orjson.loads(path.read_bytes())
+        name = path.relative_to(root / CACHE_DIR).as_posix()
+        entry = cache.load(name)
+        assert entry is not None
         for key in ("id", "lineage", "starts", "positions", "upto_line"):
             if key in entry:
                 entry[key] = "not what qcode wrote"
@@ -404,7 +421,7 @@ def test_entries_with_the_right_format_but_wrong_fields_are_ignored(coded, monke
             for record in entry["files"].values():
                 record["starts"], record["front_matter"] = "x", []
                 damaged += 1
-        path.write_bytes(orjson.dumps(entry))
+        cache.save(name, entry)  # authenticated: damage qcode's own writer could do
     assert damaged >= 4
     assert _project_state(root) == truth
     assert _project_state(root) == truth

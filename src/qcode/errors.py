@@ -60,6 +60,11 @@ class NotCodable(QcodeError):
     """A grouping code (``codable: false``) was used to code text."""
 
 
+class UnsafePath(QcodeError):
+    """A path qcode would have to follow out of its place: a symbolic link inside
+    ``.qcode/``, or a project folder that leads outside the project."""
+
+
 class LogWriteError(QcodeError):
     """A coding log could not be appended to (permissions, disk full, lock refused)."""
 

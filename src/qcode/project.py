@@ -31,6 +31,7 @@ from qcode.format.cache import Cache
 from qcode.format.cases import CaseTable, load_case_table
 from qcode.format.codebook import Codebook, load_codebook
 from qcode.format.config import CONFIG_NAME, ProjectConfig, find_project_root
+from qcode.format.files import private_folder_links
 from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
 from qcode.format.validation import validate
 from qcode.format.yamlio import YamlDocument, load_yaml_file
@@ -486,6 +487,13 @@ class Project:
                           problems)
         counts["codings"] = total
         check_speakers(transcripts.values(), problems)
+        for link in private_folder_links(self.root):
+            problems.warning(
+                "qcode-folder-link", link, None,
+                f"{link} is a symbolic link in qcode's own folder; qcode never follows it "
+                "(the cache or session locks there are off)",
+                f"delete it (rm {link}): qcode makes what it needs; .qcode/ belongs in "
+                ".gitignore")
         if codebook is not None:
             check_keys(self.config.keys, self.config_doc, codebook, problems)
             speakers = {s for t in transcripts.values() for s in t.passage_columns()[2] if s}

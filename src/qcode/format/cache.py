@@ -12,15 +12,22 @@ provably the one it was made from:
 - the SHA-256 of the bytes the entry covers is unchanged.
 
 Entries are JSON, never pickle: a cache that came with a cloned folder must not be able to
-run code. They are written atomically (temp file + rename); an unreadable, foreign or
-outdated entry is ignored and replaced. Deleting ``.qcode/cache/`` changes nothing but
-speed, and ``QCODE_NO_CACHE=1`` turns the cache off.
+run code. Nor may it change an answer: every entry carries an HMAC made with a key that
+never leaves this machine (``cache.key`` in the user's cache folder, not in the project),
+so an entry someone committed, edited or restored from another machine's CI cache is not
+this machine's and counts as no entry, as does an unreadable, foreign or outdated one; it
+is then rebuilt from the files. qcode never follows a symbolic link in ``.qcode/``.
+Entries are written atomically (temp file + rename). Deleting ``.qcode/cache/`` changes
+nothing but speed, and ``QCODE_NO_CACHE=1`` turns the cache off.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
+import secrets
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,6 +48,8 @@ MALFORMED_ENTRY = (KeyError, IndexError, TypeError, ValueError, AttributeError)
 
 _CACHEDIR_TAG = (b"Signature: 8a477f597d28d172789f06886806bc55\n"
                  b"# This folder is a cache made by qcode; deleting it loses nothing.\n")
+_MAGIC = b"qcode-cache "  # then the entry's HMAC in hex, a newline, and the JSON
+KEY_BYTES = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,10 +88,11 @@ def stamp_proves(record: Any, stamp: Stamp) -> bool:
 
 class Cache:
     """The cache folder of one project. Every method is safe to call when it is off,
-    missing, unreadable or read-only: the answer is then simply "not cached"."""
+    missing, unreadable, read-only or forged: the answer is then simply "not cached"."""
 
     def __init__(self, root: Path, enabled: bool | None = None) -> None:
-        self.folder = Path(root) / CACHE_DIR
+        self.root = Path(root)
+        self.folder = self.root / CACHE_DIR
         if enabled is None:
             enabled = os.environ.get(NO_CACHE_ENV, "").strip() in ("", "0")
         self.enabled = enabled
@@ -92,9 +102,15 @@ class Cache:
             return None
         import orjson
 
+        raw = self._read(name)
+        if raw is None or not raw.startswith(_MAGIC):
+            return None
+        head, _, payload = raw.partition(b"\n")
+        if not hmac.compare_digest(head[len(_MAGIC):], _mac(name, payload)):
+            return None  # not written by qcode on this machine: never trusted
         try:
-            data = orjson.loads((self.folder / name).read_bytes())
-        except (OSError, orjson.JSONDecodeError):
+            data = orjson.loads(payload)
+        except orjson.JSONDecodeError:
             return None
         if (not isinstance(data, dict) or data.get("format") != FORMAT
                 or data.get("qcode") != __version__):
@@ -109,23 +125,107 @@ class Cache:
         from qcode.errors import QcodeError
         from qcode.format.files import atomic_write
 
-        target = self.folder / name
         try:
             payload = orjson.dumps({"format": FORMAT, "qcode": __version__, **data})
-            self._prepare(target.parent)
-            atomic_write(target, payload, overwrite=True, durable=False)
+            folder = self._prepare((CACHE_DIR / name).parent)
+            atomic_write(folder / Path(name).name, _MAGIC + _mac(name, payload) + b"\n"
+                         + payload, overwrite=True, durable=False)
         except (OSError, TypeError, QcodeError):
-            # A read-only project, a full disk, a value JSON cannot hold: no cache, same
-            # results. (Not fsynced either: a lost entry costs one slower run.)
+            # A read-only project, a full disk, a value JSON cannot hold, a link where
+            # a folder should be: no cache, same results. (Not fsynced either: a lost
+            # entry costs one slower run.)
             return
 
-    def _prepare(self, folder: Path) -> None:
-        if folder.is_dir():
-            return
-        folder.mkdir(parents=True, exist_ok=True)
-        # Ignored by git even in projects whose .gitignore predates the cache, and
-        # skipped by backup tools that honour the CACHEDIR.TAG convention.
-        for name, content in ((".gitignore", b"*\n"), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
-            marker = self.folder / name
-            if not marker.exists():
-                marker.write_bytes(content)
+    def _read(self, name: str) -> bytes | None:
+        """An entry's bytes: a regular file reached without any symbolic link."""
+        from qcode.format.files import NOFOLLOW
+
+        folder = self.root
+        for part in (CACHE_DIR / name).parent.parts:
+            folder = folder / part
+            try:
+                if not stat.S_ISDIR(os.lstat(folder).st_mode):  # a link or a file
+                    return None
+            except OSError:
+                return None
+        try:
+            fd = os.open(folder / Path(name).name, os.O_RDONLY | os.O_NONBLOCK | NOFOLLOW)
+        except OSError:
+            return None
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a FIFO or a device would block
+                return None
+            with os.fdopen(os.dup(fd), "rb") as handle:
+                return handle.read()
+        except OSError:
+            return None
+        finally:
+            os.close(fd)
+
+    def _prepare(self, rel: Path) -> Path:
+        from qcode.format.files import NOFOLLOW, private_folder
+
+        fresh = not self.folder.is_dir()
+        folder = private_folder(self.root, rel)
+        if fresh:
+            # Ignored by git even in projects whose .gitignore predates the cache, and
+            # skipped by backup tools that honour the CACHEDIR.TAG convention.
+            for marker, content in ((".gitignore", b"*\n"), ("CACHEDIR.TAG", _CACHEDIR_TAG)):
+                try:
+                    fd = os.open(self.folder / marker,
+                                 os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o644)
+                except OSError:
+                    continue  # there already (perhaps as a link: never written through)
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(content)
+        return folder
+
+
+def _mac(name: str, payload: bytes) -> bytes:
+    """The entry's HMAC-SHA256 over its name and JSON, in hex."""
+    message = name.encode("utf-8") + b"\0" + payload
+    return hmac.new(machine_key(), message, hashlib.sha256).hexdigest().encode("ascii")
+
+
+_KEY: bytes | None = None
+
+
+def machine_key() -> bytes:
+    """This user's secret for cache entries, made once: ``$XDG_CACHE_HOME/qcode/cache.key``
+    (``~/.cache/qcode/cache.key``), mode 0600. Where it cannot be kept (a read-only home),
+    a key for this process alone: the cache then lasts one command."""
+    global _KEY
+    if _KEY is None:
+        _KEY = _load_or_make_key(key_path()) or secrets.token_bytes(KEY_BYTES)
+    return _KEY
+
+
+def key_path() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "qcode" / "cache.key"
+
+
+def _load_or_make_key(path: Path) -> bytes | None:
+    from qcode.format.files import NOFOLLOW
+
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | NOFOLLOW, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(secrets.token_bytes(KEY_BYTES))
+                handle.flush()
+                os.fsync(handle.fileno())
+        fd = os.open(path, os.O_RDONLY | NOFOLLOW)
+        with os.fdopen(fd, "rb") as handle:
+            st = os.fstat(handle.fileno())
+            key = handle.read(KEY_BYTES + 1)
+        if (not stat.S_ISREG(st.st_mode) or st.st_mode & 0o077
+                or st.st_uid != os.getuid() or len(key) != KEY_BYTES):
+            return None  # readable by others, or not ours: not a secret
+        return key
+    except OSError:
+        return None

@@ -4,13 +4,14 @@ rename), with the mode a new file should have, and never over the user's work.""
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from qcode.errors import QcodeError, UsageError
+from qcode.errors import QcodeError, UnsafePath, UsageError
 from qcode.problems import Problems
 
 
@@ -146,3 +147,72 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+# -- qcode's own folder -------------------------------------------------------------------
+# ``.qcode/`` (the cache, session locks) comes with a cloned repository if someone
+# committed it. qcode writes there without the user naming a path, so it must never
+# follow a link out of it: every component is checked to be a real folder, and files in
+# it are opened without following a link at the last step either.
+
+def private_folder(root: Path, rel: Path | str) -> Path:
+    """``root/rel`` as a real folder, made if missing; refused (``UnsafePath``) when any
+    component below ``root`` is a symbolic link or not a folder."""
+    path = Path(root)
+    for part in Path(rel).parts:
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            try:
+                os.mkdir(path)
+                continue
+            except FileExistsError:  # made at the same moment by another qcode
+                mode = os.lstat(path).st_mode
+        shown = os.path.relpath(path, root)
+        if stat.S_ISLNK(mode):
+            raise UnsafePath(f"{shown} is a symbolic link; qcode never follows links in "
+                             "its own folder .qcode/",
+                             f"delete the link (rm {shown}); qcode makes a real folder "
+                             "there")
+        if not stat.S_ISDIR(mode):
+            raise UnsafePath(f"{shown} is not a folder; qcode keeps its cache and locks "
+                             "there", f"move or delete {shown}")
+    return path
+
+
+def private_folder_links(root: Path, rel: Path | str = ".qcode") -> list[str]:
+    """The symbolic links in qcode's own folder (``rel`` itself included), as paths
+    relative to ``root``: qcode never follows them, and ``check`` names them."""
+    top = Path(root) / rel
+    found: list[str] = []
+    if top.is_symlink():
+        return [Path(rel).as_posix()]
+    stack = [top]
+    while stack:
+        folder = stack.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            if entry.is_symlink():
+                found.append(Path(os.path.relpath(entry.path, root)).as_posix())
+            elif entry.is_dir(follow_symlinks=False):
+                stack.append(Path(entry.path))
+    return sorted(found)
+
+
+NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def open_private(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` of a file in qcode's own folder, never through a symbolic link."""
+    try:
+        return os.open(path, flags | NOFOLLOW, mode)
+    except OSError:
+        if os.path.islink(path):
+            raise UnsafePath(f"{path.name} in {path.parent.name}/ is a symbolic link; "
+                             "qcode never follows links in its own folder .qcode/",
+                             f"delete it (rm {path})") from None
+        raise

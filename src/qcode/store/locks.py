@@ -61,15 +61,20 @@ class SessionLock:
 
     def __init__(self, root: Path | str | _HasRoot, coder: str) -> None:
         folder = root if isinstance(root, Path | str) else root.root  # a path or a project
-        self.path = Path(folder) / SESSIONS_DIR / f"{coder}.lock"
+        self.root = Path(folder)
+        self.path = self.root / SESSIONS_DIR / f"{coder}.lock"
         self.coder = coder
         self._fd: int | None = None
 
     def acquire(self) -> None:
         import fcntl
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        from qcode.format.files import open_private, private_folder
+
+        # Never through a link: a committed `.qcode/sessions/x.lock -> ~/file` would have
+        # us truncate that file and write our pid into it.
+        private_folder(self.root, SESSIONS_DIR)
+        fd = open_private(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
