@@ -216,3 +216,22 @@ def test_a_home_where_no_key_can_be_kept_still_works(cli, coded, tmp_path, monke
         assert cli("matrix", "--by", "school", "-c", "a", "-f", "csv").stdout == first.stdout
     finally:
         monkeypatch.setattr(cache_module, "_KEY", None)
+
+
+# -- the same class: qcode.yaml or a committed link leading out of the project -----------------
+
+@pytest.mark.parametrize("how", ["config", "link"])
+def test_a_project_that_leads_outside_itself_is_refused(cli, coded, project_dir, victim, how):
+    root = project_dir.root
+    if how == "config":
+        project_dir.replace("qcode.yaml", "codings: codings", f"codings: {victim}")
+    else:
+        shutil.rmtree(root / "codings")
+        (root / "codings").symlink_to(victim, target_is_directory=True)
+    before = snapshot(victim)
+    tag = cli("tag", "voss-principal", "2", "ownership", "--coder", "a")
+    assert tag.exit_code == 1
+    assert "config-path-outside" in tag.stderr and "qcode.yaml:" in tag.stderr
+    check = json.loads(cli("check", "-f", "json").stdout)
+    assert [p["line"] for p in check["problems"] if p["rule"] == "config-path-outside"] == [4]
+    assert snapshot(victim) == before

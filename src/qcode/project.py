@@ -100,7 +100,30 @@ class Project:
                                 "qcode.yaml must be a mapping (`name:`, `codebook:`, ...)")
             return None
         self.config_doc = doc
-        return validate(ProjectConfig, doc, CONFIG_NAME, self.problems, "config")
+        config = validate(ProjectConfig, doc, CONFIG_NAME, self.problems, "config")
+        if config is not None and not self._paths_inside(config, doc):
+            return None
+        return config
+
+    def _paths_inside(self, config: ProjectConfig, doc: YamlDocument) -> bool:
+        """Every path qcode.yaml names stays inside the project, links followed: a cloned
+        repository must not make qcode read or write elsewhere (``codings: ../../x``, or a
+        committed ``codings`` link to a folder outside)."""
+        root = self.root.resolve()
+        named = [(("codebook",), config.codebook), (("transcripts",), config.transcripts),
+                 (("codings",), config.codings),
+                 *[(("cases", i, "file"), spec.file) for i, spec in enumerate(config.cases)]]
+        inside = True
+        for loc, configured in named:
+            if not (root / configured).resolve().is_relative_to(root):
+                inside = False
+                self.problems.error(
+                    "config-path-outside", CONFIG_NAME, doc.line_for(loc),
+                    f"{'.'.join(str(k) for k in loc)}: {configured!r} leads outside the "
+                    "project folder (links followed)",
+                    "keep the project's files inside its folder (copy a shared codebook "
+                    "in); qcode reads and writes nothing outside it")
+        return inside
 
     def require_config(self) -> ProjectConfig:
         if self.config is None:
