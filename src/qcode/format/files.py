@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from qcode.errors import QcodeError, UsageError
+from qcode.errors import QcodeError, UsageError, WriteFailed
 from qcode.problems import Problems
 
 
@@ -94,9 +94,7 @@ def atomic_output(path: Path, overwrite: bool = False, durable: bool = True
             except OSError:
                 break
         if isinstance(exc, OSError):  # the disk is full, a folder is read-only, ...
-            raise QcodeError(f"cannot write {path}: {exc.strerror or exc}",
-                             "nothing was written; check the free space and the folder's "
-                             "permissions") from None
+            raise WriteFailed.of(exc, path) from None
         raise
     if durable:
         _sync_folder(path.parent)

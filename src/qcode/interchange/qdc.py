@@ -12,6 +12,7 @@ Import is lenient (a BOM, draft namespaces, braced or lower-case GUIDs, Taguette
 
 from __future__ import annotations
 
+import contextlib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qcode._version import __version__
-from qcode.errors import QcodeError
+from qcode.errors import QcodeError, WriteFailed
 from qcode.format.names import plural
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
@@ -394,7 +395,12 @@ def _backup(target: Path) -> Path:
         suffix = ".bak" if number == 0 else f".{number}.bak"
         backup = target.with_name(target.name + suffix)
         if not backup.exists():
-            shutil.copy2(target, backup)
+            try:
+                shutil.copy2(target, backup)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    backup.unlink(missing_ok=True)
+                raise WriteFailed.of(exc, backup, "back the codebook up to") from None
             return backup
         number += 1
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from functools import cached_property
@@ -70,8 +71,12 @@ class CodingLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise LogWriteError(f"cannot open {self.rel} for appending: {exc.strerror}") from None
+            raise LogWriteError.of(exc, self.rel, "append to") from None
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a pipe or a device named like a log
+                raise LogWriteError(f"cannot append to {self.rel}: it is not a regular file",
+                                    "nothing was written; move it out of the codings folder",
+                                    self.rel)
             with FileLock(fd):
                 events = events_for()  # under the lock: no other writer can interleave
                 size = os.fstat(fd).st_size
@@ -81,12 +86,19 @@ class CodingLog:
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     # Keep a torn line (from a crash) on a line of its own, untouched.
                     payload = b"\n" + payload
-                written = 0
-                while written < len(payload):
-                    written += os.write(fd, payload[written:])
-                os.fsync(fd)
+                try:
+                    written = 0
+                    while written < len(payload):
+                        written += os.write(fd, payload[written:])
+                    os.fsync(fd)
+                except OSError:
+                    # A full disk can take part of the lines: cut the log back to what it
+                    # was (still under the lock), so a failed write leaves no trace.
+                    with suppress(OSError):
+                        os.ftruncate(fd, size)
+                    raise
         except OSError as exc:
-            raise LogWriteError(f"cannot append to {self.rel}: {exc.strerror}") from None
+            raise LogWriteError.of(exc, self.rel, "append to") from None
         finally:
             os.close(fd)
             if self._store is not None:

@@ -1,0 +1,195 @@
+"""Hostile disks, files and names get a clear error, never a crash (issue 17, items 14-17).
+
+A full or read-only disk, a folder where a file belongs and a file where a folder belongs,
+qcode's metadata block in a REFI-QDA file edited into another shape, names with a trailing
+newline, YAML with characters it forbids, case tables whose columns have no name or the
+same name, and processes tagging the same passage at once.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+# -- helpers ------------------------------------------------------------------------------------
+
+
+def assert_clean_error(result, *words: str, code: int = 1) -> None:
+    """Exit ``code`` with an `error:` line (and its hint) naming ``words``: no traceback."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    assert result.stderr.startswith("error: "), result.stderr
+    for word in words:
+        assert word in result.stderr, (word, result.stderr)
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file under ``root`` with its bytes (the cache left out: it may change)."""
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*"))
+            if p.is_file() and ".qcode" not in p.relative_to(root).parts}
+
+
+def fail_from(monkeypatch: pytest.MonkeyPatch, name: str, code: int, after: int = 0) -> None:
+    """Make ``os.<name>`` raise ``OSError(code)`` from its ``after + 1``-th call on: a disk
+    that fills up (ENOSPC), turns read-only (EROFS) or refuses us (EACCES) part way."""
+    real = getattr(os, name)
+    calls = [0]
+
+    def failing(*args, **kwargs):
+        calls[0] += 1
+        if calls[0] > after:
+            raise OSError(code, os.strerror(code))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, failing)
+
+
+def refuse_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Act as a read-only folder would for root, whom permissions do not stop: opening a
+    file for writing or making a folder fails with EACCES."""
+    real_open, real_mkdir = os.open, os.mkdir
+    writing = os.O_WRONLY | os.O_RDWR | os.O_CREAT
+
+    def open_(path, flags, *args, **kwargs):
+        if flags & writing:
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_open(path, flags, *args, **kwargs)
+
+    def mkdir(path, *args, **kwargs):
+        if not os.path.isdir(path):
+            raise PermissionError(errno.EACCES, os.strerror(errno.EACCES), str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(os, "mkdir", mkdir)
+
+
+# -- item 14: full, read-only and misshapen disks ----------------------------------------------
+
+HINTS = {errno.ENOSPC: "free some space", errno.EROFS: "read-only",
+         errno.EACCES: "permissions", errno.EDQUOT: "free some space"}
+
+
+def _run(operation: str, cli, project_dir, tmp_path: Path):
+    """Run one writing command; returns (result, the path it must not have written)."""
+    root = project_dir.root
+    if operation == "output":
+        return cli("matrix", "--by", "school", "-o", "out.csv"), root / "out.csv"
+    if operation == "export":
+        return cli("export", "qdpx", "-o", "out.qdpx"), root / "out.qdpx"
+    if operation == "import":
+        source = tmp_path / "new-interview.txt"
+        source.write_text("I: Hva skjedde?\n\nLærer: Mye.\n", "utf-8")
+        return cli("import", "transcripts", str(source)), root / "transcripts/new-interview.md"
+    if operation == "init":
+        return cli("init", str(tmp_path / "fresh")), tmp_path / "fresh"
+    assert operation == "tag"
+    return cli("tag", "voss-principal", "2", "ownership", "--coder", "a"), None
+
+
+@pytest.mark.parametrize("code", sorted(HINTS))
+@pytest.mark.parametrize("operation", ["output", "export", "import", "init", "tag"])
+def test_a_failing_disk_is_one_error_and_writes_nothing(cli, project_dir, tmp_path, monkeypatch,
+                                                        operation, code):
+    project_dir.append_log("a", {"op": "add", "id": "0123456789abcdef",
+                                 "transcript": "voss-principal", "start": 0, "end": 1,
+                                 "code": "personal", "text": "I", "at": "2026-01-01T00:00:00Z"})
+    before = tree(project_dir.root)
+    fail_from(monkeypatch, "fsync", code)
+    result, target = _run(operation, cli, project_dir, tmp_path)
+    if operation == "import":  # one line per file: this one failed, the others would not
+        assert result.exit_code == 1, result.output
+        assert "error: new-interview.txt" in result.stderr or "new-interview" in result.stderr
+        assert "cannot write" in result.stderr and HINTS[code] in result.stderr
+    else:
+        assert_clean_error(result, "cannot ", HINTS[code])
+    assert tree(project_dir.root) == before  # the log, the folders: all as they were
+    assert target is None or not target.exists()
+    assert not [p for p in tmp_path.rglob("*.tmp")]
+
+
+def test_a_log_write_cut_short_by_a_full_disk_leaves_the_log_as_it_was(cli, project_dir,
+                                                                      monkeypatch):
+    assert cli("tag", "voss-principal", "2", "ownership", "--coder", "a").exit_code == 0
+    before = (project_dir.root / "codings" / "a.jsonl").read_bytes()
+    real_write = os.write
+
+    def half_then_full(fd, data):  # the disk fills up in the middle of the line
+        if len(data) > 8:
+            return real_write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "write", half_then_full)
+    result = cli("tag", "voss-principal", "4", "ownership", "--coder", "a")
+    assert_clean_error(result, "codings/a.jsonl", "no space left", "free some space")
+    assert (project_dir.root / "codings" / "a.jsonl").read_bytes() == before
+
+
+def test_a_failed_rename_writes_nothing(cli, project_dir, monkeypatch):
+    fail_from(monkeypatch, "replace", errno.EROFS)
+    result = cli("freq", "-o", "freq.csv")
+    assert_clean_error(result, "freq.csv", "read-only")
+    assert sorted(p.name for p in project_dir.root.iterdir() if p.name.startswith(
+        (".freq", "freq"))) == []
+
+
+def test_init_that_fails_part_way_takes_back_what_it_made(cli, tmp_path, monkeypatch):
+    fail_from(monkeypatch, "fsync", errno.ENOSPC, after=2)  # the third file fails
+    result = cli("init", str(tmp_path / "fresh"))
+    assert_clean_error(result, "no space left")
+    assert not (tmp_path / "fresh").exists()
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    result = cli("init", str(tmp_path / "mine"))
+    assert_clean_error(result, "no space left")
+    assert tree(tmp_path / "mine") == {"notes.txt": b"keep"}
+
+
+def test_a_read_only_folder_is_one_error(cli, project_dir, tmp_path, monkeypatch, request):
+    """With real permissions (chmod); root ignores them, so as root the refusals are
+    simulated: under CI=true that must run rather than skip."""
+    codings = project_dir.root / "codings"
+    outputs = tmp_path / "outputs"
+    outputs.mkdir()
+    if os.geteuid() == 0:
+        if os.environ.get("CI") != "true":
+            pytest.skip("running as root, which ignores file permissions (the monkeypatched "
+                        "EACCES/EROFS tests cover the same paths)")
+        refuse_writes(monkeypatch)
+    else:
+        for folder in (codings, outputs, tmp_path / "ro-parent"):
+            folder.mkdir(exist_ok=True)
+            folder.chmod(0o555)
+            request.addfinalizer(lambda folder=folder: folder.chmod(0o755))
+    before = tree(project_dir.root)
+    assert_clean_error(cli("tag", "voss-principal", "2", "ownership", "--coder", "new"),
+                       "codings/new.jsonl", "permission denied")
+    assert_clean_error(cli("matrix", "--by", "school", "-o", str(outputs / "m.csv")),
+                       "m.csv", "permission denied")
+    assert_clean_error(cli("init", str(tmp_path / "ro-parent" / "p")), "permission denied")
+    assert tree(project_dir.root) == before
+    assert list(outputs.iterdir()) == []
+
+
+def test_a_file_named_dot_qcode(cli, project_dir):
+    (project_dir.root / ".qcode").write_text("not a folder")
+    assert cli("tag", "voss-principal", "2", "ownership", "--coder", "a").exit_code == 0
+    assert cli("check").exit_code == 0  # the cache is only lost time
+    assert cli("matrix", "--by", "school").exit_code == 0
+    result = cli("code", "--plain", "--coder", "a", "voss-principal", input="q\n")
+    assert_clean_error(result, ".qcode is a file, not a folder", "move the file out of the way")
+    assert (project_dir.root / ".qcode").read_text() == "not a folder"
+    assert len(project_dir.log_lines("a")) == 1
+
+
+def test_a_save_that_fails_in_a_session_is_said_and_the_session_goes_on(cli, project_dir,
+                                                                         monkeypatch):
+    fail_from(monkeypatch, "fsync", errno.ENOSPC)
+    result = cli("code", "--plain", "--coder", "c", "voss-principal", input="o\nq\n")
+    assert result.exit_code == 0, result.output
+    assert "error: cannot append to codings/c.jsonl: no space left on the disk" in result.stdout
+    assert "Traceback" not in result.output
+    assert project_dir.log_lines("c") == []
