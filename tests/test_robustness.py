@@ -9,10 +9,13 @@ same name, and processes tagging the same passage at once.
 from __future__ import annotations
 
 import errno
+import json
 import os
 from pathlib import Path
 
 import pytest
+
+from qcode import Project
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -172,6 +175,47 @@ def test_a_read_only_folder_is_one_error(cli, project_dir, tmp_path, monkeypatch
     assert_clean_error(cli("init", str(tmp_path / "ro-parent" / "p")), "permission denied")
     assert tree(project_dir.root) == before
     assert list(outputs.iterdir()) == []
+
+
+def test_a_folder_named_like_a_log_is_reported_and_skipped(cli, project_dir):
+    (project_dir.root / "codings" / "x.jsonl").mkdir()
+    (project_dir.root / "codings" / "x.suggestions.jsonl").mkdir()
+    assert cli("tag", "voss-principal", "2", "ownership", "--coder", "a").exit_code == 0
+    check = cli("check", "--format", "json")
+    assert check.exit_code == 1, check.output
+    problems = [p for p in json.loads(check.stdout)["problems"] if p["rule"] == "log-not-a-file"]
+    assert [(p["file"], p["line"]) for p in problems] == [
+        ("codings/x.jsonl", None), ("codings/x.suggestions.jsonl", None)]
+    assert all("is a folder" in p["message"] for p in problems)
+    assert "1 coder," in cli("check").stdout
+    for command in (["matrix", "--by", "school"], ["freq"], ["segments"], ["codes"],
+                    ["transcripts"], ["export", "qdpx", "-o", "all.qdpx"]):
+        result = cli(*command)
+        assert result.exit_code in (0, 1), (command, result.output)
+        assert "Traceback" not in result.output and "internal error" not in result.output
+    assert_clean_error(cli("tag", "voss-principal", "2", "ownership", "--coder", "x"),
+                       "codings/x.jsonl", "folder")
+    assert_clean_error(cli("segments", "--coder", "x"), "unknown coder 'x'")
+    assert Project.open(project_dir.root).replay("x").problems.errors[0].rule == \
+        "log-not-a-file"
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no named pipes on this platform")
+def test_a_pipe_named_like_a_log_never_hangs_a_command(cli, project_dir):
+    import signal
+
+    os.mkfifo(project_dir.root / "codings" / "p.jsonl")
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("a command waited on the pipe"))
+    signal.alarm(20)
+    try:
+        check = cli("check", "--format", "json")
+        assert [p["file"] for p in json.loads(check.stdout)["problems"]] == ["codings/p.jsonl"]
+        assert_clean_error(cli("tag", "voss-principal", "2", "ownership", "--coder", "p"),
+                           "codings/p.jsonl", "not a regular file")
+        [problem] = Project.open(project_dir.root).replay("p").problems
+        assert problem.rule == "log-not-a-file"
+    finally:
+        signal.alarm(0)
 
 
 def test_a_file_named_dot_qcode(cli, project_dir):

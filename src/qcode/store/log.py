@@ -111,8 +111,8 @@ class CodingLog:
         With a ``cache``, the replay of the log's first N bytes is taken from it when those
         bytes are provably unchanged (``qcode.cache``), and only later lines are read.
         """
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
+        try:  # non-blocking: a pipe named like a log must not hang the command
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             return Replay(self.coder, CodingTable(self.coder), 0, Problems())
         except OSError as exc:
@@ -121,6 +121,12 @@ class CodingLog:
                            f"cannot read {self.rel}: {exc.strerror}")
             return Replay(self.coder, CodingTable(self.coder), 0, problems)
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                problems = Problems()
+                problems.error("log-not-a-file", self.rel, None,
+                               f"{self.rel} is not a file, so it cannot be a coding log",
+                               "move it out of the codings folder (a log is a file)")
+                return Replay(self.coder, CodingTable(self.coder), 0, problems)
             with bulk_load():
                 return self._replay_open(fd, cache)
         finally:
@@ -264,6 +270,8 @@ class CodingStore:
         names = []
         for path in sorted(self.folder.glob(f"*{LOG_SUFFIX}")):
             coder = path.name[: -len(LOG_SUFFIX)]
+            if not self._is_log_file(path):
+                continue
             if CODER_RE.fullmatch(coder):
                 names.append(coder)
             elif (coder.endswith(SUGGESTIONS_SUFFIX)
@@ -299,9 +307,21 @@ class CodingStore:
         ending = SUGGESTIONS_SUFFIX + LOG_SUFFIX
         for path in sorted(self.folder.glob(f"*{ending}")):
             coder = path.name[: -len(ending)]
-            if CODER_RE.fullmatch(coder):
+            if CODER_RE.fullmatch(coder) and self._is_log_file(path, report=False):
                 found[coder] = path
         return found
+
+    def _is_log_file(self, path: Path, report: bool = True) -> bool:
+        """Whether ``path``, named like a log, is a file; a folder (or anything else) there
+        is reported once and left alone."""
+        if path.is_file():
+            return True
+        if report:
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            self.problems.error("log-not-a-file", self.rel(path), None,
+                                f"{path.name} is {kind}, so not a coding log; it is ignored",
+                                "move it out of the codings folder (a log is a file)")
+        return False
 
     def replay(self, coder: str) -> Replay:
         """The replay of one coder's log (read once, then kept until it is written)."""
