@@ -11,11 +11,17 @@ from __future__ import annotations
 import errno
 import json
 import os
+import re
+import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qcode import Project
+from qcode.interchange.qdpx import export_project
 
 # -- helpers ------------------------------------------------------------------------------------
 
@@ -237,3 +243,129 @@ def test_a_save_that_fails_in_a_session_is_said_and_the_session_goes_on(cli, pro
     assert "error: cannot append to codings/c.jsonl: no space left on the disk" in result.stdout
     assert "Traceback" not in result.output
     assert project_dir.log_lines("c") == []
+
+
+# -- item 14: qcode's metadata block in a .qdpx / .qdc ------------------------------------------
+
+_PI = re.compile(rb"<\?qcode (.*?)\?>", re.DOTALL)
+
+
+@pytest.fixture
+def exported(project_dir) -> bytes:
+    project = Project.open(project_dir.root)
+    project.tag("voss-principal", 2, ["lead-strong", "ownership"], "a", memo="why")
+    project.tag("lier-teacher", 2, ["personal"], "b")
+    return export_project(Project.open(project_dir.root)).data
+
+
+def with_meta(data: bytes, change: Callable[[dict], object]) -> bytes:
+    """The archive with its metadata block changed by ``change``."""
+    import io
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            payload = src.read(info)
+            if info.filename == "project.qde":
+                match = _PI.search(payload)
+                assert match is not None
+                meta = json.loads(match.group(1))
+                change(meta)
+                text = json.dumps(meta).replace("?>", "?\\u003e").encode()
+                payload = payload[:match.start(1)] + text + payload[match.end(1):]
+            dst.writestr(info, payload)
+    return out.getvalue()
+
+
+def _set(path: tuple, value: object) -> Callable[[dict], None]:
+    def change(meta: dict) -> None:
+        node = meta
+        for part in path[:-1]:
+            node = node[part] if part != "*" else next(iter(node.values()))
+        if path[-1] == "*":
+            for key in node:
+                node[key] = value
+        else:
+            node[path[-1]] = value
+    return change
+
+
+@pytest.mark.parametrize("path, value", [
+    (("coders",), 5), (("codes",), "x"), (("cases",), True), (("transcripts",), 1.5),
+    (("codings",), [1]), (("case_tables",), 5), (("codes", "*", "aliases"), 5),
+    (("transcripts", "*", "keys"), {"a": 1}), (("coders", "*"), 5),
+    (("transcripts", "*"), None), (("case_tables", 0), "x"),
+])
+def test_a_metadata_block_of_the_wrong_shape_is_said_and_left_out(cli, exported, tmp_path,
+                                                                   path, value):
+    archive = tmp_path / "edited.qdpx"
+    archive.write_bytes(with_meta(exported, _set(path, value)))
+    result = cli("import", "qdpx", str(archive), "--into", str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    assert f"a `{path[0]}` part of a shape qcode does not write" in result.stderr
+    assert "the block is left out" in result.stderr
+    assert "qcode check: ok" in result.stderr
+    project = Project.open(tmp_path / "p")
+    assert len(project.transcripts) == 3 and len(project.codings()) == 3
+
+
+def test_a_codebook_metadata_block_of_the_wrong_shape(cli, project_dir, tmp_path):
+    assert cli("export", "qdc", "-o", str(tmp_path / "c.qdc")).exit_code == 0
+    raw = (tmp_path / "c.qdc").read_bytes()
+    match = _PI.search(raw)
+    assert match is not None
+    meta = json.loads(match.group(1))
+    for entry in meta["codes"].values():
+        entry["aliases"], entry["key"] = 5, ["L"]
+    (tmp_path / "c.qdc").write_bytes(raw[:match.start(1)] + json.dumps(meta).encode()
+                                     + raw[match.end(1):])
+    result = cli("import", "qdc", str(tmp_path / "c.qdc"), "--into", str(tmp_path / "c.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "a `codes` part of a shape qcode does not write" in result.stderr
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-3, 3) | st.floats(allow_nan=False)
+    | st.text(max_size=4),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                max_size=3),
+    max_leaves=6)
+
+
+def _paths(node: object, prefix: tuple = ()) -> list[tuple]:
+    out = [prefix] if prefix else []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            out += _paths(value, (*prefix, key))
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            out += _paths(value, (*prefix, index))
+    return out
+
+
+@settings(max_examples=20, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(choice=st.integers(0, 10_000), value=_JSON)
+def test_any_edit_of_the_metadata_block_imports_or_refuses_cleanly(cli, exported, tmp_path,
+                                                                   choice, value):
+    meta = json.loads(_PI.search(zipfile.ZipFile(
+        __import__("io").BytesIO(exported)).read("project.qde")).group(1))
+    by_depth: dict[int, list[tuple]] = {}
+    for found in _paths(meta):  # each depth as likely: the sections are few, entries many
+        by_depth.setdefault(min(len(found), 3), []).append(found)
+    depths = sorted(by_depth)
+    paths = by_depth[depths[choice % len(depths)]]
+    path = paths[(choice // len(depths)) % len(paths)]
+    work = tmp_path / f"run-{choice}-{abs(hash(repr(value))) % 10_000}"
+    work.mkdir(exist_ok=True)
+    archive = work / "edited.qdpx"
+    archive.write_bytes(with_meta(exported, _set(path, value)))
+    into = work / "p"
+    result = cli("import", "qdpx", str(archive), "--into", str(into))
+    assert result.exit_code in (0, 1), result.output
+    assert "Traceback" not in result.output and "internal error" not in result.output
+    outside = [p for p in work.rglob("*") if p != archive and p != into
+               and into not in p.parents]
+    assert outside == []
+    if result.exit_code == 0:  # edited ids or names may make check complain, never crash
+        assert cli("--project", str(into), "check").exit_code in (0, 1)

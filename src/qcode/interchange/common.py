@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
@@ -327,3 +328,66 @@ def cell_text(kind: str, text: str) -> str:
         stripped = text.strip()
         return {"1": "true", "0": "false"}.get(stripped, stripped)
     return text.strip() if kind != "Text" else text
+
+
+# -- qcode's metadata block (<?qcode {...}?>) -------------------------------------------------
+# The block is only an aid: it brings back what REFI-QDA cannot hold (ids, keys, aliases,
+# file names). It comes from a file anyone may have edited, and its parts refer to each
+# other (qcode.yaml's case tables, the cases in them), so a block with any part of a shape
+# qcode does not write is left out whole, and said: the import goes on from the REFI-QDA
+# content, as for a file another tool wrote.
+
+_TEXT_LIST = list[str]
+# section -> the shape of each entry (sections keyed by GUID, or lists).
+_META_ENTRIES: dict[str, dict[str, Any]] = {
+    "coders": {"": str},
+    "codes": {"id": str, "key": str, "aliases": _TEXT_LIST, "rules": list},
+    "cases": {"table": str, "key": str},
+    "transcripts": {"id": str, "file": str, "keys": _TEXT_LIST, "front_matter": bool},
+    "codings": {"id": str, "code": str, "extra": dict},
+}
+_META_LISTS: dict[str, dict[str, Any]] = {
+    "case_tables": {"file": str, "key": str, "columns": _TEXT_LIST},
+}
+_META_VALUES: dict[str, type] = {"format": int, "qcode": str, "project": str, "config": dict,
+                                 "codebook": dict}
+
+
+def checked_meta(data: Any, note: Callable[[str], None]) -> dict[str, Any]:
+    """qcode's metadata block, or an empty one (and a ``note`` naming the first part
+    that is not of the shape qcode writes). Unknown parts (a newer qcode's) are kept, and
+    ignored by the readers."""
+    if not isinstance(data, dict):
+        return {}
+    for section, value in data.items():
+        if section in _META_VALUES:
+            ok = _shape_ok(value, _META_VALUES[section])
+        elif section in _META_ENTRIES:
+            ok = isinstance(value, dict) and all(
+                _entry_ok(entry, _META_ENTRIES[section]) for entry in value.values())
+        elif section in _META_LISTS:
+            ok = isinstance(value, list) and all(
+                _entry_ok(entry, _META_LISTS[section]) for entry in value)
+        else:
+            ok = True
+        if not ok:
+            note(f"qcode's metadata block in the file has a `{section}` part of a shape qcode "
+                 "does not write (edited by hand?): the block is left out, and the project "
+                 "is imported from its REFI-QDA content alone")
+            return {}
+    return data
+
+
+def _entry_ok(entry: Any, shape: dict[str, Any]) -> bool:
+    if "" in shape:  # a plain value, such as a coder's name
+        return _shape_ok(entry, shape[""])
+    return isinstance(entry, dict) and all(
+        _shape_ok(entry[key], kind) for key, kind in shape.items() if key in entry)
+
+
+def _shape_ok(value: Any, kind: Any) -> bool:
+    if kind is _TEXT_LIST:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)

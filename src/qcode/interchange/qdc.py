@@ -28,6 +28,7 @@ from qcode.interchange.common import (
     META_FORMAT,
     META_PI,
     attr,
+    checked_meta,
     child,
     children,
     compose_description,
@@ -336,6 +337,7 @@ def import_codebook(qdc: Path, target: Path, merge: bool, namespace_name: str | 
     doc, meta = read_qdc(qdc)
     report = ImportReport(source=str(qdc), target=display or str(target),
                           origin=attr(doc.root, "origin"))
+    meta = checked_meta(meta, report.note)
     codes_el = child(doc.root, "Codes")
     foreign = read_codes(codes_el, report) if codes_el is not None else []
     _report_code_sets(doc.root, report)

@@ -10,7 +10,7 @@ from typing import Any
 
 from qcode.errors import QcodeError
 from qcode.interchange import safety
-from qcode.interchange.common import META_FORMAT, META_PI
+from qcode.interchange.common import META_FORMAT, META_PI, checked_meta
 from qcode.interchange.import_report import ImportReport
 from qcode.interchange.qdc import check_root
 from qcode.interchange.safety import Archive, UnsafeInput, open_archive, parse_xml, read_json_pi
@@ -53,7 +53,7 @@ class QdpxFile:
         check_root(doc, "Project", self.path.name)
         meta = read_json_pi(doc, META_PI)
         if meta and meta.get("format") == META_FORMAT:
-            self.meta = meta
+            self.meta = checked_meta(meta, self.report.note)
         return doc.root
 
     def close(self) -> None:
