@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import json
+import multiprocessing
 import os
 import re
 import zipfile
@@ -369,3 +370,32 @@ def test_any_edit_of_the_metadata_block_imports_or_refuses_cleanly(cli, exported
     assert outside == []
     if result.exit_code == 0:  # edited ids or names may make check complain, never crash
         assert cli("--project", str(into), "check").exit_code in (0, 1)
+
+
+# -- item 15: processes tagging the same passage at once ----------------------------------------
+
+ROUNDS = [(passage, code) for passage in (2, 4) for code in
+          ("lead-strong", "lead-weak", "ownership", "personal", "outcomes")]
+
+
+def _tagger(root: str, barrier) -> None:
+    for passage, code in ROUNDS:
+        barrier.wait(timeout=30)
+        Project.open(root).tag("voss-principal", passage, [code], "a")  # a fresh read each time
+
+
+def test_concurrent_tags_of_the_same_passage_write_it_once(project_dir):
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(6)
+    workers = [context.Process(target=_tagger, args=(str(project_dir.root), barrier))
+               for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [w.exitcode for w in workers] == [0] * 6
+    lines = project_dir.log_lines("a")
+    spans = [(e["start"], e["end"], e["code"]) for e in lines if e["op"] == "add"]
+    assert len(spans) == len(set(spans)) == len(ROUNDS)
+    codings = Project.open(project_dir.root).codings("a")
+    assert len(codings) == len(ROUNDS)
