@@ -399,3 +399,73 @@ def test_concurrent_tags_of_the_same_passage_write_it_once(project_dir):
     assert len(spans) == len(set(spans)) == len(ROUNDS)
     codings = Project.open(project_dir.root).codings("a")
     assert len(codings) == len(ROUNDS)
+
+
+# -- item 16: names are whole matches ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("coder", ["me\n", "me\r\n", "\nme", "m e", "me/x"])
+def test_a_coder_name_with_a_newline_is_refused(cli, project_dir, monkeypatch, coder):
+    assert_clean_error(cli("tag", "voss-principal", "2", "ownership", "--coder", coder),
+                       "coder name", code=2)
+    monkeypatch.setenv("QCODE_CODER", coder)
+    assert_clean_error(cli("tag", "voss-principal", "2", "ownership"), "coder name", code=2)
+    assert list((project_dir.root / "codings").iterdir()) == []
+
+
+def test_ids_and_names_with_a_trailing_newline_are_refused(cli, project_dir, tmp_path):
+    source = tmp_path / "x.txt"
+    source.write_text("I: Hei.\n", "utf-8")
+    result = cli("import", "transcripts", str(source), "--id", "t1\n")
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert not (project_dir.root / "transcripts" / "t1\n.md").exists()
+    project_dir.replace("codebooks/codes.yaml", "  - id: ownership\n", '  - id: "ownership\\n"\n')
+    project_dir.replace("codebooks/codes.yaml", "aliases: [anchoring]",
+                        'aliases: ["anchoring\\n"]')
+    check = cli("check", "--format", "json")
+    assert check.exit_code == 1
+    found = {(p["rule"], p["file"], p["line"]) for p in json.loads(check.stdout)["problems"]}
+    assert {("codebook-schema", "codebooks/codes.yaml", 18),
+            ("codebook-schema", "codebooks/codes.yaml", 13)} <= found
+    project_dir.replace("qcode.yaml", "segmentation: turns\n",
+                        'segmentation: turns\nprimary_coder: "me\\n"\n')
+    check = cli("check", "--format", "json")
+    found = {(p["rule"], p["file"], p["line"]) for p in json.loads(check.stdout)["problems"]}
+    assert ("config-schema", "qcode.yaml", 6) in found
+
+
+def test_no_pattern_ending_in_a_dollar_is_used_to_match_a_whole_name():
+    """In Python `$` also matches before a final newline, so `re.match(r"^[a-z]+$", "a\\n")`
+    passes: whole values are matched with fullmatch (pydantic's `pattern=` is not
+    Python's engine, and ends `$` at the very end)."""
+    import qcode
+
+    offenders = []
+    for path in sorted(Path(qcode.__file__).parent.rglob("*.py")):
+        text = path.read_text("utf-8")
+        for name in re.findall(r'^(\w+) = re\.compile\(\s*r?"[^"\n]*\$"', text, re.M):
+            if re.search(rf"\b{name}\.(match|search)\(", text):
+                offenders.append(f"{path.name}: {name}")
+        offenders += [f"{path.name}: {m.group(0)}" for m in
+                      re.finditer(r're\.(match|search)\(\s*r?"[^"\n]*\$"', text)]
+    assert offenders == []
+
+
+def test_refi_names_with_a_trailing_newline_are_not_taken(cli, exported, tmp_path):
+    def newline_names(meta: dict) -> None:
+        for entry in meta["transcripts"].values():
+            entry["id"] += "\n"
+        for entry in meta["codes"].values():
+            entry["id"] += "\n"
+        for guid in meta["coders"]:
+            meta["coders"][guid] += "\n"
+
+    archive = tmp_path / "names.qdpx"
+    archive.write_bytes(with_meta(exported, newline_names))
+    result = cli("import", "qdpx", str(archive), "--into", str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    project = Project.open(tmp_path / "p")
+    names = ([t.id for t in project.transcripts] + [c.id for c in project.codebook]
+             + project.coders + [p.name for p in (tmp_path / "p").rglob("*")])
+    assert not [n for n in names if "\n" in n or "\r" in n]
+    assert project.check().ok

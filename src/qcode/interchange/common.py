@@ -36,7 +36,7 @@ META_FORMAT = 1
 
 # -- names and ids ----------------------------------------------------------------------------
 
-_CODE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_CODE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")  # with fullmatch: "$" passes "a\n"
 
 
 def slugify(name: str, fallback: str = "item", max_length: int = 64) -> str:
@@ -48,7 +48,7 @@ def slugify(name: str, fallback: str = "item", max_length: int = 64) -> str:
     text = re.sub(r"[^a-z0-9_]+", "-", text)
     text = re.sub(r"-{2,}", "-", text).strip("-_")
     text = text[:max_length].rstrip("-_")
-    return text if text and _CODE_ID_RE.match(text) else fallback
+    return text if text and _CODE_ID_RE.fullmatch(text) else fallback
 
 
 def unique_id(base: str, taken: set[str], max_length: int = 64) -> str:
@@ -66,7 +66,7 @@ def unique_id(base: str, taken: set[str], max_length: int = 64) -> str:
 
 
 def is_code_id(text: Any) -> TypeGuard[str]:
-    return isinstance(text, str) and len(text) <= 64 and bool(_CODE_ID_RE.match(text))
+    return isinstance(text, str) and len(text) <= 64 and bool(_CODE_ID_RE.fullmatch(text))
 
 
 def local(tag: Any) -> str:
@@ -126,9 +126,9 @@ def meta_pi_text(data: dict[str, Any]) -> str:
 
 # -- colours ----------------------------------------------------------------------------------
 
-_HEX6 = re.compile(r"^#?([0-9A-Fa-f]{6})(?:[0-9A-Fa-f]{2})?$")
-_HEX3 = re.compile(r"^#?([0-9A-Fa-f])([0-9A-Fa-f])([0-9A-Fa-f])$")
-_RGB = re.compile(r"^(?:rgba?\()?\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,[^)]*)?\)?$")
+_HEX6 = re.compile(r"#?([0-9A-Fa-f]{6})(?:[0-9A-Fa-f]{2})?")  # these three with fullmatch
+_HEX3 = re.compile(r"#?([0-9A-Fa-f])([0-9A-Fa-f])([0-9A-Fa-f])")
+_RGB = re.compile(r"(?:rgba?\()?\s*([0-9]{1,3})\s*,\s*([0-9]{1,3})\s*,\s*([0-9]{1,3})\s*(?:,[^)]*)?\)?")
 
 
 def normalize_color(value: str | None) -> str | None:
@@ -136,13 +136,13 @@ def normalize_color(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
-    match = _HEX6.match(value)
+    match = _HEX6.fullmatch(value)
     if match:
         return "#" + match.group(1)
-    match = _HEX3.match(value)
+    match = _HEX3.fullmatch(value)
     if match:
         return "#" + "".join(c * 2 for c in match.groups())
-    match = _RGB.match(value)
+    match = _RGB.fullmatch(value)
     if match and all(0 <= int(c) <= 255 for c in match.groups()):
         return "#" + "".join(f"{int(c):02X}" for c in match.groups())
     return None
@@ -214,17 +214,17 @@ def _bullets(block: str | None) -> list[str] | None:
 
 # -- variables: typed attribute values ----------------------------------------------------------
 
-INTEGER_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
-DECIMAL_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)\.[0-9]+$")
-DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+INTEGER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)")  # these four with fullmatch
+DECIMAL_RE = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATETIME_RE = re.compile(
-    r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?$")
+    r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 
 VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
 
 
 def is_date(text: str) -> bool:
-    if not DATE_RE.match(text):
+    if not DATE_RE.fullmatch(text):
         return False
     try:
         dt.date.fromisoformat(text)
@@ -235,7 +235,7 @@ def is_date(text: str) -> bool:
 
 def is_datetime(text: Any) -> bool:
     """Whether ``text`` is an ``xsd:dateTime`` (as REFI-QDA's creation times must be)."""
-    if not isinstance(text, str) or not DATETIME_RE.match(text):
+    if not isinstance(text, str) or not DATETIME_RE.fullmatch(text):
         return False
     try:
         dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -260,9 +260,9 @@ def value_kind(value: Any, from_table: bool) -> str | None:
         return "Float" if value == value and value not in (float("inf"), float("-inf")) else "Text"
     text = str(value)
     if from_table:
-        if INTEGER_RE.match(text):
+        if INTEGER_RE.fullmatch(text):
             return "Integer"
-        if DECIMAL_RE.match(text):
+        if DECIMAL_RE.fullmatch(text):
             return "Float"
         if text in ("true", "false"):
             return "Boolean"

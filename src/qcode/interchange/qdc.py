@@ -263,7 +263,7 @@ class CodeMapper:
                 data["key"] = key
             aliases = []
             for alias in meta.get("aliases") or []:
-                if (isinstance(alias, str) and pattern.match(alias) and alias not in self.taken
+                if (isinstance(alias, str) and pattern.fullmatch(alias) and alias not in self.taken
                         and alias not in self._aliases):
                     self._aliases.add(alias)
                     aliases.append(alias)
