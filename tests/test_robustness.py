@@ -469,3 +469,95 @@ def test_refi_names_with_a_trailing_newline_are_not_taken(cli, exported, tmp_pat
              + project.coders + [p.name for p in (tmp_path / "p").rglob("*")])
     assert not [n for n in names if "\n" in n or "\r" in n]
     assert project.check().ok
+
+
+# -- item 17: check says where ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("rel, old, new, line", [
+    ("qcode.yaml", "segmentation: turns", "segmentation: tu\x00rns", 5),
+    ("codebooks/codes.yaml", "label: Staff ownership", "label: Staff\x07ownership", 19),
+    ("transcripts/voss-principal.md", "school: Voss", "school: Vo\x00ss", 3),
+    ("transcripts/voss-principal.md", "school: Voss", "school: 'Vo\x1bss'", 3),
+])
+def test_a_control_character_in_yaml_is_reported_at_its_line(cli, project_dir, rel, old, new,
+                                                             line):
+    project_dir.replace(rel, old, new)
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1
+    [problem] = [p for p in json.loads(result.stdout)["problems"]
+                 if p["file"] == rel and p["severity"] == "error"]
+    assert problem["line"] == line and "control character" in problem["message"], problem
+
+
+@pytest.mark.parametrize("rel, old, new, line", [
+    ("qcode.yaml", "segmentation: turns\n", "segmentation: turns\n~: 3\n", 6),
+    ("qcode.yaml", "  school: {required: true}\n", "  school: {required: true}\n  5: {}\n", 11),
+    ("qcode.yaml", "  school: {required: true}\n", "  school: {required: true}\n  : {}\n", 11),
+    ("codebooks/codes.yaml", "    label: Staff ownership\n",
+     "    label: Staff ownership\n    null: x\n", 20),
+])
+def test_a_key_that_is_not_text_is_reported_at_its_line(cli, project_dir, rel, old, new, line):
+    project_dir.replace(rel, old, new)
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1
+    problems = [p for p in json.loads(result.stdout)["problems"] if p["file"] == rel]
+    assert [(p["line"], "must be text" in p["message"]) for p in problems] == [(line, True)]
+
+
+@pytest.mark.parametrize("header, message", [
+    ("school,pupils,pupils", "column 3 is named 'pupils' like column 2"),
+    ("school,pupils, school ", "column 3 is named 'school' like column 1"),
+    ("school,,model", "column 2 of the header has no name"),
+    ("school,pupils,model,", "column 4 of the header has no name"),
+])
+def test_a_case_table_header_loses_no_column(cli, project_dir, header, message):
+    rows = "\n".join(f"{school},1,2{',' if header.endswith(',') else ''}"
+                     for school in ("Voss", "Lier", "Strinda"))
+    project_dir.write("cases/schools.csv", f"{header}\n{rows}\n")
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1
+    header_problems = [p for p in json.loads(result.stdout)["problems"]
+                       if p["rule"] == "case-table-header"]
+    assert [(p["file"], p["line"], p["message"]) for p in header_problems] == [
+        ("cases/schools.csv", 1, message)]
+    matrix = cli("matrix", "--by", "school")
+    assert matrix.exit_code == 1 and "case-table-header" in matrix.stderr
+
+
+@pytest.mark.parametrize("key", ["codings", "transcripts"])
+@pytest.mark.parametrize("value", ["qcode.yaml", "qcode.yaml/sub"])
+def test_a_folder_setting_that_names_a_file(cli, project_dir, key, value):
+    project_dir.replace("qcode.yaml", f"{key}: {key}\n", f"{key}: {value}\n")
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1
+    line = 4 if key == "codings" else 3
+    problems = [(p["rule"], p["file"], p["line"]) for p in json.loads(result.stdout)["problems"]]
+    assert ("config-not-a-folder", "qcode.yaml", line) in problems
+    for command in (["tag", "voss-principal", "2", "ownership", "--coder", "a"],
+                    ["matrix", "--by", "school"], ["segments"]):
+        refused = cli(*command)
+        assert refused.exit_code == 1, (command, refused.output)
+        assert "Traceback" not in refused.output and "not a folder" in refused.stderr
+    assert project_dir.read("qcode.yaml").count("\n") > 3  # nothing written into it
+
+
+def test_a_missing_folder_and_a_missing_key_are_reported_at_their_line(cli, project_dir):
+    project_dir.replace("qcode.yaml", "transcripts: transcripts\n", "transcripts: nosuch\n")
+    result = cli("check", "--format", "json")
+    found = {(p["rule"], p["file"], p["line"]) for p in json.loads(result.stdout)["problems"]}
+    assert ("transcripts-missing", "qcode.yaml", 3) in found
+    project_dir.replace("qcode.yaml", "name: Fixture study\n", "# the study\n")
+    result = cli("check", "--format", "json")
+    found = {(p["rule"], p["file"], p["line"]) for p in json.loads(result.stdout)["problems"]}
+    assert ("config-schema", "qcode.yaml", 2) in found  # the first line of the mapping
+
+
+def test_a_bad_value_from_a_case_table_is_reported_at_its_row(cli, project_dir):
+    project_dir.replace("qcode.yaml", "  school: {required: true}\n",
+                        "  school: {required: true}\n  pupils: {type: integer}\n")
+    project_dir.replace("cases/schools.csv", "Lier,450,", "Lier,many,")
+    result = cli("check", "--format", "json")
+    problems = [(p["rule"], p["file"], p["line"]) for p in json.loads(result.stdout)["problems"]
+                if p["rule"] == "attribute-type"]
+    assert problems == [("attribute-type", "cases/schools.csv", 3)]
