@@ -213,7 +213,8 @@ def test_a_full_disk_is_a_one_line_error(cli, rich, monkeypatch):
     before = leftovers(rich.root)
     result = cli("export", "qdpx", "-o", "out/study.qdpx")
     assert result.exit_code == 1
-    assert "cannot write out/study.qdpx: No space left on device" in result.stderr
+    assert "cannot write out/study.qdpx: no space left on the disk" in result.stderr
+    assert "free some space" in result.stderr
     assert "Traceback" not in result.output
     assert leftovers(rich.root) == before
 

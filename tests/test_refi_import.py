@@ -381,13 +381,14 @@ def test_what_the_file_gets_wrong_is_listed_by_check(tmp_path, cli):
 
 
 def test_a_failed_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    from qcode.errors import WriteFailed
     from qcode.interchange import qdpx_import
 
     def broken(*args, **kwargs):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("qcode.store.log.CodingLog.append", broken)
-    with pytest.raises(OSError):
+    with pytest.raises(WriteFailed, match="no space left on the disk"):
         qdpx_import.import_project(foreign_qdpx(tmp_path), tmp_path / "p")
     assert not (tmp_path / "p").exists()
 

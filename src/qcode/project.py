@@ -20,7 +20,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qcode.errors import InvalidProject, QcodeError, UsageError
+from qcode.errors import InvalidProject, QcodeError, UsageError, file_in_the_way
 from qcode.format.attributes import (
     attribute_names,
     attribute_types,
@@ -101,8 +101,10 @@ class Project:
             return None
         self.config_doc = doc
         config = validate(ProjectConfig, doc, CONFIG_NAME, self.problems, "config")
-        if config is not None and not self._paths_inside(config, doc):
-            return None
+        if config is not None:
+            self._check_folders(config)
+            if not self._paths_inside(config, doc):
+                return None
         return config
 
     def _paths_inside(self, config: ProjectConfig, doc: YamlDocument) -> bool:
@@ -124,6 +126,26 @@ class Project:
                     "keep the project's files inside its folder (copy a shared codebook "
                     "in); qcode reads and writes nothing outside it")
         return inside
+
+    def _check_folders(self, config: ProjectConfig) -> None:
+        """``transcripts:`` and ``codings:`` name folders: a file there (``codings:
+        qcode.yaml``) would make every command see no codings, or write beside it."""
+        for key, configured in (("transcripts", config.transcripts),
+                                ("codings", config.codings)):
+            blocker = file_in_the_way(self.path(configured))
+            if blocker is not None:
+                what = ("is a file" if blocker == str(self.path(configured))
+                        else f"cannot be made: {self.rel(Path(blocker))} is a file")
+                self.problems.error(
+                    "config-not-a-folder", CONFIG_NAME, self._config_line(key),
+                    f"`{key}: {configured}` {what}, not a folder",
+                    f"name the folder of the {key} (default: {key})")
+
+    def _config_line(self, key: str) -> int | None:
+        """The line of a top-level key of qcode.yaml; None when it is not written there
+        (a default)."""
+        doc = self.config_doc
+        return doc.positions.get((key,)) if doc is not None else None
 
     def require_config(self) -> ProjectConfig:
         if self.config is None:
@@ -173,11 +195,19 @@ class Project:
     @cached_property
     def _transcripts(self) -> dict[str, Transcript]:
         config = self.require_config()
-        folder = self.path(config.transcripts)
-        loaded = load_transcripts(folder, self.rel(folder), config.segmentation, self.cache,
-                                  self.problems)
+        folder = self._folder("transcripts")
+        if folder.is_dir():
+            loaded = load_transcripts(folder, self.rel(folder), config.segmentation,
+                                      self.cache, self.problems)
+        else:
+            loaded = {}
+            self.problems.error(
+                "transcripts-missing", CONFIG_NAME, self._config_line("transcripts"),
+                f"transcript folder {config.transcripts} does not exist",
+                "create it or fix `transcripts:` in qcode.yaml")
         join_cases(loaded.values(), self.case_tables, self.problems)
-        check_attributes(loaded.values(), config.attributes, self.problems)
+        check_attributes(loaded.values(), config.attributes, self.problems,
+                         self.case_tables)
         return loaded
 
     @property
@@ -206,7 +236,17 @@ class Project:
     @cached_property
     def store(self) -> CodingStore:
         """The coding logs (``codings/<coder>.jsonl``), each replayed once."""
-        return CodingStore(self.root, self.codings_dir, self.problems, self.cache)
+        return CodingStore(self.root, self._folder("codings"), self.problems, self.cache)
+
+    def _folder(self, key: str) -> Path:
+        """The folder qcode.yaml names at ``key`` (``transcripts``, ``codings``); a file
+        there stops the command (``check`` reports it as config-not-a-folder)."""
+        configured = getattr(self.require_config(), key)
+        folder = self.path(configured)
+        if file_in_the_way(folder) is not None:
+            raise InvalidProject(f"`{key}: {configured}` in {CONFIG_NAME} is not a folder",
+                                 [p for p in self.problems if p.rule == "config-not-a-folder"])
+        return folder
 
     @property
     def coders(self) -> list[str]:
@@ -497,8 +537,14 @@ class Project:
         if self.config is None:
             return CheckReport(problems.sorted(), counts)
         codebook = self._codebook
-        transcripts = self._transcripts
-        store = self.store
+        try:
+            transcripts = self._transcripts
+        except InvalidProject:  # `transcripts:` is not a folder: reported when it was read
+            transcripts = {}
+        try:
+            store = self.store
+        except InvalidProject:  # the same for `codings:`
+            store = CodingStore(self.root, self.codings_dir, Problems(), self.cache)
         counts["codes"] = len(codebook) if codebook else 0
         counts["transcripts"] = len(transcripts)
         counts["coders"] = len(store.coders)

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 MISSING = "(missing)"
 
-_WHERE_RE = re.compile(r"^\s*([^=!\s]+)\s*(!=|=)\s*(.*?)\s*$")
+_WHERE_RE = re.compile(r"\s*([^=!\s]+)\s*(!=|=)\s*(.*?)\s*")
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class Condition:
 
     @classmethod
     def parse(cls, expression: str) -> Condition:
-        match = _WHERE_RE.match(expression)
+        match = _WHERE_RE.fullmatch(expression)
         if not match or not match.group(3):
             raise UsageError(f"--where {expression!r} is not ATTR=VALUE or ATTR!=VALUE",
                              "e.g. --where school=Voss or --where informant_group!=teacher")

@@ -49,8 +49,11 @@ def join_cases(transcripts: Iterable[Transcript], tables: list[CaseTable],
 
 
 def check_attributes(transcripts: Iterable[Transcript], declared: dict[str, AttributeSpec],
-                     problems: Problems) -> None:
-    """Required attributes present and values among the declared ones."""
+                     problems: Problems, tables: Iterable[CaseTable] = ()) -> None:
+    """Required attributes present and values among the declared ones. A bad value from
+    a case table is reported at its row (once, for every transcript of the case)."""
+    tables = list(tables)
+    reported: set[tuple[str, int | None, str]] = set()
     for transcript in transcripts:
         for name, spec in declared.items():
             value = transcript.attributes.get(name)
@@ -61,20 +64,38 @@ def check_attributes(transcripts: Iterable[Transcript], declared: dict[str, Attr
                         f"transcript {transcript.id!r} has no {name!r}",
                         f"add `{name}: ...` to its front matter")
                 continue
+            file, line, case = _source_of(transcript, name, tables)
+            if (file, line, name) in reported:
+                continue
             if spec.type is not None and typed_value(value, spec.type) is None:
+                reported.add((file, line, name))
                 problems.error(
-                    "attribute-type", transcript.file, transcript.front_lines.get(name),
-                    f"{name} {attribute_text(value)!r} is not {_TYPE_NAMES[spec.type]}",
+                    "attribute-type", file, line,
+                    f"{name} {attribute_text(value)!r}{case} is not {_TYPE_NAMES[spec.type]}",
                     f"write {_TYPE_EXAMPLES[spec.type]}, or change `type:` of {name!r} "
                     "in qcode.yaml")
                 continue
             if spec.values is not None and str(value) not in spec.values:
+                reported.add((file, line, name))
                 guess = did_you_mean(str(value), spec.values)
                 hint = (f"did you mean {guess[0]!r}?" if guess
                         else f"allowed: {', '.join(spec.values)}")
                 problems.error(
-                    "attribute-value", transcript.file, transcript.front_lines.get(name),
-                    f"{name} {value!r} is not one of the declared values", hint)
+                    "attribute-value", file, line,
+                    f"{name} {value!r}{case} is not one of the declared values", hint)
+
+
+def _source_of(transcript: Transcript, name: str, tables: list[CaseTable]
+               ) -> tuple[str, int | None, str]:
+    """Where an attribute's value was written: the front matter line, or the case table
+    row it was joined from (file, line, and words naming the case)."""
+    if name not in transcript.front_matter:
+        for table in tables:
+            key_value = transcript.front_matter.get(table.key)
+            if key_value is not None and name in table.attributes(str(key_value)):
+                return (table.file, table.lines.get(str(key_value)),
+                        f" (case {str(key_value)!r})")
+    return transcript.file, transcript.front_lines.get(name), ""
 
 
 def attribute_names(declared: Iterable[str], transcripts: Iterable[Transcript]) -> list[str]:

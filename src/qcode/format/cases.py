@@ -42,6 +42,8 @@ def load_case_table(path: Path, rel: str, key: str, problems: Problems) -> CaseT
         problems.error("case-table-syntax", rel, 1, f"CSV error: {exc}")
         return None
     columns = [c.strip() for c in header]
+    if not _header_ok(columns, rel, problems):
+        return None
     if key not in columns:
         problems.error("case-table-syntax", rel, 1,
                        f"case table has no {key!r} column (it has {', '.join(columns)})",
@@ -73,3 +75,24 @@ def load_case_table(path: Path, rel: str, key: str, problems: Problems) -> CaseT
     except csv.Error as exc:
         problems.error("case-table-syntax", rel, reader.line_num, f"CSV error: {exc}")
     return table
+
+
+def _header_ok(columns: list[str], rel: str, problems: Problems) -> bool:
+    """Every column has a name, and no two the same: else a cell would have no attribute
+    to go to, or two cells one attribute, and a column would be lost without a word."""
+    ok = True
+    first: dict[str, int] = {}
+    for number, name in enumerate(columns, start=1):
+        if not name:
+            problems.error("case-table-header", rel, 1,
+                           f"column {number} of the header has no name",
+                           "name every column, or delete the empty column (and its cells)")
+            ok = False
+        elif name in first:
+            problems.error("case-table-header", rel, 1,
+                           f"column {number} is named {name!r} like column {first[name]}",
+                           "give each column its own name")
+            ok = False
+        else:
+            first[name] = number
+    return ok

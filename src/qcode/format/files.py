@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from qcode.errors import QcodeError, UnsafePath, UsageError
+from qcode.errors import QcodeError, UnsafePath, UsageError, WriteFailed
 from qcode.problems import Problems
 
 
@@ -95,9 +95,7 @@ def atomic_output(path: Path, overwrite: bool = False, durable: bool = True
             except OSError:
                 break
         if isinstance(exc, OSError):  # the disk is full, a folder is read-only, ...
-            raise QcodeError(f"cannot write {path}: {exc.strerror or exc}",
-                             "nothing was written; check the free space and the folder's "
-                             "permissions") from None
+            raise WriteFailed.of(exc, path) from None
         raise
     if durable:
         _sync_folder(path.parent)
@@ -176,8 +174,9 @@ def private_folder(root: Path, rel: Path | str) -> Path:
                              f"delete the link (rm {shown}); qcode makes a real folder "
                              "there")
         if not stat.S_ISDIR(mode):
-            raise UnsafePath(f"{shown} is not a folder; qcode keeps its cache and locks "
-                             "there", f"move or delete {shown}")
+            raise UnsafePath(f"{shown} is a file, not a folder; qcode keeps its cache "
+                             "and locks there", f"move the file out of the way (or delete "
+                             f"{shown})")
     return path
 
 

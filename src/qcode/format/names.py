@@ -8,9 +8,11 @@ from collections.abc import Iterable
 
 from qcode.errors import UsageError
 
-# A coder's name becomes a file name, codings/<coder>.jsonl.
+# A coder's name becomes a file name, codings/<coder>.jsonl. CODER_PATTERN is for pydantic,
+# whose regex engine ends `$` at the very end; in Python `$` also matches before a final
+# newline ("me\n"), so Python code validates names with CODER_RE.fullmatch only.
 CODER_PATTERN = r"^[A-Za-z0-9_-]+$"
-CODER_RE = re.compile(r"[A-Za-z0-9_-]+")  # always used with fullmatch
+CODER_RE = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def check_coder_name(coder: str) -> None:

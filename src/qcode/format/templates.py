@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 
@@ -85,12 +86,25 @@ def create_project(directory: Path, name: str | None = None) -> list[Path]:
     if clashes:
         raise QcodeError(f"{clashes[0]} already exists; nothing was created",
                          "choose an empty folder for `qcode init`")
-    created = []
-    for path, text in files.items():
-        if path.name == ".gitignore" and path.exists():
-            continue  # the user's own .gitignore stays as it is
-        atomic_write_text(path, text)
-        created.append(path)
+    missing = {folder for path in files for folder in (path.parent, *path.parent.parents)
+               if not folder.exists()}
+    made = sorted(missing, key=lambda folder: len(folder.parts), reverse=True)
+    created: list[Path] = []
+    try:
+        for path, text in files.items():
+            if path.name == ".gitignore" and path.exists():
+                continue  # the user's own .gitignore stays as it is
+            atomic_write_text(path, text)
+            created.append(path)
+    except QcodeError:
+        # A full disk or a read-only folder part way: take back what was made, so the
+        # folder is as it was (no half a project that `qcode init` then refuses).
+        for path in created:
+            path.unlink(missing_ok=True)
+        for folder in made:  # deepest first, only the ones made here
+            with contextlib.suppress(OSError):  # not empty: not ours to remove
+                folder.rmdir()
+        raise
     return created
 
 

@@ -340,12 +340,13 @@ def parse_transcript(text: str, rel: str, default_id: str,
     text = normalize(text)
     front, body, body_line, front_lines = split_front_matter(text)
     raw_id = front.get("id", default_id)
+    id_line = front_lines.get("id", 1)  # no `id:`: the id is the file name's
     if raw_id is None or isinstance(raw_id, bool) or str(raw_id).strip() == "":
-        raise FrontMatterError(2, "front matter `id` must be a non-empty value",
+        raise FrontMatterError(id_line, "front matter `id` must be a non-empty value",
                                "write `id: <name>` or remove it to use the file name")
     transcript_id = str(raw_id).strip()
     if any(ch.isspace() for ch in transcript_id):
-        raise FrontMatterError(2, f"transcript id {transcript_id!r} contains whitespace",
+        raise FrontMatterError(id_line, f"transcript id {transcript_id!r} contains whitespace",
                                "use letters, digits, - and _ in ids")
     attributes = {k: v for k, v in front.items() if k != "id"}
     return Transcript(
@@ -380,7 +381,7 @@ def load_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cache,
         if transcript.id in loaded:
             first = loaded[transcript.id].file
             problems.error(
-                "transcript-id-duplicate", transcript.file, transcript.front_lines.get("id"),
+                "transcript-id-duplicate", transcript.file, transcript.front_lines.get("id", 1),
                 f"transcript id {transcript.id!r} is also used by {first}; this file is "
                 "ignored", "give each transcript its own `id:` (default: the file name)")
             continue

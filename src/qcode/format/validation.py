@@ -112,7 +112,12 @@ def report_validation_error(exc: ValidationError, model: type[BaseModel], doc: Y
         seen.add((loc, kind))
         line = doc.line_for(loc)
         where = format_loc(loc[:-1]) if loc[:-1] else "the top level"
-        if kind == "extra_forbidden":
+        if kind == "invalid_key" or err["loc"][-1:] == ("[key]",):
+            problems.error(f"{prefix}-schema", rel, line,
+                           f"key {_describe(err.get('input'))} in {where} must be text",
+                           "write the key as text (in quotes if need be, e.g. \"5\":); an "
+                           "empty key or ~ is null")
+        elif kind == "extra_forbidden":
             key = loc[-1]
             allowed = allowed_keys(model, loc[:-1])
             guess = did_you_mean(str(key), allowed)

@@ -47,13 +47,29 @@ class YamlDocument:
 
     def line_for(self, loc: Loc) -> int | None:
         """The line of ``loc``, or of its nearest enclosing key when ``loc`` is absent."""
-        loc = tuple(loc)
+        loc = self._as_written(tuple(loc))
         while loc:
             line = self.positions.get(loc)
             if line is not None:
                 return line
             loc = loc[:-1]
         return self.positions.get(())
+
+    def _as_written(self, loc: Loc) -> Loc:
+        """``loc`` with each key as the document has it: pydantic names a key that is
+        not text (null, a number) by its ``str()``."""
+        node, keys = self.data, []
+        for part in loc:
+            if isinstance(node, dict) and part not in node:
+                part = next((key for key in node if str(key) == str(part)), part)
+            keys.append(part)
+            if isinstance(node, dict):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+                node = node[part]
+            else:
+                node = None
+        return tuple(keys)
 
 
 def _yaml():
@@ -70,6 +86,7 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
     ``line_offset`` is added to every line (front matter starts below the ``---``).
     """
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from ruamel.yaml.reader import ReaderError
 
     try:
         node = _yaml().compose(io.StringIO(text))
@@ -77,6 +94,12 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
         line, message, hint = plain_syntax_error(exc, text)
         raise YamlProblem("yaml-syntax", line + line_offset if line else None, message,
                           hint) from None
+    except ReaderError as exc:  # a character YAML forbids; it has a position, not a mark
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character[:1] or " ")
+        raise YamlProblem("yaml-syntax", text.count("\n", 0, exc.position) + 1 + line_offset,
+                          f"a character YAML does not allow (U+{char:04X}, a control "
+                          "character)", "remove it: it often comes from copying text out "
+                          "of another program") from None
     except YAMLError as exc:
         raise YamlProblem("yaml-syntax", None, f"YAML syntax error: {exc}") from None
     doc = YamlDocument(data=None)
@@ -84,6 +107,7 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
         return doc
     builder = _Builder(doc, line_offset)
     doc.data = builder.build(node, ())
+    doc.positions.setdefault((), builder.line(node))  # a missing top-level key's line
     return doc
 
 
@@ -286,6 +310,10 @@ _PLAIN_SAFE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][^#:\[\]{}&*!|>'\"%@`,]*")
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# What YAML 1.2 does not allow in a stream (its printable set is tab, line ends, U+0085
+# and the rest of Unicode outside the C0/C1 controls, surrogates and U+FFFE/U+FFFF).
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                            "\U00010000-\U0010ffff]")
 _WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
           "FALSE": False, "null": None, "Null": None, "NULL": None, "~": None}
 
@@ -299,6 +327,8 @@ def parse_simple_mapping(text: str, line_offset: int = 0) -> YamlDocument | None
     decimal numbers, dates (kept as text), true/false and null. A property test holds it
     to ``parse_yaml``.
     """
+    if _NOT_PRINTABLE.search(text):
+        return None  # parse_yaml refuses it, with its line
     data: dict[str, Any] = {}
     positions: dict[Loc, int] = {}
     for number, line in enumerate(text.split("\n"), start=1 + line_offset):

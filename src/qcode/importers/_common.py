@@ -205,7 +205,7 @@ def label_prefix(line: str) -> tuple[str, str] | None:
     return match.group("label").strip(), line[match.end() + 1:].lstrip(" \t")
 
 
-_TIMESTAMP_CELL = re.compile(r"^[\[(]?(\d{1,2}:)?\d{1,2}:\d{2}([.,]\d+)?[\])]?$")
+_TIMESTAMP_CELL = re.compile(r"[\[(]?(\d{1,2}:)?\d{1,2}:\d{2}([.,]\d+)?[\])]?")
 
 
 def is_speaker_cell(text: str) -> bool:
@@ -222,7 +222,7 @@ def table_row_text(cells: list[str]) -> tuple[str, bool]:
     ``Speaker: text`` (and a ``%% time`` line, as for subtitles); other rows join their
     non-empty cells with `` | ``."""
     stamp = None
-    if len(cells) >= 2 and _TIMESTAMP_CELL.match(cells[0]):
+    if len(cells) >= 2 and _TIMESTAMP_CELL.fullmatch(cells[0]):
         stamp, cells = cells[0].strip("[]()"), cells[1:]
     turn = len(cells) >= 2 and is_speaker_cell(cells[0])
     if turn:

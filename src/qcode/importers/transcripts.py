@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from qcode.coding.anchoring import DEFAULT_MIN_SCORE, TranscriptPlan, apply_plan, plan_body
-from qcode.errors import QcodeError, UsageError
+from qcode.errors import QcodeError, UsageError, WriteFailed
 from qcode.format.files import atomic_write_text
 from qcode.format.text import nfc
 from qcode.format.transcripts import Transcript, parse_transcript, segment
@@ -211,9 +211,18 @@ def _import_one(corpus: Corpus, path: Path, folder: Path, options: ImportOptions
     if request.dry_run:
         report.ok = True
         return
-    atomic_write_text(target, text, overwrite=report.replaced)
+    try:
+        atomic_write_text(target, text, overwrite=report.replaced)
+    except WriteFailed as exc:  # a full disk: this file is not imported, the others are
+        raise ImportFailed(exc.message, exc.hint) from None
     if plan is not None and plan.placements:
-        applied = apply_plan(corpus, plan)
+        try:
+            applied = apply_plan(corpus, plan)
+        except WriteFailed as exc:
+            raise ImportFailed(f"replaced {rel}, but its codings could not all be moved "
+                               f"onto the new text ({exc.message})",
+                               "free some space (or make the folder writable), then run "
+                               f"`qcode reanchor {transcript_id}`") from None
         assert report.reanchor is not None
         report.reanchor["written"] = sum(applied.written.values())
         report.reanchor["skipped"] = len(applied.skipped)

@@ -187,7 +187,7 @@ def _report_dropped(document, archive, imported: Imported) -> None:
     dropped_headers: list[str] = []
     for part in document.part.package.iter_parts():
         name = str(part.partname)
-        if re.match(r"^/word/(header|footer)\d*\.xml$", name):
+        if re.fullmatch(r"/word/(header|footer)[0-9]*\.xml", name):
             text = " ".join(t.text or "" for t in part.element.iter(W + "t")).strip()
             if text and text not in dropped_headers:
                 dropped_headers.append(text)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeGuard
 
@@ -35,7 +36,7 @@ META_FORMAT = 1
 
 # -- names and ids ----------------------------------------------------------------------------
 
-_CODE_ID_RE = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
+_CODE_ID_RE = re.compile(r"[a-z0-9][a-z0-9_-]*")  # with fullmatch: "$" passes "a\n"
 
 
 def slugify(name: str, fallback: str = "item", max_length: int = 64) -> str:
@@ -47,7 +48,7 @@ def slugify(name: str, fallback: str = "item", max_length: int = 64) -> str:
     text = re.sub(r"[^a-z0-9_]+", "-", text)
     text = re.sub(r"-{2,}", "-", text).strip("-_")
     text = text[:max_length].rstrip("-_")
-    return text if text and _CODE_ID_RE.match(text) else fallback
+    return text if text and _CODE_ID_RE.fullmatch(text) else fallback
 
 
 def unique_id(base: str, taken: set[str], max_length: int = 64) -> str:
@@ -65,7 +66,7 @@ def unique_id(base: str, taken: set[str], max_length: int = 64) -> str:
 
 
 def is_code_id(text: Any) -> TypeGuard[str]:
-    return isinstance(text, str) and len(text) <= 64 and bool(_CODE_ID_RE.match(text))
+    return isinstance(text, str) and len(text) <= 64 and bool(_CODE_ID_RE.fullmatch(text))
 
 
 def local(tag: Any) -> str:
@@ -125,9 +126,9 @@ def meta_pi_text(data: dict[str, Any]) -> str:
 
 # -- colours ----------------------------------------------------------------------------------
 
-_HEX6 = re.compile(r"^#?([0-9A-Fa-f]{6})(?:[0-9A-Fa-f]{2})?$")
-_HEX3 = re.compile(r"^#?([0-9A-Fa-f])([0-9A-Fa-f])([0-9A-Fa-f])$")
-_RGB = re.compile(r"^(?:rgba?\()?\s*(\d{1,3})\s*,\s*(\d{1,3})\s*,\s*(\d{1,3})\s*(?:,[^)]*)?\)?$")
+_HEX6 = re.compile(r"#?([0-9A-Fa-f]{6})(?:[0-9A-Fa-f]{2})?")  # these three with fullmatch
+_HEX3 = re.compile(r"#?([0-9A-Fa-f])([0-9A-Fa-f])([0-9A-Fa-f])")
+_RGB = re.compile(r"(?:rgba?\()?\s*([0-9]{1,3})\s*,\s*([0-9]{1,3})\s*,\s*([0-9]{1,3})\s*(?:,[^)]*)?\)?")
 
 
 def normalize_color(value: str | None) -> str | None:
@@ -135,13 +136,13 @@ def normalize_color(value: str | None) -> str | None:
     if not value:
         return None
     value = value.strip()
-    match = _HEX6.match(value)
+    match = _HEX6.fullmatch(value)
     if match:
         return "#" + match.group(1)
-    match = _HEX3.match(value)
+    match = _HEX3.fullmatch(value)
     if match:
         return "#" + "".join(c * 2 for c in match.groups())
-    match = _RGB.match(value)
+    match = _RGB.fullmatch(value)
     if match and all(0 <= int(c) <= 255 for c in match.groups()):
         return "#" + "".join(f"{int(c):02X}" for c in match.groups())
     return None
@@ -213,17 +214,17 @@ def _bullets(block: str | None) -> list[str] | None:
 
 # -- variables: typed attribute values ----------------------------------------------------------
 
-INTEGER_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)$")
-DECIMAL_RE = re.compile(r"^-?(?:0|[1-9][0-9]*)\.[0-9]+$")
-DATE_RE = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$")
+INTEGER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)")  # these four with fullmatch
+DECIMAL_RE = re.compile(r"-?(?:0|[1-9][0-9]*)\.[0-9]+")
+DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATETIME_RE = re.compile(
-    r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?$")
+    r"-?[0-9]{4,}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?(?:Z|[+-][0-9]{2}:[0-9]{2})?")
 
 VARIABLE_TYPES = ("Text", "Boolean", "Integer", "Float", "Date", "DateTime")
 
 
 def is_date(text: str) -> bool:
-    if not DATE_RE.match(text):
+    if not DATE_RE.fullmatch(text):
         return False
     try:
         dt.date.fromisoformat(text)
@@ -234,7 +235,7 @@ def is_date(text: str) -> bool:
 
 def is_datetime(text: Any) -> bool:
     """Whether ``text`` is an ``xsd:dateTime`` (as REFI-QDA's creation times must be)."""
-    if not isinstance(text, str) or not DATETIME_RE.match(text):
+    if not isinstance(text, str) or not DATETIME_RE.fullmatch(text):
         return False
     try:
         dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
@@ -259,9 +260,9 @@ def value_kind(value: Any, from_table: bool) -> str | None:
         return "Float" if value == value and value not in (float("inf"), float("-inf")) else "Text"
     text = str(value)
     if from_table:
-        if INTEGER_RE.match(text):
+        if INTEGER_RE.fullmatch(text):
             return "Integer"
-        if DECIMAL_RE.match(text):
+        if DECIMAL_RE.fullmatch(text):
             return "Float"
         if text in ("true", "false"):
             return "Boolean"
@@ -327,3 +328,66 @@ def cell_text(kind: str, text: str) -> str:
         stripped = text.strip()
         return {"1": "true", "0": "false"}.get(stripped, stripped)
     return text.strip() if kind != "Text" else text
+
+
+# -- qcode's metadata block (<?qcode {...}?>) -------------------------------------------------
+# The block is only an aid: it brings back what REFI-QDA cannot hold (ids, keys, aliases,
+# file names). It comes from a file anyone may have edited, and its parts refer to each
+# other (qcode.yaml's case tables, the cases in them), so a block with any part of a shape
+# qcode does not write is left out whole, and said: the import goes on from the REFI-QDA
+# content, as for a file another tool wrote.
+
+_TEXT_LIST = list[str]
+# section -> the shape of each entry (sections keyed by GUID, or lists).
+_META_ENTRIES: dict[str, dict[str, Any]] = {
+    "coders": {"": str},
+    "codes": {"id": str, "key": str, "aliases": _TEXT_LIST, "rules": list},
+    "cases": {"table": str, "key": str},
+    "transcripts": {"id": str, "file": str, "keys": _TEXT_LIST, "front_matter": bool},
+    "codings": {"id": str, "code": str, "extra": dict},
+}
+_META_LISTS: dict[str, dict[str, Any]] = {
+    "case_tables": {"file": str, "key": str, "columns": _TEXT_LIST},
+}
+_META_VALUES: dict[str, type] = {"format": int, "qcode": str, "project": str, "config": dict,
+                                 "codebook": dict}
+
+
+def checked_meta(data: Any, note: Callable[[str], None]) -> dict[str, Any]:
+    """qcode's metadata block, or an empty one (and a ``note`` naming the first part
+    that is not of the shape qcode writes). Unknown parts (a newer qcode's) are kept, and
+    ignored by the readers."""
+    if not isinstance(data, dict):
+        return {}
+    for section, value in data.items():
+        if section in _META_VALUES:
+            ok = _shape_ok(value, _META_VALUES[section])
+        elif section in _META_ENTRIES:
+            ok = isinstance(value, dict) and all(
+                _entry_ok(entry, _META_ENTRIES[section]) for entry in value.values())
+        elif section in _META_LISTS:
+            ok = isinstance(value, list) and all(
+                _entry_ok(entry, _META_LISTS[section]) for entry in value)
+        else:
+            ok = True
+        if not ok:
+            note(f"qcode's metadata block in the file has a `{section}` part of a shape qcode "
+                 "does not write (edited by hand?): the block is left out, and the project "
+                 "is imported from its REFI-QDA content alone")
+            return {}
+    return data
+
+
+def _entry_ok(entry: Any, shape: dict[str, Any]) -> bool:
+    if "" in shape:  # a plain value, such as a coder's name
+        return _shape_ok(entry, shape[""])
+    return isinstance(entry, dict) and all(
+        _shape_ok(entry[key], kind) for key, kind in shape.items() if key in entry)
+
+
+def _shape_ok(value: Any, kind: Any) -> bool:
+    if kind is _TEXT_LIST:
+        return isinstance(value, list) and all(isinstance(item, str) for item in value)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)

@@ -25,8 +25,8 @@ PathT = TypeVar("PathT", bound=PurePath)
 QCODE_NAMESPACE = uuid.UUID("6a1f9c3e-2b47-5d8e-9f10-7c3b2a1d0e45")
 
 GUID_RE = re.compile(
-    r"^\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?$")
-_HEX32_RE = re.compile(r"^[0-9a-f]{32}$")
+    r"\{?([0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})\}?")
+_HEX32_RE = re.compile(r"[0-9a-f]{32}")  # both with fullmatch
 
 # The kinds of objects that a sidecar keeps GUIDs for, with the qcode key they are keyed by.
 SIDECAR_KINDS = ("codes", "transcripts", "cases", "coders")
@@ -54,7 +54,7 @@ def normalize(guid: str | None) -> str | None:
     """A GUID for comparing: lower case, without braces; None when it is not a GUID."""
     if guid is None:
         return None
-    match = GUID_RE.match(guid.strip())
+    match = GUID_RE.fullmatch(guid.strip())
     return match.group(1).lower() if match else None
 
 
@@ -75,7 +75,7 @@ def guid_of_coding_id(coding_id: str) -> str | None:
     qcode's own ids are 16 hex digits; an imported coding keeps its tool's GUID as its id
     (32 hex digits), so exporting it again gives the tool back the GUID it knows.
     """
-    if _HEX32_RE.match(coding_id):
+    if _HEX32_RE.fullmatch(coding_id):
         h = coding_id
         return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
     return None

@@ -117,7 +117,7 @@ class _RawToBody:
 
 # -- checking positions against what a tool wrote into the selection's name ------------------
 
-_LINE_NAME = re.compile(r"^line:(\d+)$")
+_LINE_NAME = re.compile(r"line:([0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -141,7 +141,7 @@ def expectation(name: str | None) -> Expectation | None:
     """
     if not name or not name.strip():
         return None
-    line = _LINE_NAME.match(name.strip())
+    line = _LINE_NAME.fullmatch(name.strip())
     if line:
         return Expectation(line=int(line.group(1)))
     return Expectation(text=name)

@@ -12,6 +12,7 @@ Import is lenient (a BOM, draft namespaces, braced or lower-case GUIDs, Taguette
 
 from __future__ import annotations
 
+import contextlib
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qcode._version import __version__
-from qcode.errors import QcodeError
+from qcode.errors import QcodeError, WriteFailed
 from qcode.format.names import plural
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
@@ -27,6 +28,7 @@ from qcode.interchange.common import (
     META_FORMAT,
     META_PI,
     attr,
+    checked_meta,
     child,
     children,
     compose_description,
@@ -261,7 +263,7 @@ class CodeMapper:
                 data["key"] = key
             aliases = []
             for alias in meta.get("aliases") or []:
-                if (isinstance(alias, str) and pattern.match(alias) and alias not in self.taken
+                if (isinstance(alias, str) and pattern.fullmatch(alias) and alias not in self.taken
                         and alias not in self._aliases):
                     self._aliases.add(alias)
                     aliases.append(alias)
@@ -335,6 +337,7 @@ def import_codebook(qdc: Path, target: Path, merge: bool, namespace_name: str | 
     doc, meta = read_qdc(qdc)
     report = ImportReport(source=str(qdc), target=display or str(target),
                           origin=attr(doc.root, "origin"))
+    meta = checked_meta(meta, report.note)
     codes_el = child(doc.root, "Codes")
     foreign = read_codes(codes_el, report) if codes_el is not None else []
     _report_code_sets(doc.root, report)
@@ -394,7 +397,12 @@ def _backup(target: Path) -> Path:
         suffix = ".bak" if number == 0 else f".{number}.bak"
         backup = target.with_name(target.name + suffix)
         if not backup.exists():
-            shutil.copy2(target, backup)
+            try:
+                shutil.copy2(target, backup)
+            except OSError as exc:
+                with contextlib.suppress(OSError):
+                    backup.unlink(missing_ok=True)
+                raise WriteFailed.of(exc, backup, "back the codebook up to") from None
             return backup
         number += 1
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from qcode.errors import QcodeError
 from qcode.interchange import safety
-from qcode.interchange.common import META_FORMAT, META_PI
+from qcode.interchange.common import META_FORMAT, META_PI, checked_meta
 from qcode.interchange.import_report import ImportReport
 from qcode.interchange.qdc import check_root
 from qcode.interchange.safety import Archive, UnsafeInput, open_archive, parse_xml, read_json_pi
 
-_SCHEME = re.compile(r"^(internal|relative|absolute)://(.*)$", re.IGNORECASE)
+_SCHEME = re.compile(r"(internal|relative|absolute)://(.*)", re.IGNORECASE)
 
 
 class QdpxFile:
@@ -53,7 +53,7 @@ class QdpxFile:
         check_root(doc, "Project", self.path.name)
         meta = read_json_pi(doc, META_PI)
         if meta and meta.get("format") == META_FORMAT:
-            self.meta = meta
+            self.meta = checked_meta(meta, self.report.note)
         return doc.root
 
     def close(self) -> None:
@@ -78,7 +78,7 @@ class QdpxFile:
         """The bytes of a source file named in the XML, or None and why not."""
         if not path_value:
             return None, "no file is named"
-        match = _SCHEME.match(path_value.strip())
+        match = _SCHEME.fullmatch(path_value.strip())
         scheme = match.group(1).lower() if match else None
         rest = (match.group(2) if match else path_value.strip()).replace("\\", "/").lstrip("/")
         if scheme in ("relative", "absolute"):

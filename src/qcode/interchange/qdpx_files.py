@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from qcode.errors import QcodeError
+from qcode.errors import QcodeError, WriteFailed
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import slugify
 from qcode.interchange.import_report import ImportReport
@@ -240,7 +240,10 @@ def write_plan(plan: Plan, into: Path) -> None:
     from qcode.store.log import CodingLog
 
     created = not into.exists()
-    into.mkdir(parents=True, exist_ok=True)
+    try:
+        into.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WriteFailed.of(exc, into, "create") from None
     root = into.resolve()
     try:
         for rel, text in plan.files.items():
@@ -257,7 +260,7 @@ def write_plan(plan: Plan, into: Path) -> None:
             if not coder_re.fullmatch(coder):  # pragma: no cover - names are made valid
                 raise QcodeError(f"internal error: coder name {coder!r}")
             CodingLog(root / plan.codings_dir / f"{coder}.jsonl", coder).append(events)
-    except BaseException:
+    except BaseException as exc:
         if created:
             shutil.rmtree(into, ignore_errors=True)
         else:
@@ -266,4 +269,6 @@ def write_plan(plan: Plan, into: Path) -> None:
                     shutil.rmtree(item, ignore_errors=True)
                 else:
                     item.unlink(missing_ok=True)
+        if isinstance(exc, OSError):  # a folder made read-only or the disk full meanwhile
+            raise WriteFailed.of(exc, into, "write the project in") from None
         raise

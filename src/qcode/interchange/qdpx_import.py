@@ -65,10 +65,10 @@ NON_TEXT_SOURCES = {"PDFSource": "a PDF", "PictureSource": "a picture",
 SELECTION_TAGS = ("PlainTextSelection", "PDFSelection", "PictureSelection", "AudioSelection",
                   "VideoSelection", "TranscriptSelection")
 _NAME_EXTENSIONS = re.compile(r"\.(txt|docx?|rtf|odt|pdf|md)$", re.IGNORECASE)
-_SET_ATTRIBUTE = re.compile(r"^\s*([^:]{1,40}?)\s*:\s*(\S.*?)\s*$")
+_SET_ATTRIBUTE = re.compile(r"\s*([^:]{1,40}?)\s*:\s*(\S.*?)\s*")
 # A transcript id from qcode's instruction: no whitespace (qcode's rule), and nothing that
 # could act as a path if some later command used the id as a file name.
-_SAFE_ID = re.compile(r"^[^\s/\\.][^\s/\\]*$")
+_SAFE_ID = re.compile(r"[^\s/\\.][^\s/\\]*")  # with fullmatch: "$" would pass "id\n"
 
 
 class Importer(CodingsReader):
@@ -331,7 +331,7 @@ class Importer(CodingsReader):
         for key, source in self.sources.items():
             entry = meta_transcripts.get(key)
             wanted = entry.get("id") if isinstance(entry, dict) else None
-            if (isinstance(wanted, str) and _SAFE_ID.match(wanted) and wanted not in taken):
+            if (isinstance(wanted, str) and _SAFE_ID.fullmatch(wanted) and wanted not in taken):
                 source.transcript_id = wanted
                 taken.add(wanted)
             else:
@@ -450,7 +450,7 @@ class Importer(CodingsReader):
                 self.report.skip("set", name, f"{plural(len(codes), 'code')} and "
                                  f"{plural(len(notes), 'note')}: qcode has no code or note "
                                  "groups")
-            match = _SET_ATTRIBUTE.match(name)
+            match = _SET_ATTRIBUTE.fullmatch(name)
             for key in sources:
                 source = self.sources.get(key)  # type: ignore[arg-type]
                 if source is None:

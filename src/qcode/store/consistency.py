@@ -186,12 +186,13 @@ def check_suggestion_logs(store: CodingStore, transcripts: dict[str, Transcript]
 
 # Problems that make an answer undefined, by what the answer depends on. A file rule
 # (yaml-*, file-*) blocks when it is about a file the answer depends on.
-_ALWAYS = {"config-schema", "config-unknown-key", "transcripts-missing",
-           "transcript-id-duplicate"}
+_ALWAYS = {"config-schema", "config-unknown-key", "config-not-a-folder",
+           "transcripts-missing", "transcript-id-duplicate"}
 _BY_USE = {
     "codebook": {"codebook-schema", "codebook-unknown-key", "code-id-duplicate",
                  "code-alias-collision"},
-    "attributes": {"case-table-missing", "case-table-syntax", "case-key-duplicate"},
+    "attributes": {"case-table-missing", "case-table-syntax", "case-table-header",
+                   "case-key-duplicate"},
 }
 _FILE_RULES = {"yaml-syntax", "yaml-unsafe-tag", "yaml-duplicate-key", "yaml-too-large",
                "file-missing", "file-unreadable", "file-encoding"}

@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Protocol
 
-from qcode.errors import QcodeError
+from qcode.errors import QcodeError, WriteFailed
 
 SESSIONS_DIR = Path(".qcode") / "sessions"
 
@@ -73,8 +73,11 @@ class SessionLock:
 
         # Never through a link: a committed `.qcode/sessions/x.lock -> ~/file` would have
         # us truncate that file and write our pid into it.
-        private_folder(self.root, SESSIONS_DIR)
-        fd = open_private(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            private_folder(self.root, SESSIONS_DIR)
+            fd = open_private(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a full disk, a read-only folder, .qcode a file
+            raise WriteFailed.of(exc, self.path, "create the session lock") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -83,8 +86,12 @@ class SessionLock:
             raise QcodeError(
                 f"coder {self.coder!r} already has a `qcode code` session open (process "
                 f"{holder})", "finish that session first, or code as another coder") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        except OSError as exc:
+            os.close(fd)
+            raise WriteFailed.of(exc, self.path, "write the session lock") from None
         self._fd = fd
 
     def ensure_free(self, why: str) -> None:

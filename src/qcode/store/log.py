@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Callable, Iterable
 from contextlib import suppress
 from functools import cached_property
@@ -70,8 +71,12 @@ class CodingLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise LogWriteError(f"cannot open {self.rel} for appending: {exc.strerror}") from None
+            raise LogWriteError.of(exc, self.rel, "append to") from None
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):  # a pipe or a device named like a log
+                raise LogWriteError(f"cannot append to {self.rel}: it is not a regular file",
+                                    "nothing was written; move it out of the codings folder",
+                                    self.rel)
             with FileLock(fd):
                 events = events_for()  # under the lock: no other writer can interleave
                 size = os.fstat(fd).st_size
@@ -81,12 +86,19 @@ class CodingLog:
                 if size and os.pread(fd, 1, size - 1) != b"\n":
                     # Keep a torn line (from a crash) on a line of its own, untouched.
                     payload = b"\n" + payload
-                written = 0
-                while written < len(payload):
-                    written += os.write(fd, payload[written:])
-                os.fsync(fd)
+                try:
+                    written = 0
+                    while written < len(payload):
+                        written += os.write(fd, payload[written:])
+                    os.fsync(fd)
+                except OSError:
+                    # A full disk can take part of the lines: cut the log back to what it
+                    # was (still under the lock), so a failed write leaves no trace.
+                    with suppress(OSError):
+                        os.ftruncate(fd, size)
+                    raise
         except OSError as exc:
-            raise LogWriteError(f"cannot append to {self.rel}: {exc.strerror}") from None
+            raise LogWriteError.of(exc, self.rel, "append to") from None
         finally:
             os.close(fd)
             if self._store is not None:
@@ -99,8 +111,8 @@ class CodingLog:
         With a ``cache``, the replay of the log's first N bytes is taken from it when those
         bytes are provably unchanged (``qcode.cache``), and only later lines are read.
         """
-        try:
-            fd = os.open(self.path, os.O_RDONLY)
+        try:  # non-blocking: a pipe named like a log must not hang the command
+            fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
         except FileNotFoundError:
             return Replay(self.coder, CodingTable(self.coder), 0, Problems())
         except OSError as exc:
@@ -109,6 +121,12 @@ class CodingLog:
                            f"cannot read {self.rel}: {exc.strerror}")
             return Replay(self.coder, CodingTable(self.coder), 0, problems)
         try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                problems = Problems()
+                problems.error("log-not-a-file", self.rel, None,
+                               f"{self.rel} is not a file, so it cannot be a coding log",
+                               "move it out of the codings folder (a log is a file)")
+                return Replay(self.coder, CodingTable(self.coder), 0, problems)
             with bulk_load():
                 return self._replay_open(fd, cache)
         finally:
@@ -252,6 +270,8 @@ class CodingStore:
         names = []
         for path in sorted(self.folder.glob(f"*{LOG_SUFFIX}")):
             coder = path.name[: -len(LOG_SUFFIX)]
+            if not self._is_log_file(path):
+                continue
             if CODER_RE.fullmatch(coder):
                 names.append(coder)
             elif (coder.endswith(SUGGESTIONS_SUFFIX)
@@ -287,9 +307,21 @@ class CodingStore:
         ending = SUGGESTIONS_SUFFIX + LOG_SUFFIX
         for path in sorted(self.folder.glob(f"*{ending}")):
             coder = path.name[: -len(ending)]
-            if CODER_RE.fullmatch(coder):
+            if CODER_RE.fullmatch(coder) and self._is_log_file(path, report=False):
                 found[coder] = path
         return found
+
+    def _is_log_file(self, path: Path, report: bool = True) -> bool:
+        """Whether ``path``, named like a log, is a file; a folder (or anything else) there
+        is reported once and left alone."""
+        if path.is_file():
+            return True
+        if report:
+            kind = "a folder" if path.is_dir() else "not a regular file"
+            self.problems.error("log-not-a-file", self.rel(path), None,
+                                f"{path.name} is {kind}, so not a coding log; it is ignored",
+                                "move it out of the codings folder (a log is a file)")
+        return False
 
     def replay(self, coder: str) -> Replay:
         """The replay of one coder's log (read once, then kept until it is written)."""
