@@ -12,6 +12,7 @@ Every hostile file is built here, in the test.
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import re
@@ -447,7 +448,7 @@ def test_a_refused_plot_file_is_refused_before_anything_is_written(hostile, cli,
     assert not (tmp_path / "m.csv").exists() and (tmp_path / "m.png").read_bytes() == b"mine"
 
 
-def test_files_written_together_are_all_or_none(tmp_path):
+def test_files_written_together_are_all_or_none(tmp_path, monkeypatch):
     from qcode.errors import QcodeError
     from qcode.format.files import atomic_write_all
 
@@ -455,6 +456,20 @@ def test_files_written_together_are_all_or_none(tmp_path):
     with pytest.raises(QcodeError):
         atomic_write_all([(tmp_path / "first.csv", "a,b\n"),
                           (tmp_path / "blocker" / "second.png", b"png")])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
+
+    synced = []
+
+    def full(fd):  # the disk fills up after the first file
+        synced.append(fd)
+        if len(synced) > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    with monkeypatch.context() as patch:
+        patch.setattr("qcode.format.files.os.fsync", full)
+        with pytest.raises(QcodeError, match="cannot write"):
+            atomic_write_all([(tmp_path / "first.csv", "a,b\n"),
+                              (tmp_path / "second.png", b"png")])
     assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]
     atomic_write_all([(tmp_path / "first.csv", "a,b\n"), (tmp_path / "second.png", b"png")])
     assert (tmp_path / "first.csv").read_text() == "a,b\n"

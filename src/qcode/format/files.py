@@ -123,9 +123,14 @@ def atomic_write_all(files: Sequence[tuple[Path, bytes | str]], overwrite: bool 
             raise UsageError(f"{path} is named for two outputs", "give each its own file")
         seen.add(Path(path).resolve())
     with ExitStack() as renames:  # on leaving: each file renamed into place, last first
+        handles = []
         for path, data in files:
             handle = renames.enter_context(atomic_output(Path(path), overwrite))
             handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handles.append(handle)
+        for handle in handles:  # a full disk shows here, before any file is renamed
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def atomic_write_text(path: Path, text: str, *, overwrite: bool = False) -> None:

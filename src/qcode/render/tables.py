@@ -289,13 +289,6 @@ def write_text_output(path: Path, text: str, force: bool) -> None:
     atomic_write(path, text, overwrite=force)
 
 
-def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], int]],
-               force: bool) -> None:
-    """Write sheets ``(name, header, rows, label_columns)`` (see ``xlsx_bytes``)."""
-    check_output(path, force)
-    atomic_write(path, xlsx_bytes(sheets), overwrite=force)
-
-
 def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[Any]], int]]) -> bytes:
     """A workbook of sheets ``(name, header, rows, label_columns)``: bold header, frozen
     panes on the header row and the label columns; every cell, the header's too, safe
