@@ -148,9 +148,10 @@ def to_json(data: Any) -> str:
 
 # -- Markdown and HTML --------------------------------------------------------------------------
 
-_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\\": "\\\\", "[": "\\[",
-                     "]": "\\]"}
-_MARKDOWN_SPECIAL = re.compile(r"[&<>\\\[\]]")
+# No tag, autolink or entity starts without "<" or "&", and no link or image without "[";
+# a lone ">" does nothing of the sort (a memo's "->" stays readable).
+_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", "\\": "\\\\", "[": "\\[", "]": "\\]"}
+_MARKDOWN_SPECIAL = re.compile(r"[&<\\\[\]]")
 
 
 def markdown_text(value: Any, one_line: bool = False) -> str:
