@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -131,3 +132,79 @@ def test_snapshot_help_screen(project_dir, snap_compare):
 def test_snapshot_code_picker(project_dir, snap_compare):
     assert snap_compare(make_app(project_dir), press=["slash", "o", "w", "n"],
                         terminal_size=(80, 24))
+
+
+# -- issue #17: the project's text is shown, never sent to the terminal, never markup --------
+
+ESCAPES = "\x1b]0;PWNED\x07 \x1b[2J \x9b31m \u202eevil"
+SHOWN = "␛]0;PWNED␇ ␛[2J �31m �evil"
+MARKUP = "[link=http://x]y[/link] [/x]"
+
+
+def rendered_lines(widget) -> list[str]:
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+def test_the_coder_shows_escapes_and_markup_as_text(project_dir):
+    from qcode.tui.widgets import CodeTree, PassageList
+
+    project_dir.replace("transcripts/voss-principal.md", "Vi hadde", f"{ESCAPES} Vi hadde")
+    project_dir.replace("codebooks/codes.yaml", "label: Staff ownership",
+                        f'label: "{MARKUP} \\e[2J"')
+    project = Project.open(project_dir.root)
+    project.tag("voss-principal", 2, ["ownership"], "c", memo="memo \x1b]0;MEMO\x07")
+    app = make_app(project_dir, transcripts=["voss-principal"])
+    app.session.goto(0, 1)
+
+    async def run():
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            passages = "\n".join(rendered_lines(app.query_one(PassageList)))
+            tree = "\n".join(rendered_lines(app.query_one(CodeTree)))
+            await pilot.press("m")  # the memo dialog, holding the logged memo
+            await pilot.pause()
+            memo = app.screen.query_one("#memo-input").value
+            return passages, tree, memo, app.export_screenshot()
+
+    passages, tree, memo, screen = asyncio.run(run())
+    assert SHOWN in passages
+    assert "o [link=http://" in tree  # the label's own text, cut to the column
+    assert memo == "memo ␛]0;MEMO␇"
+    for text in (passages, tree, screen):
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
+
+
+def test_adjudication_and_suggestions_show_escapes(project_dir):
+    from qcode.coding.adjudication import Adjudication
+    from qcode.coding.autocode import autocode
+    from qcode.coding.review import Review
+
+    project_dir.replace("transcripts/voss-principal.md", "Vi hadde", f"{ESCAPES} Vi hadde")
+    project_dir.replace("codebooks/codes.yaml", "    description: Teachers own the work.\n",
+                        "    description: Teachers own the work.\n"
+                        "    rules: [{match: \"hadde\"}]\n")
+    project = Project.open(project_dir.root)
+    project.tag("voss-principal", 2, ["ownership"], "a", memo="why \x1b[2J")
+    project.tag("voss-principal", 2, ["lead-weak"], "b")
+    autocode(Project.open(project_dir.root), coder="auto")
+
+    async def shown(app, view, *keys):
+        async with app.run_test(size=(120, 30)) as pilot:
+            lines = []
+            for key in ("", *keys):
+                if key:
+                    await pilot.press(key)
+                await pilot.pause()
+                lines += rendered_lines(app.screen.query_one(view))
+            return "\n".join(lines)
+
+    with Adjudication(Project.open(project_dir.root), "a", "b", "consensus") as session:
+        adjudication = asyncio.run(shown(make_qcode_app("adjudicate", adjudication=session),
+                                         "#item", "j"))
+    with Review(Project.open(project_dir.root), "c", source="auto") as review:
+        suggestion = asyncio.run(shown(make_qcode_app("suggestions", review=review),
+                                       "#suggestion"))
+    for text in (adjudication, suggestion):
+        assert SHOWN in text
+        assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
+    assert "memo: why ␛[2J" in adjudication

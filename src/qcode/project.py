@@ -529,7 +529,7 @@ class Project:
         """Read every file, apply every rule, and report all problems at once."""
         from qcode.coding.keymap import check_keys
         from qcode.format.rules import check_speaker_rules
-        from qcode.format.transcripts import check_speakers
+        from qcode.format.transcripts import check_control_characters, check_speakers
         from qcode.store.consistency import check_codings, check_suggestion_logs
 
         problems = self.problems
@@ -563,6 +563,7 @@ class Project:
                 "(the cache or session locks there are off)",
                 f"delete it (rm {link}): qcode makes what it needs; .qcode/ belongs in "
                 ".gitignore")
+        check_control_characters(transcripts.values(), problems)
         if codebook is not None:
             check_keys(self.config.keys, self.config_doc, codebook, problems)
             speakers = {s for t in transcripts.values() for s in t.passage_columns()[2] if s}

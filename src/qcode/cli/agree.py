@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from qcode.cli.options import CodesOpt, ForceOpt, OutputOpt, WhereOpt
+from qcode.cli.options import CodesOpt, ForceOpt, OutputOpt, RawOpt, WhereOpt
 from qcode.cli.output import deliver
 from qcode.format.names import plural
 
@@ -70,6 +70,7 @@ def agree(
     format: AgreeFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    raw: RawOpt = False,
 ) -> None:
     """Measure intercoder agreement per code: percent, kappa, alpha and counts.
 
@@ -96,17 +97,17 @@ def agree(
     if family is not None:
         if disagreements:
             frame = families.family_disagreements(project, names, family, where_list)
-            _deliver_disagreements(frame, chosen, output, force, project.name)
+            _deliver_disagreements(frame, chosen, output, force, project.name, raw)
         else:
             family_report = families.family_agreement(project, names, family, where_list)
-            _deliver_family(family_report, chosen, output, force, project.name)
+            _deliver_family(family_report, chosen, output, force, project.name, raw)
         return
     if disagreements:
         frame = reliability.disagreements(project, names, unit.value, codes, where_list)
-        _deliver_disagreements(frame, chosen, output, force, project.name)
+        _deliver_disagreements(frame, chosen, output, force, project.name, raw)
         return
     report = reliability.agreement_report(project, names, unit.value, codes, where_list)
-    _deliver_report(report, chosen, output, force, project.name)
+    _deliver_report(report, chosen, output, force, project.name, raw)
 
 
 # -- the coder names ------------------------------------------------------------------------------
@@ -198,7 +199,7 @@ def _report_rows(table: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
 
 
 def _deliver_report(report: "AgreementReport", chosen: AgreeFormat, output: Path | None,
-                    force: bool, name: str) -> None:
+                    force: bool, name: str, raw: bool) -> None:
     from qcode.cli.output import note
     from qcode.render import tables as reports
 
@@ -214,11 +215,10 @@ def _deliver_report(report: "AgreementReport", chosen: AgreeFormat, output: Path
         _print_report(header, rows, title, _report_notes(report), report.unit_plural)
         return
     if chosen is AgreeFormat.md:
-        notes = "".join(f"- {line}\n" for line in _report_notes(report))
-        deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, 2) + "\n" + notes,
-                 output, force)
+        deliver(_markdown_title(title) + reports.markdown_table(header, rows, 2) + "\n"
+                + _markdown_notes(_report_notes(report)), output, force)
         return
-    deliver(reports.delimited(header, rows), output, force)
+    deliver(reports.delimited(header, rows, raw=raw), output, force)
     for line in _report_notes(report):
         if line.startswith(("left out", "not used")):
             note(line)
@@ -232,9 +232,8 @@ def _print_report(header: list[str], rows: list[list[Any]], title: str,
                   notes: list[str], unit_column: str) -> None:
     from rich import box
     from rich.table import Table
-    from rich.text import Text
 
-    from qcode.cli.output import console
+    from qcode.cli.output import console, plain_text
 
     out = console()
     view = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
@@ -261,18 +260,19 @@ def _print_report(header: list[str], rows: list[list[Any]], title: str,
         view.add_column(heading, justify="left" if flexible else "right", overflow="fold",
                         min_width=None if flexible else widest)
     for cells in body:
-        view.add_row(*cells, style="bold" if cells[0] == "ALL" else "")
+        view.add_row(*[plain_text(c) for c in cells],
+                     style="bold" if cells[0] == "ALL" else "")
     if not out.is_terminal:
         out.width = max(out.width, needed)  # a file or a pipe: nothing to fit into
     out.print(view)
     for line in notes:
-        out.print(Text(line, style="dim"), soft_wrap=True)
+        out.print(plain_text(line, style="dim"), soft_wrap=True)
 
 
 # -- qcode agree --family ---------------------------------------------------------------------------
 
 def _deliver_family(report: "FamilyReport", chosen: AgreeFormat, output: Path | None,
-                    force: bool, name: str) -> None:
+                    force: bool, name: str, raw: bool) -> None:
     from qcode.analysis.reliability import plain_value
     from qcode.render import tables as reports
 
@@ -307,43 +307,42 @@ def _deliver_family(report: "FamilyReport", chosen: AgreeFormat, output: Path | 
     if chosen is AgreeFormat.csv:
         header = ["family", "coders", *[k for k, _ in summary]]
         row = [report.parent, ",".join(report.coders), *[v for _, v in summary]]
-        deliver(reports.delimited(header, [row]), output, force)
+        deliver(reports.delimited(header, [row], raw=raw), output, force)
         return
     if chosen is AgreeFormat.md:
-        text = (f"**{title}**\n\n" + reports.markdown_table(
+        text = (_markdown_title(title) + reports.markdown_table(
             ["measure", "value"], [[k, v] for k, v in summary], 1) + "\n"
             + reports.markdown_table(freq_header, freq_rows, 1) + "\n"
-            + "".join(f"- {line}\n" for line in notes))
+            + _markdown_notes(notes))
         deliver(text, output, force)
         return
     from rich import box
     from rich.table import Table
-    from rich.text import Text
 
-    from qcode.cli.output import console
+    from qcode.cli.output import console, plain_text
 
     out = console()
     if not out.is_terminal:
         widths = [max(len(c) for c in report.coders), *map(len, report.categories), 6, 10, 2]
         out.width = max(out.width, sum(w + 4 for w in widths))
-    out.print(Text(title, style="bold"))
+    out.print(plain_text(title, style="bold"))
     for key, value in summary:
-        out.print(f"  {key}: {'—' if value is None else value}")
+        out.print(plain_text(f"  {key}: {'—' if value is None else value}"))
     view = Table(title="categories chosen (passages)", title_justify="left",
                  box=box.SIMPLE_HEAD)
     for i, column in enumerate(freq_header):
         view.add_column(column, justify="left" if i == 0 else "right")
     for row in freq_rows:
-        view.add_row(*[str(v) for v in row])
+        view.add_row(*[plain_text(v) for v in row])
     out.print(view)
     for line in notes:
-        out.print(Text(line, style="dim"), soft_wrap=True)
+        out.print(plain_text(line, style="dim"), soft_wrap=True)
 
 
 # -- qcode agree --disagreements -------------------------------------------------------------------
 
 def _deliver_disagreements(frame: "pd.DataFrame", chosen: AgreeFormat, output: Path | None,
-                           force: bool, name: str) -> None:
+                           force: bool, name: str, raw: bool) -> None:
     from qcode.analysis.reliability import plain_value
     from qcode.render import tables as reports
 
@@ -362,31 +361,29 @@ def _deliver_disagreements(frame: "pd.DataFrame", chosen: AgreeFormat, output: P
         return
     if chosen is AgreeFormat.csv:
         header = [str(c) for c in frame.columns]
-        deliver(reports.delimited(header, [[r[h] for h in header] for r in records]),
-                 output, force)
+        deliver(reports.delimited(header, [[r[h] for h in header] for r in records], raw=raw),
+                output, force)
         return
     if chosen is AgreeFormat.md:
         deliver(_disagreements_markdown(records, coders, title), output, force)
         return
-    from rich.text import Text
-
-    from qcode.cli.output import console
+    from qcode.cli.output import console, plain_text
 
     out = console()
-    out.print(Text(title, style="bold"))
+    out.print(plain_text(title, style="bold"))
     for group in _by_passage(records):
         first = group[0]
         where = f"{first['transcript']} [{first['passage']}]"
         if first.get("speaker"):
             where += f" {first['speaker']}"
-        out.print(Text(f"\n{where} (line {first['line']})", style="cyan"))
+        out.print(plain_text(f"\n{where} (line {first['line']})", style="cyan"))
         for record in group:
             lead = f"{record['code']} ({record['kind']}): " if "code" in record else ""
-            out.print(Text(lead + "   ".join(f"{c}: {record[c] or '—'}" for c in coders),
-                           style="bold"), soft_wrap=True)
-        out.print(Text(str(first["text"])), soft_wrap=True)
+            out.print(plain_text(lead + "   ".join(f"{c}: {record[c] or '—'}" for c in coders),
+                                 style="bold"), soft_wrap=True)
+        out.print(plain_text(first["text"]), soft_wrap=True)
     for line in _scope_lines(attrs["transcripts"], coders):
-        out.print(Text(line, style="dim"), soft_wrap=True)
+        out.print(plain_text(line, style="dim"), soft_wrap=True)
 
 
 def _by_passage(records: list[dict]) -> list[list[dict]]:
@@ -401,20 +398,35 @@ def _by_passage(records: list[dict]) -> list[list[dict]]:
     return groups
 
 
+def _markdown_title(title: str) -> str:
+    from qcode.render.tables import markdown_text
+
+    return f"**{markdown_text(title, one_line=True)}**\n\n"
+
+
+def _markdown_notes(lines: list[str]) -> str:
+    from qcode.render.tables import markdown_text
+
+    return "".join(f"- {markdown_text(line, one_line=True)}\n" for line in lines)
+
+
 def _disagreements_markdown(records: list[dict], coders: list[str], title: str) -> str:
-    parts = [f"**{title}**\n"]
+    from qcode.render.tables import markdown_code, markdown_quote, markdown_text
+
+    parts = [_markdown_title(title).rstrip("\n") + "\n"]
     for group in _by_passage(records):
         first = group[0]
-        head = f"### {first['transcript']}, passage {first['passage']}"
+        head = f"{first['transcript']}, passage {first['passage']}"
         if first.get("speaker"):
             head += f" ({first['speaker']})"
-        parts.append(head + "\n")
+        parts.append(f"### {markdown_text(head, one_line=True)}\n")
         lines = []
         for record in group:
-            lead = (f"`{record['code']}` ({record['label']}), {record['kind']}: "
+            lead = (f"{markdown_code(record['code'])} "
+                    f"({markdown_text(record['label'], one_line=True)}), {record['kind']}: "
                     if "code" in record else "")
-            lines.append("- " + lead + "; ".join(f"{c}: {record[c] or '—'}" for c in coders))
+            lines.append("- " + lead + markdown_text(
+                "; ".join(f"{c}: {record[c] or '—'}" for c in coders), one_line=True))
         parts.append("\n".join(lines) + "\n")
-        parts.append("".join(f"> {line}\n" if line else ">\n"
-                             for line in str(first["text"]).split("\n")))
+        parts.append(markdown_quote(str(first["text"])))
     return "\n".join(parts)

@@ -18,6 +18,7 @@ from qcode.cli.options import (
     Measure,
     OutputOpt,
     PlotOpt,
+    RawOpt,
     ReportFormat,
     RetrievalFormat,
     RollupOpt,
@@ -26,7 +27,7 @@ from qcode.cli.options import (
     ShowCodersOpt,
     WhereOpt,
 )
-from qcode.cli.output import deliver
+from qcode.cli.output import Outputs
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -71,6 +72,7 @@ def matrix(
     output: OutputOpt = None,
     force: ForceOpt = False,
     plot: PlotOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """Count how often each code occurs per school, group or other attribute.
 
@@ -89,6 +91,9 @@ def matrix(
     title = (f"{project.name}: {measure} by {' × '.join(grid.attrs['by'])} "
              f"({_scope_text(grid)})")
     codebook = project.codebook
+    outputs = Outputs(force)
+    if plot is not None:  # drawn first: a plot that fails leaves no other output behind
+        _plot(grid, plot, title, outputs, codebook)
     if chosen is ReportFormat.xlsx:
         behind = project.segments(codes, coder, all_coders, where or (), by=grid.attrs["by"][0])
         header, rows = reports.wide_rows(grid)
@@ -100,14 +105,12 @@ def matrix(
             ("matrix", header, rows, 2),
             ("segments", segments_header, typed_cells(segments_header, segments_rows,
                                                       project.attribute_types()), 2),
-        ], force)
+        ], outputs)
     elif chosen is ReportFormat.json:
-        deliver(reports.to_json(reports.matrix_records(grid, codebook, measure)), output,
-                 force)
+        outputs.text(reports.to_json(reports.matrix_records(grid, codebook, measure)), output)
     else:
-        _deliver_wide(grid, chosen, output, force, title, codebook)
-    if plot is not None:
-        _plot(grid, plot, title, force, codebook)
+        _deliver_wide(grid, chosen, output, outputs, title, codebook, raw)
+    outputs.commit()
 
 
 def freq(
@@ -123,6 +126,7 @@ def freq(
     format: FormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    raw: RawOpt = False,
 ) -> None:
     """Count each code's segments, documents and coders, as a tree."""
     from qcode.cli.context import guard, open_project
@@ -135,8 +139,11 @@ def freq(
     if chosen is ReportFormat.table:
         _print_freq_table(table, by, project)
         return
-    _deliver_table(chosen, header, rows, output, force, f"{project.name}: code frequencies",
-                   label_columns=4 + (1 if by else 0), numeric_from=4 + (1 if by else 0))
+    outputs = Outputs(force)
+    _deliver_table(chosen, header, rows, output, outputs, f"{project.name}: code frequencies",
+                   label_columns=4 + (1 if by else 0), numeric_from=4 + (1 if by else 0),
+                   raw=raw)
+    outputs.commit()
 
 
 def cooccur(
@@ -153,6 +160,7 @@ def cooccur(
     output: OutputOpt = None,
     force: ForceOpt = False,
     plot: PlotOpt = None,
+    raw: RawOpt = False,
 ) -> None:
     """Count codes that occur together (in a segment, passage or transcript).
 
@@ -167,18 +175,20 @@ def cooccur(
     chosen = _format(format, output)
     title = f"{project.name}: co-occurrence by {unit} ({_scope_text(grid)})"
     codebook = project.codebook
+    outputs = Outputs(force)
+    if plot is not None:  # drawn first: a plot that fails leaves no other output behind
+        _plot(grid, plot, title, outputs, codebook)
     if chosen is ReportFormat.json:
-        deliver(reports.to_json(reports.cooccur_records(grid, codebook)), output, force)
+        outputs.text(reports.to_json(reports.cooccur_records(grid, codebook)), output)
     elif chosen is ReportFormat.xlsx:
         header, rows = reports.wide_rows(grid)
         header.insert(1, "label")
         for row in rows:
             row.insert(1, _label(codebook, row[0]))
-        _write_xlsx(output, chosen, [("cooccurrence", header, rows, 2)], force)
+        _write_xlsx(output, chosen, [("cooccurrence", header, rows, 2)], outputs)
     else:
-        _deliver_wide(grid, chosen, output, force, title, codebook)
-    if plot is not None:
-        _plot(grid, plot, title, force, codebook)
+        _deliver_wide(grid, chosen, output, outputs, title, codebook, raw)
+    outputs.commit()
 
 
 def segments(
@@ -195,6 +205,7 @@ def segments(
     format: RetrievalFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    raw: RawOpt = False,
 ) -> None:
     """Print the coded text of codes, with transcript, speaker and attributes.
 
@@ -209,7 +220,7 @@ def segments(
     shown = ", ".join(wanted) if wanted else "all codes"
     _deliver_retrieval(frame, _format(format, output), output, force, by,
                        f"{project.name}: coded segments of {shown} ({_scope_text(frame)})",
-                       types=project.attribute_types())
+                       types=project.attribute_types(), raw=raw)
 
 
 def query(
@@ -222,6 +233,7 @@ def query(
     format: RetrievalFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
+    raw: RawOpt = False,
 ) -> None:
     """Find the passages where a code expression holds, such as `a & !b`.
 
@@ -235,7 +247,7 @@ def query(
     frame = frame.assign(code=expression, label=f"Query: {expression}")
     _deliver_retrieval(frame, _format(format, output), output, force, None,
                        f"{project.name}: passages where {expression} ({_scope_text(frame)})",
-                       query=True, types=project.attribute_types())
+                       query=True, types=project.attribute_types(), raw=raw)
 
 
 # -- delivery -----------------------------------------------------------------------------------
@@ -246,18 +258,17 @@ def _format(chosen, output: Path | None) -> ReportFormat:
     return choose_format(ReportFormat, chosen, output)
 
 
-def _write_xlsx(output: Path | None, chosen, sheets, force: bool,
+def _write_xlsx(output: Path | None, chosen, sheets, outputs: Outputs,
                 types: dict[str, str] | None = None) -> None:
-    """Write the sheets; ``types`` (attribute name -> type) makes attribute columns typed."""
-    from qcode.cli.output import note
-    from qcode.render.tables import typed_cells, write_xlsx
+    """The sheets as a workbook for ``-o``; ``types`` (attribute name -> type) makes
+    attribute columns typed."""
+    from qcode.render.tables import typed_cells, xlsx_bytes
 
     path = _need_output(output, chosen)
     if types:
         sheets = [(name, header, typed_cells(header, rows, types), labels)
                   for name, header, rows, labels in sheets]
-    write_xlsx(path, sheets, force)
-    note(f"wrote {path}")
+    outputs.file(path, xlsx_bytes(sheets))
 
 
 def _need_output(output: Path | None, chosen) -> Path:
@@ -268,7 +279,8 @@ def _need_output(output: Path | None, chosen) -> Path:
     return output
 
 
-def _deliver_wide(grid: "pd.DataFrame", chosen, output, force, title, codebook) -> None:
+def _deliver_wide(grid: "pd.DataFrame", chosen, output, outputs: Outputs, title, codebook,
+                  raw: bool) -> None:
     from qcode.render import tables as reports
 
     header, rows = reports.wide_rows(grid)
@@ -277,55 +289,60 @@ def _deliver_wide(grid: "pd.DataFrame", chosen, output, force, title, codebook) 
         return
     if chosen in (ReportFormat.csv, ReportFormat.tsv, ReportFormat.table):
         delimiter = "\t" if chosen is ReportFormat.tsv else ","
-        deliver(reports.delimited(header, rows, delimiter), output, force)
+        outputs.text(reports.delimited(header, rows, delimiter, raw), output)
         return
     header.insert(1, "label")
     for row in rows:
         row.insert(1, _label(codebook, row[0]))
     if chosen is ReportFormat.md:
-        deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, 2), output, force)
+        outputs.text(f"**{reports.markdown_text(title, one_line=True)}**\n\n"
+                     + reports.markdown_table(header, rows, 2), output)
     elif chosen is ReportFormat.html:
-        deliver(reports.html_document(title, reports.html_table(header, rows, 2, heat=True)),
-                 output, force)
+        outputs.text(reports.html_document(title, reports.html_table(header, rows, 2,
+                                                                     heat=True)), output)
 
 
-def _deliver_table(chosen, header, rows, output, force, title, label_columns: int,
-                   numeric_from: int, types: dict[str, str] | None = None) -> None:
+def _deliver_table(chosen, header, rows, output, outputs: Outputs, title, label_columns: int,
+                   numeric_from: int, types: dict[str, str] | None = None,
+                   raw: bool = False) -> None:
     from qcode.render import tables as reports
 
     if chosen is ReportFormat.json:
-        deliver(reports.to_json([dict(zip(header, row, strict=True)) for row in rows]),
-                 output, force)
+        outputs.text(reports.to_json([dict(zip(header, row, strict=True)) for row in rows]),
+                     output)
     elif chosen is ReportFormat.xlsx:
-        _write_xlsx(output, chosen, [("data", header, rows, label_columns)], force, types)
+        _write_xlsx(output, chosen, [("data", header, rows, label_columns)], outputs, types)
     elif chosen is ReportFormat.md:
-        deliver(f"**{title}**\n\n" + reports.markdown_table(header, rows, numeric_from),
-                 output, force)
+        outputs.text(f"**{reports.markdown_text(title, one_line=True)}**\n\n"
+                     + reports.markdown_table(header, rows, numeric_from), output)
     elif chosen is ReportFormat.html:
-        deliver(reports.html_document(title, reports.html_table(header, rows, numeric_from)),
-                 output, force)
+        outputs.text(reports.html_document(title, reports.html_table(header, rows,
+                                                                     numeric_from)), output)
     else:
         delimiter = "\t" if chosen is ReportFormat.tsv else ","
-        deliver(reports.delimited(header, rows, delimiter), output, force)
+        outputs.text(reports.delimited(header, rows, delimiter, raw), output)
 
 
 def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
-                       query: bool = False, types: dict[str, str] | None = None) -> None:
+                       query: bool = False, types: dict[str, str] | None = None,
+                       raw: bool = False) -> None:
     from qcode.render import tables as reports
 
     if chosen is ReportFormat.table and output is None:
         _print_quotes(frame, title, query)
         return
+    outputs = Outputs(force)
     if chosen is ReportFormat.md:
-        deliver(reports.quotes_markdown(frame, by, title), output, force)
+        outputs.text(reports.quotes_markdown(frame, by, title), output)
     elif chosen is ReportFormat.html:
-        deliver(reports.quotes_html(frame, by, title), output, force)
+        outputs.text(reports.quotes_html(frame, by, title), output)
     else:
         if query:
             frame = frame.drop(columns=["code", "label"])
         header, rows = _frame_table(frame)
-        _deliver_table(chosen, header, rows, output, force, title, label_columns=0,
-                       numeric_from=len(header), types=types)
+        _deliver_table(chosen, header, rows, output, outputs, title, label_columns=0,
+                       numeric_from=len(header), types=types, raw=raw)
+    outputs.commit()
 
 
 def _frame_table(frame: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
@@ -357,13 +374,12 @@ def _scope_text(grid: "pd.DataFrame") -> str:
     return text
 
 
-def _plot(grid: "pd.DataFrame", path: Path, title: str, force: bool, codebook) -> None:
-    from qcode.cli.output import note
-    from qcode.render.tables import heatmap
+def _plot(grid: "pd.DataFrame", path: Path, title: str, outputs: Outputs, codebook) -> None:
+    from qcode.render.tables import check_plot_path, heatmap_bytes
 
+    check_plot_path(path, outputs.force)
     labels = [f"{_label(codebook, c)} ({c})" if codebook.get(c) else str(c) for c in grid.index]
-    heatmap(grid, path, title, force, labels)
-    note(f"wrote {path}")
+    outputs.file(path, heatmap_bytes(grid, path.suffix, title, labels))
 
 
 # -- terminal rendering ---------------------------------------------------------------------------
@@ -420,25 +436,25 @@ def _print_freq_table(table: "pd.DataFrame", by: str | None, project: "Project")
 def _print_quotes(frame: "pd.DataFrame", title: str, query: bool) -> None:
     from rich.text import Text
 
-    from qcode.cli.output import console
+    from qcode.cli.output import console, plain_text
     from qcode.render.tables import CHANGED_MARK
 
     out = console()
-    out.print(Text(f"{title} ({len(frame)} {'passages' if query else 'segments'})",
+    out.print(plain_text(f"{title} ({len(frame)} {'passages' if query else 'segments'})",
                    style="bold"))
     current = None
     for row in frame.to_dict(orient="records"):
         if not query and row["code"] != current:
             current = row["code"]
-            out.print(Text(f"\n{row['label']} ({current})", style="bold underline"))
+            out.print(plain_text(f"\n{row['label']} ({current})", style="bold underline"))
         where = f"{row['transcript']} [{row['passage']}]"
         if row.get("speaker"):
             where += f" {row['speaker']}"
         if row.get("coders"):
             where += f" · {row['coders']}"
-        out.print(Text(f"\n{where}", style="cyan"))
+        out.print(plain_text(f"\n{where}", style="cyan"))
         if row.get("text_changed"):
             out.print(Text(CHANGED_MARK, style="bold yellow"))
-        out.print(Text(str(row["text"])), soft_wrap=True)
+        out.print(plain_text(row["text"]), soft_wrap=True)
         if row.get("memo"):
-            out.print(Text(f"memo: {row['memo']}", style="italic"))
+            out.print(plain_text(f"memo: {row['memo']}", style="italic"))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from qcode.cli.options import CodesOpt, TableFormat, WhereOpt
+from qcode.cli.options import CodesOpt, RawOpt, TableFormat, WhereOpt
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.autocode import AutocodeResult, CodeReport, Proposal
@@ -40,6 +40,7 @@ def autocode(
     format: Annotated[TableFormat | None, typer.Option(
         "--format", "-f", help="Output format (default: table on a terminal, csv "
                                "otherwise).")] = None,
+    raw: RawOpt = False,
 ) -> None:
     """Apply the codebook's rules and propose codings for review.
 
@@ -64,9 +65,9 @@ def autocode(
         emit_json(result.to_dict())
     elif chosen is TableFormat.csv:
         if dry_run:
-            _proposals_csv(project, result)
+            _proposals_csv(result, raw)
         else:
-            _report_csv(result)
+            _report_csv(result, raw)
     else:
         if dry_run:
             _proposals_table(project, result)
@@ -103,7 +104,7 @@ def _report_rows(result: "AutocodeResult") -> "list[CodeReport]":
     return [*result.codes, result.total]
 
 
-def _report_csv(result: "AutocodeResult") -> None:
+def _report_csv(result: "AutocodeResult", raw: bool) -> None:
     from qcode.cli.output import emit_csv
 
     columns = ["code", "label", *_COUNTS]
@@ -117,7 +118,7 @@ def _report_csv(result: "AutocodeResult") -> None:
             row += ([_round(score.precision), _round(score.recall), _round(score.f1)]
                     if score else ["", "", ""])
         rows.append(row)
-    emit_csv(columns, rows)
+    emit_csv(columns, rows, raw=raw)
 
 
 def _round(value: float | None) -> str:
@@ -125,7 +126,7 @@ def _round(value: float | None) -> str:
 
 
 def _report_table(result: "AutocodeResult") -> None:
-    from qcode.cli.output import console
+    from qcode.cli.output import console, plain_text
     from qcode.cli.tables import Column, print_table
 
     mode = "would propose" if result.dry_run else "proposed"
@@ -144,18 +145,20 @@ def _report_table(result: "AutocodeResult") -> None:
     styles = ["" for _ in result.codes] + ["bold"]  # the ALL row
     print_table(f"autocode for {result.coder}: {mode}, per code", columns, rows, styles)
     if result.gold:
-        console().print(f"{', '.join(result.gold)}: precision/recall of the rules against "
-                        "that coder, on the passages of the transcripts the coder coded")
+        console().print(plain_text(f"{', '.join(result.gold)}: precision/recall of the rules "
+                                   "against that coder, on the passages of the transcripts "
+                                   "the coder coded"))
 
 
-def _proposals_csv(project, result: "AutocodeResult") -> None:
+def _proposals_csv(result: "AutocodeResult", raw: bool) -> None:
     from qcode.analysis.excerpts import snippet
     from qcode.cli.output import emit_csv
 
     emit_csv(["transcript", "passage", "speaker", "start", "end", "code", "scope", "rule",
               "matched", "text"],
              ([p.transcript, p.passage, p.speaker, p.start, p.end, p.code, p.scope, p.rule,
-               _matched_words(p), snippet(p.text, p.start, p.matches)] for p in result.new))
+               _matched_words(p), snippet(p.text, p.start, p.matches)] for p in result.new),
+             raw=raw)
 
 
 def _matched_words(proposal: "Proposal") -> str:
@@ -169,15 +172,18 @@ def _proposals_table(project, result: "AutocodeResult") -> None:
     from rich.text import Text
 
     from qcode.analysis.excerpts import snippet
-    from qcode.cli.output import console
+    from qcode.cli.output import console, plain_text
+    from qcode.format.text import printable
 
     out = console()
     styled = out.is_terminal and not out.no_color
     width = max(out.width - 4, 40)
     for proposal in result.new:
         where = f"{proposal.transcript} #{proposal.passage}"
-        out.print(Text(f"{where}  {proposal.code}  {proposal.rule}", style="bold"))
-        text = snippet(proposal.text, proposal.start, proposal.matches,
+        out.print(plain_text(f"{where}  {proposal.code}  {proposal.rule}", style="bold"))
+        # printable first (one character for one: the matches stay in place), so that
+        # the text's own control characters never pass for the \0 … \1 marks
+        text = snippet(printable(proposal.text), proposal.start, proposal.matches,
                        context=max((width - 20) // 2, 20),
                        mark=("\0", "\1") if styled else ("**", "**"))
         out.print(_styled(text) if styled else Text(text), overflow="fold")

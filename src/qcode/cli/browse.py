@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from qcode.cli.options import OptionalCoderOpt, TableFormat, TextFormat, TreeFormat
+from qcode.cli.options import OptionalCoderOpt, RawOpt, TableFormat, TextFormat, TreeFormat
 
 # One example per command, shown under its --help (see app._register).
 EXAMPLES: dict[str, list[str]] = {
@@ -20,6 +20,7 @@ def codes(
     format: Annotated[TreeFormat | None, typer.Option(
         "--format", "-f", help="Output format (default: tree on a terminal, csv otherwise).")
                       ] = None,
+    raw: RawOpt = False,
 ) -> None:
     """Show the codebook as a tree, with how often each coder used each code.
 
@@ -57,23 +58,25 @@ def codes(
             [c.id, c.label, codebook.parent_of[c.id], codebook.depth_of[c.id],
              cell(c.codable), c.key, c.color,
              *[usage.get(c.id, {}).get(coder, 0) for coder in coders]]
-            for c in codebook if c.id in codebook.parent_of))
+            for c in codebook if c.id in codebook.parent_of), raw=raw)
         return
     from rich.text import Text
     from rich.tree import Tree
 
+    from qcode.format.text import printable
+
     title = f"{codebook.name} (version {codebook.version}, {len(codebook)} codes"
     title += f"; codings by {' / '.join(coders)})" if coders else ")"
-    tree = Tree(Text(title, style="bold"))
+    tree = Tree(Text(printable(title), style="bold"))
     nodes: dict[str | None, Tree] = {None: tree}
     for code in codebook:
         if code.id not in codebook.parent_of:
             continue
         label = Text()
-        label.append(code.id, style=f"bold {code.color}" if code.color else "bold")
-        label.append(f"  {code.label}")
+        label.append(printable(code.id), style=f"bold {code.color}" if code.color else "bold")
+        label.append(f"  {printable(code.label)}")
         if code.key:
-            label.append(f"  [{code.key}]", style="cyan")
+            label.append(f"  [{printable(code.key)}]", style="cyan")
         if not code.codable:
             label.append("  (folder)", style="dim")
         counts = usage.get(code.id, {})
@@ -89,6 +92,7 @@ def transcripts(
     format: Annotated[TableFormat | None, typer.Option(
         "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")
                       ] = None,
+    raw: RawOpt = False,
 ) -> None:
     """List the transcripts with their attributes, size and codings per coder.
 
@@ -119,7 +123,8 @@ def transcripts(
                   *[f"codings_{coder}" for coder in coders]],
                  ([t.id, t.file, *[cell(t.attributes.get(a)) for a in attributes],
                    len(t.passages), t.words,
-                   *[usage.get(t.id, {}).get(coder, 0) for coder in coders]] for t in items))
+                   *[usage.get(t.id, {}).get(coder, 0) for coder in coders]] for t in items),
+                 raw=raw)
         return
     from qcode.cli.tables import Column, print_table
 
@@ -171,14 +176,17 @@ def show(
         return
     from rich.text import Text
 
+    from qcode.cli.output import plain_text
+    from qcode.format.text import printable
+
     out = console()
     attrs = ", ".join(f"{k}: {cell(v)}" for k, v in item.attributes.items())
-    out.print(Text(f"{item.id}  ({item.file}; {attrs})", style="bold"))
+    out.print(plain_text(f"{item.id}  ({item.file}; {attrs})", style="bold"))
     codebook = project.codebook
     for p in item.passages:
         head = Text(f"\n[{p.number}]", style="bold")
         if p.speaker:
-            head.append(f" {p.speaker}", style="bold cyan")
+            head.append(f" {printable(p.speaker)}", style="bold cyan")
         codings = by_passage[p.number]
         if codings:
             head.append("  ")
@@ -190,6 +198,6 @@ def show(
                 labels.append((f"{partial}{name}" + (f"@{c.coder}" if several else ""),
                                code.color if code and code.color else "magenta"))
             for i, (label, color) in enumerate(labels):
-                head.append(("  " if i else "") + label, style=f"bold {color}")
+                head.append(("  " if i else "") + printable(label), style=f"bold {color}")
         out.print(head)
-        out.print(Text(item.body[p.start:p.end]), soft_wrap=True)
+        out.print(plain_text(item.body[p.start:p.end]), soft_wrap=True)

@@ -77,6 +77,10 @@ OutputOpt = Annotated[
     Path | None, typer.Option("--output", "-o", metavar="FILE",
                               help="Write to FILE instead of standard output.")]
 ForceOpt = Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")]
+RawOpt = Annotated[bool, typer.Option(
+    "--raw", help="CSV/TSV: every cell exactly as it is. Without it a text cell that starts "
+                  "with = + - @, a tab or a CR gets a leading ' so that a spreadsheet shows "
+                  "it and never runs it as a formula.")]
 PlotOpt = Annotated[
     Path | None, typer.Option("--plot", metavar="FILE.png|FILE.svg",
                               help="Also draw a heat map to this file.")]

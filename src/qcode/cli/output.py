@@ -7,25 +7,54 @@ The default format is one rule for every command that prints a table: a table (o
 tree) for a person at a terminal, CSV when stdout is a pipe or a file (``choose_format``).
 Text for people is fitted to a terminal's width; for a pipe or a file nothing wraps,
 unless ``COLUMNS`` names a width.
+
+Project text is data, never instructions to the terminal or to rich: everything printed
+for people goes through ``qcode.format.text.printable`` (control characters shown, not
+sent), and rich never reads markup or emoji codes in it. Data for a pipe or a file is
+written exactly (made printable only when stdout is a terminal).
 """
 
 
-import csv
-import json
+import functools
 import os
 import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 from typing import Any
 
 UNWRAPPED = 1_000_000  # the width of a pipe: longer than any line qcode prints
 
 
 def console(stderr: bool = False):
-    from rich.console import Console
-
+    """A rich console for people: no markup, no emoji codes, no highlighting, and no
+    control character of the text it prints ever reaches the terminal."""
     stream = sys.stderr if stderr else sys.stdout
     width = None if stream.isatty() or os.environ.get("COLUMNS") else UNWRAPPED
-    return Console(stderr=stderr, highlight=False, soft_wrap=False, width=width)
+    return _console_class()(stderr=stderr, highlight=False, soft_wrap=False, width=width,
+                            markup=False, emoji=False)
+
+
+@functools.cache
+def _console_class():
+    from rich.console import Console
+    from rich.segment import Segment
+
+    from qcode.format.text import printable
+
+    class TerminalConsole(Console):
+        """Shows the text of every segment through ``printable``, whatever renderable it
+        comes from (rich's own escape codes are styles and control segments, kept apart
+        from the text)."""
+
+        def render(self, renderable, options=None):
+            for segment in super().render(renderable, options):
+                if segment.control is None:
+                    text = printable(segment.text)
+                    if text is not segment.text:
+                        segment = Segment(text, segment.style)
+                yield segment
+
+    return TerminalConsole
 
 
 def stdout_is_tty() -> bool:
@@ -53,26 +82,46 @@ def choose_format(formats, chosen=None, output=None):
     return next(iter(formats)) if stdout_is_tty() else formats.csv
 
 
-def write(text: str) -> None:
+def write(text: str, for_people: bool = False) -> None:
+    """Text to stdout. Data (CSV, Markdown, ...) goes exactly as it is to a pipe or a file
+    and made printable to a terminal; text ``for_people`` (reports) is always printable."""
+    if for_people or stdout_is_tty():
+        from qcode.format.text import printable
+
+        text = printable(text)
     sys.stdout.write(text)
     sys.stdout.flush()
 
 
 def emit_json(data: Any) -> None:
-    write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+    from qcode.render.tables import to_json
+
+    write(to_json(data))
 
 
-def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: str = ",") -> None:
-    writer = csv.writer(sys.stdout, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if v is None else v for v in row])
-    sys.stdout.flush()
+def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: str = ",",
+             raw: bool = False) -> None:
+    """CSV to stdout, safe for a spreadsheet unless ``raw`` (``render.tables.delimited``)."""
+    from qcode.render.tables import delimited
+
+    write(delimited(columns, list(rows), delimiter, raw))
+
+
+def plain_text(value: Any, style: str = ""):
+    """Project text as a rich ``Text`` for people: printable (``printable`` before rich
+    sees it, which would drop a few controls silently), and never markup."""
+    from rich.text import Text
+
+    from qcode.format.text import printable
+
+    return Text(printable(cell(value)), style=style)
 
 
 def note(message: str) -> None:
-    """A diagnostic line on stderr (never mixed into data on stdout)."""
-    sys.stderr.write(message.rstrip("\n") + "\n")
+    """A diagnostic line on stderr (never mixed into data on stdout), printable."""
+    from qcode.format.text import printable
+
+    sys.stderr.write(printable(message.rstrip("\n")) + "\n")
     sys.stderr.flush()
 
 
@@ -93,10 +142,39 @@ def cell(value: Any) -> str:
 def deliver(text: str, output, force: bool) -> None:
     """Data to stdout, or to the file the user named with ``-o`` (never replacing one
     without ``--force``; written atomically)."""
-    if output is None:
-        write(text)
-        return
-    from qcode.render.tables import write_text_output
+    outputs = Outputs(force)
+    outputs.text(text, output)
+    outputs.commit()
 
-    write_text_output(output, text, force)
-    note(f"wrote {output}")
+
+class Outputs:
+    """What one command delivers: text to stdout, and files, which are written together
+    at ``commit`` (each through a temp file, all renamed into place only when every one
+    is complete), so a command that fails half way leaves none of its files behind."""
+
+    def __init__(self, force: bool) -> None:
+        self.force = force
+        self.files: list[tuple[Path, bytes | str]] = []
+        self.stdout: list[str] = []
+
+    def text(self, text: str, output: Path | None) -> None:
+        """Data for ``-o FILE``, or for stdout when there is no file."""
+        if output is None:
+            self.stdout.append(text)
+        else:
+            self.file(output, text)
+
+    def file(self, path: Path, data: bytes | str) -> None:
+        from qcode.format.files import check_output
+
+        check_output(path, self.force)  # refused before any work is written
+        self.files.append((path, data))
+
+    def commit(self) -> None:
+        from qcode.format.files import atomic_write_all
+
+        atomic_write_all(self.files, overwrite=self.force)
+        for text in self.stdout:
+            write(text)
+        for path, _data in self.files:
+            note(f"wrote {path}")

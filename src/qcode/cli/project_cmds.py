@@ -55,8 +55,8 @@ def check(
     if format is CheckFormat.json:
         emit_json(report.to_dict())
     elif format is CheckFormat.github:
-        write(render_check_github(report))
+        write(render_check_github(report), for_people=True)
     else:
-        write(render_check_text(report, strict))
+        write(render_check_text(report, strict), for_people=True)
     failed = not report.ok or (strict and report.warnings)
     raise typer.Exit(1 if failed else 0)

@@ -136,12 +136,12 @@ def _table(out: Console, title: str, columns: Sequence[Column], headers: list[st
     from rich import box
     from rich.table import Table
 
-    table = Table(title=title or None, title_justify="left", box=box.SIMPLE_HEAD,
+    table = Table(title=_text(title) if title else None, title_justify="left", box=box.SIMPLE_HEAD,
                   show_edge=False, padding=(0, 0) if compact else (0, 1),
                   collapse_padding=True)
     for index in shown:
         column = columns[index]
-        table.add_column(headers[index], justify="right" if column.numeric else "left",
+        table.add_column(_text(headers[index]), justify="right" if column.numeric else "left",
                          no_wrap=column.numeric or column.label,
                          overflow="fold")
     for position, row in enumerate(rows):
@@ -176,16 +176,18 @@ def _fits(out: Console, table: Table) -> bool:
 def _width(cell: str | Text) -> int:
     from rich.cells import cell_len
 
-    return cell_len(cell if isinstance(cell, str) else cell.plain)
+    return cell_len(_text(cell).plain)  # as shown: a control character takes a column
 
 
-def _text(cell: str | Text) -> Text:
+def _text(cell: str | Text, style: str = "") -> Text:
+    """A cell as ``Text``: never markup, and printable (``qcode.format.text.printable``,
+    before rich sees it: rich would drop a few controls silently)."""
     from rich.text import Text
 
-    return cell if isinstance(cell, Text) else Text(cell)
+    from qcode.format.text import printable
+
+    return cell if isinstance(cell, Text) else Text(printable(cell), style=style)
 
 
 def _dim(text: str) -> Text:
-    from rich.text import Text
-
-    return Text(text, style="dim")
+    return _text(text, style="dim")

@@ -224,7 +224,7 @@ def _print_reanchor(plan: "ReanchorPlan", dry_run: bool, written: dict[str, int]
                      "checked)")
     elif quiet:
         lines.append(f"({quiet} other transcripts: every coding on its text)")
-    write("\n".join(lines) + "\n")
+    write("\n".join(lines) + "\n", for_people=True)
     if dry_run:
         note(f"dry run: {len(plan.moves)} codings would move; nothing written")
     elif written:

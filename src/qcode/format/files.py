@@ -6,8 +6,8 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -107,6 +107,29 @@ def atomic_write(path: Path, data: bytes | str, overwrite: bool = False,
     atomically (see ``atomic_output``)."""
     with atomic_output(path, overwrite, durable) as handle:
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+
+
+def atomic_write_all(files: Sequence[tuple[Path, bytes | str]], overwrite: bool = False
+                     ) -> None:
+    """Write several files as one: every one is written to its temp file first and each
+    is renamed into place only when all are complete, so a failure while writing (a
+    full disk) leaves none of them behind. Every target is checked before a byte is
+    written (see ``atomic_output``)."""
+    seen: set[Path] = set()
+    for path, _data in files:
+        check_output(Path(path), overwrite)
+        if Path(path).resolve() in seen:
+            raise UsageError(f"{path} is named for two outputs", "give each its own file")
+        seen.add(Path(path).resolve())
+    with ExitStack() as renames:  # on leaving: each file renamed into place, last first
+        handles = []
+        for path, data in files:
+            handle = renames.enter_context(atomic_output(Path(path), overwrite))
+            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            handles.append(handle)
+        for handle in handles:  # a full disk shows here, before any file is renamed
+            handle.flush()
+            os.fsync(handle.fileno())
 
 
 def atomic_write_text(path: Path, text: str, *, overwrite: bool = False) -> None:

@@ -13,6 +13,59 @@ from dataclasses import dataclass
 
 BOM = "\ufeff"
 
+# Characters other programs treat as line breaks; qcode's offsets know only "\n".
+OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# Control characters: C0 but tab and the line ends (CR is a line end ``normalize`` makes
+# LF), DEL and C1. They mean nothing in a transcript, and on a terminal they act (ESC
+# starts a sequence that can set the title, clear the screen or hide a link).
+CONTROL_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# What a terminal must not be given raw: the controls, the bidirectional embeddings,
+# overrides and isolates, which reorder the characters shown around them, and lone
+# surrogates (a YAML "\ud800"), which no terminal encoding can write.
+TERMINAL_UNSAFE_RE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def _shown_as(code: int) -> str:
+    if code < 0x20:
+        return chr(0x2400 + code)  # the control pictures: ESC is ␛, NUL ␀
+    if code == 0x7F:
+        return "\u2421"             # ␡
+    return "\ufffd"                 # C1, bidi controls, surrogates have no picture: �
+
+
+_PRINTABLE = str.maketrans({code: _shown_as(code) for code in
+                            [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0),
+                             *range(0x202A, 0x202F), *range(0x2066, 0x206A),
+                             *range(0xD800, 0xE000)]})
+
+
+def printable(text: str) -> str:
+    """``text`` as a terminal may be given it: every character that would act on the
+    terminal (``TERMINAL_UNSAFE_RE``) made visible, one character for one (ESC as ``␛``,
+    the other C0 controls as their control pictures, DEL as ``␡``, C1 and bidi controls and
+    lone surrogates as ``�``), so offsets into the text stay valid. Tab and newline are
+    kept. The one sanitiser for project text shown on a terminal: the CLI, line mode and
+    the full-screen app all show text through it."""
+    if TERMINAL_UNSAFE_RE.search(text) is None:
+        return text
+    return text.translate(_PRINTABLE)
+
+
+def strip_controls(text: str) -> tuple[str, list[int]]:
+    """``text`` with other line-break characters made newlines and the control characters
+    dropped (tab and newline are kept), and the indexes into ``text`` of those dropped:
+    what importers do to a transcript's text."""
+    text = OTHER_LINE_BREAKS.sub("\n", text)  # one for one: indexes stay
+    dropped = [match.start() for match in CONTROL_RE.finditer(text)]
+    return (CONTROL_RE.sub("", text) if dropped else text), dropped
+
+
+def control_name(char: str) -> str:
+    """``U+001B`` for a character a message must name without showing it."""
+    return f"U+{ord(char):04X}"
+
+
 # A word: letters or digits (any script), joined across inner hyphens and apostrophes,
 # so «yrkesfag-elever» and «don't» are one word each and «–» is none.
 WORD_RE = re.compile(r"[^\W_]+(?:[-'’][^\W_]+)*")

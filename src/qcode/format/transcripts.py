@@ -17,7 +17,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from qcode.format.text import count_words, normalize
+from qcode.format.text import (
+    CONTROL_RE,
+    TERMINAL_UNSAFE_RE,
+    control_name,
+    count_words,
+    normalize,
+)
 from qcode.format.yamlio import YamlProblem, parse_simple_mapping, parse_yaml
 from qcode.problems import Problems
 
@@ -35,7 +41,16 @@ TRANSCRIPT_SUFFIXES = (".md", ".txt")
 # MULTILINE: "$" is the end of the line, wherever in a body the match is tried.
 LABEL_RE = re.compile(r"(?P<label>[^\W\d_][\w .'’()/-]{0,39}):(?=[ \t]|$)", re.MULTILINE)
 
+# The id of a transcript qcode writes (by import): it becomes the file's name, so letters,
+# digits, - _ and ., starting with a letter or digit (and never "..": is_new_transcript_id).
+NEW_ID_RE = re.compile(r"[^\W_][\w.-]{0,99}")
+
 Scalar = str | int | float | bool | None
+
+
+def is_new_transcript_id(value: str) -> bool:
+    """Whether ``value`` may be the id of a transcript qcode writes into a project."""
+    return bool(NEW_ID_RE.fullmatch(value)) and ".." not in value
 
 
 @dataclass(slots=True, unsafe_hash=True)  # not frozen: a frozen __init__ is twice as slow
@@ -81,6 +96,7 @@ class Transcript:
         self._passage_columns = passage_columns
         self._starts: list[int] | None = None
         self._words: int | None = None
+        self._controls: ControlCharacters | None = None
         self.sha256: str | None = None  # of the file's bytes, when read from a project
 
     def __repr__(self) -> str:
@@ -117,6 +133,14 @@ class Transcript:
             self._passage_columns = ([p.start for p in passages], [p.end for p in passages],
                                      [p.speaker for p in passages], [p.line for p in passages])
         return self._passage_columns
+
+    @property
+    def controls(self) -> ControlCharacters:
+        """The control characters in the body (kept in the cache record: reading it does
+        not read the file)."""
+        if self._controls is None:
+            self._controls = ControlCharacters.find(self.body, self.body_line)
+        return self._controls
 
     @property
     def words(self) -> int:
@@ -165,7 +189,8 @@ class Transcript:
         starts, ends, speakers, lines = self.passage_columns()
         return {"id": self.id, "body_line": self.body_line, "body_length": self.body_length,
                 "front_matter": self.front_matter, "front_lines": self.front_lines,
-                "starts": starts, "ends": ends, "speakers": speakers, "lines": lines}
+                "starts": starts, "ends": ends, "speakers": speakers, "lines": lines,
+                "controls": self.controls.to_record()}
 
     @classmethod
     def from_record(cls, record: dict[str, Any], file: str, loader: BodyLoader) -> Transcript:
@@ -177,11 +202,54 @@ class Transcript:
                 or not isinstance(record["id"], str)
                 or not isinstance(record["body_length"], int)):
             raise ValueError("not a transcript record")
-        return cls(record["id"], file, None, record["body_line"], front, None,
-                   {k: v for k, v in front.items() if k != "id"}, record["front_lines"],
-                   body_length=record["body_length"], loader=loader,
-                   passage_columns=(record["starts"], record["ends"], record["speakers"],
-                                    record["lines"]))
+        transcript = cls(record["id"], file, None, record["body_line"], front, None,
+                         {k: v for k, v in front.items() if k != "id"}, record["front_lines"],
+                         body_length=record["body_length"], loader=loader,
+                         passage_columns=(record["starts"], record["ends"], record["speakers"],
+                                          record["lines"]))
+        if "controls" in record:  # an older record has none: found in the body when asked
+            transcript._controls = ControlCharacters.from_record(record["controls"])
+        return transcript
+
+
+@dataclass(frozen=True)
+class ControlCharacters:
+    """Control characters in a body (``qcode.format.text.CONTROL_RE``): how many, the
+    first one, and the file lines of the first few."""
+
+    count: int = 0
+    first: str = ""
+    lines: tuple[int, ...] = ()
+
+    SHOWN_LINES = 10
+
+    @classmethod
+    def find(cls, body: str, body_line: int) -> ControlCharacters:
+        first = CONTROL_RE.search(body)
+        if first is None:
+            return cls()
+        lines: list[int] = []
+        line, position = body_line, 0
+        for match in CONTROL_RE.finditer(body, first.start()):
+            line += body.count("\n", position, match.start())
+            position = match.start()
+            if not lines or lines[-1] != line:
+                lines.append(line)
+                if len(lines) == cls.SHOWN_LINES:
+                    break
+        return cls(len(CONTROL_RE.findall(body, first.start())), first.group(), tuple(lines))
+
+    def to_record(self) -> list[Any]:
+        return [self.count, self.first, list(self.lines)]
+
+    @classmethod
+    def from_record(cls, record: Any) -> ControlCharacters:
+        if (not isinstance(record, list) or len(record) != 3
+                or not isinstance(record[0], int) or not isinstance(record[1], str)
+                or not isinstance(record[2], list)
+                or not all(isinstance(n, int) for n in record[2])):
+            raise ValueError("not a record of control characters")
+        return cls(record[0], record[1], tuple(record[2]))
 
 
 class BodyLoader:
@@ -348,6 +416,11 @@ def parse_transcript(text: str, rel: str, default_id: str,
     if any(ch.isspace() for ch in transcript_id):
         raise FrontMatterError(id_line, f"transcript id {transcript_id!r} contains whitespace",
                                "use letters, digits, - and _ in ids")
+    unsafe = TERMINAL_UNSAFE_RE.search(transcript_id)
+    if unsafe is not None:
+        raise FrontMatterError(2, f"transcript id {transcript_id!r} contains a control "
+                               f"character ({control_name(unsafe.group())})",
+                               "use letters, digits, - and _ in ids")
     attributes = {k: v for k, v in front.items() if k != "id"}
     return Transcript(
         id=transcript_id, file=rel, body=body, body_line=body_line, front_matter=front,
@@ -489,3 +562,29 @@ def check_speakers(transcripts: Iterable[Transcript], problems: Problems) -> Non
                     "is not a speaker, this line only looks like a speaker label",
                     f"rephrase the line so it does not begin with `{speaker}:`, or ignore "
                     "this if it is a speaker")
+
+
+def check_control_characters(transcripts: Iterable[Transcript], problems: Problems) -> None:
+    """A transcript holding control characters (an escape sequence, a NUL), in its body or
+    its front matter's values, is warned about at the line of the first: they mean nothing
+    in a transcript, and qcode shows them, never sends them (``printable``)."""
+    hint = ("delete them in an editor that shows them (qcode shows ESC as ␛), or import the "
+            "original again: `qcode import transcripts` drops them")
+    for transcript in transcripts:
+        for key, value in transcript.front_matter.items():
+            found = CONTROL_RE.search(value) if isinstance(value, str) else None
+            if found is not None:
+                problems.warning("transcript-control-chars", transcript.file,
+                                 transcript.front_lines.get(key),
+                                 f"attribute {key!r} holds a control character "
+                                 f"({control_name(found.group())})", hint)
+        controls = transcript.controls
+        if controls.count:
+            more = (f"; also on line{'s' if len(controls.lines) > 2 else ''} "
+                    f"{', '.join(map(str, controls.lines[1:]))}"
+                    f"{', …' if len(controls.lines) == ControlCharacters.SHOWN_LINES else ''}"
+                    if len(controls.lines) > 1 else "")
+            problems.warning("transcript-control-chars", transcript.file, controls.lines[0],
+                             f"{controls.count} control character"
+                             f"{'s' if controls.count != 1 else ''} in the text (the first "
+                             f"{control_name(controls.first)}{more})", hint)

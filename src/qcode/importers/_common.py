@@ -20,7 +20,7 @@ from typing import Any
 
 from qcode.errors import QcodeError
 from qcode.format.names import plural
-from qcode.format.text import normalize
+from qcode.format.text import normalize, strip_controls
 from qcode.format.transcripts import LABEL_RE, segment
 
 MAX_FILE_BYTES = 200 * 1024 * 1024        # no interview transcript is bigger than this
@@ -152,10 +152,6 @@ def refuse_dtd(archive: zipfile.ZipFile, label: str) -> None:
 
 # -- the body ---------------------------------------------------------------------------
 
-# Characters other programs treat as line breaks; qcode's offsets know only "\n".
-_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
-# Control characters that mean nothing in a transcript (tab and newline are kept).
-_CONTROLS = re.compile("[\x00-\x08\x0e-\x1b\x1f\x7f-\x84\x86-\x9f]")
 _TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
@@ -164,11 +160,9 @@ def clean_body(text: str, notes: list[str] | None = None) -> str:
     """Normalise a body as ``docs/format.md`` says (BOM, line ends, NFC), and tidy it:
     other line-break characters become newlines, control characters go, trailing spaces
     go, at most one blank line in a row, and the text ends with one newline."""
-    text = normalize(text)
-    text = _LINE_BREAKS.sub("\n", text)
-    text, dropped = _CONTROLS.subn("", text)
+    text, dropped = strip_controls(normalize(text))
     if dropped and notes is not None:
-        notes.append(f"dropped {dropped} control character{'s' if dropped != 1 else ''}")
+        notes.append(f"dropped {plural(len(dropped), 'control character')}")
     text = _TRAILING_SPACE.sub("", text)
     text = _MANY_BLANK_LINES.sub("\n\n", text).strip("\n")
     return text + "\n" if text.strip() else ""

@@ -20,7 +20,13 @@ from qcode.coding.anchoring import DEFAULT_MIN_SCORE, TranscriptPlan, apply_plan
 from qcode.errors import QcodeError, UsageError, WriteFailed
 from qcode.format.files import atomic_write_text
 from qcode.format.text import nfc
-from qcode.format.transcripts import Transcript, parse_transcript, segment
+from qcode.format.transcripts import (
+    NEW_ID_RE,
+    Transcript,
+    is_new_transcript_id,
+    parse_transcript,
+    segment,
+)
 from qcode.format.yamlio import dump_yaml
 from qcode.importers import ImportFailed, ImportOptions, load_speaker_map, read_file
 from qcode.problems import Problem
@@ -29,7 +35,6 @@ from qcode.store.events import now_iso
 
 RESERVED_KEYS = ("id", "source_file", "imported_at")
 _KEY_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_-]{0,63}")
-_ID_RE = re.compile(r"[^\W_][\w.-]{0,99}")
 
 
 @dataclass
@@ -143,7 +148,7 @@ def _import_one(corpus: Corpus, path: Path, folder: Path, options: ImportOptions
                 request: ImportRequest, claimed: dict[str, str], report: FileReport) -> None:
     imported = read_file(path, options)
     own_id = imported.front_matter.get("id")  # a .md transcript from another project
-    if own_id is not None and not _ID_RE.fullmatch(str(own_id)):
+    if own_id is not None and not is_new_transcript_id(str(own_id)):
         own_id = None
     transcript_id = request.id or (str(own_id) if own_id is not None else None) \
         or id_from_name(path)
@@ -250,11 +255,11 @@ def id_from_name(path: Path) -> str | None:
     stem = nfc(path.stem).lower()
     slug = re.sub(r"[^\w.-]+", "-", stem).strip("-._")
     slug = re.sub(r"-{2,}", "-", slug)[:100].strip("-._")
-    return slug if slug and _ID_RE.fullmatch(slug) else None
+    return slug if slug and NEW_ID_RE.fullmatch(slug) else None
 
 
 def check_transcript_id(value: str, what: str) -> None:
-    if not _ID_RE.fullmatch(value) or ".." in value:
+    if not is_new_transcript_id(value):
         raise UsageError(f"{what} {value!r} cannot be a transcript id",
                          "use letters, digits, - _ and . (it becomes the file name), "
                          "starting with a letter or digit")

@@ -9,7 +9,9 @@ differ (see FORMAT-NOTES in the reference data):
 - ``utf16``: UTF-16 code units with CRLF counted as two (an emoji counts 2): NVivo.
 
 A position is first turned into an index into the file's text (BOM dropped), then into the
-normalised body qcode keeps (CRLF/CR → LF, NFC), which is what the transcript file holds.
+body qcode keeps, which is what the transcript file holds: control characters dropped as
+``qcode import transcripts`` drops them (other line breaks made LF), then normalised
+(CRLF/CR → LF, NFC).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import bisect
 import re
 from dataclasses import dataclass
 
-from qcode.format.text import is_nfc, nfc, normalize
+from qcode.format.text import is_nfc, nfc, normalize, strip_controls
 
 MODELS = ("codepoints", "codepoints-lf", "utf16")
 _NON_BMP = re.compile("[\U00010000-\U0010ffff]")
@@ -38,9 +40,12 @@ class SourceText:
 
     def __init__(self, raw: str) -> None:
         self.raw = raw.removeprefix("\ufeff")
-        self.body = normalize(self.raw)
+        # Line breaks other than LF stay one character (as LF); the controls go, and a
+        # position moves back by those dropped before it.
+        kept, self.dropped = strip_controls(self.raw)
+        self.body = normalize(kept)
         self._maps: dict[str, _UnitMap] = {}
-        self._to_body = _RawToBody(self.raw, self.body)
+        self._to_body = _RawToBody(kept, self.body)
 
     def units(self, model: str) -> int:
         """How many positions the text has in ``model``'s units (the largest valid end)."""
@@ -48,7 +53,8 @@ class SourceText:
 
     def to_body(self, model: str, position: int) -> int:
         """The body offset of a position (clamped into the text by the caller)."""
-        return self._to_body(self._map(model).raw_index(position))
+        index = self._map(model).raw_index(position)
+        return self._to_body(index - bisect.bisect_left(self.dropped, index))
 
     def _map(self, model: str) -> _UnitMap:
         if model not in self._maps:

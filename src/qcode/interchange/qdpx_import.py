@@ -27,6 +27,7 @@ from typing import Any
 
 from qcode.errors import QcodeError
 from qcode.format.names import CODER_RE, plural
+from qcode.format.transcripts import is_new_transcript_id
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
     attr,
@@ -66,9 +67,6 @@ SELECTION_TAGS = ("PlainTextSelection", "PDFSelection", "PictureSelection", "Aud
                   "VideoSelection", "TranscriptSelection")
 _NAME_EXTENSIONS = re.compile(r"\.(txt|docx?|rtf|odt|pdf|md)$", re.IGNORECASE)
 _SET_ATTRIBUTE = re.compile(r"\s*([^:]{1,40}?)\s*:\s*(\S.*?)\s*")
-# A transcript id from qcode's instruction: no whitespace (qcode's rule), and nothing that
-# could act as a path if some later command used the id as a file name.
-_SAFE_ID = re.compile(r"[^\s/\\.][^\s/\\]*")  # with fullmatch: "$" would pass "id\n"
 
 
 class Importer(CodingsReader):
@@ -281,6 +279,9 @@ class Importer(CodingsReader):
             name = PurePosixPath((plain or "source").split("://")[-1]).name
         source = Source(guid=attr(element, "guid"), name=name,  # type: ignore[arg-type]
                         text=SourceText(raw_text), element=element)
+        if source.text.dropped:  # as `qcode import transcripts` drops them
+            self.report.note(f"source {name!r}: dropped "
+                             f"{plural(len(source.text.dropped), 'control character')}")
         source.selections = children(element, "PlainTextSelection")
         source.whole = children(element, "Coding")
         for value in children(element, "VariableValue"):
@@ -331,10 +332,16 @@ class Importer(CodingsReader):
         for key, source in self.sources.items():
             entry = meta_transcripts.get(key)
             wanted = entry.get("id") if isinstance(entry, dict) else None
-            if (isinstance(wanted, str) and _SAFE_ID.fullmatch(wanted) and wanted not in taken):
+            # qcode's own id, checked as `qcode import transcripts` checks ids: it names
+            # a file, and it is shown on terminals
+            if isinstance(wanted, str) and is_new_transcript_id(wanted) and wanted not in taken:
                 source.transcript_id = wanted
                 taken.add(wanted)
             else:
+                if isinstance(wanted, str) and wanted not in taken:
+                    self.report.note(f"source {source.name!r}: the transcript id in qcode's "
+                                     f"settings, {wanted!r}, is not a valid id; it gets one "
+                                     "made from its name")
                 base = slugify(_NAME_EXTENSIONS.sub("", source.name), fallback="source")
                 source.transcript_id = unique_id(base, taken)
 

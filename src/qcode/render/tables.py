@@ -12,12 +12,15 @@ import html
 import io
 import json
 import math
+import re
+import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qcode.errors import UsageError
-from qcode.format.files import atomic_output, atomic_write, check_output
+from qcode.format.files import atomic_write, check_output
+from qcode.format.text import TERMINAL_UNSAFE_RE, printable
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -63,13 +66,32 @@ def wide_rows(grid: pd.DataFrame, first: str = "code") -> tuple[list[str], list[
     return header, rows
 
 
-def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: str = ",") -> str:
+def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: str = ",",
+              raw: bool = False) -> str:
+    """CSV (or TSV) with every cell, the header's too, made safe for a spreadsheet
+    (``spreadsheet_safe``); ``raw`` writes each cell exactly as it is, for scripts."""
+    safe = (lambda value: value) if raw else spreadsheet_safe
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow(header)
+    writer.writerow([safe(h) for h in header])
     for row in rows:
-        writer.writerow(["" if v is None else _cell_text(v) for v in row])
+        writer.writerow(["" if v is None else _cell_text(safe(v)) for v in row])
     return out.getvalue()
+
+
+# What a spreadsheet reads as the start of a formula (or of a DDE command, `=cmd|...`).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def spreadsheet_safe(value: Any) -> Any:
+    """A cell no spreadsheet will run: text that starts with ``= + - @``, a tab or a CR
+    gets a leading ``'``. Numbers stay numbers, and so does text that is a plain number
+    (``-3``, ``-0.5``): a spreadsheet reads it as that number, never as a formula."""
+    if (isinstance(value, str) and value.startswith(_FORMULA_START)
+            and not _PLAIN_NUMBER.fullmatch(value)):
+        return "'" + value
+    return value
 
 
 def _cell_text(value: Any) -> str:
@@ -117,16 +139,46 @@ def frame_records(frame: pd.DataFrame) -> list[dict]:
 
 
 def to_json(data: Any) -> str:
-    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    """JSON, exact. json escapes the C0 controls; the C1 and bidi controls are written as
+    ``\\u`` escapes too (the same string to any JSON reader), so JSON shown on a terminal
+    cannot act on it."""
+    text = json.dumps(data, ensure_ascii=False, indent=2) + "\n"
+    return TERMINAL_UNSAFE_RE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 # -- Markdown and HTML --------------------------------------------------------------------------
 
+# No tag, autolink or entity starts without "<" or "&", and no link or image without "[";
+# a lone ">" does nothing of the sort (a memo's "->" stays readable).
+_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", "\\": "\\\\", "[": "\\[", "]": "\\]"}
+_MARKDOWN_SPECIAL = re.compile(r"[&<\\\[\]]")
+
+
+def markdown_text(value: Any, one_line: bool = False) -> str:
+    """Project text as Markdown that shows it and does nothing else: HTML is escaped
+    (``<script>`` is text), and so are backslashes and brackets, so no link or image can
+    be made of it (``[x](javascript:...)``, ``<javascript:...>``). ``one_line`` for
+    headings and attributions: line breaks become spaces."""
+    text = "" if value is None else _cell_text(value)
+    if one_line:
+        text = " ".join(text.split("\n"))
+    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN_ESCAPES[m.group()], text)
+
+
+def markdown_code(value: Any) -> str:
+    """A Markdown code span holding ``value`` literally, whatever backticks it holds (the
+    fence is longer than any run of them inside)."""
+    text = " ".join(str(value).split("\n"))
+    runs = [len(run) for run in re.findall(r"`+", text)]
+    fence = "`" * (max(runs, default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]],
                    numeric_from: int = 1) -> str:
     def esc(value: Any) -> str:
-        text = "" if value is None else _cell_text(value)
-        return text.replace("|", "\\|").replace("\n", "<br>")
+        return markdown_text(value).replace("|", "\\|").replace("\n", "<br>")
 
     lines = ["| " + " | ".join(esc(h) for h in header) + " |",
              "|" + "|".join("---:" if i >= numeric_from else "---"
@@ -172,20 +224,25 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric_fro
 
 def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str) -> str:
     """Coded text grouped by code, then by ``by``'s value: ready to paste into a report."""
-    out = [f"# {title}\n"]
+    out = [f"# {markdown_text(title, one_line=True)}\n"]
     for (code, label), group in _groups(frame, ["code", "label"]):
-        out.append(f"## {label} (`{code}`)\n")
+        out.append(f"## {markdown_text(label, one_line=True)} ({markdown_code(code)})\n")
         for value, quotes in _by_groups(group, by):
             if by:
-                out.append(f"### {by}: {value}\n")
+                out.append(f"### {markdown_text(f'{by}: {value}', one_line=True)}\n")
             for row in quotes.to_dict(orient="records"):
-                quoted = "\n".join(f"> {line}" if line else ">"
-                                    for line in str(row["text"]).split("\n"))
+                quoted = markdown_quote(str(row["text"]))
                 if row.get("text_changed"):
                     quoted = f"> **{CHANGED_MARK}**\n>\n" + quoted
-                out.append(quoted + "\n")
-                out.append(f"— {_attribution(row)}\n")
+                out.append(quoted)
+                out.append(f"— {markdown_text(_attribution(row), one_line=True)}\n")
     return "\n".join(out)
+
+
+def markdown_quote(text: str) -> str:
+    """A block quote of project text, every line of it inside the quote."""
+    return "".join(f"> {markdown_text(line)}\n" if line else ">\n"
+                   for line in text.split("\n"))
 
 
 def quotes_html(frame: pd.DataFrame, by: str | None, title: str) -> str:
@@ -233,20 +290,19 @@ def write_text_output(path: Path, text: str, force: bool) -> None:
     atomic_write(path, text, overwrite=force)
 
 
-def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], int]],
-               force: bool) -> None:
-    """Write sheets ``(name, header, rows, label_columns)``: bold header, frozen panes on
-    the header row and the label columns."""
+def xlsx_bytes(sheets: list[tuple[str, list[str], list[list[Any]], int]]) -> bytes:
+    """A workbook of sheets ``(name, header, rows, label_columns)``: bold header, frozen
+    panes on the header row and the label columns; every cell, the header's too, safe
+    for a spreadsheet (``_excel_value``)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
-    check_output(path, force)
     book = Workbook()
     for sheet in list(book.worksheets):  # the empty default sheet
         book.remove(sheet)
     for name, header, rows, label_columns in sheets:
         sheet = book.create_sheet(title=name[:31])
-        sheet.append(list(header))
+        sheet.append([_excel_value(h) for h in header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
@@ -257,8 +313,9 @@ def write_xlsx(path: Path, sheets: list[tuple[str, list[str], list[list[Any]], i
                                               if r[index - 1] is not None])
             sheet.column_dimensions[sheet.cell(row=1, column=index).column_letter].width = \
                 min(max(width + 2, 6), 60)
-    with atomic_output(path, force) as handle:
-        book.save(handle)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
 
 
 def typed_cells(header: Sequence[str], rows: list[list[Any]],
@@ -283,48 +340,66 @@ def typed_cells(header: Sequence[str], rows: list[list[Any]],
 
 
 def _excel_value(value: Any) -> Any:
-    value = number(value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # never let a quote become a spreadsheet formula
-    return value
+    """A cell for a workbook: never a formula, and with its control characters shown
+    (the XLSX format cannot hold them)."""
+    value = spreadsheet_safe(number(value))
+    return printable(value) if isinstance(value, str) else value
 
 
-def heatmap(grid: pd.DataFrame, path: Path, title: str, force: bool,
-            row_labels: Sequence[str] | None = None) -> None:
-    """A heat map of a wide grid with the values in the cells (PNG or SVG)."""
-    suffix = path.suffix.lower()
-    if suffix not in (".png", ".svg"):
+PLOT_SUFFIXES = (".png", ".svg")
+
+
+def check_plot_path(path: Path, force: bool) -> None:
+    if path.suffix.lower() not in PLOT_SUFFIXES:
         raise UsageError(f"--plot {path} must end in .png or .svg")
     check_output(path, force)
+
+
+def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
+                  row_labels: Sequence[str] | None = None) -> bytes:
+    """A heat map of a wide grid with the values in the cells, as PNG or SVG bytes.
+
+    Every label is drawn as the text it is: matplotlib's mathtext (``$...$``) and TeX are
+    off, so a label such as ``$\\frac{$`` is neither parsed nor a crash; control
+    characters are shown (``printable``)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    values = grid.to_numpy(dtype=float)
-    labels_y = list(row_labels or [str(i) for i in grid.index])
-    labels_x = column_names(grid, DISPLAY_SEPARATOR)
-    height = max(3.0, 0.28 * len(labels_y) + 1.5)
-    width = max(4.0, 0.75 * len(labels_x) + 0.08 * max((len(s) for s in labels_y), default=10)
-                + 1.5)
-    fig, ax = plt.subplots(figsize=(min(width, 30), min(height, 40)))
-    image = ax.imshow(values, aspect="auto", cmap="Blues")
-    ax.set_xticks(range(len(labels_x)), labels_x, rotation=45, ha="right", fontsize=8)
-    ax.set_yticks(range(len(labels_y)), labels_y, fontsize=8)
-    peak = values.max() if values.size else 0
-    for (i, j), value in _cells(values):
-        if value:
-            text = f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
-            ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                    color="white" if peak and value > peak * 0.6 else "black")
-    ax.set_title(title, fontsize=10)
-    fig.colorbar(image, ax=ax, fraction=0.03)
-    fig.tight_layout()
-    try:
-        with atomic_output(path, force) as handle:
-            fig.savefig(handle, dpi=150, format=suffix[1:])
-    finally:
-        plt.close(fig)
+    with plt.rc_context({"text.parse_math": False, "text.usetex": False}), \
+            warnings.catch_warnings():
+        # A character the font lacks is drawn as a box; its warning would only be noise
+        # (with a path of qcode's) on the user's terminal.
+        warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
+        values = grid.to_numpy(dtype=float)
+        # printable too: a font has no glyph for ESC, and the warning would print it
+        labels_y = [printable(label) for label in row_labels or [str(i) for i in grid.index]]
+        labels_x = [printable(label) for label in column_names(grid, DISPLAY_SEPARATOR)]
+        title = printable(title)
+        height = max(3.0, 0.28 * len(labels_y) + 1.5)
+        width = max(4.0, 0.75 * len(labels_x)
+                    + 0.08 * max((len(s) for s in labels_y), default=10) + 1.5)
+        fig, ax = plt.subplots(figsize=(min(width, 30), min(height, 40)))
+        try:
+            image = ax.imshow(values, aspect="auto", cmap="Blues")
+            ax.set_xticks(range(len(labels_x)), labels_x, rotation=45, ha="right",
+                          fontsize=8)
+            ax.set_yticks(range(len(labels_y)), labels_y, fontsize=8)
+            peak = values.max() if values.size else 0
+            for (i, j), value in _cells(values):
+                if value:
+                    text = f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
+                    ax.text(j, i, text, ha="center", va="center", fontsize=7,
+                            color="white" if peak and value > peak * 0.6 else "black")
+            ax.set_title(title, fontsize=10)
+            fig.colorbar(image, ax=ax, fraction=0.03)
+            fig.tight_layout()
+            out = io.BytesIO()
+            fig.savefig(out, dpi=150, format=suffix.lower().lstrip("."))
+        finally:
+            plt.close(fig)
+    return out.getvalue()
 
 
 def _cells(values):

@@ -1,22 +1,39 @@
 """The coder's widgets: the passage list, the codebook tree and the status bar.
 
 They render what the session says and post nothing of their own; the app dispatches.
+Every text the app shows is a ``ShownText``: the project's text never acts on the terminal
+(and, being ``Text``, is never read as markup).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from rich.style import Style
 from rich.text import Text
 from textual.widgets import OptionList, Static, Tree
 from textual.widgets.option_list import Option
 from textual.widgets.tree import TreeNode
+
+from qcode.format.text import printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import CodingSession
     from qcode.format.transcripts import Passage
 
 DEFAULT_COLOR = "magenta"
+
+
+class ShownText(Text):
+    """A ``Text`` whose characters are made printable (``qcode.format.text.printable``) as
+    they enter it: one for one, so a style set by offset (a coder's span, a matched word)
+    stays on its characters, and before rich would silently drop a few controls."""
+
+    def __init__(self, text: str = "", *args: Any, **kwargs: Any) -> None:
+        super().__init__(printable(text), *args, **kwargs)
+
+    def append(self, text: Text | str, style: str | Style | None = None) -> Text:
+        return super().append(printable(text) if isinstance(text, str) else text, style)
 
 
 def code_style(session: CodingSession, code_id: str) -> str:
@@ -27,7 +44,7 @@ def code_style(session: CodingSession, code_id: str) -> str:
 def render_passage(session: CodingSession, passage: Passage, compare: str | None,
                    others: list[str]) -> Text:
     """One passage: number and speaker, this coder's codes as coloured labels, the text."""
-    text = Text()
+    text = ShownText()
     text.append(f"{passage.number:>3} ", style="dim")
     if passage.speaker:
         text.append(passage.speaker, style="bold")
@@ -110,7 +127,7 @@ class CodeTree(Tree[str]):
 
     def _label(self, code_id: str) -> Text:
         code = self.session.codebook.require(code_id)
-        text = Text()
+        text = ShownText()
         text.append(f"{code.key or ' '} ", style="bold cyan" if code.key else "")
         text.append(code.label, style=code_style(self.session, code_id) if code.codable
                     else "bold")
@@ -141,7 +158,7 @@ class StatusBar(Static):
         position = f"{session.t_index + 1}/{len(session.transcripts)}"
         codes = ", ".join(session.codes_on()) or "-"
         review = f" · review {session.review}" if session.review else ""
-        text = Text(no_wrap=True, overflow="ellipsis")
+        text = ShownText(no_wrap=True, overflow="ellipsis")
         text.append(message, style="bold green" if message == "saved" else "bold yellow")
         text.append(f" │ {session.transcript.id} [{position}] ¶{where} │ {session.coder}"
                     f"{review} │ {codes} │ ? keys")

@@ -6,10 +6,12 @@ import textwrap
 from typing import TextIO
 
 from qcode.errors import QcodeError
+from qcode.format.text import printable
 
 
 class Dialogue:
-    """Questions and answers on a pair of text streams, one line per answer."""
+    """Questions and answers on a pair of text streams, one line per answer. Everything
+    it shows is made printable: the project's text never acts on the terminal."""
 
     def __init__(self, stdin: TextIO, stdout: TextIO, width: int = 80) -> None:
         self.stdin = stdin
@@ -17,19 +19,19 @@ class Dialogue:
         self.width = width
 
     def say(self, text: str = "") -> None:
-        self.stdout.write(text + "\n")
+        self.stdout.write(printable(text) + "\n")
         self.stdout.flush()
 
     def ask(self, prompt: str = "> ") -> str | None:
         """One answer, stripped; None at the end of input (which ends a dialogue cleanly)."""
-        self.stdout.write(prompt)
+        self.stdout.write(printable(prompt))
         self.stdout.flush()
         line = self.stdin.readline()
         return None if line == "" else line.strip()
 
     def text(self, text: str, indent: str = "") -> None:
         """A passage's text, each paragraph wrapped to the width, blank lines kept."""
-        for paragraph in text.split("\n"):
+        for paragraph in printable(text).split("\n"):  # before wrapping: widths hold
             if paragraph.strip():
                 self.say(textwrap.indent(textwrap.fill(paragraph, width=self.width
                                                        - len(indent)), indent))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -18,6 +17,7 @@ from textual.widgets import Static
 
 from qcode.errors import QcodeError
 from qcode.tui.screens.dialogs import MemoScreen, WordSelection, bindings
+from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.adjudication import Adjudication, Item
@@ -50,10 +50,10 @@ class AdjudicationScreen(Screen[None]):
         item = self.item
         view = self.query_one("#item", Static)
         if item is None:
-            view.update(Text("No disagreements left to decide: adjudication complete.",
+            view.update(ShownText("No disagreements left to decide: adjudication complete.",
                              style="bold"))
         else:
-            text = Text()
+            text = ShownText()
             text.append(f"{item.transcript} ¶{item.passage}", style="bold")
             if item.speaker:
                 text.append(f"  {item.speaker}")
@@ -76,15 +76,15 @@ class AdjudicationScreen(Screen[None]):
                         "· q quit", style="dim")
             view.update(text)
         done, total = self.adjudication.progress()
-        status = Text(no_wrap=True, overflow="ellipsis")
+        status = ShownText(no_wrap=True, overflow="ellipsis")
         status.append(message, style="bold green" if message == "saved" else "bold yellow")
         status.append(f" │ decided {done}/{total} │ item {self.index + 1 if item else 0}/"
                       f"{len(self.items)} │ into {self.adjudication.into}")
         self.query_one("#status", Static).update(status)
 
-    def _marked(self, item: Item) -> Text:
+    def _marked(self, item: Item) -> ShownText:
         """The passage with A's coverage underlined and B's shown reversed."""
-        text = Text(item.text)
+        text = ShownText(item.text)
         for start, end in item.first:
             text.stylize("cyan underline", start - item.start, end - item.start)
         for start, end in item.second:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -18,6 +17,8 @@ from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from qcode.coding.keymap import bindings_for, effective_keys
+from qcode.format.text import printable
+from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import CodingSession
@@ -44,10 +45,10 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         keys = effective_keys(self.overrides)
-        text = Text()
+        text = ShownText()
         for binding in bindings_for("coder"):
-            shown = ", ".join(_display(k) for k in keys[binding.id].split(","))
-            text.append(f"{shown:<14}", style="bold cyan")
+            keys_here = ", ".join(_display(k) for k in keys[binding.id].split(","))
+            text.append(f"{keys_here:<14}", style="bold cyan")
             text.append(f"{binding.description}  ")
             text.append(f"({binding.id})\n", style="dim")
         text.append("\nCode shortcuts (toggle the code on the passage):\n", style="bold")
@@ -84,7 +85,7 @@ class CodePicker(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
+            yield Static(ShownText(self.title_text), classes="dialog-title")
             yield Input(placeholder="id, label or keyword…", id="picker-input")
             yield OptionList(*self._options(""), id="picker-results")
 
@@ -105,7 +106,7 @@ class CodePicker(ModalScreen[str | None]):
         out = []
         for code_id in ids:
             code = self.session.codebook.require(code_id)
-            label = Text()
+            label = ShownText()
             label.append(f"{code.key or ' '} ", style="bold cyan")
             label.append(code.id, style="bold")
             label.append(f"  {code.label}")
@@ -147,8 +148,9 @@ class MemoScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Static(self.title_text, classes="dialog-title")
-            yield Input(value=self.current, id="memo-input")
+            yield Static(ShownText(self.title_text), classes="dialog-title")
+            # a memo from a log may hold control characters: shown, they are saved so
+            yield Input(value=printable(self.current), id="memo-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -171,7 +173,7 @@ class DefinitionScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         code = self.session.codebook.require(self.code_id)
-        text = Text()
+        text = ShownText()
         text.append(f"{code.label}", style="bold")
         text.append(f"  ({code.id}{', key ' + code.key if code.key else ''})\n\n", style="dim")
         for title, value in (("Definition", code.description), ("Include", code.include),
@@ -211,8 +213,8 @@ class WordSelection(ModalScreen[tuple[int, int] | None]):
                          "then the last; Esc cancels", classes="dialog-title")
             yield Static(self._words_text(), id="words")
 
-    def _words_text(self) -> Text:
-        text = Text()
+    def _words_text(self) -> ShownText:
+        text = ShownText()
         low, high = sorted((self.first_word if self.first_word is not None else self.cursor,
                             self.cursor))
         for index, (start, end) in enumerate(self.words):

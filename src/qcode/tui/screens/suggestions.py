@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -18,6 +17,7 @@ from textual.widgets import Static
 
 from qcode.errors import QcodeError
 from qcode.tui.screens.dialogs import bindings
+from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.review import Review
@@ -49,14 +49,14 @@ class SuggestionsScreen(Screen[None]):
         suggestion = self.current
         view = self.query_one("#suggestion", Static)
         if suggestion is None:
-            view.update(Text("No suggestions left to review.", style="bold"))
+            view.update(ShownText("No suggestions left to review.", style="bold"))
         else:
             transcript = self.review.transcript(suggestion)
             passage = transcript.passage_at(suggestion.start)
             start = passage.start if passage else suggestion.start
             end = passage.end if passage else suggestion.end
             code = self.review.codebook.get(suggestion.code)
-            text = Text()
+            text = ShownText()
             text.append(f"{suggestion.transcript}", style="bold")
             if passage is not None:
                 text.append(f" ¶{passage.number}")
@@ -66,7 +66,7 @@ class SuggestionsScreen(Screen[None]):
             if code is not None:
                 text.append(f" ({code.label})")
             text.append(f"\nrule: {suggestion.rule or '-'}\n\n", style="dim")
-            body = Text(transcript.body[start:end])
+            body = ShownText(transcript.body[start:end])
             body.stylize("underline", suggestion.start - start, suggestion.end - start)
             for match_start, match_end in suggestion.matches:
                 body.stylize("bold reverse", match_start - start, match_end - start)
@@ -74,7 +74,7 @@ class SuggestionsScreen(Screen[None]):
             text.append("\n\na accept · r reject · A/R all of this code here · j skip · "
                         "k back · q quit", style="dim")
             view.update(text)
-        status = Text(no_wrap=True, overflow="ellipsis")
+        status = ShownText(no_wrap=True, overflow="ellipsis")
         status.append(message, style="bold green" if message == "saved" else "bold yellow")
         status.append(f" │ {len(self.queue)} to review │ accepted {self.review.accepted} │ "
                       f"rejected {self.review.rejected} │ coder {self.review.coder}")
