@@ -132,3 +132,17 @@ def test_a_broken_codebook_is_named_with_its_line_by_every_command(cli, project_
         assert result.exit_code == 1
         assert "codebooks/codes.yaml:19:" in said
         assert "a tab in the indentation" in said, said
+
+
+def test_a_lone_surrogate_escape_is_an_error_at_its_line(cli, project_dir):
+    """`"\\ud800"` makes half a character that no file or terminal can hold: it crashed
+    every exact output (CSV to a pipe) with exit 70."""
+    with pytest.raises(YamlProblem) as caught:
+        parse_yaml('a: 1\nb: "x\\ud800y"\n')
+    assert caught.value.line == 2 and "half a character" in caught.value.message
+    assert parse_yaml('a: "\\U0001F600"\n').data == {"a": "\U0001F600"}  # a whole one
+    project_dir.replace("transcripts/voss-principal.md", "school: Voss",
+                        'school: Voss\nroom: "x\\ud800y"')
+    result = cli("transcripts", "-f", "csv")
+    assert result.exit_code == 0 and "voss-principal" not in result.stdout
+    assert "cannot be read" in result.stderr

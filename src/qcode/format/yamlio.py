@@ -223,9 +223,18 @@ def _unsafe(tag: str, line: int) -> YamlProblem:
                        "remove the tag; qcode never constructs objects from YAML tags")
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 def _scalar(tag: str, value: str, line: int) -> Any:
     kind = tag[len(_CORE):]
     if kind == "str" or kind == "timestamp":
+        if _SURROGATE.search(value):
+            # A "\ud800" escape makes half a character: no file or terminal can hold it.
+            raise YamlProblem("yaml-syntax", line,
+                              "a \\u escape here makes half a character (a lone surrogate)",
+                              "write the character itself, or both halves of the pair as "
+                              "one \\U0001xxxx escape")
         return value
     if kind == "null":
         return None
