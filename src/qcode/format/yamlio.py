@@ -281,7 +281,9 @@ def _survives_json(data: Any) -> bool:
         return False
 
 
-_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *")
+# `key:` and the rest of the line; the value is cut out of the rest by hand, since
+# `(?: +(.*?))? *` retried every split of a long run of spaces.
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(.*)")
 _PLAIN_SAFE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][^#:\[\]{}&*!|>'\"%@`,]*")
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
@@ -307,7 +309,10 @@ def parse_simple_mapping(text: str, line_offset: int = 0) -> YamlDocument | None
         match = _SIMPLE_LINE.fullmatch(line)
         if match is None:
             return None
-        key, raw = match.group(1), match.group(2) or ""
+        key, rest = match.group(1), match.group(2)
+        if rest and rest[0] != " ":
+            return None
+        raw = rest.strip(" ")
         if key in data:
             return None
         value = _simple_value(raw)

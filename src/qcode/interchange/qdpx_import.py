@@ -65,7 +65,9 @@ NON_TEXT_SOURCES = {"PDFSource": "a PDF", "PictureSource": "a picture",
 SELECTION_TAGS = ("PlainTextSelection", "PDFSelection", "PictureSelection", "AudioSelection",
                   "VideoSelection", "TranscriptSelection")
 _NAME_EXTENSIONS = re.compile(r"\.(txt|docx?|rtf|odt|pdf|md)$", re.IGNORECASE)
-_SET_ATTRIBUTE = re.compile(r"^\s*([^:]{1,40}?)\s*:\s*(\S.*?)\s*$")
+# The value is the longest run ending in a non-space (`\S.*?` before `\s*$` retried every
+# split of a long run of spaces).
+_SET_ATTRIBUTE = re.compile(r"^\s*([^:]{1,40}?)\s*:\s*(\S(?:.*\S)?)\s*$")
 # A transcript id from qcode's instruction: no whitespace (qcode's rule), and nothing that
 # could act as a path if some later command used the id as a file name.
 _SAFE_ID = re.compile(r"^[^\s/\\.][^\s/\\]*$")
