@@ -107,7 +107,8 @@ class Importer(CodingsReader):
         # Codes.
         book = child(root, "CodeBook")
         codes_el = child(book, "Codes") if book is not None else None
-        foreign_codes = read_codes(codes_el, report) if codes_el is not None else []
+        foreign_codes = (read_codes(codes_el, report, self.file.doc) if codes_el is not None
+                         else [])
         mapper = CodeMapper(self.meta.get("codes") if isinstance(self.meta.get("codes"), dict)
                             else None, set(), report)
         code_entries = [mapper.entry(c) for c in foreign_codes]
