@@ -368,3 +368,83 @@ def test_alias_expansion_is_still_bounded(monkeypatch):
         parse_yaml("\n".join(lines))
     assert info.value.rule == "yaml-too-large" and info.value.line == 2
 
+
+# -- item 11: slow patterns: checked where obvious, stopped by a time budget always ------------
+
+
+def test_check_warns_of_slow_pattern_shapes_with_their_lines(project_dir):
+    from test_autocode import check_rules_found, codebook_with
+
+    codebook_with(project_dir, """\
+          - regex: "(a|aa)+b"
+          - regex: "(.*a){10}x"
+          - regex: "(aa?)+b"
+          - regex: "(\\\\d|\\\\d\\\\d)+x"
+          - regex: "(a+)+b"
+          - regex: "(ab?)+c"
+          - regex: "(?i)\\\\bfå (med )?(flere |nok )?lærer(e|ne)\\\\b"
+          - regex: "(\\\\w+\\\\s+){2,5}slutt"
+""")
+    start = project_dir.read("codebooks/codes.yaml").splitlines().index("        rules:") + 2
+    assert check_rules_found(project_dir) == [
+        ("rule-slow-pattern", start), ("rule-slow-pattern", start + 1),
+        ("rule-slow-pattern", start + 2), ("rule-slow-pattern", start + 3),
+        ("rule-backtracking", start + 4)]
+
+
+def test_a_regex_rule_past_its_budget_stops_autocode_with_its_line(project_dir, cli,
+                                                                   monkeypatch):
+    from qcode.coding.autocode import engine
+    from test_autocode import codebook_with
+
+    monkeypatch.setattr(engine, "REGEX_SECONDS", 0.05)
+    project_dir.replace("transcripts/voss-principal.md", "Det ble en del av planen",
+                        "Det ble " + "a" * 32 + " en del av planen")
+    codebook_with(project_dir, '          - regex: "(a|aa)+b"\n')
+    line = project_dir.read("codebooks/codes.yaml").splitlines().index("        rules:") + 2
+    started = time.perf_counter()
+    result = cli("autocode", "--coder", "auto")
+    assert time.perf_counter() - started < 10
+    assert result.exit_code == 1, result.output
+    assert (f"codebooks/codes.yaml:{line}: the rule regex '(a|aa)+b' of code 'lead-weak' took "
+            "more than 0.1 s on transcript 'voss-principal'") in result.stderr
+    assert "proposed nothing" in result.stderr
+    assert not (project_dir.root / "codings" / "auto.suggestions.jsonl").exists()
+
+
+def test_wildcards_in_match_and_speaker_rules_run_in_linear_time(project_dir, cli):
+    from qcode.format.rules import speaker_regex, word_regex
+    from test_autocode import codebook_with
+
+    assert seconds(lambda: re.fullmatch(word_regex("a*a*a*a*a*a*a*a*a*b"), "a" * 5000)) < 1
+    assert seconds(lambda: speaker_regex("*a*a*a*a*a*a*a*a*a*a*a*b").fullmatch("a" * 40)) < 1
+    project_dir.replace("transcripts/voss-principal.md", "Det ble en del av planen",
+                        "Det ble " + "a" * 3000 + " en del av planen")
+    codebook_with(project_dir, '          - match: "a*a*a*a*a*a*a*a*b"\n'
+                               '          - all: [{speaker: "*a*a*a*a*a*a*a*a*a*a*a*b"},'
+                               ' {match: "planen"}]\n')
+    started = time.perf_counter()
+    result = cli("autocode", "--coder", "auto", "--dry-run")
+    assert time.perf_counter() - started < 10
+    assert result.exit_code == 0, result.output
+
+
+def _naive_word(word: str) -> str:
+    return "".join(r"\w*" if ch == "*" else r"\w" if ch == "?" else re.escape(ch)
+                   for ch in word)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="ab*?-", min_size=1, max_size=7),
+       st.text(alphabet="ab-", max_size=9))
+def test_linear_wildcards_match_what_the_plain_translation_matched(pattern, text):
+    from qcode.format.rules import _glob, word_regex
+
+    bounded = r"(?<!\w)" + word_regex(pattern) + r"(?!\w)"
+    naive = r"(?<!\w)" + _naive_word(pattern) + r"(?!\w)"
+    assert [m.span() for m in re.finditer(bounded, text)] == \
+        [m.span() for m in re.finditer(naive, text)]
+    glob = re.compile(_glob(pattern, ".", "."), re.DOTALL)
+    naive_glob = re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
+                                    for ch in pattern), re.DOTALL)
+    assert bool(glob.fullmatch(text)) == bool(naive_glob.fullmatch(text))
