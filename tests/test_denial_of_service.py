@@ -448,3 +448,113 @@ def test_linear_wildcards_match_what_the_plain_translation_matched(pattern, text
     naive_glob = re.compile("".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
                                     for ch in pattern), re.DOTALL)
     assert bool(glob.fullmatch(text)) == bool(naive_glob.fullmatch(text))
+
+
+# -- every input kind, fuzzed with the shapes above --------------------------------------------
+
+_SHAPES = ("deep-list", "deep-map", "spaces", "marks", "aliases", "groups")
+
+
+def _hostile(shape: str, size: int) -> str:
+    """A YAML-or-text value of one hostile shape (on one line)."""
+    if shape == "deep-list":
+        return "[" * size + "]" * size
+    if shape == "deep-map":
+        return "{a: " * size + "1" + "}" * size
+    if shape == "spaces":
+        return "x" + " " * (size * 100) + "y"
+    if shape == "marks":
+        return "." * (size * 10) + "x"
+    if shape == "aliases":
+        return "&a [" + ", ".join(["x"] * size) + "]"
+    return "(" * size + "a" + ")" * size
+
+
+def _plant(builder, kind: str, value: str, archive_dir) -> list[str]:
+    """Put ``value`` into one input kind; returns the command to run on it."""
+    quoted = json.dumps(value)
+    if kind == "codebook":
+        builder.replace("codebooks/codes.yaml", "description: Teachers own the work.",
+                        f"description: Teachers own the work.\n    extra: {value}")
+        return ["check", "--format", "json"]
+    if kind == "rule":
+        builder.replace("codebooks/codes.yaml", "description: Teachers own the work.",
+                        f"description: Teachers own the work.\n    rules: [{{regex: {quoted}}}]")
+        return ["autocode", "--dry-run", "--coder", "auto"]
+    if kind == "config":
+        builder.replace("qcode.yaml", "segmentation: turns", f"segmentation: turns\nx: {value}")
+        return ["check", "--format", "json"]
+    if kind == "front-matter":
+        builder.replace("transcripts/lier-teacher.md", "school: Lier", f"school: Lier\nx: {value}")
+        return ["check", "--format", "json"]
+    if kind == "body":
+        builder.replace("transcripts/lier-teacher.md", "Jeg er enig", value[:200_000])
+        return ["autocode", "--dry-run", "--coder", "auto", "--keywords"]
+    if kind == "log":
+        event = json.dumps({"op": "add", "id": "f0001", "transcript": "voss-principal",
+                            "start": 0, "end": 2, "code": "ownership", "text": "I:",
+                            "at": "2024-01-01T00:00:00Z", "x": "X"})
+        builder.append_log("a", event.replace('"X"', quoted if shape_is_text(value)
+                                              else value.replace("&a ", "")))
+        return ["check", "--format", "json"]
+    if kind == "cases":
+        builder.replace("cases/schools.csv", "Lier,450,mature", f"Lier,450,{quoted}")
+        return ["check", "--format", "json"]
+    if kind == "query":
+        return ["query", value.replace("a", "ownership")[:20_000]]
+    if kind == "odt":
+        path = archive_dir / "in.odt"
+        path.write_bytes(odt(f"<text:p>I: {value[:200_000]}</text:p>"))
+        return ["import", "transcripts", str(path), "--dry-run"]
+    if kind == "qdc":
+        path = archive_dir / "in.qdc"
+        path.write_text('<CodeBook xmlns="urn:QDA-XML:codebook:1.0"><Codes>'
+                        f'<Code guid="c0000000-0000-4000-8000-000000000001" name={quoted} '
+                        'isCodable="true"/></Codes></CodeBook>', encoding="utf-8")
+        return ["import", "qdc", str(path), "--into", str(archive_dir / "c.yaml")]
+    path = archive_dir / "in.qdpx"
+    path.write_bytes(zip_of({"project.qde": '<Project xmlns="urn:QDA-XML:project:1.0" '
+                             f'name={quoted}><Sources><TextSource guid="5e000000-0000-4000-'
+                             '8000-000000000001" name="s" plainTextPath="s.txt"/></Sources>'
+                             "</Project>", "sources/s.txt": "I: " + value[:200_000]}))
+    return ["import", "qdpx", str(path), "--into", str(archive_dir / "p")]
+
+
+def shape_is_text(value: str) -> bool:
+    return not value.startswith(("[", "{", "&"))
+
+
+@settings(max_examples=40, deadline=None)
+@given(kind=st.sampled_from(["codebook", "rule", "config", "front-matter", "body", "log",
+                             "cases", "query", "odt", "qdc", "qdpx"]),
+       shape=st.sampled_from(_SHAPES), size=st.sampled_from([3, 120, 2000, 5000]))
+def test_hostile_shapes_in_every_input_kind_end_in_a_plain_answer(tmp_path_factory, kind,
+                                                                  shape, size):
+    from typer.testing import CliRunner
+
+    from conftest import CODEBOOK, SCHOOLS, TRANSCRIPTS, ProjectBuilder
+    from qcode.cli.app import app
+
+    root = tmp_path_factory.mktemp("fuzz")
+    builder = ProjectBuilder(root / "study")
+    builder.write("qcode.yaml", CONFIG)
+    builder.write("codebooks/codes.yaml", CODEBOOK)
+    builder.write("cases/schools.csv", SCHOOLS)
+    for name, text in TRANSCRIPTS.items():
+        builder.write(f"transcripts/{name}", text)
+    (builder.root / "codings").mkdir()
+    inputs = root / "inputs"
+    inputs.mkdir()
+    args = _plant(builder, kind, _hostile(shape, size), inputs)
+    before = sorted(p.name for p in root.iterdir())
+    runner = CliRunner()
+    started = time.perf_counter()
+    first = runner.invoke(app, ["--project", str(builder.root), *args])
+    second = runner.invoke(app, ["--project", str(builder.root), *args])  # from the cache
+    assert time.perf_counter() - started < 60
+    for result in (first, second):
+        assert result.exit_code in (0, 1, 2), (kind, shape, size, result.output[-500:])
+        assert "Traceback" not in result.output and "internal error" not in result.output
+    if kind not in ("qdc", "qdpx"):  # a second import refuses the existing target
+        assert first.output == second.output
+    assert sorted(p.name for p in root.iterdir()) == before

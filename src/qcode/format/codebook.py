@@ -37,14 +37,14 @@ class Code(StrictModel):
     description: str = ""
     include: str | None = None
     exclude: str | None = None
-    examples: list[str] = []
-    keywords: list[str] = []
+    examples: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
     key: Annotated[str, Field(min_length=1, max_length=1)] | None = None
     color: Annotated[str, Field(pattern=COLOR_PATTERN)] | None = None
     codable: bool = True
-    aliases: list[Annotated[str, Field(pattern=CODE_ID_PATTERN)]] = []
-    rules: list[Rule] = []
-    children: list[Code] = []
+    aliases: list[Annotated[str, Field(pattern=CODE_ID_PATTERN)]] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    children: list[Code] = Field(default_factory=list)
 
 
 class ChangelogEntry(StrictModel):
@@ -218,6 +218,12 @@ def load_codebook(path: Path, rel: str, problems: Problems, cache: Cache | None 
 def _too_deep(codes: list[Code], doc: YamlDocument, rel: str, problems: Problems) -> bool:
     """Whether a code is nested past ``MAX_CODE_DEPTH`` (reported at the first one, in file
     order): every walk of the hierarchy recurses once per level."""
+    levels, depth = [codes], 0
+    while levels and depth <= MAX_CODE_DEPTH:  # the usual answer, cheaply: no
+        levels = [code.children for level in levels for code in level if code.children]
+        depth += 1
+    if depth <= MAX_CODE_DEPTH:
+        return False
     stack: list[tuple[Code, tuple[str | int, ...], int]] = [
         (code, ("codes", i), 1) for i, code in reversed(list(enumerate(codes)))]
     while stack:

@@ -110,9 +110,13 @@ def speaker_regex(pattern: str) -> re.Pattern[str]:
 def compile_regex(source: str) -> Any:
     """A ``regex`` rule compiled as the engine runs it: with the ``regex`` package (its
     ``VERSION0`` syntax is Python's ``re``), whose matching takes a ``timeout``."""
+    import warnings
+
     import regex
 
-    return regex.compile(nfc(source), regex.VERSION0)
+    with warnings.catch_warnings():  # "possible nested set": Python's own reading stands
+        warnings.simplefilter("ignore", FutureWarning)
+        return regex.compile(nfc(source), regex.VERSION0)
 
 
 def check_rules(code_id: str, codable: bool, rules: list[Rule], here: tuple,
@@ -254,9 +258,13 @@ def _parse_regex(source: str) -> Any:
     # The standard library's own regex parser (``re._parser``, Python 3.11+): the only
     # complete reader of Python's pattern syntax. None for what only the regex package
     # reads (its own escapes and syntax).
+    import warnings
+
     sre_parse = importlib.import_module("re._parser")
     try:
-        return sre_parse.parse(source)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return sre_parse.parse(source)
     except (re.error, RecursionError, OverflowError):
         return None
 
