@@ -18,6 +18,7 @@ import pandas as pd
 from qcode.analysis.scope import attribute_text, resolve_scope, scope_attrs
 from qcode.analysis.segments import segment_frame
 from qcode.errors import UsageError
+from qcode.format.limits import MAX_QUERY_DEPTH
 from qcode.format.transcripts import Transcript
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
@@ -105,8 +106,20 @@ def parse_query(expression: str) -> _Node:
 
 
 class _Tokens:
+    """A recursive-descent parser over the tokens. ``&`` and ``|`` chains become one node
+    with many arguments, so only parentheses, ``!`` and ``near()`` nest, and they at most
+    ``MAX_QUERY_DEPTH`` deep: evaluation recurses once per level."""
+
     def __init__(self, tokens, text):
         self.tokens, self.i, self.text = tokens, 0, text
+        self.depth = 0
+
+    def enter(self, column: int) -> None:
+        self.depth += 1
+        if self.depth > MAX_QUERY_DEPTH:
+            raise QueryError(f"the query nests more than {MAX_QUERY_DEPTH} levels of ( ! and "
+                             f"near() at column {column}",
+                             "write it flatter: a & b & c needs no parentheses")
 
     def peek(self):
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -122,32 +135,39 @@ class _Tokens:
         return token
 
     def parse_or(self):
-        node = self.parse_and()
+        nodes = [self.parse_and()]
         while self.peek() and self.peek()[1] == "|":
             self.take()
-            node = _Node("or", [node, self.parse_and()])
-        return node
+            nodes.append(self.parse_and())
+        return nodes[0] if len(nodes) == 1 else _Node("or", nodes)
 
     def parse_and(self):
-        node = self.parse_not()
+        nodes = [self.parse_not()]
         while self.peek() and self.peek()[1] == "&":
             self.take()
-            node = _Node("and", [node, self.parse_not()])
-        return node
+            nodes.append(self.parse_not())
+        return nodes[0] if len(nodes) == 1 else _Node("and", nodes)
 
     def parse_not(self):
-        if self.peek() and self.peek()[1] == "!":
+        token = self.peek()
+        if token and token[1] == "!":
             self.take()
-            return _Node("not", [self.parse_not()])
+            self.enter(token[2])
+            node = _Node("not", [self.parse_not()])
+            self.depth -= 1
+            return node
         return self.parse_atom()
 
     def parse_atom(self):
         kind, value, column = self.take()
         if value == "(":
+            self.enter(column)
             node = self.parse_or()
             self.take(")")
+            self.depth -= 1
             return node
         if kind == "name" and value == "near" and self.peek() and self.peek()[1] == "(":
+            self.enter(column)
             self.take("(")
             a = self.parse_or()
             self.take(",")
@@ -157,6 +177,7 @@ class _Tokens:
             if kind_n != "num":
                 raise QueryError(f"near() needs a number of passages at column {col}")
             self.take(")")
+            self.depth -= 1
             return _Node("near", [a, b], int(n))
         if kind == "name":
             return _Node("code", value=value)
@@ -228,10 +249,13 @@ def _evaluate(node: _Node, regions, universe: Intervals, transcript: Transcript)
     if node.op == "code":
         return regions(node.value)
     if node.op == "and":
-        return _intersect(*(_evaluate(a, regions, universe, transcript) for a in node.args))
+        result = _evaluate(node.args[0], regions, universe, transcript)
+        for arg in node.args[1:]:
+            result = _intersect(result, _evaluate(arg, regions, universe, transcript))
+        return result
     if node.op == "or":
-        left, right = (_evaluate(a, regions, universe, transcript) for a in node.args)
-        return _normalise(left + right)
+        return _normalise(span for arg in node.args
+                          for span in _evaluate(arg, regions, universe, transcript))
     if node.op == "not":
         return _complement(_evaluate(node.args[0], regions, universe, transcript), universe)
     left, right = (_evaluate(a, regions, universe, transcript) for a in node.args)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import Field, field_validator
 
 from qcode.errors import NotCodable, UnknownName
+from qcode.format.limits import MAX_CODE_DEPTH
 from qcode.format.names import did_you_mean
 from qcode.format.rules import Rule, check_rules
 from qcode.format.validation import StrictModel, validate
@@ -36,14 +37,14 @@ class Code(StrictModel):
     description: str = ""
     include: str | None = None
     exclude: str | None = None
-    examples: list[str] = []
-    keywords: list[str] = []
+    examples: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
     key: Annotated[str, Field(min_length=1, max_length=1)] | None = None
     color: Annotated[str, Field(pattern=COLOR_PATTERN)] | None = None
     codable: bool = True
-    aliases: list[Annotated[str, Field(pattern=CODE_ID_PATTERN)]] = []
-    rules: list[Rule] = []
-    children: list[Code] = []
+    aliases: list[Annotated[str, Field(pattern=CODE_ID_PATTERN)]] = Field(default_factory=list)
+    rules: list[Rule] = Field(default_factory=list)
+    children: list[Code] = Field(default_factory=list)
 
 
 class ChangelogEntry(StrictModel):
@@ -80,7 +81,8 @@ class Codebook:
     """The codes in codebook order, with their hierarchy, aliases and source lines."""
 
     def __init__(self, model: CodebookFile, file: str = "",
-                 lines: dict[str, int] | None = None) -> None:
+                 lines: dict[str, int] | None = None,
+                 rule_lines: dict[tuple[str, int], int] | None = None) -> None:
         self.name = model.name
         self.version = str(model.version)
         self.description = model.description
@@ -88,6 +90,7 @@ class Codebook:
         self.roots: list[Code] = list(model.codes)
         self.file = file
         self.lines: dict[str, int] = lines or {}
+        self.rule_lines: dict[tuple[str, int], int] = rule_lines or {}  # (code, index) -> line
         self.codes: list[Code] = []
         self.parent_of: dict[str, str | None] = {}
         self.depth_of: dict[str, int] = {}
@@ -186,6 +189,11 @@ class Codebook:
     def path(self, code_id: str) -> str:
         return "/".join([*reversed(self.ancestors(code_id)), code_id])
 
+    def rule_location(self, code_id: str, index: int) -> str:
+        """``file:line`` of a code's ``index``-th rule (the file alone when unknown)."""
+        line = self.rule_lines.get((code_id, index)) or self.lines.get(code_id)
+        return f"{self.file}:{line}" if line else self.file
+
 
 def load_codebook(path: Path, rel: str, problems: Problems, cache: Cache | None = None
                   ) -> Codebook | None:
@@ -198,17 +206,44 @@ def load_codebook(path: Path, rel: str, problems: Problems, cache: Cache | None 
                        "a codebook must be a mapping with `name` and `codes`")
         return None
     model = validate(CodebookFile, doc, rel, problems, "codebook")
-    if model is None:
+    if model is None or _too_deep(model.codes, doc, rel, problems):
         return None
     lines: dict[str, int | None] = {}
-    _check_codes(model.codes, ("codes",), doc, rel, problems, lines, {}, {})
-    return Codebook(model, rel, {code: line for code, line in lines.items() if line is not None})
+    rule_lines: dict[tuple[str, int], int] = {}
+    _check_codes(model.codes, ("codes",), doc, rel, problems, lines, {}, {}, rule_lines)
+    return Codebook(model, rel, {code: line for code, line in lines.items() if line is not None},
+                    rule_lines)
+
+
+def _too_deep(codes: list[Code], doc: YamlDocument, rel: str, problems: Problems) -> bool:
+    """Whether a code is nested past ``MAX_CODE_DEPTH`` (reported at the first one, in file
+    order): every walk of the hierarchy recurses once per level."""
+    levels, depth = [codes], 0
+    while levels and depth <= MAX_CODE_DEPTH:  # the usual answer, cheaply: no
+        levels = [code.children for level in levels for code in level if code.children]
+        depth += 1
+    if depth <= MAX_CODE_DEPTH:
+        return False
+    stack: list[tuple[Code, tuple[str | int, ...], int]] = [
+        (code, ("codes", i), 1) for i, code in reversed(list(enumerate(codes)))]
+    while stack:
+        code, here, depth = stack.pop()
+        if depth > MAX_CODE_DEPTH:
+            problems.error("codebook-too-deep", rel,
+                           doc.line_for((*here, "id")) or doc.line_for(here),
+                           f"code {code.id!r} is nested {depth} levels deep; codes nest at "
+                           f"most {MAX_CODE_DEPTH} levels", "move it higher up the hierarchy")
+            return True
+        stack.extend((child, (*here, "children", i), depth + 1)
+                     for i, child in reversed(list(enumerate(code.children))))
+    return False
 
 
 def _check_codes(codes: list[Code], loc: tuple[str | int, ...], doc: YamlDocument, rel: str,
                  problems: Problems, lines: dict[str, int | None],
                  key_lines: dict[str, tuple[str, int | None]],
-                 alias_lines: dict[str, tuple[str, int | None]]) -> None:
+                 alias_lines: dict[str, tuple[str, int | None]],
+                 rule_lines: dict[tuple[str, int], int]) -> None:
     for index, code in enumerate(codes):
         here = (*loc, index)
         line = doc.line_for((*here, "id")) or doc.line_for(here)
@@ -252,9 +287,13 @@ def _check_codes(codes: list[Code], loc: tuple[str | int, ...], doc: YamlDocumen
                 key_lines[code.key] = (code.id, key_line)
         if code.rules:
             check_rules(code.id, code.codable, code.rules, here, doc, rel, problems)
+            for number in range(len(code.rules)):
+                rule_line = doc.line_for((*here, "rules", number))
+                if rule_line is not None:
+                    rule_lines.setdefault((code.id, number), rule_line)
         if not code.description.strip():
             problems.warning("code-description-empty", rel, line,
                              f"code {code.id!r} has no description",
                              "say what the code means so that coders apply it alike")
         _check_codes(code.children, (*here, "children"), doc, rel, problems, lines, key_lines,
-                     alias_lines)
+                     alias_lines, rule_lines)

@@ -1,6 +1,12 @@
 """The auto-coding rule language of the codebook (``rules:``): what a rule may say, its
 patterns, and the ``qcode check`` rules that hold it to that (called by the codebook
-loader). The engine that applies rules is ``qcode.coding.autocode``."""
+loader). The engine that applies rules is ``qcode.coding.autocode``.
+
+``regex`` rules are compiled (and checked) with the ``regex`` package, whose matching
+takes a time limit: no inspection of a pattern can tell every slow one, so the engine
+stops a rule that runs past its budget. ``match`` and ``speaker`` patterns are
+translated so that they run in linear time whatever the wildcards.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import ConfigDict, Field
 
+from qcode.format.limits import MAX_REGEX_DEPTH
 from qcode.format.text import fold, nfc
 from qcode.format.validation import StrictModel
 
@@ -52,10 +59,7 @@ def wildcard_regex(pattern: str) -> tuple[str, str]:
     whitespace; the pattern must start and end at word boundaries.
     """
     words = fold(nfc(pattern)).split()
-    parts = []
-    for word in words:
-        parts.append("".join(r"\w*" if ch == "*" else r"\w" if ch == "?" else re.escape(ch)
-                             for ch in word))
+    parts = [word_regex(word) for word in words]
     prefix = ""
     for ch in (words[0] if words else ""):
         if ch in "*?":
@@ -64,10 +68,55 @@ def wildcard_regex(pattern: str) -> tuple[str, str]:
     return r"(?<!\w)" + r"\s+".join(parts) + r"(?!\w)", prefix
 
 
+def word_regex(word: str) -> str:
+    """One word of a ``match`` pattern as a regex that runs in linear time.
+
+    A stretch of the word between non-word characters (letters, digits, ``?``, ``*``)
+    matches a whole run of word characters in the text, so it is a glob over that run:
+    each part between two ``*`` is matched at its first place after the one before, in
+    an atomic group, which is always right for a glob and never backtracks. Written as
+    plain ``\\w*``, ``a*a*a*a*b`` took time to the power of its stars on a long word.
+    """
+    out, stretch = [], ""
+    for ch in word + " ":
+        if ch in "*?" or (ch != " " and re.match(r"\w", ch)):
+            stretch += ch
+            continue
+        out.append(_glob(stretch, r"\w", r"\w"))
+        stretch = ""
+        if ch != " ":
+            out.append(re.escape(ch))
+    return "".join(out)
+
+
+def _glob(pattern: str, one: str, any_char: str) -> str:
+    """``*`` and ``?`` over ``any_char`` as a regex, the middle parts in atomic groups."""
+    def part(text: str) -> str:
+        return "".join(one if ch == "?" else re.escape(ch) for ch in text)
+
+    pieces = pattern.split("*")
+    if len(pieces) == 1:
+        return part(pattern)
+    middle = "".join(f"(?>{any_char}*?{part(piece)})" for piece in pieces[1:-1] if piece)
+    return part(pieces[0]) + middle + f"{any_char}*" + part(pieces[-1])
+
+
 def speaker_regex(pattern: str) -> re.Pattern[str]:
-    source = "".join(".*" if ch == "*" else "." if ch == "?" else re.escape(ch)
-                     for ch in nfc(pattern).strip())
-    return re.compile(source, re.IGNORECASE | re.DOTALL)
+    """A ``speaker`` pattern (``*`` any text, ``?`` one character) for ``fullmatch``;
+    linear in the label's length however many ``*`` it has."""
+    return re.compile(_glob(nfc(pattern).strip(), ".", "."), re.IGNORECASE | re.DOTALL)
+
+
+def compile_regex(source: str) -> Any:
+    """A ``regex`` rule compiled as the engine runs it: with the ``regex`` package (its
+    ``VERSION0`` syntax is Python's ``re``), whose matching takes a ``timeout``."""
+    import warnings
+
+    import regex
+
+    with warnings.catch_warnings():  # "possible nested set": Python's own reading stands
+        warnings.simplefilter("ignore", FutureWarning)
+        return regex.compile(nfc(source), regex.VERSION0)
 
 
 def check_rules(code_id: str, codable: bool, rules: list[Rule], here: tuple,
@@ -141,36 +190,82 @@ def _check_rule(rule: Rule, loc: tuple, doc: YamlDocument, rel: str, problems: P
 
 def _check_regex(source: str, line: int | None, rel: str, problems: Problems,
                  where: str) -> None:
+    import regex
+
+    shown = source if len(source) <= 80 else source[:77] + "..."
+    depth = group_depth(source)
+    if depth > MAX_REGEX_DEPTH:
+        problems.error("rule-regex", rel, line,
+                       f"{where}: regex {shown!r} nests groups {depth} deep, more than "
+                       f"{MAX_REGEX_DEPTH}", "write the pattern with fewer nested ( )")
+        return
     try:
-        compiled = re.compile(nfc(source))
-    except re.error as exc:
-        problems.error("rule-regex", rel, line, f"{where}: regex {source!r} does not compile: "
-                       f"{exc.msg} (at position {exc.pos})",
+        compile_regex(source)
+    except (regex.error, RecursionError, OverflowError) as exc:
+        position = getattr(exc, "pos", None)
+        at = f" (at position {position})" if position is not None else ""
+        problems.error("rule-regex", rel, line, f"{where}: regex {shown!r} does not compile: "
+                       f"{getattr(exc, 'msg', None) or exc}{at}",
                        "Python regular expression syntax; test it with `qcode autocode "
                        "--dry-run`")
         return
-    parsed = _parse_regex(compiled.pattern)
-    if parsed is None:  # pragma: no cover - compiled above, so it parses
+    parsed = _parse_regex(nfc(source))
+    if parsed is None:  # the regex package's own syntax: only the time budget guards it
         return
     if parsed.getwidth()[0] == 0:
         problems.error("rule-regex", rel, line,
-                       f"{where}: regex {source!r} can match empty text, so it would match "
+                       f"{where}: regex {shown!r} can match empty text, so it would match "
                        "everywhere", "make it require at least one character")
     if _nested_quantifier(list(parsed), False):
         problems.error("rule-backtracking", rel, line,
-                       f"{where}: regex {source!r} nests a repeated part inside a repeat "
+                       f"{where}: regex {shown!r} nests a repeated part inside a repeat "
                        "(like (a+)+), which can take exponential time on some text",
                        "drop the inner or outer quantifier, or use a possessive (a++) or "
                        "atomic (?>...) group")
+        return
+    shape = _slow_shape(list(parsed))
+    if shape:
+        problems.warning("rule-slow-pattern", rel, line,
+                         f"{where}: regex {shown!r} {shape}, which can take very long on "
+                         "some text; `qcode autocode` stops a rule that runs past "
+                         "its time budget", "make the alternatives or repeats exclusive, "
+                         "or use a possessive (a++) or atomic (?>...) group")
+
+
+def group_depth(source: str) -> int:
+    """How deep ``(`` nest in a pattern (outside ``[...]``, not escaped): the compilers
+    recurse once per level, so this is checked before compiling."""
+    depth = deepest = 0
+    escaped = in_class = False
+    for ch in source:
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch == ")":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def _parse_regex(source: str) -> Any:
     # The standard library's own regex parser (``re._parser``, Python 3.11+): the only
-    # complete reader of Python's pattern syntax.
+    # complete reader of Python's pattern syntax. None for what only the regex package
+    # reads (its own escapes and syntax).
+    import warnings
+
     sre_parse = importlib.import_module("re._parser")
     try:
-        return sre_parse.parse(source)
-    except re.error:  # pragma: no cover
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", FutureWarning)
+            return sre_parse.parse(source)
+    except (re.error, RecursionError, OverflowError):
         return None
 
 
@@ -202,6 +297,126 @@ def _nested_quantifier(items: list, inside: bool) -> bool:
         if any(_nested_quantifier(list(part), inside) for part in parts):
             return True
     return False
+
+
+def _slow_shape(items: list) -> str | None:
+    """Shapes that backtrack exponentially without nesting a repeat in a repeat: a
+    repeat whose parts can match the same text in two ways (``(a|aa)+``, ``(\\d|[0-5])+``)
+    and a counted repeat of "anything" (``(.*a){10}``). Heuristic: a warning."""
+    c = importlib.import_module("re._constants")
+    for op, av in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            _, high, body = av
+            body = list(body)
+            if high > 1 and (_ambiguous(body) or _optional_tail_overlaps(body)):
+                return "repeats a part that can match the same text in more than one way"
+            if 1 < high <= _MAX_BOUNDED_REPEAT and _repeats_anything(body):
+                return "repeats a part with .* (or [^...]*) in it a fixed number of times"
+            found = _slow_shape(body)
+        elif op == c.SUBPATTERN:
+            found = _slow_shape(list(av[3]))
+        elif op == c.BRANCH:
+            found = next((f for alt in av[1] if (f := _slow_shape(list(alt)))), None)
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            found = _slow_shape(list(av[1]))
+        else:
+            found = None
+        if found:
+            return found
+    return None
+
+
+def _ambiguous(items: list) -> bool:
+    """A branch (at any group depth) whose non-empty alternatives can start alike."""
+    c = importlib.import_module("re._constants")
+    for op, av in items:
+        if op == c.SUBPATTERN and _ambiguous(list(av[3])):
+            return True
+        if op == c.BRANCH:
+            firsts = [_first(list(alt)) for alt in av[1] if list(alt)]
+            for i, one in enumerate(firsts):
+                if any(_overlap(one, other) for other in firsts[i + 1:]):
+                    return True
+    return False
+
+
+def _optional_tail_overlaps(items: list, start: Any = False) -> bool:
+    """The repeated part ends with something optional that can start like the part
+    itself (``start``): ``(aa?)+``, or ``(a|aa)+``, which the parser reads as
+    ``(a(|a))+``. ``(ab?)+`` is fine."""
+    c = importlib.import_module("re._constants")
+    if not items:
+        return False
+    if start is False:
+        start = _first(items)
+    op, av = items[-1]
+    if op == c.SUBPATTERN:
+        return _optional_tail_overlaps(list(av[3]), start)
+    if op == c.BRANCH and any(not list(alt) for alt in av[1]):
+        return _overlap(_union(_first(list(alt)) for alt in av[1] if list(alt)), start)
+    if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] == 0:
+        return _overlap(_first(list(av[2])), start)
+    return False
+
+
+def _repeats_anything(items: list) -> bool:
+    c = importlib.import_module("re._constants")
+    for op, av in items:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            body = list(av[2])
+            if av[1] == c.MAXREPEAT and len(body) == 1 and (
+                    body[0][0] in (c.ANY, c.NOT_LITERAL)
+                    or (body[0][0] == c.IN and body[0][1] and body[0][1][0][0] == c.NEGATE)):
+                return True
+            if _repeats_anything(body):
+                return True
+        parts = ([list(av[3])] if op == c.SUBPATTERN
+                 else [list(alt) for alt in av[1]] if op == c.BRANCH else [])
+        if any(_repeats_anything(part) for part in parts):
+            return True
+    return False
+
+
+def _first(items: list) -> set[str] | None:
+    """The characters a match of ``items`` can start with (lower-cased), or None for
+    "could be anything" (classes, categories, anchors followed by anything)."""
+    c = importlib.import_module("re._constants")
+    for op, av in items:
+        if op == c.LITERAL:
+            return {chr(av).lower()}
+        if op == c.IN:
+            chars: set[str] = set()
+            for kind, value in av:
+                if kind == c.LITERAL:
+                    chars.add(chr(value).lower())
+                elif kind == c.RANGE and value[1] - value[0] < 256:
+                    chars.update(chr(n).lower() for n in range(value[0], value[1] + 1))
+                else:
+                    return None
+            return chars
+        if op == c.SUBPATTERN:
+            return _first(list(av[3]))
+        if op == c.BRANCH:
+            return _union(_first(list(alt)) for alt in av[1])
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            return _first(list(av[2])) if av[0] > 0 else None
+        if op == c.AT:
+            continue
+        return None
+    return None
+
+
+def _union(parts: Iterable[set[str] | None]) -> set[str] | None:
+    out: set[str] = set()
+    for part in parts:
+        if part is None:
+            return None
+        out |= part
+    return out
+
+
+def _overlap(one: set[str] | None, other: set[str] | None) -> bool:
+    return one is None or other is None or bool(one & other)
 
 
 def rule_value(rule: Rule, name: str) -> Any:

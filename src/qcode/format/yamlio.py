@@ -13,12 +13,14 @@ researcher wrote, not a ``datetime``. Any tag outside YAML's core schema (``!!py
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qcode.format.limits import MAX_ALIAS_VALUES, MAX_YAML_DEPTH
 from qcode.problems import Problems
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -26,7 +28,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 _CORE = "tag:yaml.org,2002:"
 _SCALAR_TAGS = {f"{_CORE}{t}" for t in ("str", "int", "float", "bool", "null", "timestamp")}
-_MAX_NODES = 200_000  # an alias bomb ("billion laughs") stops here instead of eating memory
 
 Loc = tuple[Any, ...]
 
@@ -72,12 +73,49 @@ class YamlDocument:
         return tuple(keys)
 
 
+class _TooDeep(Exception):
+    def __init__(self, line: int) -> None:
+        super().__init__(line)
+        self.line = line
+
+
+def _too_deep(line: int | None) -> YamlProblem:
+    return YamlProblem("yaml-too-deep", line,
+                       f"the YAML nests more than {MAX_YAML_DEPTH} levels deep (lists and "
+                       "mappings inside each other)",
+                       "no qcode file needs that depth; check where the file came from")
+
+
+@functools.cache
+def _composer_class() -> Any:
+    from ruamel.yaml.composer import Composer
+
+    class DepthLimitedComposer(Composer):
+        """ruamel's composer recurses once per level: stop at ``MAX_YAML_DEPTH`` with the
+        line, long before Python's recursion limit."""
+
+        nesting = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            self.nesting += 1
+            try:
+                if self.nesting > MAX_YAML_DEPTH:
+                    raise _TooDeep(self.parser.peek_event().start_mark.line + 1)
+                return super().compose_node(parent, index)
+            finally:
+                self.nesting -= 1
+
+    return DepthLimitedComposer
+
+
 def _yaml():
     from ruamel.yaml import YAML
 
     # The pure-Python safe pipeline: YAML 1.2 resolution (the C parser would bring
     # libyaml's YAML 1.1 rules back), and no comment bookkeeping since we only compose.
-    return YAML(typ="safe", pure=True)
+    yaml = YAML(typ="safe", pure=True)
+    yaml.Composer = _composer_class()
+    return yaml
 
 
 def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
@@ -89,7 +127,11 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
     from ruamel.yaml.reader import ReaderError
 
     try:
-        node = _yaml().compose(io.StringIO(text))
+        # The text itself, not a stream: ruamel re-copies a stream's buffer for every
+        # 1,024 characters read inside one token, which made a long value quadratic.
+        node = _yaml().compose(text)
+    except _TooDeep as exc:
+        raise _too_deep(exc.line + line_offset) from None
     except MarkedYAMLError as exc:
         line, message, hint = plain_syntax_error(exc, text)
         raise YamlProblem("yaml-syntax", line + line_offset if line else None, message,
@@ -158,23 +200,47 @@ def plain_syntax_error(exc: Any, text: str) -> tuple[int | None, str, str]:
 
 
 class _Builder:
+    """Nodes into plain values. An alias is built again at every place it is used, so
+    what aliases expand to is counted (``MAX_ALIAS_VALUES``: an alias bomb stops there),
+    and so is the depth the result reaches (aliases inside aliases nest deeper than the
+    text does)."""
+
     def __init__(self, doc: YamlDocument, line_offset: int) -> None:
         self.doc = doc
         self.offset = line_offset
-        self.count = 0
+        self.built: set[int] = set()   # nodes built once; meeting one again is an alias
+        self.expanding = 0             # > 0 while building an alias's copy
+        self.expanded = 0
+        self.outer_line = 1 + line_offset  # of the latest node built outside any copy
         self.active: set[int] = set()
 
     def line(self, node) -> int:
         return node.start_mark.line + 1 + self.offset
 
     def build(self, node, loc: Loc) -> Any:
+        key = id(node)
+        again = key in self.built
+        if again or self.expanding:
+            self.expanded += 1
+            if self.expanded > MAX_ALIAS_VALUES:
+                raise YamlProblem("yaml-too-large", self.outer_line,
+                                  f"YAML aliases expand to more than {MAX_ALIAS_VALUES:,} "
+                                  "values (an alias bomb?)",
+                                  "remove the repeated aliases (*name)")
+        else:
+            self.built.add(key)
+            self.outer_line = self.line(node)
+        if len(loc) > MAX_YAML_DEPTH:
+            raise _too_deep(self.line(node))
+        self.expanding += again
+        try:
+            return self._build(node, loc)
+        finally:
+            self.expanding -= again
+
+    def _build(self, node, loc: Loc) -> Any:
         from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
-        self.count += 1
-        if self.count > _MAX_NODES:
-            raise YamlProblem("yaml-too-large", self.line(node),
-                              f"YAML expands to more than {_MAX_NODES:,} values (an alias bomb?)",
-                              "remove the repeated aliases (*name)")
         tag = str(node.tag)
         if id(node) in self.active:
             raise YamlProblem("yaml-syntax", self.line(node), "YAML alias refers to itself")
@@ -314,7 +380,9 @@ def _survives_json(data: Any) -> bool:
         return False
 
 
-_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(?: +(.*?))? *")
+# `key:` and the rest of the line; the value is cut out of the rest by hand, since
+# `(?: +(.*?))? *` retried every split of a long run of spaces.
+_SIMPLE_LINE = re.compile(r"([A-Za-z_][A-Za-z0-9_-]*):(.*)")
 _PLAIN_SAFE = re.compile(r"[A-Za-zÀ-ÖØ-öø-ÿ][^#:\[\]{}&*!|>'\"%@`,]*")
 _INT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)")
 _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
@@ -346,7 +414,10 @@ def parse_simple_mapping(text: str, line_offset: int = 0) -> YamlDocument | None
         match = _SIMPLE_LINE.fullmatch(line)
         if match is None:
             return None
-        key, raw = match.group(1), match.group(2) or ""
+        key, rest = match.group(1), match.group(2)
+        if rest and rest[0] != " ":
+            return None
+        raw = rest.strip(" ")
         if key in data:
             return None
         value = _simple_value(raw)

@@ -25,6 +25,7 @@ from qcode.importers._common import (
     ImportFailed,
     ImportOptions,
     load_speaker_map,
+    require_size,
 )
 
 # extension -> (module, whether ``read`` takes the suffix)
@@ -54,9 +55,10 @@ def read_bytes(raw: bytes, suffix: str, options: ImportOptions | None = None) ->
                            "leave --encoding out for this file")
     name, takes_suffix = READERS[suffix]
     module = importlib.import_module(f"qcode.importers.{name}")
-    if takes_suffix:
-        return module.read(raw, options, suffix)
-    return module.read(raw, options)
+    imported: Imported = (module.read(raw, options, suffix) if takes_suffix
+                          else module.read(raw, options))
+    require_size(len(imported.text))
+    return imported
 
 
 def read_file(path: Path, options: ImportOptions | None = None) -> Imported:

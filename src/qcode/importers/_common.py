@@ -19,14 +19,17 @@ from pathlib import Path
 from typing import Any
 
 from qcode.errors import QcodeError
+from qcode.format.limits import MAX_TRANSCRIPT_CHARS, MAX_XML_DEPTH
 from qcode.format.names import plural
 from qcode.format.text import normalize, strip_controls
 from qcode.format.transcripts import LABEL_RE, segment
 
 MAX_FILE_BYTES = 200 * 1024 * 1024        # no interview transcript is bigger than this
 MAX_ZIP_MEMBERS = 5_000
-MAX_ZIP_UNCOMPRESSED = 500 * 1024 * 1024
+MAX_ZIP_UNCOMPRESSED = 500 * 1024 * 1024  # all members together, as the zip declares them
 MAX_ZIP_RATIO = 200                       # a zip bomb compresses far better than any XML
+ZIP_RATIO_FROM = 10 * 1024 * 1024         # smaller archives may compress well (empty parts)
+_CHUNK = 1 << 20
 
 
 class ImportFailed(QcodeError):
@@ -131,19 +134,79 @@ def open_zip(raw: bytes, label: str) -> zipfile.ZipFile:
         total += member.file_size
         if (member.file_size > 1024 * 1024
                 and member.file_size > MAX_ZIP_RATIO * max(member.compress_size, 1)):
-            raise ImportFailed(f"holds a part that unpacks {member.file_size // member.compress_size}"
+            raise ImportFailed(f"holds a part that unpacks "
+                               f"{member.file_size // max(member.compress_size, 1)}"
                                "-fold (a zip bomb?)", "check where the file came from")
     if total > MAX_ZIP_UNCOMPRESSED:
         raise ImportFailed(f"unpacks to {total // (1024 * 1024)} MB, more than qcode reads",
                            "split the transcript into smaller files")
+    # Many small parts that each compress 1000-fold pass the check above one by one.
+    if total > ZIP_RATIO_FROM and total > MAX_ZIP_RATIO * len(raw):
+        raise ImportFailed(f"unpacks {total // max(len(raw), 1)}-fold, to "
+                           f"{total // (1024 * 1024)} MB (a zip bomb?)",
+                           "check where the file came from")
     return archive
+
+
+def read_member(archive: zipfile.ZipFile, name: str, label: str) -> bytes:
+    """A part of a checked zip, read a piece at a time and never past the size its
+    entry declares (a part whose data runs on is damaged, not followed)."""
+    try:
+        info = archive.getinfo(name)
+        pieces, size = [], 0
+        with archive.open(info) as handle:
+            while piece := handle.read(_CHUNK):
+                size += len(piece)
+                if size > info.file_size:
+                    raise ImportFailed(f"is a damaged {label}: {name} holds more than its "
+                                       f"declared {info.file_size:,} bytes",
+                                       "check where the file came from")
+                pieces.append(piece)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, ValueError,
+            NotImplementedError) as exc:
+        raise ImportFailed(f"is a damaged {label} ({name}: {exc})",
+                           "open and save it again in its program, then import it") from None
+    return b"".join(pieces)
+
+
+def parse_part(data: bytes, label: str, name: str) -> Any:
+    """An XML part parsed with defusedxml (no DTD, no entities), at most
+    ``MAX_XML_DEPTH`` elements deep; the root element."""
+    from xml.etree.ElementTree import ParseError, TreeBuilder
+
+    from defusedxml.common import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    class _Builder(TreeBuilder):
+        depth = 0
+
+        def start(self, tag: Any, attrs: Any) -> Any:
+            self.depth += 1
+            if self.depth > MAX_XML_DEPTH:
+                line = parser.parser.CurrentLineNumber
+                raise ImportFailed(f"has XML nested more than {MAX_XML_DEPTH} elements "
+                                   f"deep ({name}, line {line})",
+                                   "check where the file came from")
+            return super().start(tag, attrs)
+
+        def end(self, tag: Any) -> Any:
+            self.depth -= 1
+            return super().end(tag)
+
+    parser = DefusedXMLParser(target=_Builder(), forbid_dtd=True)
+    try:
+        parser.feed(data)
+        return parser.close()
+    except (ParseError, DefusedXmlException) as exc:
+        raise ImportFailed(f"is a damaged {label} ({name}: {exc})",
+                           "open it in its program, save it again and import it") from None
 
 
 def refuse_dtd(archive: zipfile.ZipFile, label: str) -> None:
     """Office XML never has a DTD; one that does is crafted (entity expansion), so stop."""
     for member in archive.infolist():
         if member.filename.endswith((".xml", ".rels")):
-            head = archive.read(member)
+            head = read_member(archive, member.filename, label)
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise ImportFailed(f"is a {label} with a DTD in {member.filename} (never "
                                    "written by an office program)",
@@ -152,7 +215,6 @@ def refuse_dtd(archive: zipfile.ZipFile, label: str) -> None:
 
 # -- the body ---------------------------------------------------------------------------
 
-_TRAILING_SPACE = re.compile(r"[ \t]+$", re.MULTILINE)
 _MANY_BLANK_LINES = re.compile(r"\n{3,}")
 
 
@@ -163,9 +225,19 @@ def clean_body(text: str, notes: list[str] | None = None) -> str:
     text, dropped = strip_controls(normalize(text))
     if dropped and notes is not None:
         notes.append(f"dropped {plural(len(dropped), 'control character')}")
-    text = _TRAILING_SPACE.sub("", text)
+    # Line by line, not with a `[ \t]+$` regex: that one retries every start of a long
+    # run of spaces, and a 1 MB run took hours.
+    text = "\n".join(line.rstrip(" \t") for line in text.split("\n"))
     text = _MANY_BLANK_LINES.sub("\n\n", text).strip("\n")
     return text + "\n" if text.strip() else ""
+
+
+def require_size(chars: int) -> None:
+    """Stop once a transcript's text passes ``MAX_TRANSCRIPT_CHARS``."""
+    if chars > MAX_TRANSCRIPT_CHARS:
+        raise ImportFailed(f"becomes more than {MAX_TRANSCRIPT_CHARS:,} characters of text, "
+                           "more than one transcript may hold",
+                           "split it into one file per interview")
 
 
 def require_text(text: str, label: str) -> None:

@@ -11,18 +11,24 @@ footers in ``styles.xml`` are dropped and reported, as for ``.docx``.
 
 from __future__ import annotations
 
+from qcode.format.limits import MAX_DECLARED_SPACES
 from qcode.importers._common import (
     Imported,
     ImportFailed,
     ImportOptions,
     clean_body,
     open_zip,
+    parse_part,
     plural,
+    read_member,
     refuse_dtd,
     relabel_turns,
+    require_size,
     require_text,
     table_row_text,
 )
+
+LABEL = "OpenDocument file"
 
 TEXT = "{urn:oasis:names:tc:opendocument:xmlns:text:1.0}"
 TABLE = "{urn:oasis:names:tc:opendocument:xmlns:table:1.0}"
@@ -44,31 +50,23 @@ def read(raw: bytes, options: ImportOptions) -> Imported:
             raise ImportFailed("is a Word document, not OpenDocument", "rename it to .docx")
         raise ImportFailed("is a zip file but not an OpenDocument file (no content.xml)",
                            "open it in LibreOffice and save it as .odt")
-    mimetype = archive.read("mimetype").decode("ascii", "replace").strip() \
-        if "mimetype" in names else ""
+    mimetype = read_member(archive, "mimetype", LABEL)[:200].decode(
+        "ascii", "replace").strip() if "mimetype" in names else ""
     if mimetype and mimetype != "application/vnd.oasis.opendocument.text":
         raise ImportFailed(f"is an OpenDocument file of another kind ({mimetype})",
                            "export the transcript as .odt text or .docx")
-    refuse_dtd(archive, "OpenDocument file")
-
-    from defusedxml import ElementTree
-    from defusedxml.common import DefusedXmlException
-
-    try:
-        root = ElementTree.fromstring(archive.read("content.xml"))
-    except (ElementTree.ParseError, DefusedXmlException) as exc:
-        raise ImportFailed(f"is a damaged OpenDocument file (content.xml: {exc})",
-                           "open it in LibreOffice, save it again and import it") from None
+    refuse_dtd(archive, LABEL)
+    root = parse_part(read_member(archive, "content.xml", LABEL), LABEL, "content.xml")
     body = root.find(f"{OFFICE}body/{OFFICE}text")
     if body is None:
         raise ImportFailed("has no text body (office:text)", "is it a text document?")
     imported = Imported("", "odt")
     reader = _Reader()
     text = clean_body("\n\n".join(b for b in reader.blocks(body) if b.strip()), imported.notes)
-    require_text(text, "OpenDocument file")
+    require_text(text, LABEL)
     reader.report(imported)
     if "styles.xml" in names:
-        _report_headers(archive.read("styles.xml"), imported)
+        _report_headers(read_member(archive, "styles.xml", LABEL), imported)
     imported.text = clean_body(relabel_turns(text, options.speaker_map, imported))
     return imported
 
@@ -81,6 +79,9 @@ class _Reader:
         self.notes = 0
         self.frames = 0
         self.deletions = 0
+        self.chars = 0                       # text so far (require_size)
+        self.bad_spaces: list[str] = []      # text:c values that are not a count
+        self.long_spaces = 0                 # runs longer than MAX_DECLARED_SPACES
 
     def blocks(self, container) -> list[str]:
         out: list[str] = []
@@ -98,20 +99,39 @@ class _Reader:
         return out
 
     def paragraph(self, element) -> str:
-        parts: list[str] = [element.text or ""]
-        for child in element:
-            self._inline(child, parts)
-            parts.append(child.tail or "")
+        """A paragraph's text in document order. Walked with a stack, not recursion:
+        spans may nest as deep as the XML does."""
+        parts: list[str] = []
+        # Each entry is an element to read, or the tail text that follows one.
+        pending: list = [item for child in reversed(element)
+                         for item in (child.tail or "", child)]
+        pending.append(element.text or "")
+        while pending:
+            item = pending.pop()
+            if isinstance(item, str):
+                self._add(parts, item)
+                continue
+            inner = self._inline(item, parts)
+            if inner:
+                pending.extend(child_item for child in reversed(item)
+                               for child_item in (child.tail or "", child))
+                pending.append(item.text or "")
         return "".join(parts)
 
-    def _inline(self, element, parts: list[str]) -> None:
+    def _add(self, parts: list[str], text: str) -> None:
+        self.chars += len(text)
+        require_size(self.chars)
+        parts.append(text)
+
+    def _inline(self, element, parts: list[str]) -> bool:
+        """Read one element inside a paragraph; True when its content is text to read."""
         tag = element.tag
         if tag == TEXT + "s":
-            parts.append(" " * int(element.get(TEXT + "c", "1") or 1))
+            self._add(parts, " " * self._spaces(element.get(TEXT + "c")))
         elif tag == TEXT + "tab":
-            parts.append("\t")
+            self._add(parts, "\t")
         elif tag == TEXT + "line-break":
-            parts.append("\n")
+            self._add(parts, "\n")
         elif tag == OFFICE + "annotation":
             self.comments.append(" ".join(
                 "".join(p.itertext()) for p in element.iter(TEXT + "p")).strip())
@@ -123,10 +143,23 @@ class _Reader:
             if "".join(element.itertext()).strip():
                 self.frames += 1
         else:  # spans, links, bookmarks, change marks, fields: their text is the text
-            parts.append(element.text or "")
-            for child in element:
-                self._inline(child, parts)
-                parts.append(child.tail or "")
+            return True
+        return False
+
+    def _spaces(self, declared: str | None) -> int:
+        """The run of spaces a ``text:c`` declares: 1 when absent, a bad value read as 1
+        and an absurd one cut to ``MAX_DECLARED_SPACES`` (both reported)."""
+        if declared is None or not declared.strip():
+            return 1
+        text = declared.strip()
+        if not (text.isascii() and text.isdigit()) or int(text) < 1:
+            if len(self.bad_spaces) < 3:
+                self.bad_spaces.append(declared[:20])
+            return 1
+        if len(text) > 9 or int(text) > MAX_DECLARED_SPACES:
+            self.long_spaces += 1
+            return MAX_DECLARED_SPACES
+        return int(text)
 
     def table(self, element) -> list[str]:
         lines: list[str] = []
@@ -160,14 +193,20 @@ class _Reader:
         if self.deletions:
             imported.warnings.append(f"tracked changes: {plural(self.deletions, 'deletion')} "
                                      "read as accepted")
+        if self.bad_spaces:
+            imported.warnings.append("space counts that are not a number (text:c="
+                                     + ", ".join(repr(v) for v in self.bad_spaces)
+                                     + ") were read as one space")
+        if self.long_spaces:
+            imported.warnings.append(f"{plural(self.long_spaces, 'run')} of more than "
+                                     f"{MAX_DECLARED_SPACES:,} spaces (text:c) cut to "
+                                     f"{MAX_DECLARED_SPACES:,}")
 
 
 def _report_headers(styles: bytes, imported: Imported) -> None:
-    from defusedxml import ElementTree
-
     try:
-        root = ElementTree.fromstring(styles)
-    except Exception:  # a damaged styles.xml only loses this report
+        root = parse_part(styles, LABEL, "styles.xml")
+    except ImportFailed:  # a damaged styles.xml only loses this report
         return
     texts = []
     for kind in ("header", "footer", "header-left", "footer-left", "header-first",

@@ -35,9 +35,12 @@ from qcode.importers._common import (
 )
 from qcode.importers.plaintext import decode
 
-_VOICE = re.compile(r"^\s*<v(?:\.[\w-]+)*\s+([^>]+)>")
+# The name starts at its first non-space: `\s+([^>]+)` retried every split of a long run
+# of spaces. Tags end at the first `<` or `{` too, so no start scans past the next one.
+_VOICE = re.compile(r"^\s*<v(?:\.[\w-]+)*\s+([^>\s][^>]*)>")
 _BRACKETED = re.compile(r"^\[(?P<name>[^\]\n]{1,40})\]:[ \t]*")
-_ASS_TAGS = re.compile(r"\{\\[^}]*\}")       # {\an8} positioning in SRT files
+_ASS_TAGS = re.compile(r"\{\\[^{}]*\}")      # {\an8} positioning in SRT files
+_CUE_TAG = re.compile(r"<[^<>\n]*>")
 _SPACES = re.compile(r"\s+")
 PAUSE_SECONDS = 2.0                            # a paragraph break in speaker-less captions
 PARAGRAPH_CHARS = 600                          # ... or a long paragraph at a sentence end
@@ -135,7 +138,7 @@ def _cues(captions) -> list[_Cue]:
 
 def _plain(line: str) -> str:
     """A caption line without cue tags and entities, spaces collapsed."""
-    text = re.sub(r"<[^>\n]*>", "", _ASS_TAGS.sub("", line))
+    text = _CUE_TAG.sub("", _ASS_TAGS.sub("", line))
     return _SPACES.sub(" ", html.unescape(text)).strip()
 
 

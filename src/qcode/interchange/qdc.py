@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from qcode._version import __version__
 from qcode.errors import QcodeError, WriteFailed
+from qcode.format.limits import MAX_CODE_DEPTH
 from qcode.format.names import plural
 from qcode.interchange import guids as guidmod
 from qcode.interchange.common import (
@@ -149,12 +150,23 @@ class ForeignCode:
         return guidmod.normalize(self.guid)
 
 
-def read_codes(codes_element: Any, report: ImportReport) -> list[ForeignCode]:
-    return [_read_code(el, report) for el in children(codes_element, "Code")]
+def read_codes(codes_element: Any, report: ImportReport,
+               doc: XmlDocument | None = None) -> list[ForeignCode]:
+    """The codes under ``<Codes>``; codes nested past ``MAX_CODE_DEPTH`` (which a qcode
+    codebook cannot hold) are refused with the line of the first one (from ``doc``)."""
+    return [_read_code(el, report, doc, 1) for el in children(codes_element, "Code")]
 
 
-def _read_code(element: Any, report: ImportReport) -> ForeignCode:
+def _read_code(element: Any, report: ImportReport, doc: XmlDocument | None,
+               depth: int) -> ForeignCode:
     name = attr(element, "name") or ""
+    if depth > MAX_CODE_DEPTH:
+        line = doc.line_of(element) if doc is not None else None
+        where = f" (line {line})" if line else ""
+        raise UnsafeInput(f"{report.source}: code {name[:60]!r}{where} is nested {depth} "
+                          f"levels deep, more than a codebook holds ({MAX_CODE_DEPTH}); "
+                          "nothing was imported",
+                          "flatten the code hierarchy in the tool it came from")
     guid = attr(element, "guid")
     if not guidmod.is_guid(guid):
         report.note(f"code {name!r} has no valid GUID ({guid!r}); codings cannot refer to it")
@@ -171,7 +183,7 @@ def _read_code(element: Any, report: ImportReport) -> ForeignCode:
     return ForeignCode(
         guid=guid, name=name, codable=codable, color=color,
         description=text_of(child(element, "Description")),
-        children=[_read_code(c, report) for c in children(element, "Code")],
+        children=[_read_code(c, report, doc, depth + 1) for c in children(element, "Code")],
         note_refs=[r for r in (attr(n, "targetGUID") for n in children(element, "NoteRef")) if r],
     )
 
@@ -339,7 +351,7 @@ def import_codebook(qdc: Path, target: Path, merge: bool, namespace_name: str | 
                           origin=attr(doc.root, "origin"))
     meta = checked_meta(meta, report.note)
     codes_el = child(doc.root, "Codes")
-    foreign = read_codes(codes_el, report) if codes_el is not None else []
+    foreign = read_codes(codes_el, report, doc) if codes_el is not None else []
     _report_code_sets(doc.root, report)
     if target.exists() and not merge:
         raise QcodeError(f"{target} already exists; nothing was imported",

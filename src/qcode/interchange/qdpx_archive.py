@@ -13,7 +13,14 @@ from qcode.interchange import safety
 from qcode.interchange.common import META_FORMAT, META_PI, checked_meta
 from qcode.interchange.import_report import ImportReport
 from qcode.interchange.qdc import check_root
-from qcode.interchange.safety import Archive, UnsafeInput, open_archive, parse_xml, read_json_pi
+from qcode.interchange.safety import (
+    Archive,
+    UnsafeInput,
+    XmlDocument,
+    open_archive,
+    parse_xml,
+    read_json_pi,
+)
 
 _SCHEME = re.compile(r"(internal|relative|absolute)://(.*)", re.IGNORECASE)
 
@@ -26,6 +33,7 @@ class QdpxFile:
         self.report = report
         self.archive: Archive | None = None
         self.meta: dict[str, Any] = {}  # qcode's own <?qcode?> block, when it has one
+        self.doc: XmlDocument | None = None
 
     def open(self) -> Any:
         """Open the archive (or a bare .qde) and parse the project XML; returns the root."""
@@ -51,6 +59,7 @@ class QdpxFile:
             doc = parse_xml(head, self.path.name)
             self.report.note("a bare .qde without its archive: its source files are not here")
         check_root(doc, "Project", self.path.name)
+        self.doc = doc
         meta = read_json_pi(doc, META_PI)
         if meta and meta.get("format") == META_FORMAT:
             self.meta = checked_meta(meta, self.report.note)

@@ -66,7 +66,9 @@ NON_TEXT_SOURCES = {"PDFSource": "a PDF", "PictureSource": "a picture",
 SELECTION_TAGS = ("PlainTextSelection", "PDFSelection", "PictureSelection", "AudioSelection",
                   "VideoSelection", "TranscriptSelection")
 _NAME_EXTENSIONS = re.compile(r"\.(txt|docx?|rtf|odt|pdf|md)$", re.IGNORECASE)
-_SET_ATTRIBUTE = re.compile(r"\s*([^:]{1,40}?)\s*:\s*(\S.*?)\s*")
+# The value is the longest run ending in a non-space (`\S.*?` before `\s*` retried every
+# split of a long run of spaces). Used with fullmatch.
+_SET_ATTRIBUTE = re.compile(r"\s*([^:]{1,40}?)\s*:\s*(\S(?:.*\S)?)\s*")
 
 
 class Importer(CodingsReader):
@@ -103,7 +105,8 @@ class Importer(CodingsReader):
         # Codes.
         book = child(root, "CodeBook")
         codes_el = child(book, "Codes") if book is not None else None
-        foreign_codes = read_codes(codes_el, report) if codes_el is not None else []
+        foreign_codes = (read_codes(codes_el, report, self.file.doc) if codes_el is not None
+                         else [])
         mapper = CodeMapper(self.meta.get("codes") if isinstance(self.meta.get("codes"), dict)
                             else None, set(), report)
         code_entries = [mapper.entry(c) for c in foreign_codes]

@@ -19,13 +19,16 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qcode.errors import QcodeError
+from qcode.format.limits import MAX_JSON_DEPTH, MAX_XML_DEPTH, json_depth
 
 MAX_MEMBERS = 10_000
 MAX_MEMBER_SIZE = 2**31 - 1          # REFI-QDA §8.5: an internal file is at most 2 GiB - 1
-MAX_READ_TOTAL = 1024 * 1024 * 1024  # what one import may decompress: the .qde and text sources
-MAX_XML_SIZE = 512 * 1024 * 1024
+MAX_ARCHIVE_TOTAL = 16 * 1024**3     # all members together, media included, as declared
+MAX_READ_TOTAL = 256 * 1024 * 1024   # what one import may decompress: the .qde and text sources
+MAX_XML_SIZE = 256 * 1024 * 1024
 BOMB_RATIO = 100                     # text compresses 3-10x; media hardly at all
 BOMB_MIN_SIZE = 10 * 1024 * 1024     # small members may compress well (empty or repeated lines)
+_CHUNK = 1 << 20
 
 BOM = b"\xef\xbb\xbf"
 
@@ -38,6 +41,7 @@ class UnsafeInput(QcodeError):
 class XmlDocument:
     root: Any                       # an ElementTree element
     pis: list[tuple[str, str]] = field(default_factory=list)  # processing instructions before root
+    lines: dict[int, int] = field(default_factory=dict)  # id of a <Code> element -> its line
 
     def pi(self, target: str) -> str | None:
         for name, data in self.pis:
@@ -45,20 +49,38 @@ class XmlDocument:
                 return data
         return None
 
+    def line_of(self, element: Any) -> int | None:
+        return self.lines.get(id(element))
+
 
 class _Target:
-    """An ElementTree builder that also keeps the processing instructions before the root."""
+    """An ElementTree builder that also keeps the processing instructions before the root,
+    the line of each ``<Code>``, and refuses XML nested past ``MAX_XML_DEPTH``."""
 
-    def __init__(self) -> None:
+    def __init__(self, what: str) -> None:
         from xml.etree.ElementTree import TreeBuilder
 
         self._builder = TreeBuilder()
         self._depth = 0
+        self.what = what
+        self.parser: Any = None
         self.pis: list[tuple[str, str]] = []
+        self.lines: dict[int, int] = {}
+
+    def _line(self) -> int:
+        return self.parser.parser.CurrentLineNumber if self.parser is not None else 0
 
     def start(self, tag, attrs):
         self._depth += 1
-        return self._builder.start(tag, attrs)
+        if self._depth > MAX_XML_DEPTH:
+            raise UnsafeInput(f"{self.what}: refused, the XML nests elements more than "
+                              f"{MAX_XML_DEPTH} deep (line {self._line()}); nothing was "
+                              "imported", "no REFI-QDA file nests that deep; the file is "
+                              "damaged or hostile")
+        element = self._builder.start(tag, attrs)
+        if tag.rpartition("}")[2] == "Code":
+            self.lines[id(element)] = self._line()
+        return element
 
     def end(self, tag):
         self._depth -= 1
@@ -90,9 +112,10 @@ def parse_xml(data: bytes, what: str) -> XmlDocument:
         raise UnsafeInput(f"{what} is {len(data):,} bytes of XML, more than qcode reads "
                           f"({MAX_XML_SIZE:,})", "is this really a REFI-QDA file?")
     data = data.removeprefix(BOM)
-    target = _Target()
+    target = _Target(what)
     parser = DefusedXMLParser(target=target, forbid_dtd=True, forbid_entities=True,
                               forbid_external=True)
+    target.parser = parser
     try:
         parser.feed(data)
         root = parser.close()
@@ -107,7 +130,7 @@ def parse_xml(data: bytes, what: str) -> XmlDocument:
         where = f" at line {line}, column {column + 1}" if line and column is not None else ""
         raise UnsafeInput(f"{what} is not well-formed XML{where}: {_reason(exc)}",
                           "the file is damaged or not a REFI-QDA export") from None
-    return XmlDocument(root=root, pis=target.pis)
+    return XmlDocument(root=root, pis=target.pis, lines=target.lines)
 
 
 def _reason(exc: Exception) -> str:
@@ -116,15 +139,18 @@ def _reason(exc: Exception) -> str:
 
 
 def read_json_pi(doc: XmlDocument, target: str) -> dict[str, Any] | None:
-    """The JSON object in ``<?target {...}?>`` before the root, or None (absent or invalid)."""
+    """The JSON object in ``<?target {...}?>`` before the root, or None (absent, invalid,
+    or nested past ``MAX_JSON_DEPTH``, which qcode never writes)."""
     text = doc.pi(target)
     if not text:
         return None
     try:
         data = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
-    return data if isinstance(data, dict) else None
+    if not isinstance(data, dict) or json_depth(data) > MAX_JSON_DEPTH:
+        return None
+    return data
 
 
 # -- zip archives ---------------------------------------------------------------------------
@@ -144,17 +170,36 @@ class Archive:
         return self.members.get(name.replace("\\", "/").lower())
 
     def read(self, info: zipfile.ZipInfo) -> bytes:
-        self.read_total += info.file_size
-        if self.read_total > MAX_READ_TOTAL:
-            raise UnsafeInput(
-                f"{self.path.name}: the project's text expands to more than "
-                f"{MAX_READ_TOTAL:,} bytes; refused as a likely zip bomb",
-                "nothing was imported")
+        """A member's bytes, read a piece at a time: what it really unpacks to counts
+        against ``MAX_READ_TOTAL``, and a member that runs past its declared size is
+        damaged (zipfile stops there too), never followed."""
+        if self.read_total + info.file_size > MAX_READ_TOTAL:
+            self._too_much()
+        pieces, size = [], 0
         try:
-            return self.zf.read(info)
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+            with self.zf.open(info) as handle:
+                while piece := handle.read(_CHUNK):
+                    size += len(piece)
+                    if size > info.file_size:
+                        raise UnsafeInput(f"{self.path.name}: refused, member "
+                                          f"{info.filename!r} unpacks to more than its "
+                                          f"declared {info.file_size:,} bytes; nothing was "
+                                          "imported", "the archive is damaged or hostile")
+                    if self.read_total + size > MAX_READ_TOTAL:
+                        self._too_much()
+                    pieces.append(piece)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError,
+                ValueError) as exc:
             raise UnsafeInput(f"{self.path.name}: cannot read {info.filename}: {exc}",
                               "the archive is damaged") from None
+        self.read_total += size
+        return b"".join(pieces)
+
+    def _too_much(self) -> None:
+        raise UnsafeInput(
+            f"{self.path.name}: the project's text expands to more than "
+            f"{MAX_READ_TOTAL:,} bytes; refused as a likely zip bomb",
+            "nothing was imported")
 
     def close(self) -> None:
         self.zf.close()
@@ -182,6 +227,7 @@ def open_archive(path: Path) -> Archive:
                 duplicates.append(info.filename)
                 continue
             members[key] = info
+        check_totals(path, infos)
     except BaseException:
         zf.close()
         raise
@@ -208,6 +254,25 @@ def check_member(archive: str, info: zipfile.ZipInfo) -> None:
         ratio = info.file_size // max(info.compress_size, 1)
         raise UnsafeInput(f"{archive}: refused as a likely zip bomb, member {name!r} expands "
                           f"{ratio:,} times (to {info.file_size:,} bytes); nothing was imported",
+                          "text compresses 3-10 times; this archive is damaged or hostile")
+
+
+def check_totals(path: Path, infos: list[zipfile.ZipInfo]) -> None:
+    """The archive as a whole, from its central directory: a bomb split into many members
+    that each pass ``check_member`` (a hundred of 9.9 MB) is refused here."""
+    total = sum(info.file_size for info in infos)
+    if total > MAX_ARCHIVE_TOTAL:
+        raise UnsafeInput(f"{path.name}: refused, its members expand to {total:,} bytes, "
+                          f"more than qcode reads ({MAX_ARCHIVE_TOTAL:,}); nothing was "
+                          "imported", "the archive is damaged or hostile")
+    try:
+        size = path.stat().st_size
+    except OSError:  # pragma: no cover - it was just opened
+        size = sum(info.compress_size for info in infos)
+    if total > BOMB_MIN_SIZE and total > BOMB_RATIO * max(size, 1):
+        raise UnsafeInput(f"{path.name}: refused as a likely zip bomb, its {len(infos):,} "
+                          f"members expand {total // max(size, 1):,} times (to {total:,} "
+                          "bytes); nothing was imported",
                           "text compresses 3-10 times; this archive is damaged or hostile")
 
 

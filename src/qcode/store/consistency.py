@@ -189,12 +189,13 @@ def check_suggestion_logs(store: CodingStore, transcripts: dict[str, Transcript]
 _ALWAYS = {"config-schema", "config-unknown-key", "config-not-a-folder",
            "transcripts-missing", "transcript-id-duplicate"}
 _BY_USE = {
-    "codebook": {"codebook-schema", "codebook-unknown-key", "code-id-duplicate",
-                 "code-alias-collision"},
+    "codebook": {"codebook-schema", "codebook-unknown-key", "codebook-too-deep",
+                 "code-id-duplicate", "code-alias-collision"},
     "attributes": {"case-table-missing", "case-table-syntax", "case-table-header",
                    "case-key-duplicate"},
 }
 _FILE_RULES = {"yaml-syntax", "yaml-unsafe-tag", "yaml-duplicate-key", "yaml-too-large",
+               "yaml-too-deep",
                "file-missing", "file-unreadable", "file-encoding"}
 _TRANSCRIPT_READ = {"transcript-encoding", "transcript-front-matter"}
 _LOG_LINES = {"log-invalid-json", "log-invalid-event", "log-duplicate-id",

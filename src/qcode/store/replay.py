@@ -12,6 +12,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
+from qcode.format.limits import MAX_JSON_DEPTH, json_depth
 from qcode.problems import Problem, Problems
 from qcode.store.codings import Coding, CodingTable, _LogReader, text_digest
 from qcode.store.events import ADD_KEYS, event_error
@@ -141,14 +142,25 @@ class _Replayer:
                         and type(text) is str and type(start) is int
                         and type(end) is int and 0 <= start <= end
                         and (memo is None or type(memo) is str)):
+                    extra = None
+                    if len(event) > 8 and not ADD_KEYS.issuperset(event):
+                        extra = {k: v for k, v in event.items() if k not in ADD_KEYS}
+                        if json_depth(extra) > MAX_JSON_DEPTH:
+                            # Kept, it would be written again by every export and
+                            # followed into a RecursionError there.
+                            problems.error("log-invalid-event", rel, index,
+                                           f"line {index} nests a field more than "
+                                           f"{MAX_JSON_DEPTH} levels deep; it is ignored",
+                                           "coding logs are written by qcode; restore the "
+                                           "line from git")
+                            continue
                     events += 1
                     if event_id in row_of or event_id in removed:
                         self._duplicate(event_id, index)
                         continue
                     row_of[event_id] = len(rows)
-                    if len(event) > 8 and not ADD_KEYS.issuperset(event):
-                        self.extras[len(rows)] = {k: v for k, v in event.items()
-                                                  if k not in ADD_KEYS}
+                    if extra is not None:
+                        self.extras[len(rows)] = extra
                     transcript = shared.setdefault(transcript, transcript)
                     code = shared.setdefault(code, code)
                     rows.append((event_id, transcript, start, end, code, at, index, memo,
@@ -280,6 +292,8 @@ class _Replayer:
         table.memos = [None] * count
         for row, memo in entry["memo"]:
             table.memos[row] = memo
+        if json_depth(entry["extra"]) > MAX_JSON_DEPTH + 2:  # [[row, extra], ...]
+            raise ValueError("extra fields nested deeper than a log line may be")
         table.extras = {row: extra for row, extra in entry["extra"]}
         table._rest = log.rest_loader(entry, cache)
         return table

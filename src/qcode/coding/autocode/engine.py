@@ -22,13 +22,16 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from qcode.coding.autocode.units import Spans, Unit, Units
+from qcode.errors import QcodeError
 from qcode.format.rules import (
     DEFAULT_SCORE,
+    compile_regex,
     describe,
     rule_kind,
     rule_value,
     speaker_regex,
     wildcard_regex,
+    word_regex,
 )
 from qcode.format.text import fold, nfc
 
@@ -38,6 +41,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.transcripts import Transcript
 
 _FUZZY_PREFIX = 4     # a fuzzy phrase's candidate words start like its words' first 4 letters
+# The time a `regex` rule may take on one transcript: REGEX_SECONDS, and one more second
+# per REGEX_CHARS_PER_SECOND characters of its text (an honest pattern reads tens of
+# millions a second). No inspection of a pattern finds every slow one (`(.*a){10}x`
+# passes most), so a rule past its budget stops the run; see RuleTooSlow.
+REGEX_SECONDS = 2.0
+REGEX_CHARS_PER_SECOND = 1_000_000
+
+
+class RuleTooSlow(QcodeError):
+    """A ``regex`` rule ran past its time budget on a transcript; nothing was proposed."""
 
 
 def _trie_regex(prefixes: Iterable[str]) -> str:
@@ -71,13 +84,14 @@ class Leaf:
     kind: str  # match | regex | fuzzy | speaker
     text: str
     score: float = DEFAULT_SCORE
-    pattern: re.Pattern[str] | None = None  # match (on folded text), regex (as written)
+    # match (on folded text, re), regex (as written, the regex package: it has a timeout)
+    pattern: Any = None
     prefix: str = ""                        # match: literal start of its first word
     prefixes: tuple[str, ...] = ()          # fuzzy: where its candidate windows start
     phrase: str = ""                        # fuzzy: the folded phrase
 
     @property
-    def regex(self) -> re.Pattern[str]:
+    def regex(self) -> Any:
         """The compiled pattern of a match, regex or speaker leaf."""
         assert self.pattern is not None, f"a {self.kind} leaf has no pattern"
         return self.pattern
@@ -93,6 +107,7 @@ class CompiledRule:
     node: Node
     scope: str
     text: str  # describe(rule), or `keyword "…"`
+    where: str = ""  # the rule's codebook file:line
 
 
 @dataclass(slots=True)
@@ -145,9 +160,10 @@ class RuleSet:
 
     # building
 
-    def add(self, code: str, rule: Rule, text: str | None = None) -> None:
+    def add(self, code: str, rule: Rule, text: str | None = None, where: str = "") -> None:
         scope = rule.scope or "passage"
-        self.rules.append(CompiledRule(code, self._node(rule), scope, text or describe(rule)))
+        self.rules.append(CompiledRule(code, self._node(rule), scope, text or describe(rule),
+                                       where))
         self._locator = None
 
     def add_keyword(self, code: str, keyword: str) -> None:
@@ -182,9 +198,7 @@ class RuleSet:
                 # the word found is that word is decided once per distinct word.
                 words = leaf.text.split()
                 if all(ch in "*?" or _is_word(ch) for ch in words[0]):
-                    first = re.compile("".join(
-                        r"\w*" if ch == "*" else r"\w" if ch == "?" else re.escape(ch)
-                        for ch in words[0]))
+                    first = re.compile(word_regex(words[0]))
                     mode = _WORD if len(words) == 1 else _PHRASE
                 else:
                     first, mode = None, _PATTERN
@@ -239,7 +253,7 @@ class RuleSet:
         if self._locator is None:
             self._build_locator()
         units = Units(transcript)
-        scoped = {"passage": self._leaf_hits(units)}
+        scoped = {"passage": self._leaf_hits(units, transcript.id)}
         if self._sentence_leaves:
             scoped["sentence"] = units.by_sentence(scoped["passage"], self._sentence_leaves)
         leaves = self.leaves
@@ -285,7 +299,7 @@ class RuleSet:
                                     scope, rules, spans, text))
         return out
 
-    def _leaf_hits(self, units: Units) -> dict[int, dict[Unit, Spans]]:
+    def _leaf_hits(self, units: Units, transcript_id: str) -> dict[int, dict[Unit, Spans]]:
         """Each text leaf's matches, grouped by passage (only in the text after the label)."""
         low, leaves = units.low, self.leaves
         finditer = self._locator.finditer  # type: ignore[union-attr]
@@ -330,13 +344,32 @@ class RuleSet:
                         per_unit[unit] = spans
         for index in self._standalone:
             units.add_hits(hits, index, leaves[index].regex.finditer(low))
+        budget = REGEX_SECONDS + len(units.body) / REGEX_CHARS_PER_SECOND
         for index in self._regex:
-            units.add_hits(hits, index, leaves[index].regex.finditer(units.body))
+            try:
+                units.add_hits(hits, index,
+                               leaves[index].regex.finditer(units.body, timeout=budget))
+            except TimeoutError:
+                raise self._too_slow(index, transcript_id, budget) from None
         for index, starts in fuzzy_starts.items():
             fuzzy_hits = _fuzzy_hits(leaves[index], starts, units)
             if fuzzy_hits:
                 hits[index] = fuzzy_hits
         return hits
+
+    def _too_slow(self, index: int, transcript_id: str, budget: float) -> RuleTooSlow:
+        leaf = self.leaves[index]
+        users = [rule for rule in self.rules if index in _leaves_of(rule.node, set())]
+        rule = users[0] if users else None
+        where = f"{rule.where}: " if rule is not None and rule.where else ""
+        of = f" of code {rule.code!r}" if rule is not None else ""
+        shown = leaf.text if len(leaf.text) <= 60 else leaf.text[:57] + "..."
+        return RuleTooSlow(
+            f"{where}the rule regex {shown!r}{of} took more than {budget:.1f} s on "
+            f"transcript {transcript_id!r}; auto-coding stopped and proposed nothing",
+            "such patterns backtrack without end on some text (like (a|aa)+ or (.*a){10}): "
+            "make the pattern more specific, or use a possessive (a++) or atomic (?>...) "
+            "group")
 
     def _holding(self, node: Node, scope: str, units: Units,
                  hits: dict[int, dict[Unit, Spans]]) -> Iterable[tuple[Unit, Spans]]:
@@ -406,7 +439,7 @@ class RuleSet:
         return list(dict.fromkeys(rule.code for rule in self.rules))
 
 
-def _leaves_of(node: Node, found: set[int]) -> None:
+def _leaves_of(node: Node, found: set[int]) -> set[int]:
     if node[0] == "leaf":
         found.add(node[1])
     elif node[0] == "not":
@@ -414,6 +447,7 @@ def _leaves_of(node: Node, found: set[int]) -> None:
     else:
         for child in node[1]:
             _leaves_of(child, found)
+    return found
 
 
 def _is_word(text: str) -> bool:
@@ -426,7 +460,7 @@ def _make_leaf(kind: str, value: str, score: float) -> Leaf:
         return Leaf(kind, " ".join(fold(nfc(value)).split()), pattern=re.compile(source),
                     prefix=prefix)
     if kind == "regex":
-        return Leaf(kind, value, pattern=re.compile(nfc(value)))
+        return Leaf(kind, value, pattern=compile_regex(value))
     if kind == "speaker":
         return Leaf(kind, value, pattern=speaker_regex(value))
     phrase = " ".join(fold(nfc(value)).split())
@@ -496,8 +530,8 @@ def compile_codebook(codebook: Codebook, codes: Iterable[str] | None = None,
     for code in codebook:
         if code.id not in wanted or not code.codable:
             continue
-        for rule in code.rules:
-            ruleset.add(code.id, rule)
+        for number, rule in enumerate(code.rules):
+            ruleset.add(code.id, rule, where=codebook.rule_location(code.id, number))
         if keywords:
             for keyword in code.keywords:
                 ruleset.add_keyword(code.id, keyword)
