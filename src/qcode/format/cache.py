@@ -38,7 +38,7 @@ from qcode._version import __version__
 CACHE_DIR = Path(".qcode") / "cache"
 # Bump whenever what an entry holds, or how it is derived (parsing, segmentation, replay),
 # changes: entries of another format or qcode version are ignored and replaced.
-FORMAT = 3
+FORMAT = 4
 RACY_WINDOW_NS = 2_000_000_000  # coarser than any filesystem's timestamp granularity
 NO_CACHE_ENV = "QCODE_NO_CACHE"
 
