@@ -30,11 +30,10 @@ from qcode.format.attributes import (
 from qcode.format.cache import Cache
 from qcode.format.cases import CaseTable, load_case_table
 from qcode.format.codebook import Codebook, load_codebook
-from qcode.format.config import CONFIG_NAME, ProjectConfig, find_project_root
+from qcode.format.config import CONFIG_NAME, ProjectConfig, find_project_root, load_config
 from qcode.format.files import private_folder_links
 from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
-from qcode.format.validation import validate
-from qcode.format.yamlio import YamlDocument, load_yaml_file
+from qcode.format.yamlio import YamlDocument
 from qcode.problems import CheckReport, Problems
 from qcode.store.codings import Coding, CodingList, CodingTable
 from qcode.store.consistency import Assessment
@@ -92,60 +91,8 @@ class Project:
             return path.as_posix()
 
     def _load_config(self) -> ProjectConfig | None:
-        doc = load_yaml_file(self.root / CONFIG_NAME, CONFIG_NAME, self.problems, self.cache)
-        if doc is None:
-            return None
-        if not isinstance(doc.data, dict):
-            self.problems.error("config-schema", CONFIG_NAME, 1,
-                                "qcode.yaml must be a mapping (`name:`, `codebook:`, ...)")
-            return None
-        self.config_doc = doc
-        config = validate(ProjectConfig, doc, CONFIG_NAME, self.problems, "config")
-        if config is not None:
-            self._check_folders(config)
-            if not self._paths_inside(config, doc):
-                return None
+        self.config_doc, config = load_config(self.root, self.problems, self.cache)
         return config
-
-    def _paths_inside(self, config: ProjectConfig, doc: YamlDocument) -> bool:
-        """Every path qcode.yaml names stays inside the project, links followed: a cloned
-        repository must not make qcode read or write elsewhere (``codings: ../../x``, or a
-        committed ``codings`` link to a folder outside)."""
-        root = self.root.resolve()
-        named = [(("codebook",), config.codebook), (("transcripts",), config.transcripts),
-                 (("codings",), config.codings),
-                 *[(("cases", i, "file"), spec.file) for i, spec in enumerate(config.cases)]]
-        inside = True
-        for loc, configured in named:
-            if not (root / configured).resolve().is_relative_to(root):
-                inside = False
-                self.problems.error(
-                    "config-path-outside", CONFIG_NAME, doc.line_for(loc),
-                    f"{'.'.join(str(k) for k in loc)}: {configured!r} leads outside the "
-                    "project folder (links followed)",
-                    "keep the project's files inside its folder (copy a shared codebook "
-                    "in); qcode reads and writes nothing outside it")
-        return inside
-
-    def _check_folders(self, config: ProjectConfig) -> None:
-        """``transcripts:`` and ``codings:`` name folders: a file there (``codings:
-        qcode.yaml``) would make every command see no codings, or write beside it."""
-        for key, configured in (("transcripts", config.transcripts),
-                                ("codings", config.codings)):
-            blocker = file_in_the_way(self.path(configured))
-            if blocker is not None:
-                what = ("is a file" if blocker == str(self.path(configured))
-                        else f"cannot be made: {self.rel(Path(blocker))} is a file")
-                self.problems.error(
-                    "config-not-a-folder", CONFIG_NAME, self._config_line(key),
-                    f"`{key}: {configured}` {what}, not a folder",
-                    f"name the folder of the {key} (default: {key})")
-
-    def _config_line(self, key: str) -> int | None:
-        """The line of a top-level key of qcode.yaml; None when it is not written there
-        (a default)."""
-        doc = self.config_doc
-        return doc.positions.get((key,)) if doc is not None else None
 
     def require_config(self) -> ProjectConfig:
         if self.config is None:
@@ -202,7 +149,8 @@ class Project:
         else:
             loaded = {}
             self.problems.error(
-                "transcripts-missing", CONFIG_NAME, self._config_line("transcripts"),
+                "transcripts-missing", CONFIG_NAME,
+                self.config_doc.positions.get(("transcripts",)) if self.config_doc else None,
                 f"transcript folder {config.transcripts} does not exist",
                 "create it or fix `transcripts:` in qcode.yaml")
         join_cases(loaded.values(), self.case_tables, self.problems)

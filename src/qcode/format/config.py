@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 
-from qcode.errors import ProjectNotFound
+from qcode.errors import ProjectNotFound, file_in_the_way
 from qcode.format.names import CODER_PATTERN
-from qcode.format.validation import StrictModel
+from qcode.format.validation import StrictModel, validate
+from qcode.format.yamlio import YamlDocument, load_yaml_file
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.format.cache import Cache
+    from qcode.problems import Problems
 
 CONFIG_NAME = "qcode.yaml"
 
@@ -62,3 +67,66 @@ def find_project_root(start: Path | None = None, explicit: str | Path | None = N
     raise ProjectNotFound(f"no {CONFIG_NAME} in {here} or any folder above it",
                           "run inside a qcode project, pass --project DIR, or create one "
                           "with `qcode init`")
+
+
+def load_config(root: Path, problems: Problems, cache: Cache | None = None
+                ) -> tuple[YamlDocument | None, ProjectConfig | None]:
+    """Read and check ``qcode.yaml``: its document (for lines) and the config, or None
+    with the problems recorded. A config whose paths lead outside the project is None."""
+    doc = load_yaml_file(root / CONFIG_NAME, CONFIG_NAME, problems, cache)
+    if doc is None:
+        return None, None
+    if not isinstance(doc.data, dict):
+        problems.error("config-schema", CONFIG_NAME, 1,
+                       "qcode.yaml must be a mapping (`name:`, `codebook:`, ...)")
+        return doc, None
+    config = validate(ProjectConfig, doc, CONFIG_NAME, problems, "config")
+    if config is None:
+        return doc, None
+    _check_folders(root, config, doc, problems)
+    return doc, config if _paths_inside(root, config, doc, problems) else None
+
+
+def _paths_inside(root: Path, config: ProjectConfig, doc: YamlDocument,
+                  problems: Problems) -> bool:
+    """Every path qcode.yaml names stays inside the project, links followed: a cloned
+    repository must not make qcode read or write elsewhere (``codings: ../../x``, or a
+    committed ``codings`` link to a folder outside)."""
+    root = root.resolve()
+    named = [(("codebook",), config.codebook), (("transcripts",), config.transcripts),
+             (("codings",), config.codings),
+             *[(("cases", i, "file"), spec.file) for i, spec in enumerate(config.cases)]]
+    inside = True
+    for loc, configured in named:
+        if not (root / configured).resolve().is_relative_to(root):
+            inside = False
+            problems.error(
+                "config-path-outside", CONFIG_NAME, doc.line_for(loc),
+                f"{'.'.join(str(k) for k in loc)}: {configured!r} leads outside the "
+                "project folder (links followed)",
+                "keep the project's files inside its folder (copy a shared codebook "
+                "in); qcode reads and writes nothing outside it")
+    return inside
+
+
+def _check_folders(root: Path, config: ProjectConfig, doc: YamlDocument,
+                   problems: Problems) -> None:
+    """``transcripts:`` and ``codings:`` name folders: a file there (``codings:
+    qcode.yaml``) would make every command see no codings, or write beside it."""
+    for key, configured in (("transcripts", config.transcripts),
+                            ("codings", config.codings)):
+        path = (root / configured).resolve()
+        blocker = file_in_the_way(path)
+        if blocker is not None:
+            if blocker == str(path):
+                what = "is a file"
+            else:
+                try:
+                    shown = Path(blocker).resolve().relative_to(root.resolve()).as_posix()
+                except ValueError:
+                    shown = blocker
+                what = f"cannot be made: {shown} is a file"
+            problems.error(
+                "config-not-a-folder", CONFIG_NAME, doc.positions.get((key,)),
+                f"`{key}: {configured}` {what}, not a folder",
+                f"name the folder of the {key} (default: {key})")
