@@ -203,9 +203,11 @@ class ProjectBuilder:
                               else json.dumps(event, ensure_ascii=False)) + "\n")
 
 
-@pytest.fixture
-def project_dir(tmp_path: Path) -> ProjectBuilder:
-    builder = ProjectBuilder(tmp_path / "study")
+def build_fixture_project(root: Path) -> ProjectBuilder:
+    """The fixture project (three transcripts, six codes, a case table) at ``root``, for
+    tests that need several projects or one outside pytest's function-scoped fixtures
+    (hypothesis examples)."""
+    builder = ProjectBuilder(root)
     builder.write("qcode.yaml", CONFIG)
     builder.write("codebooks/codes.yaml", CODEBOOK)
     builder.write("cases/schools.csv", SCHOOLS)
@@ -213,6 +215,11 @@ def project_dir(tmp_path: Path) -> ProjectBuilder:
         builder.write(f"transcripts/{name}", text)
     (builder.root / "codings").mkdir()
     return builder
+
+
+@pytest.fixture
+def project_dir(tmp_path: Path) -> ProjectBuilder:
+    return build_fixture_project(tmp_path / "study")
 
 
 @pytest.fixture

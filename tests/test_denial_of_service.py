@@ -532,17 +532,11 @@ def test_hostile_shapes_in_every_input_kind_end_in_a_plain_answer(tmp_path_facto
                                                                   shape, size):
     from typer.testing import CliRunner
 
-    from conftest import CODEBOOK, SCHOOLS, TRANSCRIPTS, ProjectBuilder
+    from conftest import build_fixture_project
     from qcode.cli.app import app
 
     root = tmp_path_factory.mktemp("fuzz")
-    builder = ProjectBuilder(root / "study")
-    builder.write("qcode.yaml", CONFIG)
-    builder.write("codebooks/codes.yaml", CODEBOOK)
-    builder.write("cases/schools.csv", SCHOOLS)
-    for name, text in TRANSCRIPTS.items():
-        builder.write(f"transcripts/{name}", text)
-    (builder.root / "codings").mkdir()
+    builder = build_fixture_project(root / "study")
     inputs = root / "inputs"
     inputs.mkdir()
     args = _plant(builder, kind, _hostile(shape, size), inputs)

@@ -26,7 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import CODEBOOK, CONFIG, SCHOOLS, TRANSCRIPTS, ProjectBuilder
+from conftest import ProjectBuilder, build_fixture_project
 from qcode.cli.app import app
 from qcode.store.events import add_event
 
@@ -63,12 +63,7 @@ def mutated(draw, original: bytes) -> bytes:
 
 
 def _project(root: Path) -> ProjectBuilder:
-    builder = ProjectBuilder(root)
-    builder.write("qcode.yaml", CONFIG)
-    builder.write("codebooks/codes.yaml", CODEBOOK)
-    builder.write("cases/schools.csv", SCHOOLS)
-    for name, text in TRANSCRIPTS.items():
-        builder.write(f"transcripts/{name}", text)
+    builder = build_fixture_project(root)
     builder.append_log("a", add_event("voss-principal", 0, 10, "ownership", "I: Hvordan"),
                        add_event("lier-teacher", 0, 5, "personal", "I: Hv"))
     return builder
