@@ -10,7 +10,7 @@ import pytest
 from qcode import Project
 from qcode.coding.session import CodingSession
 from qcode.tui import make_app as make_qcode_app
-from qcode.tui.screens.dialogs import CodePicker, DefinitionScreen, HelpScreen
+from qcode.tui.screens.dialogs import CodePicker, HelpScreen
 
 
 def make_app(project_dir, coder="c", **kwargs):
@@ -59,7 +59,7 @@ def test_uppercase_jumps_between_uncoded_passages(project_dir):
 
 def test_undo_picker_memo_and_transcript_switching(project_dir):
     app = make_app(project_dir, transcripts=["voss-principal", "lier-teacher"])
-    drive(app, "j", "o", "u", "slash", *"pers", "enter", "m", *"tydelig", "enter",
+    drive(app, "j", "o", "u", "slash", *"pers", "enter", "m", *"tydelig", "ctrl+s",
           "right_square_bracket")
     assert app.session.transcript.id == "lier-teacher"
     codings = Project.open(project_dir.root).codings("c")
@@ -69,12 +69,17 @@ def test_undo_picker_memo_and_transcript_switching(project_dir):
 
 
 def test_sub_passage_selection_codes_the_chosen_words(project_dir):
+    """Passage 2 is "Rektor: Vi hadde for mange lærere, ...": the cursor starts on "Vi"
+    (never on the speaker label); → and shift+→ select "hadde for mange lærere,", and a
+    code's key (or the picker) codes exactly that."""
     app = make_app(project_dir, transcripts=["voss-principal"])
-    # passage 2: "Rektor: Vi hadde for mange lærere, ..." -> words 2..5 = "hadde for mange lærere,"
-    drive(app, "j", "v", "right", "right", "enter", "right", "right", "right", "enter",
-          *"ownership", "enter")
-    [coding] = Project.open(project_dir.root).codings("c")
-    assert coding.text == "hadde for mange lærere,"
+    drive(app, "j", "right", "shift+right", "shift+right", "shift+right", "o")
+    app = make_app(project_dir, transcripts=["voss-principal"])
+    app.session.goto(0, 1)
+    drive(app, "right", "v", "right", "right", "right", "slash", *"personal", "enter")
+    codings = Project.open(project_dir.root).codings("c")
+    assert [(c.code, c.text) for c in codings] == [("ownership", "hadde for mange lærere,"),
+                                                   ("personal", "hadde for mange lærere,")]
 
 
 def test_dialogs_open_and_close(project_dir):
@@ -83,7 +88,16 @@ def test_dialogs_open_and_close(project_dir):
     app = make_app(project_dir)
     assert isinstance(drive(app, "slash")[0], CodePicker)
     app = make_app(project_dir)
-    assert isinstance(drive(app, "tab", "down", "d")[0], DefinitionScreen)
+
+    async def definition():
+        async with app.run_test(size=(80, 24)) as pilot:
+            for key in ("tab", "down", "d"):
+                await pilot.press(key)
+            await pilot.pause()
+            panel = app.screen.query_one("#definition")
+            return app.screen is app.screen_stack[0], panel.display, panel.code_id
+
+    assert asyncio.run(definition()) == (True, True, "leadership")  # beside, not over
     app = make_app(project_dir)
     assert not isinstance(drive(app, "slash", "escape")[0], CodePicker)
 
@@ -125,6 +139,41 @@ def test_snapshot_main_screen(project_dir, snap_compare):
     assert snap_compare(app, terminal_size=(80, 24))
 
 
+def _partial_coding(project_dir):
+    """passage 2 coded whole with lead-strong, "hadde for mange lærere," with ownership
+    (a memo on it), and "en mulighet" with personal."""
+    project = Project.open(project_dir.root)
+    body = project.transcript("voss-principal").body
+    project.tag("voss-principal", 2, ["lead-strong"], "c")
+    for words, code, memo in (("hadde for mange lærere,", "ownership", "the surplus"),
+                              ("en mulighet.", "personal", None)):
+        start = body.index(words)
+        project.tag("voss-principal", (start, start + len(words)), [code], "c", memo=memo)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 40)])
+def test_snapshot_coded_words_and_a_selection(project_dir, snap_compare, size):
+    _partial_coding(project_dir)
+    app = make_app(project_dir, transcripts=["voss-principal"])
+    app.session.goto(0, 1)
+    assert snap_compare(app, press=["right", "right", "shift+right"], terminal_size=size)
+
+
+def test_snapshot_definition_panel(project_dir, snap_compare):
+    _partial_coding(project_dir)
+    app = make_app(project_dir, transcripts=["voss-principal"])
+    app.session.goto(0, 1)
+    assert snap_compare(app, press=["right", "d"], terminal_size=(120, 40))
+
+
+def test_snapshot_memo_editor(project_dir, snap_compare):
+    _partial_coding(project_dir)
+    app = make_app(project_dir, transcripts=["voss-principal"])
+    app.session.goto(0, 1)
+    assert snap_compare(app, press=["m", "down", "enter", *"ny linje"],
+                        terminal_size=(80, 24))
+
+
 def test_snapshot_help_screen(project_dir, snap_compare):
     assert snap_compare(make_app(project_dir), press=["question_mark"], terminal_size=(80, 24))
 
@@ -146,7 +195,8 @@ def rendered_lines(widget) -> list[str]:
 
 
 def test_the_coder_shows_escapes_and_markup_as_text(project_dir):
-    from qcode.tui.widgets import CodeTree, PassageList
+    from qcode.tui.passage_view import PassageView
+    from qcode.tui.widgets import CodeTree
 
     project_dir.replace("transcripts/voss-principal.md", "Vi hadde", f"{ESCAPES} Vi hadde")
     project_dir.replace("codebooks/codes.yaml", "label: Staff ownership",
@@ -159,11 +209,11 @@ def test_the_coder_shows_escapes_and_markup_as_text(project_dir):
     async def run():
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
-            passages = "\n".join(rendered_lines(app.query_one(PassageList)))
+            passages = "\n".join(rendered_lines(app.query_one(PassageView)))
             tree = "\n".join(rendered_lines(app.query_one(CodeTree)))
             await pilot.press("m")  # the memo dialog, holding the logged memo
             await pilot.pause()
-            memo = app.screen.query_one("#memo-input").value
+            memo = app.screen.query_one("#memo-input").text
             return passages, tree, memo, app.export_screenshot()
 
     passages, tree, memo, screen = asyncio.run(run())

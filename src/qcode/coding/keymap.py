@@ -48,11 +48,29 @@ BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("next-transcript", "right_square_bracket", "next_transcript", "Next transcript"),
     KeyBinding("previous-transcript", "left_square_bracket", "previous_transcript",
                "Previous transcript"),
+    KeyBinding("cursor-next-word", "right", "cursor_word(1)", "Cursor to the next word"),
+    KeyBinding("cursor-previous-word", "left", "cursor_word(-1)", "Cursor to the previous word"),
+    KeyBinding("select-next-word", "shift+right", "cursor_word(1, True)",
+               "Select: extend to the next word"),
+    KeyBinding("select-previous-word", "shift+left", "cursor_word(-1, True)",
+               "Select: extend to the previous word"),
+    KeyBinding("next-sentence", "right_parenthesis", "cursor_sentence(1)",
+               "Cursor to the next sentence"),
+    KeyBinding("previous-sentence", "left_parenthesis", "cursor_sentence(-1)",
+               "Cursor to this (or the previous) sentence's start"),
+    KeyBinding("text-start", "home", "cursor_home", "Cursor to the passage's first word"),
+    KeyBinding("text-end", "end", "cursor_end", "Cursor to the passage's last word"),
+    KeyBinding("select-words", "v", "select_words",
+               "Start (or end) a selection at the cursor; then move to extend it"),
+    KeyBinding("clear-selection", "escape", "clear_selection", "Drop the selection"),
+    KeyBinding("codings", "enter", "codings",
+               "The codings on the passage: remove, widen, narrow, memo"),
     KeyBinding("pick-code", "slash", "pick_code", "Find a code by name (fuzzy) and apply it"),
     KeyBinding("undo", "u", "undo", "Undo the last change of this session"),
-    KeyBinding("memo", "m", "memo", "Memo on this passage's codings"),
-    KeyBinding("definition", "d", "definition", "Definition of the code selected in the tree"),
-    KeyBinding("select-words", "v", "select_words", "Code part of the passage (choose words)"),
+    KeyBinding("memo", "m", "memo", "Memo on a coding of the passage"),
+    KeyBinding("definition", "d", "definition",
+               "Show or hide the definition panel (the code in the tree or under the cursor)"),
+    KeyBinding("code-names", "ctrl+l", "code_names", "Codes in passages by id or by label"),
     KeyBinding("focus-tree", "tab", "focus_tree", "Move between passages and codebook"),
     KeyBinding("help", "question_mark", "help", "All keys"),
     KeyBinding("quit", "q", "quit", "Quit (everything is already saved)"),
@@ -104,7 +122,7 @@ def binding(binding_id: str, screen: str) -> KeyBinding:
 
 _CHARACTERS = {"slash": "/", "question_mark": "?", "left_square_bracket": "[",
                "right_square_bracket": "]", "space": " ", "full_stop": ".", "minus": "-",
-               "comma": ","}
+               "comma": ",", "left_parenthesis": "(", "right_parenthesis": ")"}
 
 
 def key_character(key: str) -> str | None:

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from qcode.coding.text_cursor import TextCursor
 from qcode.errors import QcodeError, UnknownName, UsageError
 from qcode.format.names import check_coder_name, did_you_mean
 from qcode.store.codings import Coding
@@ -81,6 +82,8 @@ class CodingSession:
         self.history: list[Change] = []
         self.t_index = 0
         self.p_index = 0
+        self._cursor: TextCursor | None = None
+        self._cursor_key: tuple[int, int] | None = None
         self._last_position = replay.last_position if replay else None
 
     def __enter__(self) -> CodingSession:
@@ -407,6 +410,68 @@ class CodingSession:
         if record and not change.empty:
             self.history.append(change)
         return change
+
+    # -- inside the passage: the cursor, the selection, partial codings -------------------------
+
+    @property
+    def cursor(self) -> TextCursor:
+        """The word cursor (and selection) in the current passage; a new passage starts
+        with the cursor on its first word and nothing selected."""
+        key = (self.t_index, self.p_index)
+        if self._cursor is None or self._cursor_key != key:
+            passage = self.passage
+            body = self.transcript.body
+            self._cursor = (TextCursor(body, passage.start, passage.end,
+                                       speaker=passage.speaker is not None)
+                            if passage is not None else TextCursor(body, 0, 0))
+            self._cursor_key = key
+        return self._cursor
+
+    def codings_at(self, offset: int) -> list[Coding]:
+        """This coder's codings over a body offset of the current transcript."""
+        return [c for c in self._mine.get(self.transcript.id, []) if c.start <= offset < c.end]
+
+    def apply_code(self, name: str) -> Change:
+        """What a code's key does: with words selected, code exactly them (coding the same
+        span again is a no-op, said by an empty change); with nothing selected, the code's
+        presence on the passage toggles: every coding of it on the passage, whole or part,
+        goes; or, when there is none, the whole passage is coded."""
+        selection = self.cursor.selection
+        if selection is not None:
+            change = self.code_span(name, *selection)
+            if not change.empty:
+                self.cursor.clear()
+            return change
+        code = self.require_code(name)
+        passage = self._require_passage()
+        existing = [c for c in self.codings_on(passage)
+                    if self.codebook.canonical(c.code) == code.id]
+        if existing:
+            return self._apply(remove=existing)
+        return self._apply(add=[(code.id, passage.start, passage.end, None)])
+
+    def set_coding_memo(self, coding: Coding, memo: str) -> Change:
+        """Give one coding a memo (several lines allowed; empty: no memo), written as
+        remove + add with the memo."""
+        memo = memo.strip("\n")
+        if (coding.memo or "") == memo:
+            return Change(self.transcript.id, self.passage.number if self.passage else 0)
+        return self._apply(add=[(self.codebook.canonical(coding.code), coding.start,
+                                 coding.end, memo or None)], remove=[coding])
+
+    def remove_coding(self, coding: Coding) -> Change:
+        return self._apply(remove=[coding])
+
+    def resize_coding(self, coding: Coding, start: int, end: int) -> Change:
+        """Give a coding another span in its passage (widen or narrow it), keeping its code
+        and memo: written as remove + add, as every change."""
+        passage = self._require_passage()
+        if not passage.start <= start < end <= passage.end:
+            raise UsageError(f"span {start}:{end} is not inside passage {passage.number}")
+        if (start, end) == (coding.start, coding.end):
+            return Change(self.transcript.id, passage.number)
+        return self._apply(add=[(self.codebook.canonical(coding.code), start, end, coding.memo)],
+                           remove=[coding])
 
     # -- plain text for line mode and tests ---------------------------------------------------
 

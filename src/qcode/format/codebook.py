@@ -26,7 +26,7 @@ COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 # (qcode.coding.keymap; a test keeps the two in step), and space, comma and minus, which
 # separate and remove codes in a line-mode answer. Line mode's `b` and `.` give way to a
 # code that takes them.
-RESERVED_KEYS = frozenset("jkJKumdvq/?[]") | frozenset(" ,-")
+RESERVED_KEYS = frozenset("jkJKumdvq/?[]()") | frozenset(" ,-")
 
 
 class Code(StrictModel):

@@ -11,15 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from rich.style import Style
 from rich.text import Text
-from textual.widgets import OptionList, Static, Tree
-from textual.widgets.option_list import Option
+from textual.widgets import Static, Tree
 from textual.widgets.tree import TreeNode
 
 from qcode.format.text import printable
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import CodingSession
-    from qcode.format.transcripts import Passage
 
 DEFAULT_COLOR = "magenta"
 
@@ -39,62 +37,6 @@ class ShownText(Text):
 def code_style(session: CodingSession, code_id: str) -> str:
     code = session.codebook.get(code_id)
     return f"bold {code.color}" if code and code.color else f"bold {DEFAULT_COLOR}"
-
-
-def render_passage(session: CodingSession, passage: Passage, compare: str | None,
-                   others: list[str]) -> Text:
-    """One passage: number and speaker, this coder's codes as coloured labels, the text."""
-    text = ShownText()
-    text.append(f"{passage.number:>3} ", style="dim")
-    if passage.speaker:
-        text.append(passage.speaker, style="bold")
-    mine = session.codings_on(passage)
-    if mine:
-        text.append("  ")
-        seen = []
-        for coding in mine:
-            code = session.codebook.resolve(coding.code)
-            code_id = code.id if code else coding.code
-            label = code_id if session.is_whole(coding, passage) else f"~{code_id}"
-            if label in seen:
-                continue
-            seen.append(label)
-            text.append(f"▌{label} ", style=code_style(session, code_id))
-            if coding.memo:
-                text.append("✎ ", style="italic")
-    text.append("\n")
-    text.append(session.transcript.body[passage.start:passage.end])
-    text.append("\n")  # a blank line between passages
-    if compare:
-        theirs = session.codes_on(passage, coder=compare)
-        text.append(f"\n{compare}: ", style="bold cyan")
-        text.append(", ".join(theirs) or "-", style="cyan")
-    for other in others:
-        theirs = session.codes_on(passage, coder=other)
-        if theirs:
-            text.append(f"\n{other}: {', '.join(theirs)}", style="dim italic")
-    return text
-
-
-class PassageList(OptionList):
-    """The transcript's passages; the highlighted option is the session's passage."""
-
-    def show_transcript(self, session: CodingSession, compare: str | None,
-                        others: list[str]) -> None:
-        options = []
-        for passage in session.transcript.passages:
-            visible = session.review is None or session._visible(passage)
-            options.append(Option(render_passage(session, passage, compare, others),
-                                  id=f"p{passage.number}", disabled=not visible))
-        self.set_options(options)
-        if options:
-            self.highlighted = session.p_index
-
-    def refresh_passage(self, session: CodingSession, number: int, compare: str | None,
-                        others: list[str]) -> None:
-        passage = session.transcript.passage(number)
-        self.replace_option_prompt_at_index(
-            number - 1, render_passage(session, passage, compare, others))
 
 
 class CodeTree(Tree[str]):
@@ -149,17 +91,40 @@ class CodeTree(Tree[str]):
 
 
 class StatusBar(Static):
-    """Transcript, passage n/N, coder, codes on the passage, and whether all is saved."""
+    """Whether all is saved (or what just happened), where the coder is, and the codes
+    on the passage and under the cursor; shortened to the screen's width, least useful
+    parts first."""
 
     def show(self, session: CodingSession, message: str = "saved") -> None:
         passage = session.passage
         total = len(session.transcript.passages)
-        where = f"{passage.number}/{total}" if passage else "0/0"
-        position = f"{session.t_index + 1}/{len(session.transcripts)}"
-        codes = ", ".join(session.codes_on()) or "-"
-        review = f" · review {session.review}" if session.review else ""
+        canonical = session.codebook.canonical
+        under = [canonical(c.code) for c in session.codings_at(session.cursor.offset)]
+        codes = session.codes_on()
+        selection = session.cursor.selection
+        parts = [  # (text, rank): the higher the rank, the sooner it goes when narrow
+            (session.transcript.id, 0),
+            (f"¶{passage.number if passage else 0}/{total}", 0),
+            (("selected " + str(len(session.transcript.body[selection[0]:selection[1]].split()))
+              + " words") if selection else "", 2),
+            ("here: " + _fit_list(list(dict.fromkeys(under)), 2) if under else "", 1),
+            ("codes: " + _fit_list(codes, 3) if codes else "no codes", 3),
+            (session.coder, 5),
+            (f"t{session.t_index + 1}/{len(session.transcripts)}", 6),
+            (f"review {session.review}" if session.review else "", 4),
+            ("? keys", 7),
+        ]
+        width = max(20, self.size.width - 2) if self.size.width else 200
+        shown = [(text, rank) for text, rank in parts if text]
+        while len(message) + sum(len(t) + 3 for t, _ in shown) > width and len(shown) > 2:
+            shown.remove(max(shown, key=lambda part: part[1]))  # the least useful goes
         text = ShownText(no_wrap=True, overflow="ellipsis")
-        text.append(message, style="bold green" if message == "saved" else "bold yellow")
-        text.append(f" │ {session.transcript.id} [{position}] ¶{where} │ {session.coder}"
-                    f"{review} │ {codes} │ ? keys")
-        self.update(text)
+        text.append(message, style="bold green" if message.startswith("saved")
+                    else "bold yellow")
+        text.append(" │ " + " │ ".join(t for t, _ in shown))
+        self.update(text, layout=False)  # one line, always: no layout pass per key
+
+
+def _fit_list(items: list[str], most: int = 4) -> str:
+    shown = ", ".join(items[:most])
+    return shown + (f" +{len(items) - most}" if len(items) > most else "")

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.widgets import Static
 
 from qcode.errors import QcodeError
-from qcode.tui.screens.dialogs import MemoScreen, WordSelection, bindings
+from qcode.tui.screens.dialogs import LineScreen, WordSelection, bindings
 from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -127,7 +127,7 @@ class AdjudicationScreen(Screen[None]):
                 self.reason = text
                 self._show("reason kept for the next decision" if text else "saved")
 
-        self.app.push_screen(MemoScreen(self.reason, "Why is it decided so? (Enter keeps it "
+        self.app.push_screen(LineScreen(self.reason, "Why is it decided so? (Enter keeps it "
                                                      "for the next decision, Esc cancels)"),
                              keep)
 

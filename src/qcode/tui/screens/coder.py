@@ -1,7 +1,8 @@
-"""``CoderScreen``: the full-screen coder. Thin: keys → session methods → re-render.
+"""``CoderScreen``: the full-screen coder. Thin: keys → session methods → redraw.
 
 Every change goes through ``CodingSession``, which appends it to the log (fsynced) before
-the screen shows it, so the status bar's "saved" is always true.
+the screen shows it, so the status bar's "saved" is always true. The cursor and the
+selection are the session's too; the screen only draws them (``PassageView``).
 """
 
 from __future__ import annotations
@@ -10,23 +11,26 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.containers import Horizontal
-from textual.events import Key
+from textual.events import Key, Resize
 from textual.screen import Screen
-from textual.widgets import OptionList
 
 from qcode.errors import QcodeError
+from qcode.tui.passage_view import PassageView
 from qcode.tui.screens.dialogs import (
     CodePicker,
-    DefinitionScreen,
+    CodingsScreen,
+    DefinitionPanel,
     HelpScreen,
     MemoScreen,
-    WordSelection,
     bindings,
 )
-from qcode.tui.widgets import CodeTree, PassageList, StatusBar
+from qcode.tui.widgets import CodeTree, StatusBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import Change, CodingSession
+    from qcode.store.codings import Coding
+
+WIDE = 120  # from this width the codebook takes a third of the screen
 
 
 class CoderScreen(Screen[None]):
@@ -38,62 +42,69 @@ class CoderScreen(Screen[None]):
         self.session = session
         self.compare = compare
         self.others = [c for c in session.others if c != compare] if show_others else []
-        self._shown: str | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield PassageList(id="passages")
+            yield PassageView(self.session, self.compare, self.others, id="passages")
+            yield DefinitionPanel(self.session, id="definition")
             yield CodeTree(self.session, id="codebook")
         yield StatusBar(id="status")
 
     def on_mount(self) -> None:
-        self._show_transcript()
-        self.query_one(PassageList).focus()
+        self.view.show_transcript()
+        self.view.focus()
+        self._status()
+
+    def on_resize(self, event: Resize) -> None:
+        tree = self.codebook_tree
+        tree.styles.width = max(34, event.size.width // 3) if event.size.width >= WIDE else 34
 
     # -- rendering ---------------------------------------------------------------------------
 
     @property
-    def passages(self) -> PassageList:
-        return self.query_one(PassageList)
+    def view(self) -> PassageView:
+        return self.query_one(PassageView)
 
     @property
     def codebook_tree(self) -> CodeTree:
         return self.query_one(CodeTree)
 
-    def _show_transcript(self) -> None:
-        self.passages.show_transcript(self.session, self.compare, self.others)
-        self._shown = self.session.transcript.id
-        self._status()
+    @property
+    def panel(self) -> DefinitionPanel:
+        return self.query_one(DefinitionPanel)
 
     def _status(self, message: str = "saved") -> None:
         self.query_one(StatusBar).show(self.session, message)
+        if self.panel.display:
+            self.panel.show_code(self._code_in_focus())
 
-    def _sync_highlight(self) -> None:
-        passages = self.passages
-        if passages.option_count:
-            passages.highlighted = self.session.p_index
-            passages.scroll_to_highlight()
+    def _moved(self, transcript_before: str | None = None) -> None:
+        """After the passage or the cursor moved: redraw, keep it in view, say where."""
+        if self.session.transcript.id != self.view._transcript:
+            self.view.show_transcript()
+        else:
+            self.view.refresh()
+            self.view.scroll_to_current()
         self._status()
 
-    def _after_change(self, change: Change | None) -> None:
+    def _after_change(self, change: Change | None, message: str = "saved") -> None:
         if change is None:
             self._status("nothing to undo")
             return
-        if change.transcript != self._shown:
-            self._show_transcript()
-        else:
-            numbers = {change.passage}
-            transcript = self.session.transcript
-            for coding in (*change.added, *change.removed):
-                numbers.update(p.number for p in transcript.passages_overlapping(
-                    coding.start, coding.end))
-            for number in sorted(numbers):
-                self.passages.refresh_passage(self.session, number, self.compare,
-                                              self.others)
+        if change.empty:
+            self._status(message if message != "saved" else "no change")
+            return
+        numbers = {change.passage}
+        transcript = self.session.transcript
+        for coding in (*change.added, *change.removed):
+            numbers.update(p.number for p in transcript.passages_overlapping(
+                coding.start, coding.end))
+        self.view.refresh_passages(numbers)
+        self.view.scroll_to_current()
         canonical = self.session.codebook.canonical
-        codes = {canonical(c.code) for c in (*change.added, *change.removed)}
-        self.codebook_tree.refresh_codes(codes)
-        self._sync_highlight()
+        self.codebook_tree.refresh_codes({canonical(c.code)
+                                          for c in (*change.added, *change.removed)})
+        self._status(message)
 
     def _fail(self, exc: QcodeError) -> None:
         self.app.bell()
@@ -101,82 +112,163 @@ class CoderScreen(Screen[None]):
 
     # -- navigation --------------------------------------------------------------------------
 
-    def action_next_passage(self) -> None:
-        self.session.move(1)
-        self._sync_highlight()
-
-    def action_previous_passage(self) -> None:
-        self.session.move(-1)
-        self._sync_highlight()
-
-    def _jump(self, moved: bool, transcript_before: str) -> None:
+    def _go(self, moved: bool) -> None:
         if not moved:
             self.app.bell()
-            return
-        if self.session.transcript.id != transcript_before:
-            self._show_transcript()
-        self._sync_highlight()
+        self._moved()
+
+    def action_next_passage(self) -> None:
+        self._go(self.session.move(1))
+
+    def action_previous_passage(self) -> None:
+        self._go(self.session.move(-1))
 
     def action_next_uncoded(self) -> None:
-        before = self.session.transcript.id
-        self._jump(self.session.move_uncoded(1), before)
+        self._go(self.session.move_uncoded(1))
 
     def action_previous_uncoded(self) -> None:
-        before = self.session.transcript.id
-        self._jump(self.session.move_uncoded(-1), before)
+        self._go(self.session.move_uncoded(-1))
 
     def action_next_transcript(self) -> None:
-        before = self.session.transcript.id
-        self._jump(self.session.move_transcript(1), before)
+        self._go(self.session.move_transcript(1))
 
     def action_previous_transcript(self) -> None:
-        before = self.session.transcript.id
-        self._jump(self.session.move_transcript(-1), before)
+        self._go(self.session.move_transcript(-1))
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        # A highlight event can be stale (set_options announces index 0 after we moved
-        # the highlight on): only the list's current highlight is the coder's choice.
-        if (event.option_list is self.passages and event.option_index is not None
-                and event.option_index == event.option_list.highlighted
-                and event.option_index != self.session.p_index):
-            self.session.goto(self.session.t_index, event.option_index)
-            self._status()
+    def action_cursor_word(self, delta: int, extend: bool = False) -> None:
+        self.session.cursor.move_word(delta, extend)
+        self._moved()
+
+    def action_cursor_sentence(self, delta: int) -> None:
+        if not self.session.cursor.move_sentence(delta):
+            self.app.bell()
+        self._moved()
+
+    def action_cursor_home(self) -> None:
+        self.session.cursor.home()
+        self._moved()
+
+    def action_cursor_end(self) -> None:
+        self.session.cursor.end_of_text()
+        self._moved()
+
+    def action_select_words(self) -> None:
+        """v: start selecting at the cursor (moves then extend the selection); v again
+        drops it."""
+        cursor = self.session.cursor
+        if not cursor.clear():
+            cursor.start_selecting()
+        self._moved()
+
+    def action_clear_selection(self) -> None:
+        self.session.cursor.clear()
+        self._moved()
+
+    def on_passage_view_clicked(self, event: PassageView.Clicked) -> None:
+        self._status()
 
     def action_focus_tree(self) -> None:
-        target = self.codebook_tree if self.passages.has_focus else self.passages
+        target = self.codebook_tree if self.view.has_focus else self.view
         target.focus()
+        self.view.refresh()
 
     # -- coding ------------------------------------------------------------------------------
 
-    def toggle(self, code_id: str) -> None:
+    def code(self, code_id: str) -> None:
+        """A code's key: the selection gets exactly this code; with nothing selected the
+        code's presence on the passage toggles (see ``CodingSession.apply_code``)."""
+        session = self.session
+        selected = session.cursor.selection
         try:
-            self._after_change(self.session.toggle(code_id))
+            change = session.apply_code(code_id)
         except QcodeError as exc:
             self._fail(exc)
+            return
+        if selected is not None and change.empty:
+            words = session.transcript.body[selected[0]:selected[1]]
+            message = (f"already coded {code_id}: «{_short(words)}» (Enter lists the "
+                       "codings to remove one)")
+        elif change.removed and not change.added:
+            message = f"saved: removed {code_id} ({len(change.removed)}); u undoes"
+        else:
+            message = "saved"
+        self._after_change(change, message)
 
     def on_key(self, event: Key) -> None:
-        """A code's shortcut key toggles that code on the current passage."""
+        """A code's shortcut key codes (see ``code``)."""
         if self.app.screen is not self or event.character is None:
+            return
+        if not self.view.has_focus and not self.codebook_tree.has_focus:
             return
         code = self.session.codebook.by_key(event.character)
         if code is not None and len(event.character) == 1:
             event.stop()
             event.prevent_default()
-            self.toggle(code.id)
+            self.code(code.id)
 
     def on_tree_node_selected(self, event: CodeTree.NodeSelected) -> None:
         if event.node.data is not None:
-            self.toggle(event.node.data)
+            self.code(event.node.data)
+
+    def on_tree_node_highlighted(self, event: CodeTree.NodeHighlighted) -> None:
+        if self.panel.display:
+            self.panel.show_code(self._code_in_focus())
 
     def action_pick_code(self) -> None:
         def apply(code_id: str | None) -> None:
             if code_id:
-                self.toggle(code_id)
+                self.code(code_id)
 
         self.app.push_screen(CodePicker(self.session), apply)
 
     def action_undo(self) -> None:
         self._after_change(self.session.undo())
+
+    def action_codings(self) -> None:
+        """The codings on the passage, to remove one, widen or narrow it to the
+        selection, or write its memo."""
+        if self.codebook_tree.has_focus:
+            return  # Enter in the tree codes the highlighted code (on_tree_node_selected)
+        codings = self.session.codings_on()
+        if not codings:
+            self.app.bell()
+            self._status("no codings on this passage")
+            return
+
+        def act(answer: tuple[str, Coding] | None) -> None:
+            if answer is None:
+                return
+            what, coding = answer
+            if what == "memo":
+                self._edit_memo(coding)
+                return
+            self._resize_or_remove(what, coding)
+
+        self.app.push_screen(CodingsScreen(self.session, codings), act)
+
+    def _resize_or_remove(self, what: str, coding: Coding) -> None:
+        session = self.session
+        try:
+            if what == "remove":
+                change = session.remove_coding(coding)
+            else:
+                selection = session.cursor.selection
+                if selection is None:
+                    self._fail(QcodeError("select words first (shift+→, or v and →)"))
+                    return
+                if what == "widen":
+                    span = (min(coding.start, selection[0]), max(coding.end, selection[1]))
+                else:
+                    span = (max(coding.start, selection[0]), min(coding.end, selection[1]))
+                    if span[0] >= span[1]:
+                        self._fail(QcodeError("the selection is outside that coding"))
+                        return
+                change = session.resize_coding(coding, *span)
+                session.cursor.clear()
+        except QcodeError as exc:
+            self._fail(exc)
+            return
+        self._after_change(change)
 
     def action_memo(self) -> None:
         codings = self.session.codings_on()
@@ -184,51 +276,56 @@ class CoderScreen(Screen[None]):
             self.app.bell()
             self._status("code the passage before writing a memo")
             return
-        current = next((c.memo for c in codings if c.memo), "") or ""
+        if len(codings) == 1:
+            self._edit_memo(codings[0])
+            return
 
+        def chosen(answer: tuple[str, Coding] | None) -> None:
+            if answer is not None:
+                self._edit_memo(answer[1])
+
+        self.app.push_screen(CodingsScreen(self.session, codings, memo_only=True), chosen)
+
+    def _edit_memo(self, coding: Coding) -> None:
         def save(memo: str | None) -> None:
             if memo is None:
                 return
             try:
-                self._after_change(self.session.set_memo(memo))
+                self._after_change(self.session.set_coding_memo(coding, memo))
             except QcodeError as exc:
                 self._fail(exc)
 
-        self.app.push_screen(MemoScreen(current), save)
+        code_id = self.session.codebook.canonical(coding.code)
+        self.app.push_screen(MemoScreen(coding.memo or "", code_id), save)
 
     def action_definition(self) -> None:
-        code_id = self.codebook_tree.selected_code
-        if code_id is None:
-            codes = self.session.codes_on()
-            code_id = codes[0] if codes else None
-        if code_id is None:
-            self.app.bell()
-            return
-        self.app.push_screen(DefinitionScreen(self.session, code_id))
+        panel = self.panel
+        panel.display = not panel.display
+        if panel.display:
+            panel.show_code(self._code_in_focus())
 
-    def action_select_words(self) -> None:
-        passage = self.session.passage
-        if passage is None:
-            return
+    def _code_in_focus(self) -> str | None:
+        """The code the definition panel shows: the tree's when the tree has the focus,
+        else the first code under the cursor, else the tree's."""
+        if not self.codebook_tree.has_focus:
+            under = self.session.codings_at(self.session.cursor.offset)
+            if under:
+                return self.session.codebook.canonical(under[0].code)
+        return self.codebook_tree.selected_code
 
-        def chosen(span: tuple[int, int] | None) -> None:
-            if span is None:
-                return
-
-            def apply(code_id: str | None) -> None:
-                if code_id:
-                    try:
-                        self._after_change(self.session.code_span(code_id, *span))
-                    except QcodeError as exc:
-                        self._fail(exc)
-
-            self.app.push_screen(CodePicker(self.session, "Code the selected words"), apply)
-
-        self.app.push_screen(WordSelection(self.session.transcript.body, passage.start,
-                                       passage.end), chosen)
+    def action_code_names(self) -> None:
+        view = self.view
+        view.labels = not view.labels
+        view.show_transcript()
+        self._status(f"codes shown by {'label' if view.labels else 'id'}")
 
     def action_help(self) -> None:
         self.app.push_screen(HelpScreen(self.session, self.session.corpus.config.keys))
 
     def action_quit(self) -> None:
         self.app.exit()
+
+
+def _short(text: str, length: int = 40) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length - 1] + "…"

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from qcode.coding.keymap import bindings_for, effective_keys
@@ -22,6 +22,7 @@ from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import CodingSession
+    from qcode.store.codings import Coding
 
 _WORD = re.compile(r"\S+")
 
@@ -33,10 +34,39 @@ def bindings(screen: str) -> list[BindingType]:
             for b in bindings_for(screen)]
 
 
-class HelpScreen(ModalScreen[None]):
+# Keys that scroll a pop-up's text (and the definition panel when it has the focus).
+SCROLL_BINDINGS: list[BindingType] = [
+    Binding("j,down", "scroll_text(1)", show=False),
+    Binding("k,up", "scroll_text(-1)", show=False),
+    Binding("pagedown,space", "scroll_page(1)", show=False),
+    Binding("pageup", "scroll_page(-1)", show=False),
+    Binding("home", "scroll_edge(False)", show=False),
+    Binding("end", "scroll_edge(True)", show=False),
+]
+
+
+class _Scrolling:
+    """Scrolling a pop-up's text by key: j/k, arrows, PgUp/PgDn, Home/End."""
+
+    def _scroller(self) -> VerticalScroll:
+        return self.query_one(VerticalScroll)  # type: ignore[attr-defined]
+
+    def action_scroll_text(self, lines: int) -> None:
+        self._scroller().scroll_relative(y=lines, animate=False)
+
+    def action_scroll_page(self, pages: int) -> None:
+        scroller = self._scroller()
+        scroller.scroll_relative(y=pages * max(1, scroller.size.height - 1), animate=False)
+
+    def action_scroll_edge(self, bottom: bool) -> None:
+        scroller = self._scroller()
+        (scroller.scroll_end if bottom else scroller.scroll_home)(animate=False)
+
+
+class HelpScreen(_Scrolling, ModalScreen[None]):
     # Closed by the key that opened it too (help), and by quit, so `q` never quits here.
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close", id="close-dialog",
-                        show=False)]
+                        show=False), *SCROLL_BINDINGS]
 
     def __init__(self, session: CodingSession, overrides: dict[str, str]) -> None:
         super().__init__()
@@ -51,15 +81,18 @@ class HelpScreen(ModalScreen[None]):
             text.append(f"{keys_here:<14}", style="bold cyan")
             text.append(f"{binding.description}  ")
             text.append(f"({binding.id})\n", style="dim")
-        text.append("\nCode shortcuts (toggle the code on the passage):\n", style="bold")
+        text.append("\nCode shortcuts (with words selected: code them; else toggle the code "
+                    "on the passage):\n", style="bold")
         for code in self.session.codebook:
             if code.key and code.codable:
                 text.append(f"  {code.key}  ", style="bold cyan")
                 text.append(f"{code.label} ({code.id})\n")
-        text.append("\nRemap keys by id in qcode.yaml under `keys:`. Esc closes.", style="dim")
+        text.append("\nRemap keys by id in qcode.yaml under `keys:`. j/k, PgUp/PgDn scroll; "
+                    "Esc closes.", style="dim")
         with Vertical(classes="dialog"):
             yield Static("Keys", classes="dialog-title")
-            yield Static(text, id="help-text")
+            with VerticalScroll(id="help-scroll"):
+                yield Static(text, id="help-text")
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -67,7 +100,10 @@ class HelpScreen(ModalScreen[None]):
 
 def _display(key: str) -> str:
     names = {"slash": "/", "question_mark": "?", "left_square_bracket": "[",
-             "right_square_bracket": "]", "down": "↓", "up": "↑", "tab": "Tab"}
+             "right_square_bracket": "]", "down": "↓", "up": "↑", "tab": "Tab",
+             "left": "←", "right": "→", "shift+left": "shift+←", "shift+right": "shift+→",
+             "left_parenthesis": "(", "right_parenthesis": ")", "home": "Home",
+             "end": "End", "escape": "Esc", "enter": "Enter"}
     return names.get(key.strip(), key.strip())
 
 
@@ -137,11 +173,12 @@ class CodePicker(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class MemoScreen(ModalScreen[str | None]):
+class LineScreen(ModalScreen[str | None]):
+    """One line of text (an adjudication's reason): Enter keeps it, Esc cancels."""
+
     BINDINGS = bindings("dialog")
 
-    def __init__(self, current: str, title: str = "Memo on this passage's codings (Enter "
-                 "saves, empty removes, Esc cancels)") -> None:
+    def __init__(self, current: str, title: str) -> None:
         super().__init__()
         self.current = current
         self.title_text = title
@@ -149,8 +186,7 @@ class MemoScreen(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(ShownText(self.title_text), classes="dialog-title")
-            # a memo from a log may hold control characters: shown, they are saved so
-            yield Input(value=printable(self.current), id="memo-input")
+            yield Input(value=printable(self.current), id="line-input")
 
     def on_mount(self) -> None:
         self.query_one(Input).focus()
@@ -162,36 +198,154 @@ class MemoScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class DefinitionScreen(ModalScreen[None]):
-    # Closed by the key that opened it too (definition), and by quit.
-    BINDINGS = [Binding("escape,q,d", "close", "Close", id="close-dialog", show=False)]
+class MemoScreen(ModalScreen[str | None]):
+    """A memo on one coding, several lines if need be: ctrl+s saves (empty removes it),
+    Esc cancels."""
 
-    def __init__(self, session: CodingSession, code_id: str) -> None:
+    BINDINGS = [*bindings("dialog"), Binding("ctrl+s", "save", "Save", show=False)]
+
+    def __init__(self, current: str, code_id: str) -> None:
         super().__init__()
-        self.session = session
+        self.current = current
         self.code_id = code_id
 
     def compose(self) -> ComposeResult:
-        code = self.session.codebook.require(self.code_id)
-        text = ShownText()
-        text.append(f"{code.label}", style="bold")
-        text.append(f"  ({code.id}{', key ' + code.key if code.key else ''})\n\n", style="dim")
-        for title, value in (("Definition", code.description), ("Include", code.include),
-                             ("Exclude", code.exclude)):
-            if value:
-                text.append(f"{title}\n", style="bold underline")
-                text.append(f"{value}\n\n")
-        if code.examples:
-            text.append("Examples\n", style="bold underline")
-            for example in code.examples:
-                text.append(f"• {example}\n")
-        if code.keywords:
-            text.append(f"\nKeywords: {', '.join(code.keywords)}", style="dim")
         with Vertical(classes="dialog"):
-            yield Static(text, id="definition-text")
+            yield Static(ShownText(f"Memo on {self.code_id} (ctrl+s saves, empty removes, "
+                                   "Esc cancels)"), classes="dialog-title")
+            # a memo from a log may hold control characters: shown, they are saved so
+            yield TextArea(printable(self.current), id="memo-input", soft_wrap=True,
+                           show_line_numbers=False)
+
+    def on_mount(self) -> None:
+        area = self.query_one(TextArea)
+        area.focus()
+        area.move_cursor(area.document.end)
+
+    def action_save(self) -> None:
+        self.dismiss(self.query_one(TextArea).text.strip())
 
     def action_close(self) -> None:
         self.dismiss(None)
+
+
+class CodingsScreen(ModalScreen[tuple[str, "Coding"] | None]):
+    """The codings on a passage, each with its words: x removes one, w widens it to take
+    in the selection, n narrows it to the selection, m (or Enter) writes its memo."""
+
+    BINDINGS = [*bindings("dialog"),
+                Binding("x,delete", "answer('remove')", "Remove", show=False),
+                Binding("w", "answer('widen')", "Widen to the selection", show=False),
+                Binding("n", "answer('narrow')", "Narrow to the selection", show=False),
+                Binding("m", "answer('memo')", "Memo", show=False)]
+
+    def __init__(self, session: CodingSession, codings: list[Coding],
+                 memo_only: bool = False) -> None:
+        super().__init__()
+        self.session = session
+        self.codings = codings
+        self.memo_only = memo_only
+
+    def compose(self) -> ComposeResult:
+        title = ("Memo on which coding? (Enter chooses, Esc cancels)" if self.memo_only else
+                 "Codings on this passage: x remove · w widen / n narrow to the selection · "
+                 "m memo · Esc")
+        options = []
+        for index, coding in enumerate(self.codings):
+            code_id = self.session.codebook.canonical(coding.code)
+            text = ShownText()
+            text.append(code_id, style="bold")
+            whole = self.session.is_whole(coding)
+            text.append("  whole passage" if whole else f"  {coding.start}:{coding.end}  ",
+                        style="dim")
+            if not whole:
+                text.append("«" + _short(self.session.transcript.body[coding.start:coding.end])
+                            + "»")
+            if coding.memo:
+                text.append(f"  ✎ {_short(coding.memo, 30)}", style="italic")
+            options.append(Option(text, id=str(index)))
+        with Vertical(classes="dialog"):
+            yield Static(ShownText(title), classes="dialog-title")
+            yield OptionList(*options, id="codings-list")
+
+    def on_mount(self) -> None:
+        listing = self.query_one(OptionList)
+        listing.highlighted = 0
+        listing.focus()
+
+    def _current(self) -> Coding | None:
+        listing = self.query_one(OptionList)
+        index = listing.highlighted
+        return self.codings[index] if index is not None else None
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_answer("memo")
+
+    def action_answer(self, what: str) -> None:
+        coding = self._current()
+        if coding is None or (self.memo_only and what != "memo"):
+            return
+        self.dismiss((what, coding))
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+def _short(text: str, length: int = 50) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= length else text[:length - 1] + "…"
+
+
+def definition_text(session: CodingSession, code_id: str | None) -> ShownText:
+    """A code's label, id and key, definition, include, exclude, examples and keywords."""
+    text = ShownText()
+    code = session.codebook.get(code_id) if code_id else None
+    if code is None:
+        text.append("Definition: highlight a code in the tree (Tab), or put the cursor on "
+                    "coded words.", style="dim")
+        return text
+    text.append(f"{code.label}", style="bold")
+    text.append(f"  ({code.id}{', key ' + code.key if code.key else ''})\n\n", style="dim")
+    for title, value in (("Definition", code.description), ("Include", code.include),
+                         ("Exclude", code.exclude)):
+        if value:
+            text.append(f"{title}\n", style="bold underline")
+            text.append(f"{value}\n\n")
+    if code.examples:
+        text.append("Examples\n", style="bold underline")
+        for example in code.examples:
+            text.append(f"• {example}\n")
+    if code.keywords:
+        text.append(f"\nKeywords: {', '.join(code.keywords)}", style="dim")
+    return text
+
+
+class DefinitionPanel(_Scrolling, VerticalScroll):
+    """The definition of a code beside the passages (``d`` shows and hides it), so text
+    and definition can be read together. Scrolls with j/k, PgUp/PgDn, Home/End when it
+    has the focus (click it, or Tab to it)."""
+
+    BINDINGS = SCROLL_BINDINGS
+
+    def __init__(self, session: CodingSession, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.code_id: str | None = None
+        self.display = False
+
+    def compose(self) -> ComposeResult:
+        yield Static(definition_text(self.session, None), id="definition-text")
+
+    def _scroller(self) -> VerticalScroll:
+        return self
+
+    def show_code(self, code_id: str | None) -> None:
+        if code_id == self.code_id:
+            return
+        self.code_id = code_id
+        self.query_one("#definition-text", Static).update(
+            definition_text(self.session, code_id), layout=False)
+        self.scroll_home(animate=False)
 
 
 class WordSelection(ModalScreen[tuple[int, int] | None]):
