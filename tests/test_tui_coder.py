@@ -242,3 +242,13 @@ def test_the_status_line_fits_80_columns(project_dir):
                                        "c")
     _, status = run(make_app(project_dir), "shift+right")
     assert len(status) <= 80 and "voss-principal" in status and "¶2/4" in status
+
+
+def test_the_reserved_keys_are_the_characters_the_coder_binds():
+    """A code's shortcut may not be a key the full-screen coder uses (format layer's
+    RESERVED_KEYS); the two lists are kept in step here."""
+    from qcode.coding.keymap import bound_characters
+    from qcode.format.codebook import RESERVED_KEYS
+
+    line_mode = {" ", ",", "-"}  # separate and remove codes in a line-mode answer
+    assert set(bound_characters()) | line_mode == set(RESERVED_KEYS)
