@@ -308,15 +308,21 @@ def _summary_title(result: "SearchResult") -> str:
 
 
 def _cut_left(text: str, width: int) -> str:
-    """The end of ``text`` in at most ``width`` cells, starting at a word ("…" before)."""
+    """The end of ``text`` in at most ``width`` cells, from a word on ("…" before it);
+    a word longer than that is cut."""
     from rich.cells import cell_len
 
     if cell_len(text) <= width:
         return text
     words = text.split(" ")
-    while words and cell_len("… " + " ".join(words)) > width:
+    while len(words) > 1 and cell_len("… " + " ".join(words)) > width:
         words.pop(0)
-    return "… " + " ".join(words) if words else ""
+    kept = " ".join(words)
+    if cell_len("… " + kept) <= width:
+        return "… " + kept
+    while kept and cell_len("…" + kept) > width:
+        kept = kept[1:]
+    return "…" + kept if kept else ""
 
 
 def _cut_right(text: str, width: int) -> str:
@@ -325,6 +331,11 @@ def _cut_right(text: str, width: int) -> str:
     if cell_len(text) <= width:
         return text
     words = text.split(" ")
-    while words and cell_len(" ".join(words) + " …") > width:
+    while len(words) > 1 and cell_len(" ".join(words) + " …") > width:
         words.pop()
-    return " ".join(words) + " …" if words else ""
+    kept = " ".join(words)
+    if cell_len(kept + " …") <= width:
+        return kept + " …"
+    while kept and cell_len(kept + "…") > width:
+        kept = kept[:-1]
+    return kept + "…" if kept else ""
