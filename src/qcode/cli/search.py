@@ -125,6 +125,9 @@ def search(
             raise UsageError("--code writes codings: not at a terminal, it needs --yes",
                              "add --yes to code the hits, or --dry-run to see the plan")
     chosen = choose_format(SearchFormat, format, output)
+    if chosen is SearchFormat.table and output is not None:
+        raise UsageError("a table is for the terminal: -o FILE needs a file format",
+                         "use -o FILE.csv, .json or .md (or --format)")
     project = open_project(ctx)
     if memos:
         guard(project, [coder] if coder else None, all_coders=coder is None)
@@ -181,7 +184,6 @@ def _plan_text(plan: "HitCoding") -> str:
 def _summary(result: "SearchResult") -> str:
     from qcode.format.names import plural
 
-    where = "memos" if result.memos else "transcripts"
     searched = f"searched {plural(len(result.transcripts), 'transcript')}"
     if result.skipped:
         searched += f", without the turns of {', '.join(result.skipped)}"
@@ -189,7 +191,7 @@ def _summary(result: "SearchResult") -> str:
         return f"no hits for {result.pattern!r} ({searched})"
     return (f"{plural(len(result.hits), 'hit')} in {plural(result.passages, 'passage')} of "
             f"{plural(len(result.counts()), 'transcript')}"
-            f"{' (in memos)' if where == 'memos' else ''} ({searched})")
+            f"{' (in memos)' if result.memos else ''} ({searched})")
 
 
 def _deliver(result: "SearchResult", chosen: SearchFormat, output: Path | None, force: bool,
@@ -198,11 +200,6 @@ def _deliver(result: "SearchResult", chosen: SearchFormat, output: Path | None, 
     from qcode.render import tables as reports
 
     if chosen is SearchFormat.table:
-        if output is not None:
-            from qcode.errors import UsageError
-
-            raise UsageError("a table is for the terminal: -o FILE needs a file format",
-                             "use -o FILE.csv, .json or .md (or --format)")
         if result.hits:
             _print_kwic(result)
         return
@@ -296,15 +293,11 @@ def _print_kwic(result: "SearchResult") -> None:
         line.append((" " if hit.right[:1].isspace() else "") + right)
         out.print(line, overflow="ellipsis", no_wrap=True, crop=True)
     out.print()
-    print_table(_summary_title(result),
+    print_table(f"hits for {result.pattern!r} per transcript",
                 [Column("transcript", label=True), Column("hits", numeric=True),
                  Column("passages", numeric=True)],
                 [[str(c) for c in row] for row in _count_rows(result)],
                 ["" for _ in result.counts()] + ["bold"], out)
-
-
-def _summary_title(result: "SearchResult") -> str:
-    return f"hits for {result.pattern!r} per transcript"
 
 
 def _cut_left(text: str, width: int) -> str:
