@@ -256,7 +256,7 @@ def test_bad_patterns_and_options_are_usage_errors(cli):
         (("abc", "--code", "ownership"), "--code needs --coder"),
         (("abc", "-f", "table", "-o", "hits.txt"), "a table is for the terminal"),
         (("abc", "--span", "word"), "--span goes with --code"),
-        (("abc", "--fuzzy", "--score", "0"), "score 0 is outside 1-100"),
+        (("abcd", "--fuzzy", "--score", "0"), "score 0 is outside 1-100"),
     ]:
         result = cli("search", *args)
         assert result.exit_code == 2, (args, result.output)

@@ -134,6 +134,8 @@ def search(
     else:
         guard(project, [coder] if uncoded is not None and coder else [])
     mode = "regex" if regex else "fuzzy" if fuzzy else "match"
+    if score is not None and score.is_integer():
+        score = int(score)  # said back as 90, not 90.0
     result = project.search(pattern, mode=mode, score=score, where=where or (),
                             speakers=speaker or (), coder=coder, uncoded=uncoded,
                             memos=memos, include_interviewer=include_interviewer,
