@@ -54,6 +54,7 @@ def test_every_coding_writer_goes_through_the_one_log_api(project_dir, cli, reco
         ("tag", "voss-principal", "2", "lead-strong", "ownership", "--coder", "a"),
         ("tag", "lier-teacher", "1", "personal", "--coder", "b"),
         ("untag", "voss-principal", "2", "ownership", "--coder", "a"),
+        ("search", "prosjekt*", "--code", "ownership", "--coder", "a", "--yes"),
     ]
     for step in steps:
         assert cli(*step).exit_code == 0, step

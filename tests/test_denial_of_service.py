@@ -394,10 +394,10 @@ def test_check_warns_of_slow_pattern_shapes_with_their_lines(project_dir):
 
 def test_a_regex_rule_past_its_budget_stops_autocode_with_its_line(project_dir, cli,
                                                                    monkeypatch):
-    from qcode.coding.autocode import engine
+    from qcode.format import matching
     from test_autocode import codebook_with
 
-    monkeypatch.setattr(engine, "REGEX_SECONDS", 0.05)
+    monkeypatch.setattr(matching, "REGEX_SECONDS", 0.05)
     project_dir.replace("transcripts/voss-principal.md", "Det ble en del av planen",
                         "Det ble " + "a" * 32 + " en del av planen")
     codebook_with(project_dir, '          - regex: "(a|aa)+b"\n')

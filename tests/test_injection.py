@@ -133,6 +133,9 @@ COMMANDS = {
     "check github": (["check", "-f", "github"], True),
     "show json": (["show", "voss-principal", "-f", "json"], False),
     "segments json": (["segments", "-f", "json", "--coder", "a"], False),
+    "search table": (["search", "bell", "--context", "200", "-f", "table"], True),
+    "search memos": (["search", "memo", "--memos", "--context", "200", "-f", "table"], True),
+    "search json": (["search", "hadde", "--context", "200", "-f", "json"], False),
 }
 
 
@@ -312,6 +315,7 @@ CSV_COMMANDS = [
     ["transcripts", "-f", "csv"],
     ["agree", "--coders", "a,b", "--disagreements", "-f", "csv"],
     ["autocode", "--dry-run", "-f", "csv"],
+    ["search", "hadde", "-f", "csv", "--context", "200"],
 ]
 
 
@@ -383,6 +387,7 @@ def assert_harmless_html(page: str) -> None:
     ["freq", "-f", "md", "--coder", "a"],
     ["agree", "--coders", "a,b", "-f", "md"],
     ["agree", "--coders", "a,b", "--disagreements", "-f", "md"],
+    ["search", "hadde", "-f", "md", "--context", "200"],
 ])
 def test_markdown_output_makes_no_tag_and_no_foreign_link(hostile, cli, args):
     result = cli(*args)

@@ -63,6 +63,11 @@ class NotCodable(QcodeError):
     """A grouping code (``codable: false``) was used to code text."""
 
 
+class PatternTooSlow(QcodeError):
+    """A ``regex`` pattern (an auto-coding rule, a search) ran past its time budget
+    (``qcode.format.matching.regex_budget``); nothing was proposed, coded or shown."""
+
+
 class UnsafePath(QcodeError):
     """A path qcode would have to follow out of its place: a symbolic link inside
     ``.qcode/``, or a project folder that leads outside the project."""

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qcode.errors import InvalidProject, QcodeError, UsageError, file_in_the_way
 from qcode.format.attributes import (
@@ -45,7 +45,9 @@ from qcode.store.replay import Replay
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from qcode.analysis.search import Hit, SearchResult
     from qcode.coding.anchoring import ApplyResult, ReanchorPlan
+    from qcode.coding.hits import HitCoding
     from qcode.importers.transcripts import ImportRequest, ImportResult
     from qcode.interchange.import_report import ImportReport
 
@@ -315,6 +317,23 @@ class Project:
         changed = self.assess(coders, all_coders).changed
         return query.query(self.corpus, expression, _coder_list(coders), all_coders, where,
                            changed)
+
+    def search(self, pattern: str, **options: Any) -> SearchResult:
+        """Where ``pattern`` occurs in the transcripts (or, with ``memos=True``, in the
+        coding memos), with context and counts; the options are those of
+        ``qcode.analysis.search.search`` (``mode``, ``score``, ``where``, ``speakers``,
+        ``coder``, ``uncoded``, ``include_interviewer``, ...)."""
+        from qcode.analysis.search import search
+
+        return search(self.corpus, pattern, **options)
+
+    def code_hits(self, hits: Iterable[Hit], code: str, coder: str, span: str = "passage",
+                  dry_run: bool = False, pattern: str | None = None) -> HitCoding:
+        """Code every hit's passage (``span="sentence"``: its sentence, ``"word"``: the
+        hit itself) in one locked append; spans already coded so are skipped."""
+        from qcode.coding.hits import code_hits
+
+        return code_hits(self.corpus, hits, code, coder, span, dry_run, pattern)
 
     # -- tagging -------------------------------------------------------------------------
 

@@ -53,3 +53,32 @@ def _word_edge(text: str, position: int, direction: int) -> int:
         while position < len(text) and not text[position].isspace():
             position += 1
     return position
+
+
+def keyword_context(text: str, start: int, end: int, low: int, high: int,
+                    width: int = 40) -> tuple[str, str]:
+    """The words before and after ``text[start:end]`` inside ``[low, high)``: about
+    ``width`` characters on each side, never part of a word at the outer edge,
+    whitespace collapsed. A space between the context and the hit is kept (one), so
+    ``left + text[start:end] + right`` reads as the text does."""
+    left_edge = max(low, start - width)
+    if left_edge > low and not text[left_edge - 1].isspace():
+        while left_edge < start and not text[left_edge].isspace():
+            left_edge += 1
+    right_edge = min(high, end + width)
+    if right_edge < high and not text[right_edge].isspace():
+        while right_edge > end and not text[right_edge - 1].isspace():
+            right_edge -= 1
+    return (_collapsed(text[left_edge:start], keep_end=True),
+            _collapsed(text[end:right_edge], keep_end=False))
+
+
+def _collapsed(piece: str, keep_end: bool) -> str:
+    words = " ".join(piece.split())
+    if not words:
+        return ""
+    if keep_end and piece[-1].isspace():
+        return words + " "
+    if not keep_end and piece[0].isspace():
+        return " " + words
+    return words

@@ -24,6 +24,7 @@ from qcode.cli import (
     coding,
     project_cmds,
     refi,
+    search,
     tagging,
     transcript_import,
 )
@@ -161,6 +162,7 @@ _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 _register(agree, ["agree"])
 _register(adjudicate, ["adjudicate"])
 _register(autocode, ["autocode"])
+_register(search, ["search"])
 # Commands of the export and import groups are registered below as they exist, e.g.
 # _register(refi, ["export_qdc"], export_app, prefix="export_")
 _register(refi, ["export_qdc", "export_qdpx"], export_app, prefix="export_")

@@ -61,6 +61,11 @@ def stdout_is_tty() -> bool:
     return sys.stdout.isatty()
 
 
+def stdin_is_tty() -> bool:
+    """Whether a person can type an answer (a confirmation) on stdin."""
+    return sys.stdin.isatty()
+
+
 def choose_format(formats, chosen=None, output=None):
     """The output format: the one asked for; else the one ``-o FILE``'s suffix names;
     else the first (``table`` or ``tree``) for a person at a terminal and ``csv`` for a

@@ -10,9 +10,9 @@ and toggling never re-read the project.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from qcode.coding.text_cursor import TextCursor
 from qcode.errors import QcodeError, UnknownName, UsageError
@@ -23,6 +23,7 @@ from qcode.store.events import add_event, remove_event
 from qcode.store.locks import SessionLock
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.analysis.search import Hit
     from qcode.format.codebook import Code
     from qcode.format.transcripts import Passage, Transcript
 
@@ -254,6 +255,35 @@ class CodingSession:
             if 0 <= t_index < len(self.transcripts):
                 p_index = 0 if step > 0 else len(self.transcripts[t_index].passages) - 1
         return False
+
+    # -- searching ---------------------------------------------------------------------------
+
+    def search(self, pattern: str, **options: Any) -> list[Hit]:
+        """The hits of ``pattern`` in this session's transcripts, in text order (the
+        options of ``qcode.analysis.search.search``: ``mode``, ``speakers``, ...)."""
+        from qcode.analysis.search import search
+
+        chosen = [t.id for t in self.transcripts]
+        return search(self.corpus, pattern, transcripts=chosen, **options).hits
+
+    def next_hit(self, hits: Sequence[Hit], delta: int = 1) -> tuple[int, bool] | None:
+        """The index of the first hit in a passage after the current one (``delta`` -1:
+        before it) and whether the walk wrapped round the end; None without hits."""
+        if not hits:
+            return None
+        order = {t.id: index for index, t in enumerate(self.transcripts)}
+        here = (self.t_index, self.p_index)
+        places = [(order.get(hit.transcript, -1), hit.passage - 1) for hit in hits]
+        if delta > 0:
+            after = next((i for i, place in enumerate(places) if place > here), None)
+            return (0, True) if after is None else (after, False)
+        before = [place for place in places if place < here]
+        # the first hit of that passage, as walking forwards would reach it
+        return places.index(before[-1] if before else places[-1]), not before
+
+    def goto_hit(self, hit: Hit) -> None:
+        """Put the cursor on the passage of ``hit``."""
+        self._goto_id(hit.transcript, hit.passage)
 
     def move_transcript(self, delta: int) -> bool:
         target = self.t_index + delta

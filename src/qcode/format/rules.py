@@ -13,7 +13,7 @@ from __future__ import annotations
 import importlib
 import re
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field
 
@@ -130,7 +130,7 @@ def check_rules(code_id: str, codable: bool, rules: list[Rule], here: tuple,
     for index, rule in enumerate(rules):
         loc = (*here, "rules", index)
         errors = len(problems.errors)
-        _check_rule(rule, loc, doc, rel, problems, code_id, top=True)
+        _check_rule(rule, loc, doc, rel, problems, f"a rule of {code_id!r}", top=True)
         if len(problems.errors) == errors and not has_positive(rule):
             problems.warning("rule-negative", rel, doc.line_for(loc),
                              f"rule {index + 1} of {code_id!r} ({describe(rule)}) matches by "
@@ -138,11 +138,32 @@ def check_rules(code_id: str, codable: bool, rules: list[Rule], here: tuple,
                              "combine it with a positive rule in `all:`")
 
 
-def _check_rule(rule: Rule, loc: tuple, doc: YamlDocument, rel: str, problems: Problems,
-                code_id: str, top: bool) -> None:
+def check_pattern(rule: Rule, where: str) -> Problems:
+    """The checks of ``check_rules`` for one rule outside a codebook (a search pattern),
+    its messages starting with ``where``."""
+    from qcode.problems import Problems
+
+    problems = Problems()
+    _check_rule(rule, (), _NO_LINES, "", problems, where, top=True)
+    return problems
+
+
+class _NoLines:
+    def line_for(self, loc: tuple) -> int | None:
+        return None
+
+
+_NO_LINES = _NoLines()
+
+
+class _Lines(Protocol):
+    def line_for(self, loc: tuple) -> int | None: ...
+
+
+def _check_rule(rule: Rule, loc: tuple, doc: _Lines, rel: str, problems: Problems,
+                where: str, top: bool) -> None:
     line = doc.line_for(loc)
     present = [name for name in MATCHERS if rule_value(rule, name) is not None]
-    where = f"a rule of {code_id!r}"
     if len(present) != 1:
         found = ", ".join(present) if present else "none"
         problems.error("rule-invalid", rel, line,
@@ -183,9 +204,9 @@ def _check_rule(rule: Rule, loc: tuple, doc: YamlDocument, rel: str, problems: P
             problems.error("rule-invalid", rel, doc.line_for((*loc, kind)),
                            f"{where}: {kind}: is an empty list", f"list the rules {kind}: joins")
         for index, child in enumerate(value):
-            _check_rule(child, (*loc, kind, index), doc, rel, problems, code_id, top=False)
+            _check_rule(child, (*loc, kind, index), doc, rel, problems, where, top=False)
     elif kind == "not":
-        _check_rule(value, (*loc, "not"), doc, rel, problems, code_id, top=False)
+        _check_rule(value, (*loc, "not"), doc, rel, problems, where, top=False)
 
 
 def _check_regex(source: str, line: int | None, rel: str, problems: Problems,

@@ -8,12 +8,14 @@ nothing that was reported saved.
 
 
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
 from qcode.cli.plain.dialogue import Dialogue
 from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.analysis.search import Hit
     from qcode.coding.session import Change, CodingSession
 
 HELP = """\
@@ -27,9 +29,13 @@ Answer with one line per passage:
   b                 back one passage (:back)
   u                 undo the last answer (and go back to its passage)
   m TEXT            memo on this passage's codings (m alone removes it)
+  s PATTERN         search your transcripts for PATTERN (words as in `qcode search`:
+                    any case, * for any letters) and go to the next passage with a hit
+                    after this one, wrapping round; s alone goes to the next hit
+                    (:search PATTERN and :search work always)
   ?                 this help
   q                 quit (everything is already saved)
-A code whose shortcut key is b or . takes that key: then :back or :next moves.
+A code whose shortcut key is b, . or s takes that key: then :back, :next or :search.
 After the last passage the session waits: b goes back, m writes a memo on the last
 passage, q (or the end of input) ends it.
 """
@@ -70,6 +76,9 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
             return "undo"
         if answer == "m" or answer.startswith("m ") or answer.startswith(":memo"):
             return "memo"
+        if answer == ":search" or answer.startswith(":search ") or (
+                (answer == "s" or answer.startswith("s ")) and "s" not in keys):
+            return "search"
         return None
 
     def move_on() -> bool:
@@ -81,6 +90,7 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
             "passage, q quits)")
         return False
 
+    found = _Search(session, say)
     saved = 0
     at_end = False
     show()
@@ -125,6 +135,13 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
                 say(f"undone: {_change_text(change, session)}")
             show()
             continue
+        if kind == "search":
+            pattern = answer.removeprefix(":search").removeprefix("s").strip()
+            if found.go(pattern):
+                at_end = False
+                show()
+                found.show_hit()
+            continue
         if kind == "memo":
             text = answer.removeprefix(":memo").removeprefix("m").strip()
             try:
@@ -153,6 +170,45 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
         say(f"saved: {_change_text(change, session)}" if not change.empty
             else "saved: no change (already so)")
         at_end = not move_on()
+
+
+class _Search:
+    """The last search of a line-mode session and the hit it is at."""
+
+    def __init__(self, session: "CodingSession", say: Callable[[str], None]) -> None:
+        self.session = session
+        self.say = say
+        self.pattern = ""
+        self.hits: list[Hit] = []
+        self.index = 0
+
+    def go(self, pattern: str) -> bool:
+        """Search for ``pattern`` (the last pattern when empty) and go to the next hit's
+        passage; False (and say why) when there is none."""
+        if pattern:
+            try:
+                self.hits = self.session.search(pattern)
+            except QcodeError as exc:
+                self.say(f"error: {exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+                return False
+            self.pattern = pattern
+        elif not self.pattern:
+            self.say("no search yet: s PATTERN searches")
+            return False
+        found = self.session.next_hit(self.hits)
+        if found is None:
+            self.say(f"no hits for {self.pattern!r}")
+            return False
+        self.index, wrapped = found
+        self.session.goto_hit(self.hits[self.index])
+        if wrapped:
+            self.say("search wrapped round to the first hit")
+        return True
+
+    def show_hit(self) -> None:
+        hit = self.hits[self.index]
+        self.say(f"hit {self.index + 1} of {len(self.hits)} for {self.pattern!r}: "
+                 f"{hit.left}**{' '.join(hit.text.split())}**{hit.right}")
 
 
 def _parse(session: "CodingSession", answer: str) -> tuple[list[str], list[str]]:

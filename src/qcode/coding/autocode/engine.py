@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from qcode.coding.autocode.units import Spans, Unit, Units
-from qcode.errors import QcodeError
+from qcode.errors import PatternTooSlow
+from qcode.format.matching import REGEX_CHARS_PER_SECOND as REGEX_CHARS_PER_SECOND
+from qcode.format.matching import REGEX_SECONDS as REGEX_SECONDS
+from qcode.format.matching import (
+    SLOW_REGEX_HINT,
+    fuzzy_phrase,
+    fuzzy_spans,
+    regex_budget,
+)
 from qcode.format.rules import (
     DEFAULT_SCORE,
     compile_regex,
@@ -40,16 +48,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.rules import Rule
     from qcode.format.transcripts import Transcript
 
-_FUZZY_PREFIX = 4     # a fuzzy phrase's candidate words start like its words' first 4 letters
-# The time a `regex` rule may take on one transcript: REGEX_SECONDS, and one more second
-# per REGEX_CHARS_PER_SECOND characters of its text (an honest pattern reads tens of
-# millions a second). No inspection of a pattern finds every slow one (`(.*a){10}x`
-# passes most), so a rule past its budget stops the run; see RuleTooSlow.
-REGEX_SECONDS = 2.0
-REGEX_CHARS_PER_SECOND = 1_000_000
+# The time a `regex` rule may take on one transcript (REGEX_SECONDS and one more second
+# per REGEX_CHARS_PER_SECOND characters) is qcode.format.matching.regex_budget, shared with
+# text search: a rule past its budget stops the run.
 
 
-class RuleTooSlow(QcodeError):
+class RuleTooSlow(PatternTooSlow):
     """A ``regex`` rule ran past its time budget on a transcript; nothing was proposed."""
 
 
@@ -344,7 +348,7 @@ class RuleSet:
                         per_unit[unit] = spans
         for index in self._standalone:
             units.add_hits(hits, index, leaves[index].regex.finditer(low))
-        budget = REGEX_SECONDS + len(units.body) / REGEX_CHARS_PER_SECOND
+        budget = regex_budget(len(units.body))
         for index in self._regex:
             try:
                 units.add_hits(hits, index,
@@ -367,9 +371,7 @@ class RuleSet:
         return RuleTooSlow(
             f"{where}the rule regex {shown!r}{of} took more than {budget:.1f} s on "
             f"transcript {transcript_id!r}; auto-coding stopped and proposed nothing",
-            "such patterns backtrack without end on some text (like (a|aa)+ or (.*a){10}): "
-            "make the pattern more specific, or use a possessive (a++) or atomic (?>...) "
-            "group")
+            SLOW_REGEX_HINT)
 
     def _holding(self, node: Node, scope: str, units: Units,
                  hits: dict[int, dict[Unit, Spans]]) -> Iterable[tuple[Unit, Spans]]:
@@ -463,48 +465,16 @@ def _make_leaf(kind: str, value: str, score: float) -> Leaf:
         return Leaf(kind, value, pattern=compile_regex(value))
     if kind == "speaker":
         return Leaf(kind, value, pattern=speaker_regex(value))
-    phrase = " ".join(fold(nfc(value)).split())
-    words = re.findall(r"\w+", phrase)
-    long_words = [w[:_FUZZY_PREFIX] for w in words if len(w) >= _FUZZY_PREFIX]
-    prefixes = tuple(dict.fromkeys(long_words or words))
+    phrase, prefixes = fuzzy_phrase(value)
     return Leaf(kind, value, score=score, prefixes=prefixes, phrase=phrase)
 
 
 def _fuzzy_hits(leaf: Leaf, starts: list[tuple[int, int]], units: Units
                 ) -> dict[Unit, Spans]:
     """Approximate matches of a fuzzy phrase in windows around its candidate word starts
-    (the best match in each window)."""
-    from rapidfuzz.fuzz import partial_ratio_alignment
-
-    size = len(leaf.phrase)
-    slack = size // 4 + 2
-    windows: list[list[int]] = []
-    for passage_index, position in starts:
-        lowest, highest = units.areas[passage_index]
-        start, end = max(lowest, position - size - slack), min(highest, position + size + slack)
-        if windows and windows[-1][2] == passage_index and start <= windows[-1][1]:
-            windows[-1][1] = max(windows[-1][1], end)
-        else:
-            windows.append([start, end, passage_index])
-    low = units.low
-    found: dict[Unit, Spans] = {}
-    for start, end, passage_index in windows:
-        aligned = partial_ratio_alignment(leaf.phrase, low[start:end], score_cutoff=leaf.score)
-        if aligned is None:
-            continue
-        hit_start, hit_end = start + aligned.dest_start, start + aligned.dest_end
-        # Whole words: widen the aligned piece to the words it cuts, without punctuation.
-        while hit_start > start and low[hit_start - 1].isalnum():
-            hit_start -= 1
-        while hit_end < end and low[hit_end].isalnum():
-            hit_end += 1
-        while hit_start < hit_end and not low[hit_start].isalnum():
-            hit_start += 1
-        while hit_end > hit_start and not low[hit_end - 1].isalnum():
-            hit_end -= 1
-        if hit_end > hit_start:
-            found.setdefault((passage_index, -1), []).append((hit_start, hit_end))
-    return found
+    (the best match in each window), per passage."""
+    found = fuzzy_spans(leaf.phrase, leaf.score, units.low, starts, units.areas)
+    return {(passage_index, -1): spans for passage_index, spans in found.items()}
 
 
 def _merge_spans(spans: Spans) -> Spans:

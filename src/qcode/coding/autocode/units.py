@@ -8,8 +8,8 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from qcode.format.matching import text_areas
 from qcode.format.text import fold
-from qcode.format.transcripts import LABEL_RE
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.transcripts import Passage, Transcript
@@ -35,18 +35,8 @@ class Units:
         self.low = fold(transcript.body)
         self.passages: list[Passage] = transcript.passages
         self._starts = [p.start for p in self.passages]
-        self.areas: list[tuple[int, int]] = [(self._text_start(p), p.end)
-                                             for p in self.passages]
+        self.areas: list[tuple[int, int]] = text_areas(self.body, self.passages)
         self._sentences: dict[int, Spans] = {}
-
-    def _text_start(self, passage: Passage) -> int:
-        if passage.speaker is None:
-            return passage.start
-        label = LABEL_RE.match(self.body, passage.start)
-        position = label.end() if label else passage.start
-        while position < passage.end and self.body[position].isspace():
-            position += 1
-        return position
 
     def passage_index(self, offset: int) -> int | None:
         index = bisect.bisect_right(self._starts, offset) - 1
