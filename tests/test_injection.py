@@ -528,3 +528,18 @@ def test_hostile_labels_and_values_reach_no_terminal_spreadsheet_or_page(
         assert_harmless_html(page)
     finally:
         os.chdir(old)
+
+
+def test_a_cell_holding_a_lone_carriage_return_stays_one_cell():
+    """Python's csv quotes a cell with "\\n" (our line end) but not one with a lone "\\r",
+    which CSV readers take for a line break: the row is quoted whole."""
+    import csv
+    import io
+
+    from qcode.render.tables import delimited
+
+    for raw in (False, True):
+        text = delimited(["a", "b\rc"], [["x", "\r"], [1, 2]], raw=raw)
+        rows = list(csv.reader(io.StringIO(text)))
+        assert [len(row) for row in rows] == [2, 2, 2]
+        assert rows[2] == ["1", "2"]

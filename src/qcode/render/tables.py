@@ -72,10 +72,14 @@ def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: s
     (``spreadsheet_safe``); ``raw`` writes each cell exactly as it is, for scripts."""
     safe = (lambda value: value) if raw else spreadsheet_safe
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    writer.writerow([safe(h) for h in header])
-    for row in rows:
-        writer.writerow(["" if v is None else _cell_text(safe(v)) for v in row])
+    minimal = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    # The csv module quotes a cell holding "\n" (our line end) but not one holding a lone
+    # "\r", which a reader then takes for a line break: such a row is quoted whole.
+    quoted = csv.writer(out, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    for cells in ([safe(h) for h in header],
+                  *(["" if v is None else _cell_text(safe(v)) for v in row] for row in rows)):
+        writer = quoted if any(isinstance(c, str) and "\r" in c for c in cells) else minimal
+        writer.writerow(cells)
     return out.getvalue()
 
 
