@@ -273,6 +273,11 @@ def test_odt_of_another_kind_or_broken_xml_fails():
             '<!ENTITY b "&a;&a;&a;&a;&a;&a;">]><x>&b;</x>')
     with pytest.raises(ImportFailed, match="DTD"):
         read_bytes(make_odt(content=bomb), ".odt")
+    # an encoding Python has no codec for is a damaged file, not a crash (found by fuzzing)
+    unknown = ODT_CONTENT.replace('encoding="UTF-8"', 'encoding="TTF-8"')
+    assert unknown != ODT_CONTENT
+    with pytest.raises(ImportFailed, match=r"damaged OpenDocument.*TTF-8"):
+        read_bytes(make_odt(content=unknown), ".odt")
 
 
 # -- subtitles ---------------------------------------------------------------------------

@@ -234,6 +234,17 @@ def test_members_that_escape_are_refused(tmp_path, name, why):
     assert not (tmp_path / "evil.txt").exists()
 
 
+def test_an_encoding_python_lacks_is_refused_not_a_crash(tmp_path, cli, project_dir):
+    # found by tests/test_fuzz.py: expat asks Python for the codec and gets LookupError
+    qdc = tmp_path / "t.qdc"
+    qdc.write_text('<?xml version="1.0" encoding="TTF-8"?>\n<CodeBook '
+                   'xmlns="urn:QDA-XML:codebook:1.0"><Codes/></CodeBook>', encoding="utf-8")
+    result = cli("import", "qdc", str(qdc), "--into", str(tmp_path / "c.yaml"))
+    assert result.exit_code not in (0, 70), result.output
+    assert "declares an encoding qcode cannot read" in result.stderr
+    assert not (tmp_path / "c.yaml").exists()
+
+
 def test_symlinks_are_refused(tmp_path):
     archive = make_zip(tmp_path / "a.qdpx", {"project.qde": MINIMAL,
                                              "sources/x.txt": "/etc/passwd"},

@@ -80,8 +80,10 @@ def test_a_regex_is_as_written_case_sensitive(cli):
     found = rows(cli(*BUNDLED, "search", "--regex", r"[Pp]raksisplass(en|ene)\b"))
     assert len(found) == 5 and "praksisplasser" not in {r["hit"] for r in found}
     assert len(rows(cli(*BUNDLED, "search", "--regex", r"Utveksling\w*"))) == 2
-    assert len(rows(cli(*BUNDLED, "search", "--regex", r"(?i)\butveksling\w*"))) == 20
-    assert len(rows(cli(*BUNDLED, "search", "utveksling*"))) == 20
+    everyone = ("--include-interviewer",)
+    assert len(rows(cli(*BUNDLED, "search", "--regex", r"(?i)\butveksling\w*",
+                        *everyone))) == 20
+    assert len(rows(cli(*BUNDLED, "search", "utveksling*", *everyone))) == 20
 
 
 def test_a_speaker_filter_takes_labels_and_wildcards(cli):
@@ -92,12 +94,15 @@ def test_a_speaker_filter_takes_labels_and_wildcards(cli):
     found = rows(cli(*BUNDLED, "search", "utveksling*", "-s", "koordinator*"))
     assert per_transcript(found) == {"charlottenlund-coordinator": 1,
                                      "romsdal-coordinators": 1, "setesdal-coordinator": 2}
+    # naming a speaker says whose turns: the interviewer's too, though qcode.yaml
+    # declares `interviewer: [I]`
     both = rows(cli(*BUNDLED, "search", "utveksling*", "-s", "Rektor", "-s", "I"))
     assert len(both) == 4 + 6
 
 
 def test_where_limits_the_transcripts_and_an_unknown_value_is_refused(cli):
-    found = rows(cli(*BUNDLED, "search", "utveksling*", "--where", "school=Setesdal"))
+    found = rows(cli(*BUNDLED, "search", "utveksling*", "--where", "school=Setesdal",
+                     "--include-interviewer"))
     assert len(found) == 10 and all(r["transcript"].startswith("setesdal") for r in found)
     result = cli(*BUNDLED, "search", "utveksling*", "--where", "school=Setesdall")
     assert result.exit_code == 1
@@ -169,21 +174,20 @@ def test_speaker_labels_are_not_searched(cli):
                                                               "rektor")]
 
 
-def test_interviewer_turns_are_left_out_when_declared(cli, project_dir, monkeypatch,
-                                                      bundled_copy):
-    from qcode.format.config import ProjectConfig
-
-    if "interviewer" in ProjectConfig.model_fields:
-        text = (bundled_copy / "qcode.yaml").read_text("utf-8")
-        (bundled_copy / "qcode.yaml").write_text(text + "interviewer: [I]\n", "utf-8")
-    else:  # the qcode.yaml key is being added on another branch
-        monkeypatch.setattr(ProjectConfig, "interviewer", ["I"], raising=False)
+def test_interviewer_turns_are_left_out_when_declared(cli, bundled_copy):
     where = ["-p", str(bundled_copy)]
-    found = rows(cli(*where, "search", "utveksling*"))
-    assert len(found) == 20 - 6 and "I" not in {r["speaker"] for r in found}
-    result = cli(*where, "search", "utveksling*")
+    everyone = rows(cli(*where, "search", "utveksling*", "--include-interviewer"))
+    assert len(everyone) == 20 and "I" in {r["speaker"] for r in everyone}
+    result = cli(*where, "search", "utveksling*")  # the bundled qcode.yaml: interviewer: [I]
+    found = rows(result)
+    assert len(found) == 20 - sum(r["speaker"] == "I" for r in everyone)
+    assert "I" not in {r["speaker"] for r in found}
     assert "without the turns of I" in result.stderr
-    assert len(rows(cli(*where, "search", "utveksling*", "--include-interviewer"))) == 20
+    # without the declaration, nobody's turns are left out
+    config = bundled_copy / "qcode.yaml"
+    config.write_text(config.read_text("utf-8").replace("interviewer: [I]", "interviewer: []"),
+                      "utf-8")
+    assert len(rows(cli(*where, "search", "utveksling*"))) == 20
 
 
 def test_memos_are_searched_and_hits_name_the_coding(cli, project_dir):

@@ -51,6 +51,10 @@ class Problems:
     def extend(self, problems: Problems | list[Problem]) -> None:
         self._items.extend(problems)
 
+    def forget(self, file: str) -> None:
+        """Drop the problems found in ``file``, which is about to be read again."""
+        self._items = [p for p in self._items if p.file != file]
+
     def __iter__(self) -> Iterator[Problem]:
         return iter(self._items)
 

@@ -14,7 +14,7 @@ handed to them as one ``Corpus`` (``project.corpus``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -29,7 +29,7 @@ from qcode.format.attributes import (
 )
 from qcode.format.cache import Cache
 from qcode.format.cases import CaseTable, load_case_table
-from qcode.format.codebook import Codebook, load_codebook
+from qcode.format.codebook import Code, Codebook, load_codebook
 from qcode.format.config import CONFIG_NAME, ProjectConfig, find_project_root, load_config
 from qcode.format.files import private_folder_links
 from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
@@ -129,6 +129,27 @@ class Project:
             raise InvalidProject(f"the codebook {file} cannot be read",
                                  [p for p in self.problems if p.file == file])
         return codebook
+
+    def add_code(self, fields: Mapping[str, str | None], parent: str | None = None) -> Code:
+        """Append a code (``id``, ``label``, ``description``, ``key``, ``color``) to the
+        codebook file, under ``parent`` or at the top, changing nothing else in the file
+        (see ``qcode.format.codebook_edit``); refused with a ``QcodeError`` when ``qcode
+        check`` would not pass it. The project sees the new code at once."""
+        from qcode.coding.keymap import bound_characters
+        from qcode.format.codebook_edit import add_code
+
+        config = self.require_config()
+        code = add_code(self.path(config.codebook), fields, parent, rel=config.codebook,
+                        taken_keys=bound_characters(config.keys), cache=self.cache)
+        self.forget_codebook()
+        return code
+
+    def forget_codebook(self) -> None:
+        """Read the codebook again on next use (it was changed): what was read from it
+        goes too (the corpus, assessments, its problems)."""
+        for name in ("_codebook", "_corpus", "_assessments"):
+            self.__dict__.pop(name, None)
+        self.problems.forget(self.require_config().codebook)
 
     # -- transcripts and cases -----------------------------------------------------------
 
@@ -495,6 +516,7 @@ class Project:
     def check(self) -> CheckReport:
         """Read every file, apply every rule, and report all problems at once."""
         from qcode.coding.keymap import check_keys
+        from qcode.format.config import check_interviewer_labels
         from qcode.format.rules import check_speaker_rules
         from qcode.format.transcripts import check_control_characters, check_speakers
         from qcode.store.consistency import check_codings, check_suggestion_logs
@@ -531,11 +553,13 @@ class Project:
                 f"delete it (rm {link}): qcode makes what it needs; .qcode/ belongs in "
                 ".gitignore")
         check_control_characters(transcripts.values(), problems)
+        speakers = {s for t in transcripts.values() for s in t.passage_columns()[2] if s}
         if codebook is not None:
             check_keys(self.config.keys, self.config_doc, codebook, problems)
-            speakers = {s for t in transcripts.values() for s in t.passage_columns()[2] if s}
             check_speaker_rules(((c.id, c.rules) for c in codebook), codebook.lines,
                                 codebook.file, speakers, problems)
+        if transcripts:
+            check_interviewer_labels(self.config, self.config_doc, speakers, problems)
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
         found.extend(problems.sorted())

@@ -15,7 +15,8 @@ exactly what a rule would:
 
 What is searched is each passage's text without its speaker label, inside one passage (a
 phrase never runs from one turn into the next). Interviewer turns (``interviewer:`` in
-qcode.yaml) are left out unless asked for.
+qcode.yaml) are left out unless asked for, or unless speakers are named: then exactly
+their turns are searched.
 """
 
 from __future__ import annotations
@@ -41,14 +42,13 @@ from qcode.format.rules import (
     Rule,
     check_pattern,
     compile_regex,
-    speaker_regex,
+    speaker_matcher,
     wildcard_regex,
 )
 from qcode.format.text import fold, nfc
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.format.config import ProjectConfig
     from qcode.format.transcripts import Passage, Transcript
 
 MODES = ("match", "regex", "fuzzy")
@@ -128,12 +128,6 @@ class SearchResult:
                           "transcripts": len(self.counts())}}
 
 
-def interviewer_labels(config: ProjectConfig) -> list[str]:
-    """The speaker labels qcode.yaml declares as interviewers (``interviewer:``)."""
-    labels = getattr(config, "interviewer", None) or []
-    return [labels] if isinstance(labels, str) else list(labels)
-
-
 def search(corpus: Corpus | HasCorpus, pattern: str, mode: str = "match",
            score: float | None = None, where: Iterable[str] = (),
            speakers: Sequence[str] = (), coder: str | None = None,
@@ -162,8 +156,9 @@ def search(corpus: Corpus | HasCorpus, pattern: str, mode: str = "match",
         wanted = set(transcripts)
         chosen = [t for t in chosen if t.id in wanted]
     # A memo is searched whoever speaks: it was written on a coding, so someone chose
-    # to code that turn.
-    skipped = [] if include_interviewer or memos else interviewer_labels(corpus.config)
+    # to code that turn. Naming speakers says exactly whose turns to search.
+    skipped = ([] if include_interviewer or memos or speakers
+               else list(corpus.config.interviewer))
     keep = _PassageFilter(speakers, skipped)
     result = SearchResult(pattern, mode, [], [t.id for t in chosen], memos, skipped,
                           matcher.warnings)
@@ -245,21 +240,13 @@ class _PassageFilter:
     and not one of the interviewer labels ``skipped``."""
 
     def __init__(self, speakers: Sequence[str], skipped: Sequence[str]) -> None:
-        self.speakers = [speaker_regex(s) for s in speakers]
-        self.skipped = [speaker_regex(s) for s in skipped]
-        self._known: dict[str | None, bool] = {}
+        self.wanted = speaker_matcher(speakers)
+        self.skipped = speaker_matcher(skipped)
 
     def __call__(self, passage: Passage | None) -> bool:
         speaker = passage.speaker if passage is not None else None
-        known = self._known.get(speaker)
-        if known is None:
-            label = nfc(speaker).strip() if speaker is not None else None
-            known = ((not self.speakers or (label is not None and any(
-                        r.fullmatch(label) for r in self.speakers)))
-                     and not (label is not None and any(r.fullmatch(label)
-                                                        for r in self.skipped)))
-            self._known[speaker] = known
-        return known
+        return ((self.wanted is None or self.wanted(speaker))
+                and (self.skipped is None or not self.skipped(speaker)))
 
 
 def _transcript_hits(transcript: Transcript, matcher: Matcher, keep: _PassageFilter,

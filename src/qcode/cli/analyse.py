@@ -456,5 +456,6 @@ def _print_quotes(frame: "pd.DataFrame", title: str, query: bool) -> None:
         if row.get("text_changed"):
             out.print(Text(CHANGED_MARK, style="bold yellow"))
         out.print(plain_text(row["text"]), soft_wrap=True)
-        if row.get("memo"):
-            out.print(plain_text(f"memo: {row['memo']}", style="italic"))
+        if row.get("memo"):  # later lines of a memo indented under its first
+            memo = str(row["memo"]).replace("\n", "\n      ")
+            out.print(plain_text(f"memo: {memo}", style="italic"), soft_wrap=True)

@@ -188,16 +188,21 @@ def show(
         if p.speaker:
             head.append(f" {printable(p.speaker)}", style="bold cyan")
         codings = by_passage[p.number]
+        labels = []
+        for c in codings:
+            code = codebook.resolve(c.code)
+            name = code.id if code else c.code
+            partial = "" if (c.start, c.end) == (p.start, p.end) else "~"
+            labels.append((f"{partial}{name}" + (f"@{c.coder}" if several else ""),
+                           code.color if code and code.color else "magenta"))
         if codings:
             head.append("  ")
-            labels = []
-            for c in codings:
-                code = codebook.resolve(c.code)
-                name = code.id if code else c.code
-                partial = "" if (c.start, c.end) == (p.start, p.end) else "~"
-                labels.append((f"{partial}{name}" + (f"@{c.coder}" if several else ""),
-                               code.color if code and code.color else "magenta"))
             for i, (label, color) in enumerate(labels):
                 head.append(("  " if i else "") + printable(label), style=f"bold {color}")
         out.print(head)
         out.print(plain_text(item.body[p.start:p.end]), soft_wrap=True)
+        for c, (label, _color) in zip(codings, labels, strict=True):
+            if c.memo:  # under the passage, every line of it, indented
+                first, *rest = c.memo.split("\n")
+                lines = [f"  memo on {label}: {first}", *(f"    {line}" for line in rest)]
+                out.print(plain_text("\n".join(lines), style="italic"), soft_wrap=True)

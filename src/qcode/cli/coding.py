@@ -38,6 +38,10 @@ def code(
     suggestions: Annotated[bool, typer.Option(
         "--suggestions", help="Review the proposals of `qcode autocode`: accept, reject, "
                               "accept all of a code in a transcript, skip.")] = False,
+    include_interviewer: Annotated[bool, typer.Option(
+        "--include-interviewer", help="Stop on the interviewers' turns too (qcode.yaml "
+                                      "`interviewer:`; passed over by default when "
+                                      "uncoded).")] = False,
     source: Annotated[str, typer.Option(
         "--from", metavar="NAME", help="With --suggestions: whose suggestions log to review "
                                        "(default: `auto`, autocode's default).")] = "auto",
@@ -74,7 +78,8 @@ def code(
     others = [compare] if compare else []
     if show_others:
         others += [c for c in project.coders if c not in (coder, compare)]
-    session = CodingSession(project, coder, chosen, others=others, review=review)
+    session = CodingSession(project, coder, chosen, others=others, review=review,
+                            include_interviewer=include_interviewer)
     if review is not None:
         if not session.start_review():
             from qcode.cli.output import note

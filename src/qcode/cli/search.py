@@ -69,7 +69,8 @@ def search(
                         "coder) instead of the text.")] = False,
     include_interviewer: Annotated[bool, typer.Option(
         "--include-interviewer", help="Also search the turns of the speakers qcode.yaml "
-                                      "declares as interviewers (left out by default).")
+                                      "declares as interviewers (left out by default, "
+                                      "unless --speaker names whose turns).")
                                    ] = False,
     context: Annotated[int, typer.Option(
         "--context", metavar="CHARS", min=0, max=1000,
@@ -98,7 +99,7 @@ def search(
     Prints each hit with its transcript, passage, speaker and the words around it, then
     the hits per transcript and the total. A passage's speaker label is not searched;
     nor are the turns of interviewers declared in qcode.yaml, unless
-    --include-interviewer. Exit 0 with or without hits ("no hits" is said on stderr).
+    --include-interviewer or --speaker names them. Exit 0 with or without hits ("no hits" is said on stderr).
     """
     from qcode.cli.context import guard, open_project
     from qcode.cli.output import choose_format, note

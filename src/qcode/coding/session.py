@@ -10,20 +10,21 @@ and toggling never re-read the project.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from qcode.coding.navigation import Navigation
 from qcode.coding.text_cursor import TextCursor
 from qcode.errors import QcodeError, UnknownName, UsageError
+from qcode.format.config import interviewer_matcher
 from qcode.format.names import check_coder_name, did_you_mean
 from qcode.store.codings import Coding
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
-from qcode.store.events import add_event, remove_event
+from qcode.store.events import ADD_KEYS, Event, add_event, remove_event
 from qcode.store.locks import SessionLock
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.analysis.search import Hit
     from qcode.format.codebook import Code
     from qcode.format.transcripts import Passage, Transcript
 
@@ -42,12 +43,13 @@ class Change:
         return not self.added and not self.removed
 
 
-class CodingSession:
+class CodingSession(Navigation):
     """The coder's position in the project and their codings, kept in step with the log."""
 
     def __init__(self, corpus: Corpus | HasCorpus, coder: str,
                  transcripts: Iterable[str] | None = None, others: Iterable[str] = (),
-                 review: str | None = None) -> None:
+                 review: str | None = None, include_interviewer: bool = False) -> None:
+        self._source = corpus
         corpus = as_corpus(corpus)
         check_coder_name(coder)
         self.corpus = corpus
@@ -80,12 +82,25 @@ class CodingSession:
         if review is not None:
             self.review = self.codebook.require(review).id
             self._review_family = set(self.codebook.descendants(self.review))
+        # The interviewers' turns (qcode.yaml `interviewer:`) the walk, J/K and search pass
+        # over.
+        self.include_interviewer = include_interviewer
+        self._interviewer = (None if include_interviewer
+                             else interviewer_matcher(corpus.config.interviewer))
         self.history: list[Change] = []
         self.t_index = 0
         self.p_index = 0
         self._cursor: TextCursor | None = None
         self._cursor_key: tuple[int, int] | None = None
         self._last_position = replay.last_position if replay else None
+
+    def reload_codebook(self) -> None:
+        """See the project's codebook as it is now, e.g. with a code added while coding
+        (``Project.add_code``). A session made from a ``Corpus`` keeps that one."""
+        self.corpus = as_corpus(self._source)
+        self.codebook = self.corpus.codebook
+        if self.review is not None:
+            self._review_family = set(self.codebook.descendants(self.review))
 
     def __enter__(self) -> CodingSession:
         """Hold the coder's session lock while coding (one session per coder; see
@@ -148,152 +163,17 @@ class CodingSession:
         return any(self.codebook.canonical(c.code) in self._review_family
                    for c in self.codings_on(passage))
 
-    # -- moving ------------------------------------------------------------------------------
+    def is_interviewer(self, passage: Passage) -> bool:
+        """Whether the passage is an interviewer's turn (its speaker label matches
+        qcode.yaml ``interviewer:``); never so when the session includes them."""
+        return self._interviewer is not None and self._interviewer(passage.speaker)
 
-    def start_at_first_uncoded(self) -> bool:
-        """Put the cursor on the first uncoded passage of the first transcript that has
-        one; False (cursor at the very start) when everything is coded."""
-        for t_index, transcript in enumerate(self.transcripts):
-            for p_index, passage in enumerate(transcript.passages):
-                if not self._is_coded_in(transcript, passage):
-                    self.t_index, self.p_index = t_index, p_index
-                    return True
-        self.t_index = self.p_index = 0
-        return False
-
-    def _is_coded_in(self, transcript: Transcript, passage: Passage) -> bool:
-        return any(c.start < passage.end and passage.start < c.end
-                   for c in self._mine[transcript.id])
-
-    def resume(self) -> bool:
-        """Put the cursor where this coder last added or removed a coding, if that is in
-        this session; True when it did."""
-        if self._last_position is None:
-            return False
-        transcript_id, offset = self._last_position
-        for t_index, transcript in enumerate(self.transcripts):
-            if transcript.id == transcript_id:
-                passage = transcript.passage_at(offset) or next(
-                    (p for p in transcript.passages if p.start >= offset), None)
-                self.t_index = t_index
-                self.p_index = passage.number - 1 if passage else 0
-                return True
-        return False
-
-    def goto(self, transcript: int, passage: int = 0) -> None:
-        self.t_index = max(0, min(transcript, len(self.transcripts) - 1))
-        count = len(self.transcript.passages)
-        self.p_index = max(0, min(passage, count - 1)) if count else 0
-
-    def move(self, delta: int) -> bool:
-        """Next/previous passage (visible in review mode); False at either end."""
-        step = 1 if delta > 0 else -1
-        index = self.p_index
-        passages = self.transcript.passages
-        for _ in range(abs(delta)):
-            index += step
-            while 0 <= index < len(passages) and not self._visible(passages[index]):
-                index += step
-            if not 0 <= index < len(passages):
-                return False
-            self.p_index = index
-        return True
-
-    def advance(self) -> bool:
-        """The next visible passage, crossing into the next transcripts; False at the end."""
-        if self.move(1):
-            return True
-        for t_index in range(self.t_index + 1, len(self.transcripts)):
-            if self._first_visible(t_index):
-                return True
-        return False
-
-    def back(self) -> bool:
-        """The previous visible passage, crossing into earlier transcripts."""
-        if self.move(-1):
-            return True
-        for t_index in range(self.t_index - 1, -1, -1):
-            visible = [i for i, p in enumerate(self.transcripts[t_index].passages)
-                       if self._visible_in(t_index, p)]
-            if visible:
-                self.t_index, self.p_index = t_index, visible[-1]
-                return True
-        return False
-
-    def _first_visible(self, t_index: int) -> bool:
-        for p_index, passage in enumerate(self.transcripts[t_index].passages):
-            if self._visible_in(t_index, passage):
-                self.t_index, self.p_index = t_index, p_index
-                return True
-        return False
-
-    def _visible_in(self, t_index: int, passage: Passage) -> bool:
-        saved = self.t_index
-        self.t_index = t_index
-        try:
-            return self._visible(passage)
-        finally:
-            self.t_index = saved
-
-    def start_review(self) -> bool:
-        """Put the cursor on the first passage coded with the reviewed code."""
-        return any(self._first_visible(i) for i in range(len(self.transcripts)))
-
-    def move_uncoded(self, delta: int) -> bool:
-        """Next/previous passage without a coding of this coder, across transcripts."""
-        step = 1 if delta > 0 else -1
-        t_index, p_index = self.t_index, self.p_index + step
-        while 0 <= t_index < len(self.transcripts):
-            transcript = self.transcripts[t_index]
-            passages = transcript.passages
-            while 0 <= p_index < len(passages):
-                if not self._is_coded_in(transcript, passages[p_index]):
-                    self.t_index, self.p_index = t_index, p_index
-                    return True
-                p_index += step
-            t_index += step
-            if 0 <= t_index < len(self.transcripts):
-                p_index = 0 if step > 0 else len(self.transcripts[t_index].passages) - 1
-        return False
-
-    # -- searching ---------------------------------------------------------------------------
-
-    def search(self, pattern: str, **options: Any) -> list[Hit]:
-        """The hits of ``pattern`` in this session's transcripts, in text order (the
-        options of ``qcode.analysis.search.search``: ``mode``, ``speakers``, ...)."""
-        from qcode.analysis.search import search
-
-        chosen = [t.id for t in self.transcripts]
-        return search(self.corpus, pattern, transcripts=chosen, **options).hits
-
-    def next_hit(self, hits: Sequence[Hit], delta: int = 1) -> tuple[int, bool] | None:
-        """The index of the first hit in a passage after the current one (``delta`` -1:
-        before it) and whether the walk wrapped round the end; None without hits."""
-        if not hits:
-            return None
-        order = {t.id: index for index, t in enumerate(self.transcripts)}
-        here = (self.t_index, self.p_index)
-        places = [(order.get(hit.transcript, -1), hit.passage - 1) for hit in hits]
-        if delta > 0:
-            after = next((i for i, place in enumerate(places) if place > here), None)
-            return (0, True) if after is None else (after, False)
-        before = [place for place in places if place < here]
-        # the first hit of that passage, as walking forwards would reach it
-        return places.index(before[-1] if before else places[-1]), not before
-
-    def goto_hit(self, hit: Hit) -> None:
-        """Put the cursor on the passage of ``hit``."""
-        self._goto_id(hit.transcript, hit.passage)
-
-    def move_transcript(self, delta: int) -> bool:
-        target = self.t_index + delta
-        if not 0 <= target < len(self.transcripts):
-            return False
-        self.t_index, self.p_index = target, 0
-        passage = self.passage
-        if self.review is not None and passage is not None and not self._visible(passage):
-            self.move(1)
-        return True
+    def passed_over(self, passage: Passage, transcript: Transcript | None = None) -> bool:
+        """An interviewer's turn this coder has not coded: the walk (``advance``,
+        ``back``), ``move_uncoded`` and ``start_at_first_uncoded`` do not stop on it. One
+        they coded is a stop like any other, so no coding is out of the walk's reach."""
+        return self.is_interviewer(passage) and not self._is_coded_in(
+            transcript or self.transcript, passage)
 
     # -- changing ----------------------------------------------------------------------------
 
@@ -374,18 +254,54 @@ class CodingSession:
                 return Change(self.transcript.id, passage.number)
         return self._apply(add=[(code.id, start, end, None)])
 
-    def set_memo(self, memo: str) -> Change:
-        """Give every coding of this coder on the passage this memo (empty: no memo).
-        The log stays append-only: each coding is removed and added again with the memo."""
+    def set_memo(self, memo: str, code: str | None = None) -> Change:
+        """Give every coding of this coder on the passage (or every one of ``code``) this
+        memo; empty text removes it. One undoable change (see ``set_coding_memo``)."""
+        return self._rewrite_memos(self.memo_targets(code), memo)
+
+    def memo_targets(self, code: str | None = None) -> list[Coding]:
+        """The codings ``set_memo`` would write on (so a dialogue can refuse before the
+        memo is typed): this coder's on the passage, or those of ``code``; never none."""
         passage = self._require_passage()
-        targets = [c for c in self.codings_on(passage) if (c.memo or "") != memo]
+        targets = self.codings_on(passage)
         if not targets:
-            if not self.codings_on(passage):
-                raise QcodeError("this passage has no codings to attach a memo to",
-                                 "code the passage first")
-            return Change(self.transcript.id, passage.number)
-        return self._apply(add=[(self.codebook.canonical(c.code), c.start, c.end, memo or None)
-                                for c in targets], remove=targets)
+            raise QcodeError("this passage has no codings to attach a memo to",
+                             "code the passage first")
+        if code is not None:
+            code_id = self.codebook.require(code).id
+            targets = [c for c in targets if self.codebook.canonical(c.code) == code_id]
+            if not targets:
+                raise QcodeError(f"this passage has no coding of {code_id!r} to attach a "
+                                 "memo to", f"its codes: {', '.join(self.codes_on(passage))}")
+        return targets
+
+    def set_coding_memo(self, coding_id: str, memo: str) -> Change:
+        """Give one coding of this coder (by id, in a transcript of this session) this
+        memo; empty text removes it. Any text: line breaks are kept (the log escapes
+        them), line ends become ``\\n`` and blanks around the text are dropped.
+
+        The log stays append-only: the coding is removed and added again, same span, code,
+        text and other fields, with the memo; a coding removed meanwhile by another
+        command (``qcode untag``) is refused, decided under the log's lock."""
+        for codings in self._mine.values():
+            for coding in codings:
+                if coding.id == coding_id:
+                    return self._rewrite_memos([coding], memo)
+        raise UnknownName("coding", coding_id,
+                          hint=f"not a current coding of {self.coder} in this session")
+
+    def _rewrite_memos(self, codings: list[Coding], memo: str) -> Change:
+        """Remove ``codings`` (of one transcript) and add them again with ``memo``."""
+        text = clean_memo(memo)
+        transcript = self.corpus.transcript(codings[0].transcript)
+        first = codings[0]
+        where = transcript.passage_at(first.start) or next(
+            iter(transcript.passages_overlapping(first.start, first.end)), None)
+        targets = [c for c in codings if (c.memo or None) != text]
+        if not targets:
+            return Change(transcript.id, where.number if where else 0)
+        return self._apply(add=[_again(c, text) for c in targets], remove=targets,
+                           transcript=transcript, passage=where, checked=True)
 
     def undo(self) -> Change | None:
         """Reverse the last change of this session (append-only: removes its additions and
@@ -395,9 +311,8 @@ class CodingSession:
             if change.empty:
                 continue
             self._goto_id(change.transcript, change.passage)
-            reverse = self._apply(
-                add=[(self.codebook.canonical(c.code), c.start, c.end, c.memo) for c in change.removed],
-                remove=list(change.added), record=False)
+            reverse = self._apply(add=[_again(c, c.memo) for c in change.removed],
+                                  remove=list(change.added), record=False)
             # Re-added codings have new ids: earlier changes must now undo those.
             renamed = {old.id: new for old, new in zip(change.removed, reverse.added,
                                                       strict=True)}
@@ -407,32 +322,44 @@ class CodingSession:
             return reverse
         return None
 
-    def _goto_id(self, transcript_id: str, passage_number: int) -> None:
-        for index, transcript in enumerate(self.transcripts):
-            if transcript.id == transcript_id:
-                self.goto(index, passage_number - 1)
-                return
-
     def _require_passage(self) -> Passage:
         if self.passage is None:
             raise UsageError(f"transcript {self.transcript.id!r} has no passages")
         return self.passage
 
-    def _apply(self, add: Iterable[tuple] = (), remove: Iterable[Coding] = (),
-               record: bool = True) -> Change:
-        transcript = self.transcript
-        passage = self.passage
-        events = [remove_event(c.id) for c in remove]
-        new_events = [add_event(transcript.id, start, end, code, transcript.body[start:end],
-                                memo) for code, start, end, memo in add]
-        self.log.append(events + new_events)  # durable before anything changes on screen
+    def _apply(self, add: Iterable[tuple | Event] = (), remove: Iterable[Coding] = (),
+               record: bool = True, transcript: Transcript | None = None,
+               passage: Passage | None = None, checked: bool = False) -> Change:
+        """Append the removals and additions (``(code, start, end, memo)`` in the current
+        transcript, or whole add events) and update the index; the change is undone on
+        ``passage`` (default: the current one). ``checked``: refuse, under the log's lock,
+        when a coding to remove is no longer in the log."""
+        transcript = transcript or self.transcript
+        passage = passage or self.passage
         removed = list(remove)
+        events = [remove_event(c.id) for c in removed]
+        new_events = [item if isinstance(item, dict) else
+                      add_event(transcript.id, item[1], item[2], item[0],
+                                transcript.body[item[1]:item[2]], item[3]) for item in add]
+        if checked:
+            def build(current: dict[str, Coding]) -> list[Event]:
+                if any(c.id not in current for c in removed):
+                    raise QcodeError(f"a coding of {self.coder} changed in another command "
+                                     "since this session read it; nothing was saved",
+                                     "quit and start the session again to see it")
+                return events + new_events
+
+            self.log.append_checked(build)
+        else:
+            self.log.append(events + new_events)  # durable before anything changes on screen
         removed_ids = {c.id for c in removed}
         mine = self._mine[transcript.id]
         mine[:] = [c for c in mine if c.id not in removed_ids]
         added = [Coding(id=e["id"], coder=self.coder, transcript=e["transcript"],
                         start=e["start"], end=e["end"], code=e["code"], text=e["text"],
-                        at=e["at"], memo=e.get("memo")) for e in new_events]
+                        at=e["at"], memo=e.get("memo"),
+                        extra={k: v for k, v in e.items() if k not in ADD_KEYS})
+                 for e in new_events]
         mine.extend(added)
         self._counts.subtract(self.codebook.canonical(c.code) for c in removed)
         self._counts.update(self.codebook.canonical(c.code) for c in added)
@@ -480,15 +407,6 @@ class CodingSession:
             return self._apply(remove=existing)
         return self._apply(add=[(code.id, passage.start, passage.end, None)])
 
-    def set_coding_memo(self, coding: Coding, memo: str) -> Change:
-        """Give one coding a memo (several lines allowed; empty: no memo), written as
-        remove + add with the memo."""
-        memo = memo.strip("\n")
-        if (coding.memo or "") == memo:
-            return Change(self.transcript.id, self.passage.number if self.passage else 0)
-        return self._apply(add=[(self.codebook.canonical(coding.code), coding.start,
-                                 coding.end, memo or None)], remove=[coding])
-
     def remove_coding(self, coding: Coding) -> Change:
         return self._apply(remove=[coding])
 
@@ -516,4 +434,18 @@ class CodingSession:
         return head
 
 
-__all__ = ["Change", "CodingSession", "SessionLock"]
+def clean_memo(memo: str) -> str | None:
+    """A memo as it is kept: line ends as ``\\n``, no blanks at the ends of lines or
+    around the text; None for no memo."""
+    lines = memo.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line.rstrip() for line in lines).strip() or None
+
+
+def _again(coding: Coding, memo: str | None) -> Event:
+    """The add event that puts ``coding`` back as it was (span, code, text as logged,
+    fields qcode does not know), with ``memo``."""
+    return add_event(coding.transcript, coding.start, coding.end, coding.code, coding.text,
+                     memo, **coding.extra)
+
+
+__all__ = ["Change", "CodingSession", "SessionLock", "clean_memo"]

@@ -199,8 +199,12 @@ def load_codebook(path: Path, rel: str, problems: Problems, cache: Cache | None 
                   ) -> Codebook | None:
     """Read, validate and check a codebook file; every problem goes into ``problems``."""
     doc = load_yaml_file(path, rel, problems, cache)
-    if doc is None:
-        return None
+    return None if doc is None else codebook_from_document(doc, rel, problems)
+
+
+def codebook_from_document(doc: YamlDocument, rel: str, problems: Problems
+                           ) -> Codebook | None:
+    """Validate and check a parsed codebook file (see ``load_codebook``)."""
     if not isinstance(doc.data, dict):
         problems.error("codebook-schema", rel, doc.line_for(()) or 1,
                        "a codebook must be a mapping with `name` and `codes`")

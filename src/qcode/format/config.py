@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from qcode.errors import ProjectNotFound, file_in_the_way
 from qcode.format.names import CODER_PATTERN
@@ -45,6 +46,15 @@ class ProjectConfig(StrictModel):
     attributes: dict[str, AttributeSpec] = {}
     primary_coder: Annotated[str, Field(pattern=CODER_PATTERN)] | None = None
     keys: dict[str, str] = {}  # interactive coder: binding id -> keys (see qcode.keymap)
+    # Speaker labels (wildcards as in a `speaker:` rule) of the interviewers, whose turns
+    # the coder's walk and next-uncoded pass over (see qcode.coding.session).
+    interviewer: list[Annotated[str, Field(pattern=r"\S")]] = []
+
+    @field_validator("interviewer", mode="before")
+    @classmethod
+    def _one_label_is_a_list(cls, value: Any) -> Any:
+        """``interviewer: I`` is one label; ``interviewer:`` with nothing, none."""
+        return [value] if isinstance(value, str) else [] if value is None else value
 
 
 def find_project_root(start: Path | None = None, explicit: str | Path | None = None) -> Path:
@@ -130,3 +140,30 @@ def _check_folders(root: Path, config: ProjectConfig, doc: YamlDocument,
                 "config-not-a-folder", CONFIG_NAME, doc.positions.get((key,)),
                 f"`{key}: {configured}` {what}, not a folder",
                 f"name the folder of the {key} (default: {key})")
+
+
+def interviewer_matcher(labels: Iterable[str]) -> Callable[[str | None], bool] | None:
+    """Whether a passage's speaker label is an interviewer's (``interviewer:`` in
+    qcode.yaml, matched as auto-coding matches a ``speaker:`` rule: whole label, any case,
+    ``*`` and ``?`` wildcards); None when no interviewer is declared."""
+    from qcode.format.rules import speaker_matcher
+
+    return speaker_matcher(labels)
+
+
+def check_interviewer_labels(config: ProjectConfig, doc: YamlDocument | None,
+                             speakers: set[str], problems: Problems) -> None:
+    """An ``interviewer:`` label that is no passage's speaker skips nothing: probably a
+    typo (``Intervjuar``) or a label the transcripts spell otherwise. ``speakers``: the
+    labels of every passage of the project (call it only when there are transcripts)."""
+    for index, label in enumerate(config.interviewer):
+        matches = interviewer_matcher([label])
+        if matches is not None and not any(matches(s) for s in speakers):
+            shown = ", ".join(sorted(speakers)[:8]) or "none"
+            problems.warning(
+                "config-interviewer-unused", CONFIG_NAME,
+                doc.line_for(("interviewer", index)) if doc is not None else None,
+                f"interviewer: {label!r} is the speaker label of no passage in any "
+                "transcript, so no turn is skipped for it",
+                f"write the label as the transcripts do (speaker labels: {shown}), or "
+                "remove it")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import importlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import ConfigDict, Field
@@ -105,6 +105,27 @@ def speaker_regex(pattern: str) -> re.Pattern[str]:
     """A ``speaker`` pattern (``*`` any text, ``?`` one character) for ``fullmatch``;
     linear in the label's length however many ``*`` it has."""
     return re.compile(_glob(nfc(pattern).strip(), ".", "."), re.IGNORECASE | re.DOTALL)
+
+
+def speaker_matcher(patterns: Iterable[str]) -> Callable[[str | None], bool] | None:
+    """Whether a passage's speaker label matches one of ``patterns`` (as a ``speaker:``
+    rule: whole label, any case, ``*`` and ``?`` wildcards; a passage without a label
+    matches none); None without patterns. Answers are remembered per label."""
+    compiled = [speaker_regex(p) for p in patterns]
+    if not compiled:
+        return None
+    known: dict[str, bool] = {}
+
+    def matches(speaker: str | None) -> bool:
+        if speaker is None:
+            return False
+        answer = known.get(speaker)
+        if answer is None:
+            label = nfc(speaker).strip()
+            answer = known[speaker] = any(p.fullmatch(label) for p in compiled)
+        return answer
+
+    return matches
 
 
 def compile_regex(source: str) -> Any:

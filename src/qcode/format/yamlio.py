@@ -123,6 +123,14 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
 
     ``line_offset`` is added to every line (front matter starts below the ``---``).
     """
+    return parse_yaml_nodes(text, line_offset)[0]
+
+
+def parse_yaml_nodes(text: str, line_offset: int = 0) -> tuple[YamlDocument, Any]:
+    """``parse_yaml``, with the composed node graph (None for an empty document): where
+    each node starts and ends in ``text`` (``start_mark.index``, ``end_mark.index``), for
+    an edit that must change nothing else (``qcode.format.codebook_edit``). An alias is
+    the node it names, marks and all."""
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
     from ruamel.yaml.reader import ReaderError
 
@@ -146,11 +154,11 @@ def parse_yaml(text: str, line_offset: int = 0) -> YamlDocument:
         raise YamlProblem("yaml-syntax", None, f"YAML syntax error: {exc}") from None
     doc = YamlDocument(data=None)
     if node is None:
-        return doc
+        return doc, None
     builder = _Builder(doc, line_offset)
     doc.data = builder.build(node, ())
     doc.positions.setdefault((), builder.line(node))  # a missing top-level key's line
-    return doc
+    return doc, node
 
 
 def plain_syntax_error(exc: Any, text: str) -> tuple[int | None, str, str]:
@@ -341,13 +349,12 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
     raw = read_bytes(path, rel, problems)
     if raw is None:
         return None
-    name = digest = None
     if cache is not None and cache.enabled:
         from qcode.format.cache import content_hash
 
-        name, digest = f"yaml/{content_hash(rel.encode())[:20]}.json", content_hash(raw)
-        entry = cache.load(name)
-        if entry is not None and entry.get("file") == rel and entry.get("sha256") == digest:
+        entry = cache.load(_cache_name(rel))
+        if entry is not None and entry.get("file") == rel \
+                and entry.get("sha256") == content_hash(raw):
             from qcode.format.cache import MALFORMED_ENTRY
 
             try:
@@ -363,10 +370,26 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
     except YamlProblem as exc:
         problems.error(exc.rule, rel, exc.line, exc.message, exc.hint)
         return None
-    if cache is not None and name is not None and _survives_json(doc.data):
-        cache.save(name, {"file": rel, "sha256": digest, "data": doc.data,
-                          "positions": [[list(loc), line] for loc, line in doc.positions.items()]})
+    if cache is not None:
+        remember_yaml(cache, rel, raw, doc)
     return doc
+
+
+def remember_yaml(cache: Cache, rel: str, raw: bytes, doc: YamlDocument) -> None:
+    """Keep ``doc``, parsed from ``raw`` (the bytes of ``rel``), in the cache, so the
+    next ``load_yaml_file`` of those bytes does not parse them again."""
+    if cache.enabled and _survives_json(doc.data):
+        from qcode.format.cache import content_hash
+
+        cache.save(_cache_name(rel), {
+            "file": rel, "sha256": content_hash(raw), "data": doc.data,
+            "positions": [[list(loc), line] for loc, line in doc.positions.items()]})
+
+
+def _cache_name(rel: str) -> str:
+    from qcode.format.cache import content_hash
+
+    return f"yaml/{content_hash(rel.encode())[:20]}.json"
 
 
 def _survives_json(data: Any) -> bool:

@@ -197,7 +197,8 @@ def parse_part(data: bytes, label: str, name: str) -> Any:
     try:
         parser.feed(data)
         return parser.close()
-    except (ParseError, DefusedXmlException) as exc:
+    except (ParseError, DefusedXmlException, LookupError) as exc:
+        # LookupError: the XML declaration names an encoding Python does not know
         raise ImportFailed(f"is a damaged {label} ({name}: {exc})",
                            "open it in its program, save it again and import it") from None
 

@@ -21,7 +21,9 @@ from qcode.importers._common import (
     ImportOptions,
     clean_body,
     open_zip,
+    parse_part,
     plural,
+    read_member,
     refuse_dtd,
     relabel_turns,
     require_text,
@@ -218,13 +220,10 @@ def _comments(document, archive) -> list[tuple[str, str]]:
 
 def _notes(archive, kind: str) -> int:
     """Real foot- or endnotes (Word keeps two separator notes in every file)."""
-    try:
-        data = archive.read(f"word/{kind}.xml")
-    except KeyError:
+    name = f"word/{kind}.xml"
+    if name not in archive.namelist():
         return 0
-    from defusedxml import ElementTree
-
-    root = ElementTree.fromstring(data)
+    root = parse_part(read_member(archive, name, "Word document"), "Word document", name)
     tag = W + kind[:-1]
     return sum(1 for note in root.iter(tag) if note.get(W + "type") in (None, "normal")
                and "".join(t.text or "" for t in note.iter(W + "t")).strip())

@@ -130,6 +130,9 @@ def parse_xml(data: bytes, what: str) -> XmlDocument:
         where = f" at line {line}, column {column + 1}" if line and column is not None else ""
         raise UnsafeInput(f"{what} is not well-formed XML{where}: {_reason(exc)}",
                           "the file is damaged or not a REFI-QDA export") from None
+    except LookupError as exc:  # <?xml encoding="..."?> names a codec Python lacks
+        raise UnsafeInput(f"{what} declares an encoding qcode cannot read ({exc})",
+                          "REFI-QDA files are UTF-8; save it again as UTF-8") from None
     return XmlDocument(root=root, pis=target.pis, lines=target.lines)
 
 

@@ -72,14 +72,20 @@ def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: s
     (``spreadsheet_safe``); ``raw`` writes each cell exactly as it is, for scripts."""
     safe = (lambda value: value) if raw else spreadsheet_safe
     out = io.StringIO()
-    minimal = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    # The csv module quotes a cell holding "\n" (our line end) but not one holding a lone
-    # "\r", which a reader then takes for a line break: such a row is quoted whole.
-    quoted = csv.writer(out, delimiter=delimiter, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    for cells in ([safe(h) for h in header],
-                  *(["" if v is None else _cell_text(safe(v)) for v in row] for row in rows)):
-        writer = quoted if any(isinstance(c, str) and "\r" in c for c in cells) else minimal
-        writer.writerow(cells)
+    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+    # Python's writer quotes a cell holding the line terminator, "\n", but not a lone
+    # "\r", which CSV readers and spreadsheets also take for a line end: a row with one
+    # goes through a writer whose terminator has both, its "\r\n" swapped for ours.
+    quoting = csv.writer(one := io.StringIO(), delimiter=delimiter, lineterminator="\r\n")
+    for row in [[safe(h) for h in header],
+                *(["" if v is None else _cell_text(safe(v)) for v in row] for row in rows)]:
+        if any("\r" in str(cell) for cell in row):
+            one.seek(0)
+            one.truncate()
+            quoting.writerow(row)
+            out.write(one.getvalue()[:-2] + "\n")
+        else:
+            writer.writerow(row)
     return out.getvalue()
 
 
@@ -239,7 +245,10 @@ def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str) -> str:
                 if row.get("text_changed"):
                     quoted = f"> **{CHANGED_MARK}**\n>\n" + quoted
                 out.append(quoted)
-                out.append(f"— {markdown_text(_attribution(row), one_line=True)}\n")
+                # A memo keeps its line breaks (<br>, as in a table cell); the rest is one line.
+                memo = "<br>".join(markdown_text(line) for line in _memo_lines(row))
+                out.append(f"— {markdown_text(_attribution(row), one_line=True)}"
+                           f"{'; memo: ' + memo if memo else ''}\n")
     return "\n".join(out)
 
 
@@ -260,8 +269,10 @@ def quotes_html(frame: pd.DataFrame, by: str | None, title: str) -> str:
                 text = html.escape(str(row["text"])).replace("\n", "<br>\n")
                 if row.get("text_changed"):
                     text = f"<strong>{html.escape(CHANGED_MARK)}</strong><br>\n{text}"
+                memo = "<br>\n".join(html.escape(line) for line in _memo_lines(row))
                 body.append(f"<blockquote>{text}<br><cite>— "
-                            f"{html.escape(_attribution(row))}</cite></blockquote>")
+                            f"{html.escape(_attribution(row))}"
+                            f"{'; memo: ' + memo if memo else ''}</cite></blockquote>")
     return html_document(title, "\n".join(body) + "\n")
 
 
@@ -283,9 +294,12 @@ def _attribution(row: dict) -> str:
         where += f" ({row['speaker']})"
     if row.get("coders"):
         where += f"; coded by {row['coders']}"
-    if row.get("memo"):
-        where += f"; memo: {row['memo']}"
     return where
+
+
+def _memo_lines(row: dict) -> list[str]:
+    """A memo's lines: CR ends a line in Markdown too, so it is split on as well."""
+    return re.split(r"\r\n|\r|\n", str(row["memo"])) if row.get("memo") else []
 
 
 # -- files --------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ nothing that was reported saved.
 
 
 import re
+import textwrap
 from collections.abc import Callable
 from typing import TYPE_CHECKING, TextIO
 
@@ -17,6 +18,7 @@ from qcode.errors import QcodeError
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.analysis.search import Hit
     from qcode.coding.session import Change, CodingSession
+    from qcode.format.transcripts import Passage
 
 HELP = """\
 Answer with one line per passage:
@@ -28,7 +30,11 @@ Answer with one line per passage:
   .  or empty       next passage, no change (:next)
   b                 back one passage (:back)
   u                 undo the last answer (and go back to its passage)
-  m TEXT            memo on this passage's codings (m alone removes it)
+  m TEXT            memo on every coding of this passage (m alone removes the memos)
+  m CODE: TEXT      memo on this passage's coding of CODE only (its id, former id or
+                    shortcut key; m CODE: alone removes it)
+  m <<  or  m CODE: <<
+                    a memo of several lines: type them, then a line holding only .
   s PATTERN         search your transcripts for PATTERN (words as in `qcode search`:
                     any case, * for any letters) and go to the next passage with a hit
                     after this one, wrapping round; s alone goes to the next hit
@@ -36,12 +42,17 @@ Answer with one line per passage:
   ?                 this help
   q                 quit (everything is already saved)
 A code whose shortcut key is b, . or s takes that key: then :back, :next or :search.
+Interviewers' turns (qcode.yaml `interviewer:`) you have not coded are passed over;
+each is shown above the answer after it, marked |  (--include-interviewer stops on them).
 After the last passage the session waits: b goes back, m writes a memo on the last
 passage, q (or the end of input) ends it.
 """
 
 _SPLIT = re.compile(r"[\s,]+")
 _NUMBERED = re.compile(r"([0-9]+):(?:\s+(.*))?")
+_CODE_MEMO = re.compile(r"(\S+):(?:\s+(.*))?", re.DOTALL)
+_BLOCK = "<<"
+_CONTEXT_TURNS = 2  # interviewers' turns shown above an answer, at most
 
 
 def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
@@ -57,8 +68,12 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
         say(session.describe())
         if passage is None:
             return
+        for question in _passed_over_before(session):
+            dialogue.text(session.passage_text(question), indent="  | ")
         dialogue.text(session.passage_text())
         say(f"codes: {_codes_text(session)}")
+        for line in _memo_lines(session):
+            say(line)
         if compare:
             say(f"{compare}: {', '.join(session.codes_on(coder=compare)) or '-'}")
 
@@ -93,6 +108,7 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
     found = _Search(session, say)
     saved = 0
     at_end = False
+    session.settle()
     show()
     while True:
         answer = dialogue.ask()
@@ -143,13 +159,11 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
                 found.show_hit()
             continue
         if kind == "memo":
-            text = answer.removeprefix(":memo").removeprefix("m").strip()
-            try:
-                change = session.set_memo(text)
-            except QcodeError as exc:
-                say(f"error: {exc.message}")
-                continue
-            say(f"saved memo{'' if change.added else ' (unchanged)'}")
+            if not _memo(session, dialogue,
+                         answer.removeprefix(":memo").removeprefix("m").strip()):
+                say()
+                say(f"end of input inside a memo (not saved): {saved} answers saved")
+                return saved
             continue
         if at_end:
             if kind == "next":
@@ -231,11 +245,87 @@ def _codes_text(session: "CodingSession") -> str:
         name = code.id if code else coding.code
         if not session.is_whole(coding, passage):
             name = f"~{name}"
-        if coding.memo:
-            name += f" (memo: {coding.memo})"
         if name not in names:
             names.append(name)
     return ", ".join(names) or "-"
+
+
+def _memo(session: "CodingSession", dialogue: Dialogue, text: str) -> bool:
+    """An ``m`` answer: ``TEXT``, ``CODE: TEXT``, either with ``<<`` for lines up to a
+    line ``.``. The word before the colon is a code only when it is exactly one's id,
+    former id or shortcut key: ``m Note: ...`` is a memo that starts with "Note:". False
+    when the input ends inside a memo (nothing is saved)."""
+    code = None
+    named = _CODE_MEMO.fullmatch(text)
+    if named is not None:
+        word = named.group(1)
+        found = session.codebook.resolve(word) or (
+            session.codebook.by_key(word) if len(word) == 1 else None)
+        if found is not None:
+            code, text = found.id, (named.group(2) or "").strip()
+    if text == _BLOCK:
+        try:
+            session.memo_targets(code)  # said before the lines are typed, not after
+        except QcodeError as exc:
+            # The lines are still read up to the `.`, never taken for answers (codes!).
+            dialogue.error(exc)
+            dialogue.say("nothing will be saved: end the memo with a line holding only .")
+            return _read_block(dialogue) is not None
+        dialogue.say("memo: type its lines, then a line holding only .")
+        lines = _read_block(dialogue)
+        if lines is None:
+            return False
+        text = "\n".join(lines)
+    try:
+        change = session.set_memo(text, code)
+    except QcodeError as exc:
+        dialogue.error(exc)
+        return True
+    what = f"memo on {code}" if code else "memo"
+    dialogue.say(f"saved {what}" + (" (unchanged)" if change.empty else ""))
+    return True
+
+
+def _read_block(dialogue: Dialogue) -> list[str] | None:
+    """Lines as typed (indentation kept) up to a line holding only ``.``; None at the end
+    of input."""
+    lines: list[str] = []
+    while True:
+        dialogue.stdout.write("... ")
+        dialogue.stdout.flush()
+        line = dialogue.stdin.readline()
+        if line == "":
+            return None
+        line = line.rstrip("\n").rstrip("\r")
+        if line.strip() == ".":
+            return lines
+        lines.append(line)
+
+
+def _memo_lines(session: "CodingSession") -> list[str]:
+    """``memo on CODE: ...`` for each memo on the passage, later lines indented."""
+    out = []
+    for coding in session.codings_on():
+        if coding.memo:
+            code = session.codebook.resolve(coding.code)
+            name = code.id if code else coding.code
+            if not session.is_whole(coding):
+                name = f"~{name}"
+            first, *rest = coding.memo.split("\n")
+            out.append(f"memo on {name}: {first}")
+            out += [textwrap.indent(line, "  ") for line in rest]
+    return out
+
+
+def _passed_over_before(session: "CodingSession") -> list["Passage"]:
+    """The interviewers' turns the walk passed over just before this passage (the
+    question it answers), the last few."""
+    passages = session.transcript.passages
+    index = session.p_index - 1
+    while index >= 0 and session.p_index - index <= _CONTEXT_TURNS \
+            and session.passed_over(passages[index]):
+        index -= 1
+    return passages[index + 1:session.p_index]
 
 
 def _change_text(change: "Change", session: "CodingSession") -> str:

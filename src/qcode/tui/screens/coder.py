@@ -291,7 +291,7 @@ class CoderScreen(Screen[None]):
             if memo is None:
                 return
             try:
-                self._after_change(self.session.set_coding_memo(coding, memo))
+                self._after_change(self.session.set_coding_memo(coding.id, memo))
             except QcodeError as exc:
                 self._fail(exc)
 
