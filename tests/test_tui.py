@@ -258,3 +258,15 @@ def test_adjudication_and_suggestions_show_escapes(project_dir):
         assert SHOWN in text
         assert not re.search("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e]", text)
     assert "memo: why ␛[2J" in adjudication
+
+
+def test_snapshot_search_pop_up(project_dir, snap_compare):
+    app = make_app(project_dir)
+    assert snap_compare(app, press=["ctrl+f", *"det", "enter"], terminal_size=(80, 24))
+
+
+def test_snapshot_search_hits_marked_in_the_text(project_dir, snap_compare):
+    _partial_coding(project_dir)
+    app = make_app(project_dir, transcripts=["voss-principal"])
+    assert snap_compare(app, press=["ctrl+f", *"prosjekt*", "enter", "enter"],
+                        terminal_size=(120, 40))

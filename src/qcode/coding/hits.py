@@ -98,6 +98,31 @@ def _sentence(transcript: Transcript, number: int, start: int, end: int) -> tupl
     return min(first[0], start), max(last[1], end)
 
 
+def new_hit_events(corpus: Corpus | HasCorpus, result: HitCoding, current: Iterable[Coding],
+                   pattern: str | None = None) -> list[Event]:
+    """The add events for ``result.targets`` not yet inside a coding of its code among
+    ``current`` (the coder's codings as the log holds them now); sorts the targets into
+    ``result.added`` and ``result.already``."""
+    corpus = as_corpus(corpus)
+    canonical = corpus.codebook.canonical
+    covered: dict[str, list[tuple[int, int]]] = {}
+    for coding in current:
+        if canonical(coding.code) == result.code:
+            covered.setdefault(coding.transcript, []).append((coding.start, coding.end))
+    result.added, result.already = [], []
+    events: list[Event] = []
+    for target in result.targets:
+        if any(s <= target.start and target.end <= e
+               for s, e in covered.get(target.transcript, ())):
+            result.already.append(target)
+            continue
+        result.added.append(target)
+        body = corpus.transcript(target.transcript).body
+        events.append(add_event(target.transcript, target.start, target.end, result.code,
+                                body[target.start:target.end], search=pattern))
+    return events
+
+
 def code_hits(corpus: Corpus | HasCorpus, hits: Iterable[Hit], code: str, coder: str,
               span: str = "passage", dry_run: bool = False,
               pattern: str | None = None) -> HitCoding:
@@ -109,25 +134,9 @@ def code_hits(corpus: Corpus | HasCorpus, hits: Iterable[Hit], code: str, coder:
     code_id = corpus.codebook.require(code, codable=True).id
     targets = hit_targets(corpus, hits, span)
     result = HitCoding(code_id, coder, span, targets, dry_run=dry_run)
-    canonical = corpus.codebook.canonical
 
     def sort_out(current: Iterable[Coding]) -> list[Event]:
-        covered: dict[str, list[tuple[int, int]]] = {}
-        for coding in current:
-            if canonical(coding.code) == code_id:
-                covered.setdefault(coding.transcript, []).append((coding.start, coding.end))
-        result.added, result.already = [], []
-        events: list[Event] = []
-        for target in targets:
-            if any(s <= target.start and target.end <= e
-                   for s, e in covered.get(target.transcript, ())):
-                result.already.append(target)
-                continue
-            result.added.append(target)
-            body = corpus.transcript(target.transcript).body
-            events.append(add_event(target.transcript, target.start, target.end, code_id,
-                                    body[target.start:target.end], search=pattern))
-        return events
+        return new_hit_events(corpus, result, current, pattern)
 
     if dry_run:
         known = coder in corpus.coders

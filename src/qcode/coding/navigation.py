@@ -180,7 +180,25 @@ class Navigation:
 
         chosen = [t.id for t in self.transcripts]
         options.setdefault("include_interviewer", self.include_interviewer)
-        return search(self.corpus, pattern, transcripts=chosen, **options).hits
+        hits = search(self.corpus, pattern, transcripts=chosen, **options).hits
+        order = {t.id: index for index, t in enumerate(self.transcripts)}
+        return sorted(hits, key=lambda h: (order[h.transcript], h.start))  # the walk's order
+
+    def step_hit(self, hits: Sequence[Hit], current: int | None, delta: int = 1
+                 ) -> tuple[int, bool] | None:
+        """The hit to go to ``delta`` on from hit ``current`` (the one last gone to): its
+        neighbour in ``hits`` while the cursor is still in its passage, else the first
+        hit after (``delta`` -1: before) the passage the cursor is on; and whether the
+        walk wrapped round. None without hits."""
+        if not hits:
+            return None
+        if current is not None and 0 <= current < len(hits):
+            hit, passage = hits[current], self.passage
+            if (hit.transcript == self.transcript.id and passage is not None
+                    and hit.passage == passage.number):
+                target = current + delta
+                return target % len(hits), not 0 <= target < len(hits)
+        return self.next_hit(hits, delta)
 
     def next_hit(self, hits: Sequence[Hit], delta: int = 1) -> tuple[int, bool] | None:
         """The index of the first hit in a passage after the current one (``delta`` -1:

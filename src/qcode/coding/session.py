@@ -10,7 +10,7 @@ and toggling never re-read the project.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,8 @@ from qcode.store.events import ADD_KEYS, Event, add_event, remove_event
 from qcode.store.locks import SessionLock
 
 if TYPE_CHECKING:  # pragma: no cover
+    from qcode.analysis.search import Hit
+    from qcode.coding.hits import HitCoding
     from qcode.format.codebook import Code
     from qcode.format.transcripts import Passage, Transcript
 
@@ -329,11 +331,13 @@ class CodingSession(Navigation):
 
     def _apply(self, add: Iterable[tuple | Event] = (), remove: Iterable[Coding] = (),
                record: bool = True, transcript: Transcript | None = None,
-               passage: Passage | None = None, checked: bool = False) -> Change:
+               passage: Passage | None = None, checked: bool = False,
+               planned: Callable[[dict[str, Coding]], list[Event]] | None = None) -> Change:
         """Append the removals and additions (``(code, start, end, memo)`` in the current
-        transcript, or whole add events) and update the index; the change is undone on
-        ``passage`` (default: the current one). ``checked``: refuse, under the log's lock,
-        when a coding to remove is no longer in the log."""
+        transcript, or whole add events in any) and update the index; the change is undone
+        on ``passage`` (default: the current one). ``checked``: refuse, under the log's
+        lock, when a coding to remove is no longer in the log. ``planned``: further add
+        events, decided under the lock from the log's codings as they are then."""
         transcript = transcript or self.transcript
         passage = passage or self.passage
         removed = list(remove)
@@ -341,32 +345,52 @@ class CodingSession(Navigation):
         new_events = [item if isinstance(item, dict) else
                       add_event(transcript.id, item[1], item[2], item[0],
                                 transcript.body[item[1]:item[2]], item[3]) for item in add]
-        if checked:
+        if checked or planned is not None:
             def build(current: dict[str, Coding]) -> list[Event]:
-                if any(c.id not in current for c in removed):
+                if checked and any(c.id not in current for c in removed):
                     raise QcodeError(f"a coding of {self.coder} changed in another command "
                                      "since this session read it; nothing was saved",
                                      "quit and start the session again to see it")
+                if planned is not None:
+                    new_events.extend(planned(current))
                 return events + new_events
 
             self.log.append_checked(build)
         else:
             self.log.append(events + new_events)  # durable before anything changes on screen
         removed_ids = {c.id for c in removed}
-        mine = self._mine[transcript.id]
-        mine[:] = [c for c in mine if c.id not in removed_ids]
+        for transcript_id in {c.transcript for c in removed}:
+            mine = self._mine.setdefault(transcript_id, [])
+            mine[:] = [c for c in mine if c.id not in removed_ids]
         added = [Coding(id=e["id"], coder=self.coder, transcript=e["transcript"],
                         start=e["start"], end=e["end"], code=e["code"], text=e["text"],
                         at=e["at"], memo=e.get("memo"),
                         extra={k: v for k, v in e.items() if k not in ADD_KEYS})
                  for e in new_events]
-        mine.extend(added)
+        for coding in added:
+            self._mine.setdefault(coding.transcript, []).append(coding)
         self._counts.subtract(self.codebook.canonical(c.code) for c in removed)
         self._counts.update(self.codebook.canonical(c.code) for c in added)
         change = Change(transcript.id, passage.number if passage else 0, added, removed)
         if record and not change.empty:
             self.history.append(change)
         return change
+
+    def code_hits(self, hits: Sequence[Hit], name: str, span: str = "passage",
+                  pattern: str | None = None) -> tuple[Change, HitCoding]:
+        """Code every hit's span (``passage``, ``sentence`` or ``word``: see
+        ``qcode.coding.hits``) with a code, in one locked append and one undoable change;
+        spans already inside a coding of that code are left alone (``HitCoding.already``).
+        """
+        from qcode.coding.hits import HitCoding, hit_targets, new_hit_events
+
+        code = self.require_code(name)
+        result = HitCoding(code.id, self.coder, span, hit_targets(self.corpus, hits, span))
+        if not result.targets:
+            return Change(self.transcript.id, self.passage.number if self.passage else 0), result
+        change = self._apply(planned=lambda current: new_hit_events(
+            self.corpus, result, current.values(), pattern))
+        return change, result
 
     # -- inside the passage: the cursor, the selection, partial codings -------------------------
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 import bisect
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -122,7 +123,8 @@ class PassageView(ScrollView, can_focus=True):
         self.compare = compare
         self.others = others or []
         self.labels = labels  # show code labels instead of ids in passage headers
-        self.hits: list[tuple[int, int]] = []  # search hits to mark in this transcript
+        # the search's hits to mark: the coder's SearchState.spans (transcript → spans)
+        self.hits: Callable[[str], list[tuple[int, int]]] = lambda transcript: []
         self._blocks: list[Block] = []
         self._tops: list[int] = []
         self._laid_width = -1
@@ -293,7 +295,7 @@ class PassageView(ScrollView, can_focus=True):
                 marks.append((max(start, coding.start), min(end, coding.end),
                               Style(underline=True) if no_color
                               else Style(color=color, underline=True)))
-        for hit_start, hit_end in self.hits:
+        for hit_start, hit_end in self.hits(session.transcript.id):
             if hit_start < end and start < hit_end and passage.start <= hit_start < passage.end:
                 marks.append((max(start, hit_start), min(end, hit_end),
                               Style(reverse=True) if no_color

@@ -102,11 +102,11 @@ class StatusBar(Static):
         under = [canonical(c.code) for c in session.codings_at(session.cursor.offset)]
         codes = session.codes_on()
         selection = session.cursor.selection
+        words = len(session.transcript.body[selection[0]:selection[1]].split()) if selection else 0
         parts = [  # (text, rank): the higher the rank, the sooner it goes when narrow
             (session.transcript.id, 0),
             (f"¶{passage.number if passage else 0}/{total}", 0),
-            (("selected " + str(len(session.transcript.body[selection[0]:selection[1]].split()))
-              + " words") if selection else "", 2),
+            (f"selected {words} word{'s' if words != 1 else ''}" if selection else "", 2),
             ("here: " + _fit_list(list(dict.fromkeys(under)), 2) if under else "", 1),
             ("codes: " + _fit_list(codes, 3) if codes else "no codes", 3),
             (session.coder, 5),

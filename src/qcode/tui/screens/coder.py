@@ -24,6 +24,7 @@ from qcode.tui.screens.dialogs import (
     MemoScreen,
     bindings,
 )
+from qcode.tui.screens.search import SearchScreen, SearchState, SpanScreen
 from qcode.tui.widgets import CodeTree, StatusBar
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,6 +43,7 @@ class CoderScreen(Screen[None]):
         self.session = session
         self.compare = compare
         self.others = [c for c in session.others if c != compare] if show_others else []
+        self.search: SearchState | None = None
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
@@ -51,6 +53,7 @@ class CoderScreen(Screen[None]):
         yield StatusBar(id="status")
 
     def on_mount(self) -> None:
+        self.view.hits = lambda transcript: self.search.spans(transcript) if self.search else []
         self.view.show_transcript()
         self.view.focus()
         self._status()
@@ -97,6 +100,8 @@ class CoderScreen(Screen[None]):
         numbers = {change.passage}
         transcript = self.session.transcript
         for coding in (*change.added, *change.removed):
+            if coding.transcript != transcript.id:
+                continue  # coding all search hits reaches other transcripts
             numbers.update(p.number for p in transcript.passages_overlapping(
                 coding.start, coding.end))
         self.view.refresh_passages(numbers)
@@ -220,6 +225,75 @@ class CoderScreen(Screen[None]):
                 self.code(code_id)
 
         self.app.push_screen(CodePicker(self.session), apply)
+
+    # -- search ------------------------------------------------------------------------------
+
+    def action_search(self) -> None:
+        def found(state: SearchState | None) -> None:
+            if state is None:
+                return
+            self.search = state
+            self._go_to_hit()
+
+        self.app.push_screen(SearchScreen(self.session, self.search), found)
+
+    def _go_to_hit(self, wrapped: bool = False) -> None:
+        """To the current hit's passage, its words selected (a code's key codes them)."""
+        assert self.search is not None and self.search.index is not None
+        hit = self.search.hits[self.search.index]
+        self.session.goto_hit(hit)
+        self.session.cursor.select(hit.start, hit.end)
+        self._moved()
+        where = f"{self.search.where()} for {self.search.pattern!r}"
+        self._status(where + (" (wrapped round)" if wrapped else "")
+                     + "; a code's key codes it")
+
+    def action_step_hit(self, delta: int) -> None:
+        if self.search is None or not self.search.hits:
+            self.app.bell()
+            self._status("no search yet: ctrl+f searches")
+            return
+        step = self.session.step_hit(self.search.hits, self.search.index, delta)
+        assert step is not None
+        self.search.index, wrapped = step
+        self._go_to_hit(wrapped)
+
+    def action_code_hits(self) -> None:
+        """Code every hit of the search with a code chosen in the picker (the code
+        highlighted in the codebook comes first), as its passages, sentences or words."""
+        search = self.search
+        if search is None or not search.hits:
+            self.app.bell()
+            self._status("no search hits to code: ctrl+f searches")
+            return
+        count = f"{len(search.hits)} hit{'s' if len(search.hits) != 1 else ''}"
+
+        def code_chosen(code_id: str | None) -> None:
+            if not code_id:
+                return
+
+            def span_chosen(span: str | None) -> None:
+                if span is not None:
+                    self._code_all(search, code_id, span)
+
+            self.app.push_screen(SpanScreen(f"Code the {count} of {search.pattern!r} with "
+                                            f"{code_id}: what?"), span_chosen)
+
+        self.app.push_screen(CodePicker(self.session, f"Code all {count} of "
+                                        f"{search.pattern!r} with…"), code_chosen)
+
+    def _code_all(self, search: SearchState, code_id: str, span: str) -> None:
+        try:
+            change, result = self.session.code_hits(search.hits, code_id, span,
+                                                    pattern=search.pattern)
+        except QcodeError as exc:
+            self._fail(exc)
+            return
+        done = f"coded {len(result.added)} {span}{'s' if len(result.added) != 1 else ''}"
+        already = f" ({len(result.already)} already were)" if result.already else ""
+        message = (f"saved: {done} with {code_id}{already}; u undoes" if result.added
+                   else f"nothing new: every {span} of the hits is coded {code_id} already")
+        self._after_change(change, message)
 
     def action_undo(self) -> None:
         self._after_change(self.session.undo())
