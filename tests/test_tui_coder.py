@@ -234,6 +234,10 @@ def test_codes_in_passages_by_label_or_id(project_dir):
     by_label, status = run(make_app(project_dir), "ctrl+l", inspect=text)
     assert "▌ownership" in by_id and "▌Staff ownership" in by_label
     assert "by label" in status
+    # qcode.yaml `code_names: labels` starts the coder with labels; ctrl+l still switches
+    project_dir.write("qcode.yaml", project_dir.read("qcode.yaml") + "code_names: labels\n")
+    assert "▌Staff ownership" in run(make_app(project_dir), inspect=text)[0]
+    assert "▌ownership" in run(make_app(project_dir), "ctrl+l", inspect=text)[0]
 
 
 def test_the_status_line_fits_80_columns(project_dir):

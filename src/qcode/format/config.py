@@ -46,6 +46,8 @@ class ProjectConfig(StrictModel):
     attributes: dict[str, AttributeSpec] = {}
     primary_coder: Annotated[str, Field(pattern=CODER_PATTERN)] | None = None
     keys: dict[str, str] = {}  # interactive coder: binding id -> keys (see qcode.keymap)
+    # How the full-screen coder names codes in the passages (ctrl+l switches for a session).
+    code_names: Literal["ids", "labels"] = "ids"
     # Speaker labels (wildcards as in a `speaker:` rule) of the interviewers, whose turns
     # the coder's walk and next-uncoded pass over (see qcode.coding.session).
     interviewer: list[Annotated[str, Field(pattern=r"\S")]] = []

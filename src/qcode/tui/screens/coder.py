@@ -47,7 +47,9 @@ class CoderScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="main"):
-            yield PassageView(self.session, self.compare, self.others, id="passages")
+            labels = self.session.corpus.config.code_names == "labels"
+            yield PassageView(self.session, self.compare, self.others, labels=labels,
+                              id="passages")
             yield DefinitionPanel(self.session, id="definition")
             yield CodeTree(self.session, id="codebook")
         yield StatusBar(id="status")
