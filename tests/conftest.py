@@ -280,3 +280,18 @@ def coded(project_dir):
     return Project.open(project_dir.root)
 
 
+def press_keys(app, *keys, size=(80, 24), inspect=None):
+    """Drive a full-screen app with Pilot: press ``keys`` (``*"words"`` types them), then
+    return ``inspect(app)`` (run inside the app) and the coder's status line."""
+    import asyncio
+
+    async def go():
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            for key in keys:
+                await pilot.press(key)
+                await pilot.pause()
+            seen = inspect(app) if inspect else None
+            return seen, str(app.screen_stack[0].query_one("#status").render())
+
+    return asyncio.run(go())

@@ -4,9 +4,9 @@ ctrl+p walk the hits, ctrl+a codes them all. Keys in through Pilot, the log asse
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 
+from conftest import press_keys
 from qcode import Project
 from qcode.coding.session import CodingSession
 from qcode.tui import make_app as make_qcode_app
@@ -24,19 +24,7 @@ def make_app(project_dir, coder="c", at=(0, 0), transcripts=ALL, **kwargs):
     return make_qcode_app("coder", session=session)
 
 
-def run(app, *keys, size=(80, 24), inspect=None):
-    """Press ``keys`` (``*"words"`` types them), then return
-    ``inspect(app)`` (run inside the app) and the coder's status line."""
-    async def go():
-        async with app.run_test(size=size) as pilot:
-            await pilot.pause()
-            for key in keys:
-                await pilot.press(key)
-                await pilot.pause()
-            seen = inspect(app) if inspect else None
-            return seen, str(app.screen_stack[0].query_one("#status").render())
-
-    return asyncio.run(go())
+run = press_keys
 
 
 def codings(project_dir, coder="c"):
