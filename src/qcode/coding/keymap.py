@@ -66,6 +66,8 @@ BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("codings", "enter", "codings",
                "The codings on the passage: remove, widen, narrow, memo"),
     KeyBinding("pick-code", "slash", "pick_code", "Find a code by name (fuzzy) and apply it"),
+    KeyBinding("new-code", "plus", "new_code",
+               "New code: add one to the codebook and use it at once"),
     KeyBinding("search", "ctrl+f", "search",
                "Search the transcripts; Enter on a hit goes there and selects its words"),
     KeyBinding("next-hit", "ctrl+n", "step_hit(1)", "Next search hit"),
@@ -128,7 +130,8 @@ def binding(binding_id: str, screen: str) -> KeyBinding:
 
 _CHARACTERS = {"slash": "/", "question_mark": "?", "left_square_bracket": "[",
                "right_square_bracket": "]", "space": " ", "full_stop": ".", "minus": "-",
-               "comma": ",", "left_parenthesis": "(", "right_parenthesis": ")"}
+               "comma": ",", "left_parenthesis": "(", "right_parenthesis": ")",
+               "plus": "+"}
 
 
 def key_character(key: str) -> str | None:

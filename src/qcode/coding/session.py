@@ -10,7 +10,7 @@ and toggling never re-read the project.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -103,6 +103,29 @@ class CodingSession(Navigation):
         self.codebook = self.corpus.codebook
         if self.review is not None:
             self._review_family = set(self.codebook.descendants(self.review))
+
+    def add_code(self, fields: Mapping[str, str | None], parent: str | None = None) -> Code:
+        """Add a code to the project's codebook file (``Project.add_code``: validated as
+        ``qcode check`` would, every other byte of the file kept) and use it at once.
+        ``parent`` is an id, a former id or a whole label (any case); empty for the
+        top level. Refused with a ``UsageError`` for a session made from a bare ``Corpus``,
+        which has no codebook file to write."""
+        add = getattr(self._source, "add_code", None)
+        if add is None:
+            raise UsageError("this session has no project whose codebook it could change",
+                             "open the session on a Project")
+        code: Code = add(fields, self._parent_id(parent))
+        self.reload_codebook()
+        return code
+
+    def _parent_id(self, parent: str | None) -> str | None:
+        """The id ``parent`` names, also by label; an unknown name is passed on for
+        ``add_code`` to refuse with the nearest ids."""
+        name = (parent or "").strip()
+        if not name or self.codebook.resolve(name) is not None:
+            return name or None
+        by_label = [c.id for c in self.codebook if c.label.casefold() == name.casefold()]
+        return by_label[0] if len(by_label) == 1 else name
 
     def __enter__(self) -> CodingSession:
         """Hold the coder's session lock while coding (one session per coder; see

@@ -26,7 +26,7 @@ COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
 # (qcode.coding.keymap; a test keeps the two in step), and space, comma and minus, which
 # separate and remove codes in a line-mode answer. Line mode's `b` and `.` give way to a
 # code that takes them.
-RESERVED_KEYS = frozenset("jkJKumdvq/?[]()") | frozenset(" ,-")
+RESERVED_KEYS = frozenset("jkJKumdvq/?[]()+") | frozenset(" ,-")
 
 
 class Code(StrictModel):
@@ -281,7 +281,7 @@ def _check_codes(codes: list[Code], loc: tuple[str | int, ...], doc: YamlDocumen
                 problems.error("code-key-reserved", rel, key_line,
                                f"shortcut key {code.key!r} of {code.id!r} is reserved by the "
                                "interactive coder", "choose another key (reserved: j k J K u m d "
-                               "v q / ? [ ] , - and space)")
+                               "v q / ? [ ] ( ) + , - and space)")
             elif code.key in key_lines:
                 owner, first = key_lines[code.key]
                 problems.error("code-key-duplicate", rel, key_line,

@@ -131,8 +131,8 @@ def _check_new_code(codebook: Codebook, wanted: dict[str, str], parent: str | No
         holder = codebook.by_key(key)
         if key in RESERVED_KEYS:
             raise QcodeError(f"shortcut key {key!r} is reserved by the interactive coder",
-                             "choose another key (reserved: j k J K u m d v q / ? [ ] , - "
-                             "and space)")
+                             "choose another key (reserved: j k J K u m d v q / ? [ ] ( ) + "
+                             ", - and space)")
         if key in taken_keys:
             raise QcodeError(f"shortcut key {key!r} is bound to {taken_keys[key]!r} in the "
                              "full-screen coder (qcode.yaml `keys:`)", "choose another key")

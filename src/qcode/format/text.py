@@ -92,10 +92,17 @@ def is_nfc(text: str) -> bool:
     return unicodedata.is_normalized("NFC", text)
 
 
+# Latin letters with no decomposition into a letter and accents: spelt as their languages
+# spell them in plain ASCII, so an id made from "Ærlig støtte" is not "rlig-sttte".
+_SPELT_OUT = str.maketrans({"æ": "ae", "Æ": "Ae", "ø": "o", "Ø": "O", "œ": "oe", "Œ": "Oe",
+                            "ß": "ss", "ẞ": "SS", "þ": "th", "Þ": "Th", "ð": "d", "Ð": "D",
+                            "đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ı": "i"})
+
+
 def ascii_fold(text: str) -> str:
-    """Letters without their accents (``ø`` stays: it has no decomposition), for ids made
-    from names."""
-    return "".join(ch for ch in unicodedata.normalize("NFKD", text)
+    """Letters without their accents (``å`` → ``a``), and the letters that have none
+    spelt out (``æ`` → ``ae``, ``ø`` → ``o``, ``ß`` → ``ss``), for ids made from names."""
+    return "".join(ch for ch in unicodedata.normalize("NFKD", text.translate(_SPELT_OUT))
                    if not unicodedata.combining(ch))
 
 

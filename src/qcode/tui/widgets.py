@@ -78,6 +78,15 @@ class CodeTree(Tree[str]):
             text.append(f" {count}", style="dim")
         return text
 
+    def rebuild(self, highlight: str | None = None) -> None:
+        """Show the session's codebook as it is now (a code was added) with the cursor on
+        ``highlight``, so the researcher sees where the new code went."""
+        self.build()
+        node = self._code_nodes.get(highlight) if highlight is not None else None
+        if node is not None:
+            # A node has its line only once the tree has laid its lines out again.
+            self.call_after_refresh(self.move_cursor, node)
+
     def refresh_codes(self, code_ids) -> None:
         for code_id in code_ids:
             node = self._code_nodes.get(code_id)

@@ -35,6 +35,11 @@ Answer with one line per passage:
                     shortcut key; m CODE: alone removes it)
   m <<  or  m CODE: <<
                     a memo of several lines: type them, then a line holding only .
+  :new ID LABEL [parent=PARENT] [key=K]
+                    add a code to the codebook and use it at once (PARENT: an id,
+                    former id or one-word label; none: top level). Only its lines
+                    are written, the rest of the file stays as it is; refused, with
+                    the reason, when `qcode check` would refuse the codebook
   s PATTERN         search your transcripts for PATTERN (words as in `qcode search`:
                     any case, * for any letters) and go to the next passage with a hit
                     after this one, wrapping round; s alone goes to the next hit
@@ -52,6 +57,8 @@ _SPLIT = re.compile(r"[\s,]+")
 _NUMBERED = re.compile(r"([0-9]+):(?:\s+(.*))?")
 _CODE_MEMO = re.compile(r"(\S+):(?:\s+(.*))?", re.DOTALL)
 _BLOCK = "<<"
+_NEW_OPTION = re.compile(r"(parent|key)=(\S+)")
+_NEW_USAGE = ":new ID LABEL [parent=PARENT] [key=K]"
 _CONTEXT_TURNS = 2  # interviewers' turns shown above an answer, at most
 
 
@@ -60,7 +67,9 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
     """Drive a session from ``stdin``; returns the number of answers saved."""
     dialogue = Dialogue(stdin, stdout, width)
     say = dialogue.say
-    keys = {c.key for c in session.codebook if c.key}
+
+    def keys() -> set[str]:  # read each time: a code added with :new may take b . or s
+        return {c.key for c in session.codebook if c.key}
 
     def show() -> None:
         passage = session.passage
@@ -79,9 +88,9 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
 
     def command(answer: str) -> str | None:
         """The command an answer is, or None for codes (a key that is a code's wins)."""
-        if answer in ("", ":next") or (answer == "." and "." not in keys):
+        if answer in ("", ":next") or (answer == "." and "." not in keys()):
             return "next"
-        if answer in (":back",) or (answer == "b" and "b" not in keys):
+        if answer in (":back",) or (answer == "b" and "b" not in keys()):
             return "back"
         if answer in ("q", ":quit"):
             return "quit"
@@ -92,8 +101,10 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
         if answer == "m" or answer.startswith("m ") or answer.startswith(":memo"):
             return "memo"
         if answer == ":search" or answer.startswith(":search ") or (
-                (answer == "s" or answer.startswith("s ")) and "s" not in keys):
+                (answer == "s" or answer.startswith("s ")) and "s" not in keys()):
             return "search"
+        if answer == ":new" or answer.startswith(":new "):
+            return "new"
         return None
 
     def move_on() -> bool:
@@ -164,6 +175,9 @@ def run_plain(session: "CodingSession", stdin: TextIO, stdout: TextIO,
                 say()
                 say(f"end of input inside a memo (not saved): {saved} answers saved")
                 return saved
+            continue
+        if kind == "new":
+            _new_code(session, dialogue, answer.removeprefix(":new"))
             continue
         if at_end:
             if kind == "next":
@@ -248,6 +262,35 @@ def _codes_text(session: "CodingSession") -> str:
         if name not in names:
             names.append(name)
     return ", ".join(names) or "-"
+
+
+def _new_code(session: "CodingSession", dialogue: Dialogue, text: str) -> None:
+    """``:new ID LABEL [parent=PARENT] [key=K]``: the options are the last words, so a
+    label may hold any word but those."""
+    words = text.split()
+    options: dict[str, str] = {}
+    while words and (option := _NEW_OPTION.fullmatch(words[-1])) is not None:
+        name, value = option.groups()
+        if name in options:
+            dialogue.say(f"error: {name}= is given twice; nothing added")
+            return
+        options[name] = value
+        words.pop()
+    if len(words) < 2:
+        dialogue.say(f"usage: {_NEW_USAGE} (e.g. :new staff-support Support from "
+                     "staff parent=leadership key=s)")
+        return
+    fields = {"id": words[0], "label": " ".join(words[1:]), "key": options.get("key")}
+    try:
+        code = session.add_code(fields, options.get("parent"))
+    except QcodeError as exc:
+        dialogue.error(exc)
+        return
+    parent = session.codebook.parent_of.get(code.id)
+    dialogue.say(f"added code {code.id} to {session.corpus.config.codebook}"
+                 + (f" under {parent}" if parent else "")
+                 + (f" (key {code.key})" if code.key else "")
+                 + f"; answer {code.key or code.id} to use it")
 
 
 def _memo(session: "CodingSession", dialogue: Dialogue, text: str) -> bool:

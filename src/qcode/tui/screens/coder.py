@@ -24,11 +24,13 @@ from qcode.tui.screens.dialogs import (
     MemoScreen,
     bindings,
 )
+from qcode.tui.screens.new_code import NewCodeScreen
 from qcode.tui.screens.search import SearchScreen, SearchState, SpanScreen
 from qcode.tui.widgets import CodeTree, StatusBar
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import Change, CodingSession
+    from qcode.format.codebook import Code
     from qcode.store.codings import Coding
 
 WIDE = 120  # from this width the codebook takes a third of the screen
@@ -296,6 +298,23 @@ class CoderScreen(Screen[None]):
         message = (f"saved: {done} with {code_id}{already}; u undoes" if result.added
                    else f"nothing new: every {span} of the hits is coded {code_id} already")
         self._after_change(change, message)
+
+    def action_new_code(self) -> None:
+        """A form for a new code, next to the code highlighted in the tree (its parent is
+        prefilled); once added, the code is in the tree and its key codes at once."""
+        highlighted = self.codebook_tree.selected_code
+        parent = self.session.codebook.parent_of.get(highlighted) if highlighted else None
+
+        def added(code: Code | None) -> None:
+            if code is None:
+                return
+            self.codebook_tree.rebuild(code.id)
+            rel = self.session.corpus.config.codebook
+            use = (f"press {code.key} to use it" if code.key
+                   else "no key: / or Enter in the tree applies it")
+            self._status(f"added code {code.id} to {rel}; {use}")
+
+        self.app.push_screen(NewCodeScreen(self.session, parent), added)
 
     def action_undo(self) -> None:
         self._after_change(self.session.undo())

@@ -103,7 +103,7 @@ def _display(key: str) -> str:
              "right_square_bracket": "]", "down": "↓", "up": "↑", "tab": "Tab",
              "left": "←", "right": "→", "shift+left": "shift+←", "shift+right": "shift+→",
              "left_parenthesis": "(", "right_parenthesis": ")", "home": "Home",
-             "end": "End", "escape": "Esc", "enter": "Enter"}
+             "end": "End", "escape": "Esc", "enter": "Enter", "plus": "+"}
     return names.get(key.strip(), key.strip())
 
 
