@@ -135,10 +135,11 @@ def xlsx_bytes(matrix: FrameworkMatrix, title: str) -> bytes:
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = "framework"
+    book.remove(book.worksheets[0])  # the empty default sheet
+    sheet = book.create_sheet(title="framework")
     wrapped = Alignment(wrap_text=True, vertical="top")
     header, rows = _grid(matrix)
     sheet.append([_excel_value(h) for h in header])
@@ -157,7 +158,7 @@ def xlsx_bytes(matrix: FrameworkMatrix, title: str) -> bytes:
     sheet.freeze_panes = "B2"
     sheet.column_dimensions["A"].width = 18
     for column in range(2, len(header) + 1):
-        sheet.column_dimensions[sheet.cell(row=1, column=column).column_letter].width = 50
+        sheet.column_dimensions[get_column_letter(column)].width = 50
     book.properties.title = printable(title)
     out = io.BytesIO()
     book.save(out)
