@@ -17,10 +17,13 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import SENTENCE
 from qcode import Project
-from qcode.analysis.framework import QUOTE_FIELDS
+from qcode.analysis.framework import PICKS, QUOTE_FIELDS, choose_quotes
+from qcode.cli.framework import Pick
 from qcode.render.tables import markdown_table
 
 REPO = Path(__file__).resolve().parents[1]
@@ -76,6 +79,27 @@ def test_pick_longest_or_first_and_how_many(coded):
     assert texts(quotes=2, pick="first") == ([LIER_2, SENTENCE], 3)  # reading order
     assert texts(quotes=0, pick="first") == ([LIER_2, SENTENCE, LIER_3], 3)
     assert texts(quotes=1) == ([LIER_2], 3)
+
+
+@given(st.lists(st.text(max_size=8), max_size=12), st.integers(0, 14), st.sampled_from(PICKS))
+def test_the_pick_rule(texts, count, pick):
+    """The shown quotes are ``count`` of the cell's (all for 0); ``first`` keeps the first
+    ones, ``longest`` no quote shorter than one it leaves out, ties in reading order."""
+    quotes = [{"text": text, "order": i} for i, text in enumerate(texts)]
+    shown = choose_quotes(quotes, count, pick)
+    assert len(shown) == (min(count, len(quotes)) if count else len(quotes))
+    if pick == "first":
+        assert shown == quotes[:len(shown)]
+    else:
+        left = [q for q in quotes if q not in shown]
+        assert min((len(q["text"]) for q in shown), default=0) >= max(
+            (len(q["text"]) for q in left), default=0)
+        keys = [(-len(q["text"]), q["order"]) for q in shown]
+        assert keys == sorted(keys)
+
+
+def test_the_command_offers_the_library_picks():
+    assert tuple(Pick) == PICKS
 
 
 def test_a_quote_carries_its_memo(coded):
