@@ -45,6 +45,7 @@ from qcode.store.replay import Replay
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from qcode.analysis.framework import FrameworkMatrix
     from qcode.analysis.search import Hit, SearchResult
     from qcode.coding.anchoring import ApplyResult, ReanchorPlan
     from qcode.coding.hits import HitCoding
@@ -329,6 +330,16 @@ class Project:
         changed = self.assess(coders, all_coders).changed
         return retrieval.segments(self.corpus, codes, _coder_list(coders), all_coders, where,
                                   by, changed)
+
+    def framework(self, rows: str, codes: list[str], coders: str | list[str] | None = None,
+                  all_coders: bool = False, where: Sequence[str] = (), quotes: int = 3,
+                  pick: str = "longest") -> FrameworkMatrix:
+        """Rows × themes, each cell the quotes of ``segments`` (``qcode.analysis.framework``)."""
+        from qcode.analysis import framework
+
+        changed = self.assess(coders, all_coders).changed
+        return framework.framework(self.corpus, rows, codes, _coder_list(coders), all_coders,
+                                   where, quotes, pick, changed)
 
     def query(self, expression: str, coders: str | list[str] | None = None,
               all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:

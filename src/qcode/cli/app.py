@@ -22,6 +22,7 @@ from qcode.cli import (
     autocode,
     browse,
     coding,
+    framework,
     project_cmds,
     refi,
     search,
@@ -159,6 +160,7 @@ _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
+_register(framework, ["framework"])
 _register(agree, ["agree"])
 _register(adjudicate, ["adjudicate"])
 _register(autocode, ["autocode"])
