@@ -55,7 +55,10 @@ class Order:
         """The column that shows each transcript's place in the order, if it has one."""
         if self.kind == CODING:
             return FIRST_CODED
-        return self.name if self.kind == "attribute" else None
+        if self.kind != "attribute":
+            return None
+        # an attribute named like a column of the result (`new`) must not hide it
+        return self.name if self.name not in COLUMNS else f"{self.name}_value"
 
     @property
     def text(self) -> str:
@@ -105,7 +108,8 @@ def saturation(corpus: Corpus | HasCorpus, order: str | Path = CODING,
         columns.insert(2, chosen.key_column)
     frame = pd.DataFrame(rows, columns=columns)
     last = next((row for row in reversed(rows) if row["new"]), None)
-    frame.attrs = scope_attrs(scope, order=chosen.text, order_kind=chosen.kind, notes=notes,
+    frame.attrs = scope_attrs(scope, order=chosen.text, order_kind=chosen.kind,
+                              key_column=chosen.key_column, notes=notes,
                               codes=total,
                               last_new=last["transcript"] if last else None,
                               last_new_position=last["position"] if last else None)
@@ -138,7 +142,7 @@ def resolve_order(corpus: Corpus, order: str | Path) -> Order:
         return Order("file", order)
     raise UnknownName("order", order, did_you_mean(order, [CODING, BY_ID, *names]),
                       hint=f"--order takes {CODING}, {BY_ID}, {DATE}, an attribute "
-                           f"({', '.join(names) or 'none'}) or a file of transcript ids")
+                           f"({_listed(names) or 'none'}) or a file of transcript ids")
 
 
 def _ordered(corpus: Corpus, transcripts: list[Transcript], coders: list[str], order: Order

@@ -24,6 +24,7 @@ from qcode.cli import (
     coding,
     project_cmds,
     refi,
+    saturation,
     search,
     tagging,
     transcript_import,
@@ -159,6 +160,7 @@ _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
+_register(saturation, ["saturation"])
 _register(agree, ["agree"])
 _register(adjudicate, ["adjudicate"])
 _register(autocode, ["autocode"])
