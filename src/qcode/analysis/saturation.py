@@ -195,9 +195,11 @@ def _moment(at: str) -> dt.datetime | None:
 
 def _attribute_keys(corpus: Corpus, transcripts: list[Transcript], attribute: str
                     ) -> tuple[dict[str, str], dict[str, Any]]:
-    """Each transcript's value as text, and as its type's value for sorting (dates as
-    dates, numbers as numbers, text in natural order)."""
+    """Each transcript's value as text, and as its type's value for sorting: declared
+    values in their declared order, dates as dates, numbers as numbers, other text in
+    natural order."""
     kind = attribute_types(corpus.config.attributes, corpus.transcripts).get(attribute, "text")
+    declared = {value: i for i, value in enumerate(corpus.declared_values(attribute))}
     keys: dict[str, str] = {}
     sortable: dict[str, Any] = {}
     for transcript in transcripts:
@@ -206,8 +208,11 @@ def _attribute_keys(corpus: Corpus, transcripts: list[Transcript], attribute: st
             continue
         keys[transcript.id] = attribute_text(value)
         typed = typed_value(value, kind)
-        if typed is not None:
-            sortable[transcript.id] = _natural(typed) if kind == "text" else typed
+        if declared:  # a value not declared is an error `qcode check` reports: unplaced
+            if attribute_text(value) in declared:
+                sortable[transcript.id] = declared[attribute_text(value)]
+        elif typed is not None:
+            sortable[transcript.id] = _natural(keys[transcript.id]) if kind == "text" else typed
     return keys, sortable
 
 
