@@ -53,7 +53,7 @@ def saturation(
     plot: CurveOpt = None,
     raw: RawOpt = False,
 ) -> None:
-    """Show the codes each transcript adds, in order, and how many distinct codes so far.
+    """Show the codes each transcript adds, in order, and the distinct codes so far.
 
     Per transcript: its codings, the codes first used there, the cumulative number of
     distinct codes and its share of the final total. A curve that flattens early says
