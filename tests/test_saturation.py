@@ -159,6 +159,13 @@ def test_unknown_order_gets_a_did_you_mean(coded, cli):
     assert "Traceback" not in result.stderr
 
 
+def test_an_undefined_answer_is_refused_as_check_says(coded, project_dir, cli):
+    project_dir.replace("codebooks/codes.yaml", "  - id: ownership\n", "  - id: personal\n")
+    result = cli("saturation", "-c", "a")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "code-id-duplicate" in result.stderr
+
+
 # -- an order from a file ---------------------------------------------------------------------
 
 def test_file_order(coded, project_dir, cli):
