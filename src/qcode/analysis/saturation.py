@@ -78,12 +78,12 @@ def saturation(corpus: Corpus | HasCorpus, order: str | Path = CODING,
     scope = resolve_scope(corpus, coders, all_coders, where)
     chosen = resolve_order(corpus, order)
     segments = segment_frame(corpus, scope)
+    codings: dict[str, int] = segments["transcript"].value_counts().to_dict()
+    pairs = segments[["transcript", "code"]].drop_duplicates()  # few: one per code used
     codes_in: dict[str, set[str]] = {}
-    codings: dict[str, int] = {}
-    for transcript, code in zip(segments["transcript"].tolist(), segments["code"].tolist(),
+    for transcript, code in zip(pairs["transcript"].tolist(), pairs["code"].tolist(),
                                 strict=True):
         codes_in.setdefault(transcript, set()).add(code)
-        codings[transcript] = codings.get(transcript, 0) + 1
     ordered, keys, notes = _ordered(corpus, scope.transcripts, scope.coders, chosen)
     uncoded = [t.id for t in ordered if not codings.get(t.id)]
     if uncoded and chosen.kind != CODING:  # the coding order says it itself
