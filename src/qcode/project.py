@@ -321,6 +321,15 @@ class Project:
         return cooccur.cooccur(self.corpus, unit, rollup, _coder_list(coders), all_coders,
                                where, codes)
 
+    def saturation(self, order: str | Path = "coding", coders: str | list[str] | None = None,
+                   all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
+        """New and cumulative distinct codes per transcript in an order (see
+        ``qcode.analysis.saturation``)."""
+        from qcode.analysis import saturation
+
+        return saturation.saturation(self.corpus, order, _coder_list(coders), all_coders,
+                                     where)
+
     def segments(self, codes: list[str] | None = None, coders: str | list[str] | None = None,
                  all_coders: bool = False, where: Sequence[str] = (),
                  by: str | None = None) -> pd.DataFrame:

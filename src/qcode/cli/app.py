@@ -25,6 +25,7 @@ from qcode.cli import (
     framework,
     project_cmds,
     refi,
+    saturation,
     search,
     tagging,
     transcript_import,
@@ -161,6 +162,7 @@ _register(tagging, ["tag", "untag"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 _register(framework, ["framework"])
+_register(saturation, ["saturation"])
 _register(agree, ["agree"])
 _register(adjudicate, ["adjudicate"])
 _register(autocode, ["autocode"])
