@@ -323,3 +323,16 @@ def test_an_attribute_named_like_a_column_is_refused(coded, cli, project_dir):
 def test_an_unknown_coder_is_refused_with_a_suggestion(coded, cli):
     result = cli("export", "tables", "t", "--coder", "aa")
     assert result.exit_code != 0 and "did you mean 'a'" in result.stderr
+
+
+def test_a_broken_coding_is_exported_as_logged_and_said(coded, cli, project_dir):
+    project_dir.append_log("a", {"op": "add", "id": "gone", "transcript": "lier-teacher",
+                                 "start": 0, "end": 5, "code": "no-such-code",
+                                 "text": "I: Hv", "at": "2026-12-01T10:00:00.000Z"})
+    result = cli("export", "tables", "t")
+    assert result.exit_code == 0
+    assert ("warning: codings holds 1 coding that qcode's counts leave out (an unknown "
+            "transcript or code") in result.stderr
+    broken = read(project_dir.root / "t", "codings").set_index("id").loc["gone"]
+    assert (broken["code"], broken["label"], broken["code_as_logged"]) == (
+        "no-such-code", "", "no-such-code")

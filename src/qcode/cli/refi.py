@@ -113,9 +113,10 @@ def export_tables(
         "--coder", "-c", metavar="NAME",
         help="Only this coder's codings and events (repeatable; default: all coders).")
     ] = None,
-    force: ForceOpt = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the tables' files if DIR holds them.")] = False,
 ) -> None:
-    """Write codes, transcripts, passages, codings and events as tables for other tools.
+    """Write the project as tidy tables (CSV or Parquet) for R, DuckDB or pandas.
 
     One file per table (codes.csv, ... or codes.parquet, ...) in DIR, with ids as keys;
     the columns are documented in docs/tables.md. `codings` holds the current codings

@@ -27,6 +27,7 @@ from qcode.errors import QcodeError, UsageError
 from qcode.format.attributes import attribute_text, attribute_types, typed_value
 from qcode.format.files import atomic_write_all, check_output
 from qcode.format.limits import MAX_JSON_DEPTH, json_depth
+from qcode.format.names import plural
 from qcode.format.text import count_words
 from qcode.render.tables import delimited
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
@@ -119,9 +120,14 @@ def build_tables(source: Corpus | HasCorpus, coders: Sequence[str] | None = None
     ``coders`` narrows codings and events (default: every coder with a log)."""
     corpus = as_corpus(source)
     chosen = choose_coders(corpus, coders, all_coders=not coders)
+    codings, broken = codings_table(corpus, chosen)
     events, warnings = events_table(corpus, chosen)
+    if broken:
+        warnings.insert(0, f"codings holds {plural(broken, 'coding')} that qcode's counts "
+                        "leave out (an unknown transcript or code, a span beyond the text, "
+                        "a grouping folder), as logged; `qcode check` lists them")
     return [codes_table(corpus), transcripts_table(corpus), passages_table(corpus),
-            codings_table(corpus, chosen), events], warnings
+            codings, events], warnings
 
 
 def codes_table(corpus: Corpus) -> Table:
@@ -179,19 +185,22 @@ def passages_table(corpus: Corpus) -> Table:
     return table
 
 
-def codings_table(corpus: Corpus, coders: Iterable[str]) -> Table:
+def codings_table(corpus: Corpus, coders: Iterable[str]) -> tuple[Table, int]:
     """The current codings (the logs replayed), coders in the order given, each in log
-    order. ``code`` is the canonical id; ``code_as_logged`` what the log says (a former id,
-    an alias, differs). ``passage``/``passage_end``: the first and last passage the span
-    overlaps (empty for a transcript the project lacks)."""
+    order, and how many of them the counts leave out (see ``segment_frame``): they are
+    here as logged. ``code`` is the canonical id; ``code_as_logged`` what the log says (a
+    former id, an alias, differs). ``passage``/``passage_end``: the first and last passage
+    the span overlaps (empty for a transcript the project lacks)."""
     codebook, transcripts = corpus.codebook, corpus.transcripts_by_id
     table = Table("codings", SCHEMAS["codings"])
+    broken = 0
     for coding in corpus.codings(list(coders)):
         transcript = transcripts.get(coding.transcript)
+        fits = transcript is not None and coding.end <= transcript.body_length
         overlapping = (transcript.passages_overlapping(coding.start, coding.end)
-                       if transcript is not None and coding.end <= transcript.body_length
-                       else [])
+                       if transcript is not None and fits else [])
         code = codebook.resolve(coding.code)
+        broken += not fits or code is None or not code.codable
         table.rows.append([
             coding.id, coding.coder, coding.transcript,
             overlapping[0].number if overlapping else None,
@@ -199,7 +208,7 @@ def codings_table(corpus: Corpus, coders: Iterable[str]) -> Table:
             coding.start, coding.end, code.id if code else coding.code,
             code.label if code else None, coding.code, coding.text, coding.memo or None,
             coding.at, coding.line])
-    return table
+    return table, broken
 
 
 def events_table(corpus: Corpus, coders: Iterable[str]) -> tuple[Table, list[str]]:
