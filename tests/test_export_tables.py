@@ -4,6 +4,8 @@ The fixture's codings (conftest `coded`): coder a has 8 codings, coder b 4. voss
 has 4 passages (its second turn spans two lines), lier-teacher 3, strinda-coordinator 3.
 """
 
+import csv
+import io
 import json
 import os
 import re
@@ -13,9 +15,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qcode import Project
-from qcode.interchange.tables import SCHEMAS, TABLE_NAMES, export_tables
+from qcode.interchange.tables import SCHEMAS, TABLE_NAMES, Table, export_tables, table_csv
 
 REPO = Path(__file__).resolve().parents[1]
 README = (REPO / "README.md").read_text(encoding="utf-8")
@@ -336,3 +340,22 @@ def test_a_broken_coding_is_exported_as_logged_and_said(coded, cli, project_dir)
     broken = read(project_dir.root / "t", "codings").set_index("id").loc["gone"]
     assert (broken["code"], broken["label"], broken["code_as_logged"]) == (
         "no-such-code", "", "no-such-code")
+
+
+def test_a_project_without_codings_gives_empty_tables(project_dir, cli):
+    assert cli("export", "tables", "t").exit_code == 0
+    assert (project_dir.root / "t" / "codings.csv").read_text() == (
+        ",".join(c for c, _ in SCHEMAS["codings"]) + "\n")
+    if need("pyarrow"):
+        assert cli("export", "tables", "p", "-f", "parquet").exit_code == 0
+        events = pd.read_parquet(project_dir.root / "p" / "events.parquet")
+        assert len(events) == 0 and list(events.columns) == [c for c, _ in SCHEMAS["events"]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.text(st.characters(exclude_categories=["Cs"])),
+                          st.integers(-2**63, 2**63 - 1)), max_size=5))
+def test_every_text_comes_back_from_the_csv_exactly(rows):
+    table = Table("t", [("text", "string"), ("n", "integer")], [list(r) for r in rows])
+    back = list(csv.reader(io.StringIO(table_csv(table), newline="")))
+    assert back == [["text", "n"], *([text, str(n)] for text, n in rows)]
