@@ -1,10 +1,12 @@
 """``qcode export qdc|qdpx`` and ``qcode import qdc|qdpx``: REFI-QDA interchange with NVivo,
-ATLAS.ti, MAXQDA, QualCoder, Taguette and qc.
+ATLAS.ti, MAXQDA, QualCoder, Taguette and qc; ``qcode export tables``: tidy tables for R,
+DuckDB and pandas.
 
 The work is done by ``qcode.interchange`` (imported inside the commands: it pulls in XML and
 zip handling that ``qcode --help`` has no use for); these commands pick files and report.
 """
 
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -21,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 EXAMPLES: dict[str, list[str]] = {
     "export_qdc": ['qcode export qdc -o codebook.qdc'],
     "export_qdpx": ['qcode export qdpx -o study.qdpx'],
+    "export_tables": ['qcode export tables tables/ --format parquet'],
     "import_qdc": ['qcode import qdc nvivo-codes.qdc --merge'],
     "import_qdpx": ['qcode import qdpx study.qdpx --into ../copy-of-study'],
 }
@@ -92,6 +95,45 @@ def export_qdpx(
     note(f"wrote {output}: {plural(c['codes'], 'code')}, "
          f"{plural(c['transcripts'], 'transcript')}, {plural(c['codings'], 'coding')}{coders}, "
          f"{plural(c['cases'], 'case')}, {plural(c['variables'], 'variable')}")
+
+
+class TablesFormat(StrEnum):
+    csv = "csv"
+    parquet = "parquet"
+
+
+def export_tables(
+    ctx: typer.Context,
+    folder: Annotated[Path, typer.Argument(
+        help="The folder to write the tables into (made if missing).", metavar="DIR")],
+    format: Annotated[TablesFormat, typer.Option(
+        "--format", "-f", help="csv, or parquet (needs `pip install 'qcode[parquet]'`).")
+    ] = TablesFormat.csv,
+    coder: Annotated[list[str] | None, typer.Option(
+        "--coder", "-c", metavar="NAME",
+        help="Only this coder's codings and events (repeatable; default: all coders).")
+    ] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the tables' files if DIR holds them.")] = False,
+) -> None:
+    """Write the project as tidy tables (CSV or Parquet) for R, DuckDB or pandas.
+
+    One file per table (codes.csv, ... or codes.parquet, ...) in DIR, with ids as keys;
+    the columns are documented in docs/tables.md. `codings` holds the current codings
+    (the logs replayed), `events` every line of the logs. CSV cells are the exact text.
+    All files are written or none, and none replaces a file without --force.
+    """
+    from qcode.cli.context import guard, open_project
+    from qcode.cli.output import note
+    from qcode.interchange.tables import export_tables as export
+
+    project = open_project(ctx)
+    guard(project, coder, all_coders=not coder)
+    result = export(project, folder, format.value, coder, force)
+    for warning in _collapse(result.warnings):
+        note(f"warning: {warning}")
+    note(f"wrote {folder}: " + ", ".join(f"{path.name} ({plural(rows, 'row')})"
+                                          for path, rows in result.files))
 
 
 def import_qdc(

@@ -1,4 +1,5 @@
-"""REFI-QDA interchange: the codebook (``.qdc``) and project (``.qdpx``) exchange formats.
+"""REFI-QDA interchange: the codebook (``.qdc``) and project (``.qdpx``) exchange formats;
+and ``tables``, the project as tidy CSV or Parquet tables for R, DuckDB and pandas.
 
 ``qdc`` and ``qdpx`` export and import; ``safety`` reads other tools' files without
 trusting them (hardened XML, checked zip archives); ``offsets`` converts the positions
