@@ -21,6 +21,8 @@ import io
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from qcode import Project
 from qcode.errors import UnknownName, UsageError
@@ -288,3 +290,39 @@ def test_study_cases_by_model(monkeypatch):
                                               else "(missing)") == model}
         assert grid.loc["ownership-many-staff", model] == len(expected)
     assert sum(grid.attrs["column_n"]) == 8  # every school in one column
+
+
+# -- laws ----------------------------------------------------------------------------------
+
+PASSAGES = [("voss-principal", 2), ("voss-principal", 4), ("voss-teacher", 2),
+            ("voss-teacher", 4), ("lier-teacher", 2), ("lier-teacher", 3),
+            ("strinda-coordinator", 1), ("strinda-coordinator", 3)]
+LEAVES = ["lead-strong", "lead-weak", "ownership", "personal"]
+
+
+@settings(max_examples=15, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(PASSAGES), st.sampled_from(LEAVES)),
+                min_size=1, max_size=10, unique=True))
+def test_case_counts_agree_whatever_the_codings(tmp_path_factory, codings):
+    from conftest import build_fixture_project
+
+    builder = build_fixture_project(tmp_path_factory.mktemp("laws") / "study")
+    builder.write("transcripts/voss-teacher.md", VOSS_TEACHER)
+    project = Project.open(builder.root)
+    for (transcript, passage), code in codings:
+        project.tag(transcript, passage, [code], "a")
+    project = Project.open(builder.root)
+    by_model = project.matrix("model", measure="cases", totals=True)
+    pairs = project.cooccur("case")
+    strict = project.matrix("model", measure="cases", totals=True, min_documents=2)
+    documents = project.matrix("model", measure="documents", totals=True)
+    for code in LEAVES:
+        # every school has one model: its cases add up to TOTAL, the cooccur diagonal
+        assert by_model.loc[code].drop("TOTAL").sum() == by_model.loc[code, "TOTAL"]
+        assert by_model.loc[code, "TOTAL"] == pairs.loc[code, code]
+        assert (strict.loc[code] <= by_model.loc[code]).all()
+        assert (by_model.loc[code] <= documents.loc[code]).all()
+        for other in LEAVES:
+            assert pairs.loc[code, other] <= min(pairs.loc[code, code],
+                                                 pairs.loc[other, other])

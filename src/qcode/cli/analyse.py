@@ -388,6 +388,10 @@ def _scope_text(grid: "pd.DataFrame") -> str:
         text += f"; where {' and '.join(attrs['where'])}"
     if attrs.get("rollup"):
         text += "; rollup"
+    if attrs.get("case"):  # what a case is, and when it counts
+        text += f"; case: {', '.join(attrs['case'])}"
+        if attrs.get("min_documents", 1) > 1:
+            text += f", at least {attrs['min_documents']} transcripts"
     return text
 
 
