@@ -250,6 +250,9 @@ def test_check_flags_reserved_transcript_and_unknown_case(cli, project_dir):
     assert "qcode.yaml:11" in out and "attributes: 'transcript' is a reserved name" in out
     assert "transcripts/lier-teacher.md:3" in out
     assert "front matter key 'transcript' is a reserved name" in out
+    counted = cli("matrix", "--by", "school", "--measure", "cases")
+    assert counted.exit_code == 1 and "unknown case attribute 'schol'" in counted.stderr
+    assert "did you mean 'school'" in counted.stderr and "Traceback" not in counted.output
 
 
 # -- the bundled study ---------------------------------------------------------------------
@@ -326,3 +329,19 @@ def test_case_counts_agree_whatever_the_codings(tmp_path_factory, codings):
         for other in LEAVES:
             assert pairs.loc[code, other] <= min(pairs.loc[code, code],
                                                  pairs.loc[other, other])
+
+
+def test_the_cli_offers_exactly_the_librarys_measures_and_units():
+    from qcode.analysis.cooccur import COOCCUR_UNITS
+    from qcode.analysis.counting import MEASURES
+    from qcode.cli.options import CooccurUnit, Measure
+
+    assert [m.value for m in Measure] == list(MEASURES)
+    assert [u.value for u in CooccurUnit] == list(COOCCUR_UNITS)
+
+
+def test_titles_say_what_a_case_is(cli, units):
+    md = cli("matrix", "--by", "model", "--measure", "cases-pct", "--min-documents", "2",
+             "-c", "a", "-f", "md").stdout
+    assert "case: school, at least 2 transcripts" in md.splitlines()[0]
+    assert "| ownership | Staff ownership | 50 | 0 |" in md  # Voss, one of 2 mature

@@ -169,8 +169,11 @@ def case_attributes(corpus: Corpus) -> list[str]:
         raise UsageError("this project names no case attribute, so there are no cases "
                          "to count", "add `case: ATTR` (such as `case: school`) to "
                          "qcode.yaml, or count documents (--measure documents)")
+    known = known_attributes(corpus)
     for name in names:
-        check_attribute(corpus, name)
+        if name not in known:
+            raise UnknownName("case attribute", name, did_you_mean(name, known),
+                              hint="fix `case:` in qcode.yaml (`qcode check` shows the line)")
     return names
 
 
