@@ -130,7 +130,7 @@ def export(project: Project, attributes: list[str], out: Path, scope: dict) -> N
     """The matrices as CSV and XLSX, and the frequencies as JSON, one set per attribute."""
     for attr in attributes:
         for measure in MEASURES:
-            grid = project.matrix(by=attr, measure=measure, rollup=True, **scope)
+            grid = with_sizes(project.matrix(by=attr, measure=measure, rollup=True, **scope))
             stem = f"codes-by-{attr}-{measure}"
             write(out / f"{stem}.csv", grid.to_csv)
             write(out / f"{stem}.xlsx", lambda path, grid=grid: to_xlsx(project, grid, path))
@@ -177,10 +177,20 @@ def write(path: Path, writer: Callable[[Path], object]) -> None:
     print(f"wrote {path}", file=sys.stderr)
 
 
+def with_sizes(grid: pd.DataFrame) -> pd.DataFrame:
+    """The matrix with a last row ``n_transcripts``: each column's number of transcripts,
+    as the CLI writes it (counts are read against their column's size)."""
+    sized = grid.copy()
+    sized.loc[grid.attrs["n_label"]] = grid.attrs["column_n"]
+    return sized
+
+
 def to_xlsx(project: Project, grid: pd.DataFrame, path: Path) -> None:
     """The matrix with each code's label next to its id, header and ids frozen."""
     table = grid.copy()
-    table.insert(0, "label", [project.codebook.get(code).label for code in table.index])
+    codebook = project.codebook
+    table.insert(0, "label", [codebook.get(code).label if codebook.get(code) else None
+                              for code in table.index])  # the sizes row has no label
     table.to_excel(path, sheet_name="matrix", freeze_panes=(1, 2))
 
 

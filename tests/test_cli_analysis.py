@@ -26,7 +26,8 @@ def test_matrix_csv_is_wide_with_code_first(cli, coded):
     lines = result.stdout.splitlines()
     assert lines[0] == "code,Lier,Strinda,Voss"
     assert lines[4] == "ownership,0,0,2"
-    assert len(lines) == 7  # header + every code, zero rows included, no total
+    assert len(lines) == 8  # header + every code, zero rows included, no total
+    assert lines[-1] == "n_transcripts,1,1,1"  # each column's size, a footer row
 
 
 def test_two_attributes_use_a_pipe_in_csv(cli, coded):
@@ -40,7 +41,7 @@ def test_json_is_tidy_long_form(cli, coded):
                  "--measure", "documents")
     records = json.loads(result.stdout)
     assert {"code": "ownership", "label": "Staff ownership", "parent": None, "school": "Voss",
-            "informant_group": "principal", "documents": 1} in records
+            "informant_group": "principal", "documents": 1, "n_transcripts": 1} in records
     assert all(r["documents"] for r in records)  # one record per non-empty cell
 
 
@@ -50,6 +51,8 @@ def test_csv_json_and_xlsx_of_one_matrix_agree(cli, coded, project_dir):
     args = ["matrix", "--by", "informant_group", "--all-coders", "--measure", "documents-pct",
             "--rollup"]
     from_csv = csv_cells(cli(*args, "-f", "csv").stdout)
+    sizes = {key: from_csv.pop(key) for key in list(from_csv) if key[0] == "n_transcripts"}
+    assert sizes == {("n_transcripts", g): 1.0 for g in ("coordinator", "principal", "teacher")}
     from_json = {(r["code"], r["informant_group"]): float(r["documents-pct"])
                  for r in json.loads(cli(*args, "-f", "json").stdout)}
     out = project_dir.root / "m.xlsx"
@@ -58,7 +61,8 @@ def test_csv_json_and_xlsx_of_one_matrix_agree(cli, coded, project_dir):
     sheet = book["matrix"]
     rows = list(sheet.iter_rows(values_only=True))
     header = rows[0]
-    from_xlsx = {(row[0], header[i]): float(v) for row in rows[1:] for i, v in enumerate(row)
+    assert rows[-1] == ("n_transcripts", None, 1, 1, 1)
+    from_xlsx = {(row[0], header[i]): float(v) for row in rows[1:-1] for i, v in enumerate(row)
                  if i > 1 and v}
     assert from_csv == from_json == from_xlsx
     assert from_csv  # not vacuous
@@ -94,9 +98,10 @@ def test_plot_writes_png_and_svg(cli, coded, project_dir):
 def test_tsv_md_html_and_totals(cli, coded):
     tsv = cli("matrix", "--by", "school", "-c", "a", "-f", "tsv", "--totals").stdout
     assert tsv.splitlines()[0] == "code\tLier\tStrinda\tVoss\tTOTAL"
-    assert tsv.splitlines()[-1] == "TOTAL\t3\t2\t3\t8"
+    assert tsv.splitlines()[-2:] == ["TOTAL\t3\t2\t3\t8", "n_transcripts\t1\t1\t1\t3"]
     md = cli("matrix", "--by", "school", "-c", "a", "-f", "md").stdout
     assert "| ownership | Staff ownership | 0 | 0 | 2 |" in md
+    assert "| code | label | Lier (n=1) | Strinda (n=1) | Voss (n=1) |" in md
     html = cli("matrix", "--by", "school", "-c", "a", "-f", "html").stdout
     assert html.startswith("<!DOCTYPE html>") and "<td>Staff ownership</td>" in html
 

@@ -81,7 +81,12 @@ def today_folders() -> set[str]:
 
 def read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
-    return rows[0], rows[1:]
+    return rows[0], without_sizes(rows[1:])
+
+
+def without_sizes(rows: list) -> list:
+    """A matrix's rows without its last row of column sizes (``n_transcripts``)."""
+    return rows[:-1] if rows and rows[-1][0] == "n_transcripts" else rows
 
 
 def read_sheet(path: Path) -> tuple[list, list[list]]:
@@ -89,7 +94,7 @@ def read_sheet(path: Path) -> tuple[list, list[list]]:
 
     sheet = load_workbook(path, read_only=True)["matrix"]
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    return rows[0], rows[1:]
+    return rows[0], without_sizes(rows[1:])
 
 
 def frame_records(frame) -> list[dict]:
@@ -259,6 +264,10 @@ def test_shell_script_writes_the_matrices_the_library_counts(shell_export):
     for position, measure in enumerate(["segments", "documents"]):
         header, rows = read_csv(folder / f"codes-by-informant_group-{measure}.csv")
         assert header == ["code", *GROUPS]
+        sizes = (folder / f"codes-by-informant_group-{measure}.csv").read_text().splitlines()[-1]
+        assert sizes == "n_transcripts," + ",".join(
+            str(sum(t.attributes.get("informant_group") == g for t in project.transcripts))
+            for g in GROUPS)
         assert [row[0] for row in rows] == codes  # every code, in codebook order
         grid = project.matrix(by="informant_group", measure=measure, rollup=True)
         assert {row[0]: [int(v) for v in row[1:]] for row in rows} == \

@@ -25,6 +25,7 @@ from qcode.format.attributes import (
     attribute_names,
     attribute_types,
     check_attributes,
+    check_units,
     join_cases,
 )
 from qcode.format.cache import Cache
@@ -180,6 +181,7 @@ class Project:
         join_cases(loaded.values(), self.case_tables, self.problems)
         check_attributes(loaded.values(), config.attributes, self.problems,
                          self.case_tables)
+        check_units(config, self.config_doc, loaded.values(), self.case_tables, self.problems)
         return loaded
 
     @property
@@ -296,12 +298,12 @@ class Project:
     def matrix(self, by: str | list[str], measure: str = "segments", rollup: bool = False,
                coders: str | list[str] | None = None, all_coders: bool = False,
                where: Sequence[str] = (), codes: list[str] | None = None,
-               totals: bool = False) -> pd.DataFrame:
+               totals: bool = False, min_documents: int = 1) -> pd.DataFrame:
         """Codes × attribute value(s) as a pandas DataFrame (see ``qcode.analysis``)."""
         from qcode.analysis import counting
 
         return counting.matrix(self.corpus, by, measure, rollup, _coder_list(coders),
-                               all_coders, where, codes, totals)
+                               all_coders, where, codes, totals, min_documents)
 
     def freq(self, by: str | None = None, rollup: bool = False,
              coders: str | list[str] | None = None, all_coders: bool = False,
@@ -314,12 +316,13 @@ class Project:
 
     def cooccur(self, unit: str = "segment", rollup: bool = False,
                 coders: str | list[str] | None = None, all_coders: bool = False,
-                where: Sequence[str] = (), codes: list[str] | None = None) -> pd.DataFrame:
+                where: Sequence[str] = (), codes: list[str] | None = None,
+                min_documents: int = 1) -> pd.DataFrame:
         """Code × code co-occurrence counts as a DataFrame."""
         from qcode.analysis import cooccur
 
         return cooccur.cooccur(self.corpus, unit, rollup, _coder_list(coders), all_coders,
-                               where, codes)
+                               where, codes, min_documents)
 
     def saturation(self, order: str | Path = "coding", coders: str | list[str] | None = None,
                    all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:

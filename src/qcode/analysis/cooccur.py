@@ -1,4 +1,4 @@
-"""Code × code co-occurrence, on segments, passages or transcripts (numpy, pandas)."""
+"""Code × code co-occurrence, on segments, passages, transcripts or cases (numpy, pandas)."""
 
 from __future__ import annotations
 
@@ -7,39 +7,74 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from qcode.analysis.scope import resolve_scope, scope_attrs
-from qcode.analysis.segments import _codes, _counted_rows, segment_frame
+from qcode.analysis.scope import case_attributes, case_key, resolve_scope, scope_attrs
+from qcode.analysis.segments import _codes, _counted_rows, _map_values, segment_frame
 from qcode.errors import UsageError
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
-COOCCUR_UNITS = ("segment", "passage", "transcript")
+COOCCUR_UNITS = ("segment", "passage", "transcript", "case")
 
 
 def cooccur(corpus: Corpus | HasCorpus, unit: str = "segment", rollup: bool = False,
             coders: Sequence[str] | None = None, all_coders: bool = False,
-            where: Iterable[str] = (), codes: Iterable[str] | None = None) -> pd.DataFrame:
+            where: Iterable[str] = (), codes: Iterable[str] | None = None,
+            min_documents: int = 1) -> pd.DataFrame:
     """Code × code co-occurrence, symmetric; the diagonal is each code's own count.
 
     - ``segment``: pairs of distinct segments (one of each code) whose spans overlap;
       the diagonal counts segments.
     - ``passage``: passages where both codes have a segment overlapping the passage.
     - ``transcript``: transcripts where both codes occur.
+    - ``case``: cases (``case:`` in qcode.yaml, such as schools) where both codes occur,
+      each in at least ``min_documents`` of the case's transcripts (not necessarily the
+      same ones).
     """
     corpus = as_corpus(corpus)
     if unit not in COOCCUR_UNITS:
         raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(COOCCUR_UNITS)}")
+    if min_documents < 1:
+        raise UsageError(f"--min-documents {min_documents} must be 1 or more")
+    if min_documents != 1 and unit != "case":
+        raise UsageError("--min-documents applies to --unit case only")
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
     rows = _counted_rows(corpus, scope, segment_frame(corpus, scope, categorical=True),
                          rollup)
     shown = scope.codes
+    extra = {}
     if unit == "segment":
         counts = _overlap_counts(rows, shown)
+    elif unit == "case":
+        attributes = case_attributes(corpus)
+        counts = _case_counts(rows, {t.id: case_key(t, attributes) for t in scope.transcripts},
+                              shown, min_documents)
+        extra = {"case": attributes, "min_documents": min_documents}
     else:
         counts = _unit_counts(corpus, rows, unit, shown)
     grid = pd.DataFrame(counts, index=pd.Index(shown, name="code"), columns=pd.Index(shown),
                         dtype="int64")
-    grid.attrs = scope_attrs(scope, unit=unit, rollup=rollup)
+    grid.attrs = scope_attrs(scope, unit=unit, rollup=rollup, **extra)
     return grid
+
+
+def _case_counts(rows: pd.DataFrame, case_of: dict[str, tuple[str, ...]], shown: list[str],
+                 min_documents: int) -> np.ndarray:
+    """Code × code: cases where both codes have at least ``min_documents`` transcripts
+    (the diagonal: cases per code). The (case, code) pairs that qualify become the units
+    of ``_pair_table``."""
+    numbers: dict[tuple[str, ...], int] = {}
+    case_number = {tid: numbers.setdefault(key, len(numbers)) for tid, key in case_of.items()}
+    index = {c: i for i, c in enumerate(shown)}
+    number, names = _codes(rows["code"])
+    code = np.array([index.get(n, -1) for n in names] + [-1], dtype=np.int64)[number]
+    transcript = _codes(rows["transcript"])[0]
+    case = _map_values(rows["transcript"], case_number, -1).astype(np.int64)
+    known = code >= 0
+    # Distinct (case, transcript, code), then how many transcripts each (case, code) has.
+    triples = np.unique(np.stack([case[known], transcript[known], code[known]], axis=1),
+                        axis=0)
+    pairs, documents = np.unique(triples[:, [0, 2]], axis=0, return_counts=True)
+    pairs = pairs[documents >= min_documents]
+    return _pair_table(pairs, len(shown))
 
 
 def _overlap_counts(rows: pd.DataFrame, shown: list[str]) -> np.ndarray:
@@ -116,18 +151,24 @@ def _unit_counts(corpus: Corpus, rows: pd.DataFrame, unit: str, shown: list[str]
         width = int(passage.max()) + 1 if len(passage) else 1
         code, unit_of = code[hit], transcript[hit] * width + passage
     pairs = np.unique(np.stack([unit_of, code], axis=1), axis=0)  # sorted by unit
-    counts = np.zeros((len(shown), len(shown)), dtype=np.int64)
+    return _pair_table(pairs, len(shown))
+
+
+def _pair_table(pairs: np.ndarray, size: int) -> np.ndarray:
+    """Code × code from distinct (unit, code) rows sorted by unit: units where both codes
+    occur; each unit's codes paired with each other, no loop over units."""
+    counts = np.zeros((size, size), dtype=np.int64)
     if not len(pairs):
         return counts
     unit_of, code = pairs[:, 0], pairs[:, 1]
-    size = np.diff(np.flatnonzero(np.r_[True, unit_of[1:] != unit_of[:-1], True]))
-    block_start = np.repeat(np.cumsum(size) - size, size)
-    per_row = np.repeat(size, size)  # each row pairs with every row of its unit
+    block = np.diff(np.flatnonzero(np.r_[True, unit_of[1:] != unit_of[:-1], True]))
+    block_start = np.repeat(np.cumsum(block) - block, block)
+    per_row = np.repeat(block, block)  # each row pairs with every row of its unit
     left = np.repeat(np.arange(len(code)), per_row)
     right = np.repeat(block_start, per_row) + (np.arange(len(left))
                                                - np.repeat(np.cumsum(per_row) - per_row,
                                                            per_row))
-    counts += _pair_counts(code[left], code[right], len(shown))
+    counts += _pair_counts(code[left], code[right], size)
     return counts
 
 

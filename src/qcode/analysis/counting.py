@@ -5,7 +5,8 @@ whatever the format. Definitions (also in the README, "What counts"): see
 ``qcode.analysis.segments`` for segments and rollup. Measures: ``segments`` (number of
 segments), ``documents`` (distinct transcripts with at least one), ``documents-pct``
 (documents as a percentage of the transcripts in the column), ``words`` (words inside the
-segments).
+segments), ``cases`` (distinct cases, such as schools, with at least ``min_documents`` of
+their transcripts having one) and ``cases-pct`` (as a percentage of the column's cases).
 
 This module is imported only by commands that count; it imports pandas at module level.
 """
@@ -19,7 +20,18 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
-from qcode.analysis.scope import MISSING, Scope, attribute_text, resolve_scope, scope_attrs
+from qcode.analysis.scope import (
+    MISSING,
+    TRANSCRIPT,
+    Scope,
+    attribute_text,
+    attribute_value,
+    case_attributes,
+    case_key,
+    check_attribute,
+    resolve_scope,
+    scope_attrs,
+)
 from qcode.analysis.segments import (
     _counted_rows,
     _expand,
@@ -27,19 +39,22 @@ from qcode.analysis.segments import (
     _span_words,
     segment_frame,
 )
-from qcode.errors import UnknownName, UsageError
-from qcode.format.names import did_you_mean
+from qcode.errors import UsageError
 from qcode.format.transcripts import Transcript
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
-MEASURES = ("segments", "documents", "documents-pct", "words")
+MEASURES = ("segments", "documents", "documents-pct", "words", "cases", "cases-pct")
+CASE_MEASURES = ("cases", "cases-pct")
 TOTAL = "TOTAL"
 ALL = -1  # the internal column number of "all transcripts in scope"
 
 
 def column_values(corpus: Corpus, scope: Scope, attribute: str) -> list[str]:
     """Declared values in declared order, then the other values found, sorted; then
-    ``(missing)`` if some transcript in scope lacks the attribute."""
+    ``(missing)`` if some transcript in scope lacks the attribute. ``transcript``: the
+    ids in file order."""
+    if attribute == TRANSCRIPT:
+        return [t.id for t in scope.transcripts]
     declared = corpus.config.attributes.get(attribute)
     values = list(declared.values) if declared and declared.values else []
     found = {attribute_text(t.attributes[attribute]) for t in scope.transcripts
@@ -55,44 +70,54 @@ def _natural(text: str) -> tuple:
 
 
 def _column_key(transcript: Transcript, by: Sequence[str]) -> tuple[str, ...]:
-    return tuple(MISSING if transcript.attributes.get(a) is None
-                 else attribute_text(transcript.attributes[a]) for a in by)
+    return tuple(MISSING if (value := attribute_value(transcript, a)) is None
+                 else attribute_text(value) for a in by)
 
 
 def _measure(rows: pd.DataFrame, group: list[str], measure: str,
-             transcripts_per_column: dict[int, int]) -> pd.Series:
-    """One measure per group; ``column`` (an int) is the last group key."""
+             units_per_column: dict[int, int], min_documents: int = 1) -> pd.Series:
+    """One measure per group; ``column`` (an int) is the last group key. For the
+    percentages ``units_per_column`` is the denominator: the column's transcripts
+    (documents-pct) or cases (cases-pct, rows then carry a ``case`` number)."""
     if measure == "segments":
         return rows.groupby(group, sort=False, observed=True).size()
     if measure == "words":
         return rows.groupby(group, sort=False, observed=True)["words"].sum()
-    documents = rows.groupby(group, sort=False, observed=True)["transcript"].nunique()
-    if measure == "documents":
-        return documents
-    # documents-pct: relative to the number of transcripts in that column
-    totals = documents.index.get_level_values("column").map(transcripts_per_column)
-    return (documents / totals.to_numpy() * 100).round(1)
+    if measure in CASE_MEASURES:
+        # A case counts when at least min_documents of its transcripts have the code.
+        per_case = rows.groupby([*group, "case"], sort=False, observed=True)[
+            "transcript"].nunique()
+        per_case = per_case[per_case >= min_documents]
+        counted = (per_case.groupby(level=group, sort=False).size() if len(per_case)
+                   else pd.Series(dtype="int64"))
+    else:
+        counted = rows.groupby(group, sort=False, observed=True)["transcript"].nunique()
+    if measure in ("documents", "cases") or not len(counted):
+        return counted
+    totals = counted.index.get_level_values("column").map(units_per_column)
+    return (counted / totals.to_numpy() * 100).round(1)
 
 
 def matrix(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "segments",
            rollup: bool = False, coders: Sequence[str] | None = None, all_coders: bool = False,
            where: Iterable[str] = (), codes: Iterable[str] | None = None,
-           totals: bool = False) -> pd.DataFrame:
+           totals: bool = False, min_documents: int = 1) -> pd.DataFrame:
     """Codes × attribute value(s). Rows: every shown code in codebook order, zero rows
     included; columns: the values of ``by`` (see ``column_values``), combined values as a
-    two-level column index for two attributes. ``attrs`` holds the scope."""
+    two-level column index for two attributes. ``attrs`` holds the scope, and
+    ``column_n`` each column's number of transcripts (of cases for the case measures;
+    ``n_label`` says which), TOTAL's included."""
     corpus = as_corpus(corpus)
     attributes = _by_list(by)
     if not 1 <= len(attributes) <= 2:
         raise UsageError("--by takes one attribute or two (ATTR or ATTR1,ATTR2)")
     if measure not in MEASURES:
         raise UsageError(f"unknown measure {measure!r}", f"choose one of {', '.join(MEASURES)}")
+    _check_min_documents(measure, min_documents)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
-    names = corpus.attribute_names()
     for attribute in attributes:
-        if attribute not in names:
-            raise UnknownName("attribute", attribute, did_you_mean(attribute, names),
-                              hint=f"attributes: {', '.join(names)}")
+        check_attribute(corpus, attribute)
+    case_of = _case_numbers(corpus, scope) if measure in CASE_MEASURES else {}
     keys = {t.id: _column_key(t, attributes) for t in scope.transcripts}
     columns: list[tuple[str, ...]]
     if len(attributes) == 1:
@@ -104,15 +129,28 @@ def matrix(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "
     # Columns are numbered internally so that tuples never meet pandas' index inference.
     number = {key: i for i, key in enumerate(columns)}
     column_of = {tid: number[key] for tid, key in keys.items()}
-    per_column = Counter(column_of.values())
+    per_column: dict[int, int] = Counter(column_of.values())
     per_column[ALL] = len(scope.transcripts)
+    if case_of:
+        per_column = Counter(column for column, _ in {(column_of[tid], case_of[tid])
+                                                      for tid in column_of})
+        per_column[ALL] = len(set(case_of.values()))
+
+    def prepared(rows: pd.DataFrame) -> pd.DataFrame:
+        if measure == "words":
+            rows = rows.assign(words=_span_words(corpus, rows))
+        if case_of:
+            rows = rows.assign(case=_map_values(rows["transcript"], case_of).astype(np.int64))
+        return rows
+
+    def measured(rows: pd.DataFrame, group: list[str]) -> pd.Series:
+        return _measure(rows, group, measure, per_column, min_documents)
 
     segments = segment_frame(corpus, scope, categorical=True)
     rows = _counted_rows(corpus, scope, segments, rollup)
-    rows = rows.assign(column=_map_values(rows["transcript"], column_of).astype(np.int64))
-    if measure == "words":
-        rows = rows.assign(words=_span_words(corpus, rows))
-    values = _measure(rows, ["code", "column"], measure, per_column)
+    rows = prepared(rows.assign(
+        column=_map_values(rows["transcript"], column_of).astype(np.int64)))
+    values = measured(rows, ["code", "column"])
     grid = pd.DataFrame(0.0, index=pd.Index(scope.codes), columns=range(len(columns)))
     if len(values):
         grid = values.unstack("column").reindex(index=scope.codes, columns=range(len(columns)))
@@ -120,28 +158,53 @@ def matrix(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "
     labels = [c[0] if len(attributes) == 1 else c for c in columns]
     if totals:
         everywhere = rows.assign(column=ALL)
-        grid[len(columns)] = (_measure(everywhere, ["code", "column"], measure, per_column)
-                              .droplevel("column").reindex(scope.codes).fillna(0))
+        everywhere_values = measured(everywhere, ["code", "column"])
+        grid[len(columns)] = ((everywhere_values.droplevel("column")
+                               if len(everywhere_values) else everywhere_values)
+                              .reindex(scope.codes).fillna(0))
         # The TOTAL row counts each code's own segments once ("any code" in the column).
         own = segments[segments["code"].isin(scope.codes)]
-        own = own.assign(column=_map_values(own["transcript"], column_of).astype(np.int64))
-        if measure == "words":
-            own = own.assign(words=_span_words(corpus, own))
-        by_column = _measure(own, ["column"], measure, per_column) if len(own) else {}
-        overall = (_measure(own.assign(column=ALL), ["column"], measure, per_column)
-                   if len(own) else {})
+        own = prepared(own.assign(
+            column=_map_values(own["transcript"], column_of).astype(np.int64)))
+        by_column = measured(own, ["column"]) if len(own) else {}
+        overall = measured(own.assign(column=ALL), ["column"]) if len(own) else {}
         grid.loc[TOTAL] = [by_column.get(i, 0) for i in range(len(columns))] + [
             overall.get(ALL, 0)]
         labels.append(TOTAL if len(attributes) == 1 else (TOTAL, ""))
-    grid = grid.astype("float64" if measure == "documents-pct" else "int64")
+    grid = grid.astype("float64" if measure.endswith("-pct") else "int64")
     if len(attributes) == 1:
         grid.columns = pd.Index(labels, name=attributes[0], dtype=object)
     else:
         grid.columns = pd.MultiIndex.from_tuples(labels, names=attributes)
     grid.index.name = "code"
+    column_n = [per_column[i] for i in range(len(columns))] + ([per_column[ALL]]
+                                                                if totals else [])
+    if all(a == TRANSCRIPT for a in attributes):
+        column_n = []  # a column per transcript: n would always be 1
     grid.attrs = scope_attrs(scope, measure=measure, rollup=rollup, by=attributes,
-                        column_transcripts=[per_column[i] for i in range(len(columns))])
+                             column_transcripts=[Counter(column_of.values())[i]
+                                                 for i in range(len(columns))],
+                             column_n=column_n,
+                             n_label="n_cases" if case_of else "n_transcripts")
+    if measure in CASE_MEASURES:
+        grid.attrs.update(case=case_attributes(corpus), min_documents=min_documents)
     return grid
+
+
+def _check_min_documents(measure: str, min_documents: int) -> None:
+    if min_documents < 1:
+        raise UsageError(f"--min-documents {min_documents} must be 1 or more")
+    if min_documents != 1 and measure not in CASE_MEASURES:
+        raise UsageError("--min-documents applies to the case measures only",
+                         "add --measure cases or --measure cases-pct")
+
+
+def _case_numbers(corpus: Corpus, scope: Scope) -> dict[str, int]:
+    """Each transcript in scope's case, numbered (see ``case_key``)."""
+    attributes = case_attributes(corpus)
+    numbers: dict[tuple[str, ...], int] = {}
+    return {t.id: numbers.setdefault(case_key(t, attributes), len(numbers))
+            for t in scope.transcripts}
 
 
 def _by_list(by: str | Sequence[str]) -> list[str]:
@@ -168,10 +231,7 @@ def freq(corpus: Corpus | HasCorpus, by: str | None = None, rollup: bool = False
     group = ["code"]
     values: list[str] = []
     if by:
-        names = corpus.attribute_names()
-        if by not in names:
-            raise UnknownName("attribute", by, did_you_mean(by, names),
-                              hint=f"attributes: {', '.join(names)}")
+        check_attribute(corpus, by)
         values = column_values(corpus, scope, by)
         keys = {t.id: _column_key(t, [by])[0] for t in scope.transcripts}
         rows = rows.assign(value=_map_values(rows["transcript"], keys))

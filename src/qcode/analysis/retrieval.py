@@ -6,8 +6,15 @@ from collections.abc import Iterable, Sequence
 
 import pandas as pd
 
-from qcode.analysis.counting import _natural
-from qcode.analysis.scope import attribute_text, resolve_scope, scope_attrs
+from qcode.analysis.counting import column_values
+from qcode.analysis.scope import (
+    MISSING,
+    TRANSCRIPT,
+    attribute_text,
+    check_attribute,
+    resolve_scope,
+    scope_attrs,
+)
 from qcode.analysis.segments import segment_frame
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
@@ -25,12 +32,15 @@ def segments(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
              changed: Changed | None = None) -> pd.DataFrame:
     """The coded text itself: one row per segment, with its transcript's attributes,
     passage number and speaker, coders and memo; ordered by code (codebook order), then
-    by ``by``'s value, then transcript and position. A segment in ``changed`` (its
+    by ``by``'s value (declared values in declared order, as the columns of ``matrix``),
+    then transcript and position. A segment in ``changed`` (its
     transcript was edited after coding) shows the text that was coded, with
     ``text_changed`` true: never the words that now happen to sit at its old offsets."""
     changed = changed or {}
     corpus = as_corpus(corpus)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
+    if by:
+        check_attribute(corpus, by)
     codebook = corpus.codebook
     frame = segment_frame(corpus, scope)
     frame = frame[frame["code"].isin(scope.codes)]
@@ -54,7 +64,8 @@ def segments(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
             **{f"@{k}": attribute_text(v) for k, v in t.attributes.items()},
         })
     result = pd.DataFrame.from_records(records, columns=_retrieval_columns(corpus, records))
-    result = _order_retrieval(result, order, by)
+    values = column_values(corpus, scope, by) if by else []
+    result = _order_retrieval(result, order, by, {v: i for i, v in enumerate(values)})
     result.attrs = scope_attrs(scope, by=[by] if by else [])
     return result
 
@@ -64,14 +75,15 @@ def _retrieval_columns(corpus: Corpus, records: list[dict]) -> list[str]:
     return RETRIEVAL_COLUMNS + attributes
 
 
-def _order_retrieval(frame: pd.DataFrame, order: dict[str, int], by: str | None
-                     ) -> pd.DataFrame:
+def _order_retrieval(frame: pd.DataFrame, order: dict[str, int], by: str | None,
+                     rank: dict[str, int]) -> pd.DataFrame:
     if not len(frame):
         return frame.rename(columns=lambda c: c[1:] if c.startswith("@") else c)
     keys = [frame["code"].map(order).rename("_order")]
     sort = ["_order"]
-    if by and f"@{by}" in frame.columns:
-        keys.append(frame[f"@{by}"].fillna("~").map(_natural).rename("_by"))
+    column = "transcript" if by == TRANSCRIPT else f"@{by}"
+    if by and column in frame.columns:
+        keys.append(frame[column].fillna(MISSING).map(rank).rename("_by"))
         sort.append("_by")
     frame = pd.concat([frame, *keys], axis=1).sort_values([*sort, "transcript", "start", "end"],
                                                        kind="stable")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from qcode.errors import QcodeError, UnknownName, UsageError
-from qcode.format.attributes import attribute_text
+from qcode.format.attributes import RESERVED_ATTRIBUTE, attribute_text
 from qcode.format.names import did_you_mean
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
@@ -20,6 +20,30 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.transcripts import Transcript
 
 MISSING = "(missing)"
+# Every transcript has this attribute, its id: documents as columns (``--by transcript``)
+# and filters (``--where transcript=...``) work on projects without attributes. Reserved:
+# qcode check flags a front matter key, declared attribute or case column of this name.
+TRANSCRIPT = RESERVED_ATTRIBUTE
+
+
+def attribute_value(transcript: Transcript, attribute: str) -> object | None:
+    """A transcript's value of an attribute; ``transcript`` is its id."""
+    if attribute == TRANSCRIPT:
+        return transcript.id
+    return transcript.attributes.get(attribute)
+
+
+def known_attributes(corpus: Corpus) -> list[str]:
+    """The attributes a count can use: ``transcript``, then the project's own."""
+    return [TRANSCRIPT, *(a for a in corpus.attribute_names() if a != TRANSCRIPT)]
+
+
+def check_attribute(corpus: Corpus, attribute: str) -> None:
+    """Refuse an attribute no transcript has, with a did-you-mean."""
+    names = known_attributes(corpus)
+    if attribute not in names:
+        raise UnknownName("attribute", attribute, did_you_mean(attribute, names),
+                          hint=f"attributes: {', '.join(names)}")
 
 _WHERE_RE = re.compile(r"\s*([^=!\s]+)\s*(!=|=)\s*(.*?)\s*")
 
@@ -33,7 +57,7 @@ class Condition:
     values: frozenset[str]
 
     def matches(self, transcript: Transcript) -> bool:
-        value = transcript.attributes.get(self.attribute)
+        value = attribute_value(transcript, self.attribute)
         text = MISSING if value is None else attribute_text(value)
         return (text in self.values) != self.negate
 
@@ -54,12 +78,8 @@ def transcripts_where(corpus: Corpus | HasCorpus, where: Iterable[str | Conditio
     them with the transcripts that meet them all."""
     corpus = as_corpus(corpus)
     conditions = [c if isinstance(c, Condition) else Condition.parse(c) for c in where]
-    names = corpus.attribute_names()
     for condition in conditions:
-        if condition.attribute not in names:
-            raise UnknownName("attribute", condition.attribute,
-                              did_you_mean(condition.attribute, names),
-                              hint=f"attributes: {', '.join(names)}")
+        check_attribute(corpus, condition.attribute)
         known = attribute_values(corpus, condition.attribute)
         for value in sorted(condition.values - set(known) - {MISSING}):
             # A value no transcript has would give an empty (or full) answer in silence.
@@ -73,6 +93,8 @@ def transcripts_where(corpus: Corpus | HasCorpus, where: Iterable[str | Conditio
 
 def attribute_values(corpus: Corpus, attribute: str) -> list[str]:
     """The values an attribute has: declared ones first, then the others found."""
+    if attribute == TRANSCRIPT:
+        return [t.id for t in corpus.transcripts]
     values = corpus.declared_values(attribute)
     for transcript in corpus.transcripts:
         value = transcript.attributes.get(attribute)
@@ -135,6 +157,33 @@ def resolve_scope(corpus: Corpus | HasCorpus, coders: Sequence[str] | None = Non
     else:
         shown = [c.id for c in codebook if c.id in codebook.parent_of]
     return Scope(chosen, transcripts, shown, conditions)
+
+
+def case_attributes(corpus: Corpus) -> list[str]:
+    """The attribute(s) whose value names a transcript's case (``case:`` in qcode.yaml,
+    default the key of the first case table); refused when there is none."""
+    configured = corpus.config.case
+    names = ([configured] if isinstance(configured, str) else list(configured or [])
+             or [spec.key for spec in corpus.config.cases[:1]])
+    if not names:
+        raise UsageError("this project names no case attribute, so there are no cases "
+                         "to count", "add `case: ATTR` (such as `case: school`) to "
+                         "qcode.yaml, or count documents (--measure documents)")
+    known = known_attributes(corpus)
+    for name in names:
+        if name not in known:
+            raise UnknownName("case attribute", name, did_you_mean(name, known),
+                              hint="fix `case:` in qcode.yaml (`qcode check` shows the line)")
+    return names
+
+
+def case_key(transcript: Transcript, attributes: Sequence[str]) -> tuple[str, ...]:
+    """The case a transcript belongs to: its values of the case attribute(s). A
+    transcript lacking one is a case of its own (its id), never lumped with others."""
+    values = [attribute_value(transcript, a) for a in attributes]
+    if any(v is None for v in values):
+        return (MISSING, transcript.id)
+    return tuple(attribute_text(v) for v in values)
 
 
 def scope_attrs(scope: Scope, **extra) -> dict:

@@ -52,16 +52,23 @@ FormatOpt = Annotated[ReportFormat | None, typer.Option(
 RetrievalFormatOpt = Annotated[RetrievalFormat | None, typer.Option(
     "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")]
 TotalsOpt = Annotated[bool, typer.Option("--totals", help="Add a TOTAL row and column.")]
+MinDocumentsOpt = Annotated[int, typer.Option(
+    "--min-documents", metavar="N", min=1, help="A case counts for a code when at least N "
+    "of its transcripts have it (case measures and --unit case; default 1).")]
 
 
 def matrix(
     ctx: typer.Context,
     by: Annotated[str, typer.Option("--by", "-b", metavar="ATTR[,ATTR2]",
-                                    help="Attribute(s) for the columns.")],
+                                    help="Attribute(s) for the columns; `transcript`: one "
+                                    "column per transcript.")],
     measure: Annotated[Measure, typer.Option(
         "--measure", "-m", help="What a cell counts: coded segments, documents (transcripts) "
-        "with the code, their percentage of the column's transcripts, or coded words."
+        "with the code, their percentage of the column's transcripts, coded words, cases "
+        "(`case:` in qcode.yaml, such as schools) with the code, or their percentage of "
+        "the column's cases."
     )] = Measure.segments,
+    min_documents: MinDocumentsOpt = 1,
     rollup: RollupOpt = False,
     coder: ScopeCodersOpt = None,
     all_coders: AllCodersOpt = False,
@@ -78,7 +85,8 @@ def matrix(
 
     Rows are all codes in codebook order (zero rows included); columns the attribute's
     declared values, then the others found, then (missing). Two attributes give combined
-    columns (Voss|principal in CSV).
+    columns (Voss|principal in CSV). Each column's size is in its header, `Voss (n=5)`
+    (transcripts; cases for the case measures), or a last `n_transcripts` row in CSV.
     """
     from qcode.cli.context import guard, open_project
     from qcode.render import tables as reports
@@ -86,7 +94,8 @@ def matrix(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    grid = project.matrix(by, measure, rollup, coder, all_coders, where or (), codes, totals)
+    grid = project.matrix(by, measure, rollup, coder, all_coders, where or (), codes, totals,
+                          min_documents)
     chosen = _format(format, output)
     title = (f"{project.name}: {measure} by {' × '.join(grid.attrs['by'])} "
              f"({_scope_text(grid)})")
@@ -100,6 +109,8 @@ def matrix(
         header.insert(1, "label")
         for row in rows:
             row.insert(1, _label(codebook, row[0]))
+        if (footer := reports.n_footer(grid)) is not None:
+            rows.append([footer[0], None, *footer[1:]])
         segments_header, segments_rows = _frame_table(behind)
         _write_xlsx(output, chosen, [
             ("matrix", header, rows, 2),
@@ -150,7 +161,9 @@ def cooccur(
     ctx: typer.Context,
     unit: Annotated[CooccurUnit, typer.Option(
         "--unit", "-u", help="Codes co-occur in overlapping text (segment), in one passage, "
-        "or in one transcript.")] = CooccurUnit.segment,
+        "in one transcript, or in one case (`case:` in qcode.yaml, such as a school)."
+    )] = CooccurUnit.segment,
+    min_documents: MinDocumentsOpt = 1,
     rollup: RollupOpt = False,
     coder: ScopeCodersOpt = None,
     all_coders: AllCodersOpt = False,
@@ -162,16 +175,17 @@ def cooccur(
     plot: PlotOpt = None,
     raw: RawOpt = False,
 ) -> None:
-    """Count codes that occur together (in a segment, passage or transcript).
+    """Count codes that occur together (in a segment, passage, transcript or case).
 
-    Segment: the codings overlap; passage or transcript: both codes are in it. The diagonal
-    is each code's own count."""
+    Segment: the codings overlap; passage, transcript or case: both codes are in it (in a
+    case, in any of its transcripts). The diagonal is each code's own count."""
     from qcode.cli.context import guard, open_project
     from qcode.render import tables as reports
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    grid = project.cooccur(unit, rollup, coder, all_coders, where or (), codes)
+    grid = project.cooccur(unit, rollup, coder, all_coders, where or (), codes,
+                           min_documents)
     chosen = _format(format, output)
     title = f"{project.name}: co-occurrence by {unit} ({_scope_text(grid)})"
     codebook = project.codebook
@@ -289,8 +303,11 @@ def _deliver_wide(grid: "pd.DataFrame", chosen, output, outputs: Outputs, title,
         return
     if chosen in (ReportFormat.csv, ReportFormat.tsv, ReportFormat.table):
         delimiter = "\t" if chosen is ReportFormat.tsv else ","
-        outputs.text(reports.delimited(header, rows, delimiter, raw), output)
+        footer = reports.n_footer(grid)
+        outputs.text(reports.delimited(header, rows + ([footer] if footer else []),
+                                       delimiter, raw), output)
         return
+    header[1:] = reports.column_headings(grid)
     header.insert(1, "label")
     for row in rows:
         row.insert(1, _label(codebook, row[0]))
@@ -329,7 +346,7 @@ def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
     from qcode.render import tables as reports
 
     if chosen is ReportFormat.table and output is None:
-        _print_quotes(frame, title, query)
+        _print_quotes(frame, title, query, by)
         return
     outputs = Outputs(force)
     if chosen is ReportFormat.md:
@@ -371,6 +388,10 @@ def _scope_text(grid: "pd.DataFrame") -> str:
         text += f"; where {' and '.join(attrs['where'])}"
     if attrs.get("rollup"):
         text += "; rollup"
+    if attrs.get("case"):  # what a case is, and when it counts
+        text += f"; case: {', '.join(attrs['case'])}"
+        if attrs.get("min_documents", 1) > 1:
+            text += f", at least {attrs['min_documents']} transcripts"
     return text
 
 
@@ -398,12 +419,12 @@ def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
 
     from qcode.cli.output import console
     from qcode.cli.tables import Column, print_table
-    from qcode.render.tables import DISPLAY_SEPARATOR, column_names, number
+    from qcode.render.tables import column_headings, number
 
     out = console()
     shade = out.is_terminal and not out.no_color
     columns = [Column("code", label=True),
-               *[Column(name, numeric=True) for name in column_names(grid, DISPLAY_SEPARATOR)]]
+               *[Column(name, numeric=True) for name in column_headings(grid)]]
     peak = float(grid.drop(index="TOTAL", columns="TOTAL", errors="ignore").to_numpy().max()
                  if grid.size else 0)
     rows, styles = [], []
@@ -433,20 +454,27 @@ def _print_freq_table(table: "pd.DataFrame", by: str | None, project: "Project")
     print_table(f"{project.name}: code frequencies", columns, rows, styles)
 
 
-def _print_quotes(frame: "pd.DataFrame", title: str, query: bool) -> None:
+def _print_quotes(frame: "pd.DataFrame", title: str, query: bool,
+                  by: str | None = None) -> None:
     from rich.text import Text
 
+    from qcode.analysis.scope import MISSING
     from qcode.cli.output import console, plain_text
     from qcode.render.tables import CHANGED_MARK
 
     out = console()
     out.print(plain_text(f"{title} ({len(frame)} {'passages' if query else 'segments'})",
                    style="bold"))
-    current = None
+    current = group = None
     for row in frame.to_dict(orient="records"):
         if not query and row["code"] != current:
-            current = row["code"]
+            current, group = row["code"], None
             out.print(plain_text(f"\n{row['label']} ({current})", style="bold underline"))
+        if by and by in row:  # a heading per value, as the md and html groups have
+            value = MISSING if _is_missing(row[by]) else row[by]
+            if value != group:
+                group = value
+                out.print(plain_text(f"\n{by}: {value}", style="bold"))
         where = f"{row['transcript']} [{row['passage']}]"
         if row.get("speaker"):
             where += f" {row['speaker']}"

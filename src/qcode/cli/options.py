@@ -91,12 +91,15 @@ class Measure(StrEnum):  # qcode.analysis.counting.MEASURES (a test keeps them e
     documents = "documents"
     documents_pct = "documents-pct"
     words = "words"
+    cases = "cases"
+    cases_pct = "cases-pct"
 
 
 class CooccurUnit(StrEnum):  # qcode.analysis.cooccur.COOCCUR_UNITS
     segment = "segment"
     passage = "passage"
     transcript = "transcript"
+    case = "case"
 
 
 class ReportFormat(StrEnum):

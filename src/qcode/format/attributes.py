@@ -8,13 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 from qcode.format.cases import CaseTable
-from qcode.format.config import AttributeSpec, AttributeType
+from qcode.format.config import CONFIG_NAME, AttributeSpec, AttributeType, ProjectConfig
 from qcode.format.names import did_you_mean
 from qcode.format.transcripts import Transcript
 from qcode.problems import Problems
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.format.yamlio import YamlDocument
+
+# Every transcript's id is the attribute of this name (``--by transcript``); no file may
+# give it another value. The analysis layer's ``TRANSCRIPT`` is the same name.
+RESERVED_ATTRIBUTE = "transcript"
 
 
 def join_cases(transcripts: Iterable[Transcript], tables: list[CaseTable],
@@ -83,6 +90,44 @@ def check_attributes(transcripts: Iterable[Transcript], declared: dict[str, Attr
                 problems.error(
                     "attribute-value", file, line,
                     f"{name} {value!r}{case} is not one of the declared values", hint)
+
+
+def check_units(config: ProjectConfig, doc: YamlDocument | None,
+                transcripts: Iterable[Transcript], tables: Iterable[CaseTable],
+                problems: Problems) -> None:
+    """The units of analysis: ``transcript`` is reserved for the transcript's id (an
+    attribute, case column or front matter key of that name is an error: counts by it
+    would mix the two), and ``case:`` names attributes some transcript has."""
+    def line(*loc: str | int) -> int | None:
+        return doc.line_for(loc) if doc is not None else None
+
+    reserved = RESERVED_ATTRIBUTE
+    hint = f"rename it: {reserved!r} is each transcript's id in qcode's counts"
+    if reserved in config.attributes:
+        problems.error("attribute-reserved", CONFIG_NAME, line("attributes", reserved),
+                       f"attributes: {reserved!r} is a reserved name", hint)
+    transcripts = list(transcripts)
+    for table in tables:
+        if reserved in table.columns:
+            problems.error("attribute-reserved", table.file, 1,
+                           f"case table column {reserved!r} is a reserved name", hint)
+    for transcript in transcripts:
+        if reserved in transcript.front_matter:
+            problems.error("attribute-reserved", transcript.file,
+                           transcript.front_lines.get(reserved),
+                           f"front matter key {reserved!r} is a reserved name", hint)
+    configured = config.case
+    names = [configured] if isinstance(configured, str) else list(configured or [])
+    known = [reserved, *attribute_names(config.attributes, transcripts)]
+    for index, name in enumerate(names):
+        if name not in known:
+            guess = did_you_mean(name, known)
+            problems.error(
+                "config-case-unknown", CONFIG_NAME,
+                line("case") if isinstance(configured, str) else line("case", index),
+                f"case: {name!r} is no attribute of any transcript",
+                f"did you mean {guess[0]!r}?" if guess
+                else f"attributes: {', '.join(known[:12])}")
 
 
 def _source_of(transcript: Transcript, name: str, tables: list[CaseTable]

@@ -44,6 +44,10 @@ class ProjectConfig(StrictModel):
     segmentation: Literal["turns", "paragraphs", "lines"] = "turns"
     cases: list[CaseTableSpec] = []
     attributes: dict[str, AttributeSpec] = {}
+    # The attribute(s) naming a transcript's case, the unit of analysis (``--measure
+    # cases``, ``cooccur --unit case``); None: the key of the first case table.
+    case: (Annotated[str, Field(pattern=r"\S")]
+           | list[Annotated[str, Field(pattern=r"\S")]] | None) = None
     primary_coder: Annotated[str, Field(pattern=CODER_PATTERN)] | None = None
     keys: dict[str, str] = {}  # interactive coder: binding id -> keys (see qcode.keymap)
     # How the full-screen coder names codes in the passages (ctrl+l switches for a session).

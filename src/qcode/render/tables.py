@@ -46,6 +46,25 @@ def column_names(grid: pd.DataFrame, separator: str = COMBINED_SEPARATOR) -> lis
     return out
 
 
+def column_headings(grid: pd.DataFrame, separator: str = DISPLAY_SEPARATOR) -> list[str]:
+    """Column names for people: with each column's size, ``Voss (n=5)``, when the grid
+    has one (``column_n``: transcripts, or cases for the case measures)."""
+    names = column_names(grid, separator)
+    sizes = grid.attrs.get("column_n")
+    if not sizes or len(sizes) != len(names):
+        return names
+    return [f"{name} (n={size})" for name, size in zip(names, sizes, strict=True)]
+
+
+def n_footer(grid: pd.DataFrame) -> list[Any] | None:
+    """The column sizes as a last row for CSV and XLSX, whose header stays the plain
+    column names: ``n_transcripts`` (or ``n_cases``), then one number per column."""
+    sizes = grid.attrs.get("column_n")
+    if not sizes or len(sizes) != len(grid.columns):
+        return None
+    return [grid.attrs.get("n_label", "n_transcripts"), *[int(n) for n in sizes]]
+
+
 def number(value: Any) -> Any:
     """Plain Python numbers for JSON and CSV: ints stay ints, percentages keep one decimal."""
     if hasattr(value, "item"):
@@ -115,10 +134,14 @@ def _cell_text(value: Any) -> str:
 def matrix_records(grid: pd.DataFrame, codebook: Codebook, measure: str) -> list[dict]:
     """The tidy long form: one record per non-empty cell."""
     by = list(grid.attrs.get("by") or grid.columns.names)
+    sizes = grid.attrs.get("column_n")
+    if not sizes or len(sizes) != len(grid.columns):
+        sizes = [None] * len(grid.columns)
+    n_label = grid.attrs.get("n_label", "n_transcripts")
     records = []
     for code, values in zip(grid.index, grid.to_numpy().tolist(), strict=True):
         known = codebook.get(code)
-        for column, value in zip(grid.columns, values, strict=True):
+        for column, value, size in zip(grid.columns, values, sizes, strict=True):
             if not value:
                 continue
             parts = column if isinstance(column, tuple) else (column,)
@@ -128,6 +151,8 @@ def matrix_records(grid: pd.DataFrame, codebook: Codebook, measure: str) -> list
             for attribute, part in zip(by, parts, strict=False):
                 record[attribute] = part if part != "" else None
             record[measure] = number(value)
+            if size is not None:  # the column's size, as in the table's header
+                record[n_label] = int(size)
             records.append(record)
     return records
 
@@ -393,7 +418,7 @@ def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
         values = grid.to_numpy(dtype=float)
         # printable too: a font has no glyph for ESC, and the warning would print it
         labels_y = [printable(label) for label in row_labels or [str(i) for i in grid.index]]
-        labels_x = [printable(label) for label in column_names(grid, DISPLAY_SEPARATOR)]
+        labels_x = [printable(label) for label in column_headings(grid)]
         title = printable(title)
         height = max(3.0, 0.28 * len(labels_y) + 1.5)
         width = max(4.0, 0.75 * len(labels_x)
