@@ -98,8 +98,9 @@ def percentile_interval(values: np.ndarray, level: float, digits: int = 3
     if used == 0 or used < MIN_USED * values.size:
         return {"ci_low": None, "ci_high": None, "used": used}
     low, high = np.quantile(defined, [(1 - level) / 2, (1 + level) / 2])
-    return {"ci_low": round(float(low), digits), "ci_high": round(float(high), digits),
-            "used": used}
+    # + 0.0: a rounded -0.0 is printed as 0.000
+    return {"ci_low": round(float(low), digits) + 0.0,
+            "ci_high": round(float(high), digits) + 0.0, "used": used}
 
 
 def add_intervals(report: AgreementReport, level: float = 0.95,
