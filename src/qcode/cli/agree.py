@@ -299,24 +299,12 @@ def _deliver_report(report: "AgreementReport", chosen: AgreeFormat, output: Path
 
 def _joined_intervals(header: list[str], rows: list[list[Any]]
                       ) -> tuple[list[str], list[list[Any]]]:
-    """On the terminal each interval is one column, ``low–high``, beside its statistic."""
-    if not any(h.endswith("_ci_low") for h in header):
-        return header, rows
-    out_header: list[str] = []
-    picks: list[Any] = []
-    for i, column in enumerate(header):
-        if column.endswith("_ci_high"):
-            continue
-        if column.endswith("_ci_low"):
-            j = header.index(column.replace("_low", "_high"))
-            out_header.append(column[:-4])
-            picks.append((i, j))
-        else:
-            out_header.append(column)
-            picks.append(i)
-    joined = [[(f"{row[p[0]]}–{row[p[1]]}" if row[p[0]] is not None else "—")
-               if isinstance(p, tuple) else row[p] for p in picks] for row in rows]
-    return out_header, joined
+    """On the terminal each interval is one column, ``low–high`` (``—`` when none)."""
+    picks = [(i, header.index(c.replace("_low", "_high")) if c.endswith("_ci_low") else None)
+             for i, c in enumerate(header) if not c.endswith("_ci_high")]
+    joined = [[row[i] if j is None else "—" if row[i] is None else f"{row[i]}–{row[j]}"
+               for i, j in picks] for row in rows]
+    return [header[i].removesuffix("_low") for i, _ in picks], joined
 
 
 _DISPLAY = {"agreement_pct": "agree\n%", "cohen_kappa": "Cohen\nκ",
