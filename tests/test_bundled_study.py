@@ -199,9 +199,10 @@ def test_consensus_covers_the_whole_study_and_is_the_primary_coder():
 
 def test_docs_study_reports_the_agreement_qcode_computes():
     """The per-code tables in docs/study.md and the README are the ones `qcode agree` gives
-    on today's logs."""
+    on today's logs (interviewer turns counted, as the tables say)."""
     result = subprocess.run([sys.executable, "-m", "qcode", "--project", str(REPO), "agree",
-                             "--coders", "coder-a,coder-b", "--format", "json"],
+                             "--coders", "coder-a,coder-b", "--include-interviewer",
+                             "--format", "json"],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     computed = json.loads(result.stdout)

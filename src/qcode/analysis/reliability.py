@@ -34,6 +34,12 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from qcode.analysis import agreement
+from qcode.analysis.units import (
+    DISAGREEMENT_KINDS,
+    coverage,
+    disagreement_kind,
+    excluded_speakers,
+)
 from qcode.errors import QcodeError, UsageError
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
@@ -66,17 +72,28 @@ class AgreementScope:
     where: list[str] = field(default_factory=list)
     # coder -> transcript id -> canonical code id -> spans (clipped to the body)
     spans: dict[str, dict[str, dict[str, list[Span]]]] = field(default_factory=dict)
+    # The speaker labels whose turns are not units, and per counted transcript the
+    # numbers of the passages they spoke (left out of every count and listing).
+    excluded_speakers: list[str] = field(default_factory=list)
+    skipped: dict[str, frozenset[int]] = field(default_factory=dict)
 
     def coder_spans(self, coder: str, transcript: str, code: str) -> list[Span]:
         return self.spans.get(coder, {}).get(transcript, {}).get(code, [])
 
+    def kept_passages(self, transcript: Transcript) -> list[Passage]:
+        skipped = self.skipped.get(transcript.id, frozenset())
+        return [p for p in transcript.passages if p.number not in skipped]
+
 
 def resolve_agreement_scope(corpus: Corpus | HasCorpus, coders: Sequence[str],
                             codes: Iterable[str] | None = None,
-                            where: Iterable[str] = (), min_coders: int = 2) -> AgreementScope:
+                            where: Iterable[str] = (), min_coders: int = 2,
+                            exclude_speakers: Iterable[str] = ()) -> AgreementScope:
     """Check the coders (known, distinct, at least ``min_coders``), filter transcripts and
-    codes, and read every coder's current segments once."""
+    codes, and read every coder's current segments once. The turns of speakers matching
+    ``exclude_speakers`` (``speaker:`` rule wildcards) are no units."""
     from qcode.analysis.scope import resolve_scope
+    from qcode.format.rules import speaker_matcher
 
     corpus = as_corpus(corpus)
     chosen = list(dict.fromkeys(c.strip() for c in coders if c and c.strip()))
@@ -108,7 +125,12 @@ def resolve_agreement_scope(corpus: Corpus | HasCorpus, coders: Sequence[str],
             counted.append(transcript)
     where_text = [f"{c.attribute}{'!=' if c.negate else '='}{','.join(sorted(c.values))}"
                   for c in base.where]
-    return AgreementScope(chosen, counted, left_out, compared, where_text, spans)
+    excluded = list(dict.fromkeys(s.strip() for s in exclude_speakers if s.strip()))
+    matches = speaker_matcher(excluded)
+    skipped = {t.id: frozenset(p.number for p in t.passages if matches(p.speaker))
+               for t in counted} if matches else {}
+    return AgreementScope(chosen, counted, left_out, compared, where_text, spans, excluded,
+                          {t: n for t, n in skipped.items() if n})
 
 
 def _require_counted(scope: AgreementScope) -> None:
@@ -155,9 +177,11 @@ def passage_spans(scope: AgreementScope, codes: Sequence[str] | None = None
                 if not spans:
                     continue
                 touched: dict[int, Passage] = {}
+                skipped = scope.skipped.get(transcript.id, frozenset())
                 for start, end in spans:
                     for passage in transcript.passages_overlapping(start, end):
-                        touched[passage.number] = passage
+                        if passage.number not in skipped:
+                            touched[passage.number] = passage
                 for number, passage in touched.items():
                     per_passage.setdefault(number, {})[coder] = clip(
                         spans, passage.start, passage.end)
@@ -171,26 +195,41 @@ def passage_spans(scope: AgreementScope, codes: Sequence[str] | None = None
 
 # -- the patterns each code's statistics are computed from -----------------------------------
 
-def _passage_patterns(scope: AgreementScope) -> dict[str, Counter]:
-    """Per code: how many passages each coder bitmask (bit i = coder i coded it) has."""
+# Per code, per counted transcript: how many units each coder bitmask (bit i = coder i
+# coded the unit) has. Kept per transcript so that a bootstrap can resample transcripts.
+Patterns = dict[str, dict[str, Counter]]
+
+
+def unit_total(scope: AgreementScope, unit: str, transcript: Transcript) -> int:
+    """The units of one counted transcript: its kept passages, or their characters."""
+    kept = scope.kept_passages(transcript)
+    if unit == "passage":
+        return len(kept)
+    if len(kept) == len(transcript.passages):
+        return len(transcript.body)
+    return len(transcript.body) - sum(p.end - p.start for p in transcript.passages
+                                      if p.number in scope.skipped[transcript.id])
+
+
+def _passage_patterns(scope: AgreementScope) -> Patterns:
     bit = {c: 1 << i for i, c in enumerate(scope.coders)}
-    masks: dict[str, Counter] = {c: Counter() for c in scope.codes}
-    passages = sum(len(t.passages) for t in scope.transcripts)
-    for (_t, _n, code), per_coder in passage_spans(scope).items():
+    masks: Patterns = {c: {t.id: Counter() for t in scope.transcripts} for c in scope.codes}
+    for (tid, _n, code), per_coder in passage_spans(scope).items():
         mask = 0
         for coder in per_coder:
             mask |= bit[coder]
-        masks[code][mask] += 1
-    for counter in masks.values():
-        counter[0] = passages - sum(counter.values())
-    return masks
+        masks[code][tid][mask] += 1
+    return _fill_zero(scope, "passage", masks)
 
 
-def _character_patterns(scope: AgreementScope) -> dict[str, Counter]:
-    """Per code: how many characters each coder bitmask covers (a sweep over the spans)."""
-    masks: dict[str, Counter] = {c: Counter() for c in scope.codes}
-    characters = sum(len(t.body) for t in scope.transcripts)
+def _character_patterns(scope: AgreementScope) -> Patterns:
+    """A sweep over the spans; the characters of excluded turns carry an extra bit and
+    are dropped."""
+    masks: Patterns = {c: {t.id: Counter() for t in scope.transcripts} for c in scope.codes}
+    excluded_bit = 1 << len(scope.coders)
     for transcript in scope.transcripts:
+        skipped = [(p.start, p.end) for p in transcript.passages
+                   if p.number in scope.skipped.get(transcript.id, ())]
         for code in scope.codes:
             events: list[tuple[int, int]] = []
             for i, coder in enumerate(scope.coders):
@@ -199,15 +238,25 @@ def _character_patterns(scope: AgreementScope) -> dict[str, Counter]:
                         events += [(start, 1 << i), (end, -(1 << i))]
             if not events:
                 continue
+            for start, end in skipped:
+                events += [(start, excluded_bit), (end, -excluded_bit)]
             events.sort()
+            counter = masks[code][transcript.id]
             mask, previous = 0, events[0][0]
             for position, change in events:
-                if position > previous and mask:
-                    masks[code][mask] += position - previous
+                if position > previous and mask and not mask & excluded_bit:
+                    counter[mask] += position - previous
                 mask += change
                 previous = position
-    for counter in masks.values():
-        counter[0] = characters - sum(counter.values())
+    return _fill_zero(scope, "character", masks)
+
+
+def _fill_zero(scope: AgreementScope, unit: str, masks: Patterns) -> Patterns:
+    """Mask 0 (no coder coded the unit) gets the transcript's remaining units."""
+    totals = {t.id: unit_total(scope, unit, t) for t in scope.transcripts}
+    for per_transcript in masks.values():
+        for tid, counter in per_transcript.items():
+            counter[0] = totals[tid] - sum(n for m, n in counter.items() if m)
     return masks
 
 
@@ -265,6 +314,14 @@ class AgreementReport:
     rows: list[CodeAgreement]         # compared codes, codebook order, then OVERALL
     unused: list[str]                 # codes in scope no coder used (not in ``rows``)
     labels: dict[str, str]
+    # per code (and OVERALL) per counted transcript, the coder-bitmask counts
+    per_transcript: Patterns = field(default_factory=dict)
+    dropped: int = 0                  # units of excluded speakers' turns, not counted
+    coverage: dict[str, Any] = field(default_factory=dict)
+    # set by qcode.analysis.bootstrap.add_intervals and flag_below
+    intervals: dict[str, dict[str, Any]] = field(default_factory=dict)
+    bootstrap: dict[str, Any] = field(default_factory=dict)
+    flag: float | None = None
 
     @property
     def coders(self) -> list[str]:
@@ -293,15 +350,34 @@ class AgreementReport:
     @property
     def table(self) -> pd.DataFrame:
         """One row per code, then ``ALL``: code, label, units, counts, statistics, reason."""
-        columns = ["code", "label", self.unit_plural, *self.count_columns(),
-                   "agreement_pct", self.kappa_name, "krippendorff_alpha", "reason"]
+        statistics = ["agreement_pct", self.kappa_name, "krippendorff_alpha"]
+        columns = ["code", "label", self.unit_plural, *self.count_columns(), *statistics,
+                   "reason"]
         records = []
         for row in self.rows:
             records.append([row.code, self.labels.get(row.code, row.code), row.units,
                             *self._counts(row), _pct(row.percent.value),
                             _round(row.kappa.value), _round(row.alpha.value),
                             row.reason])
-        return pd.DataFrame(records, columns=columns)
+        frame = pd.DataFrame(records, columns=columns)
+        if self.intervals:
+            for name in statistics:
+                for end in ("ci_low", "ci_high"):
+                    frame[f"{name}_{end}"] = [self.intervals[r.code][name][end]
+                                              for r in self.rows]
+            frame["resamples_used"] = [self.intervals[r.code]["krippendorff_alpha"]["used"]
+                                       for r in self.rows]
+        if self.flag is not None:
+            frame["flagged"] = [self.is_flagged(r) for r in self.rows]
+        return frame
+
+    def is_flagged(self, row: CodeAgreement) -> bool:
+        """Krippendorff's alpha below ``flag`` (an undefined alpha is not flagged)."""
+        return (self.flag is not None and row.alpha.value is not None
+                and round(row.alpha.value, 3) < self.flag)
+
+    def flagged(self) -> list[str]:
+        return [r.code for r in self.rows if r.code != OVERALL and self.is_flagged(r)]
 
     @property
     def unit_plural(self) -> str:
@@ -332,6 +408,12 @@ class AgreementReport:
             "codes": records[:-1],
             "overall": records[-1],
             "unused_codes": self.unused,
+            "excluded_speakers": self.scope.excluded_speakers,
+            f"dropped_{self.unit_plural}": self.dropped,
+            "coverage": self.coverage,
+            **({"bootstrap": self.bootstrap} if self.bootstrap else {}),
+            **({"flag": {"statistic": "krippendorff_alpha", "below": self.flag,
+                         "codes": self.flagged()}} if self.flag is not None else {}),
         }
 
 
@@ -363,40 +445,65 @@ def _transcripts_dict(scope: AgreementScope) -> dict[str, Any]:
 
 
 def agreement_report(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str = "passage",
-                     codes: Iterable[str] | None = None, where: Iterable[str] = ()
+                     codes: Iterable[str] | None = None, where: Iterable[str] = (),
+                     exclude_speakers: Iterable[str] = (), include_interviewer: bool = False
                      ) -> AgreementReport:
     """Per-code agreement of two or more coders on passages or characters, and overall.
 
     Codes no coder used in the counted transcripts are listed in ``unused`` instead of
     getting a row of undefined statistics, unless they were asked for with ``codes``.
+    The turns of ``excluded_speakers(...)`` are no units (``dropped`` counts them).
     """
     corpus = as_corpus(corpus)
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(UNITS)}")
-    scope = resolve_agreement_scope(corpus, coders, codes, where)
+    speakers = excluded_speakers(corpus, exclude_speakers, include_interviewer)
+    scope = resolve_agreement_scope(corpus, coders, codes, where, exclude_speakers=speakers)
     _require_counted(scope)
     patterns = (_passage_patterns(scope) if unit == "passage"
                 else _character_patterns(scope))
-    total = (sum(len(t.passages) for t in scope.transcripts) if unit == "passage"
+    total = sum(unit_total(scope, unit, t) for t in scope.transcripts)
+    every = (sum(len(t.passages) for t in scope.transcripts) if unit == "passage"
              else sum(len(t.body) for t in scope.transcripts))
     asked = bool(codes)
     rows, unused = [], []
-    pooled: Counter = Counter()
+    pooled: dict[str, Counter] = {t.id: Counter() for t in scope.transcripts}
+    kept: Patterns = {}
     for code in scope.codes:
-        counter = patterns[code]
+        per_transcript = patterns[code]
+        counter = sum(per_transcript.values(), Counter())
         if not asked and set(counter) <= {0}:
             unused.append(code)
             continue
+        counter[0] = sum(c[0] for c in per_transcript.values())  # Counter + drops zeros
         rows.append(statistics_from_patterns(code, counter, len(scope.coders)))
-        pooled.update(counter)
-    rows.append(statistics_from_patterns(OVERALL, pooled, len(scope.coders)))
+        kept[code] = per_transcript
+        for tid, transcript_counter in per_transcript.items():
+            pooled[tid].update(transcript_counter)
+    rows.append(statistics_from_patterns(OVERALL, sum(pooled.values(), Counter()),
+                                         len(scope.coders)))
+    kept[OVERALL] = pooled
     codebook = corpus.codebook
     labels = {c.id: c.label for c in codebook}
     labels[OVERALL] = "all codes (pooled)"
-    return AgreementReport(unit, scope, total, rows, unused, labels)
+    return AgreementReport(unit, scope, total, rows, unused, labels, kept, every - total,
+                           coverage(corpus, scope))
 
 
 # -- disagreements ----------------------------------------------------------------------------
+
+def disagreement_counts(scope: AgreementScope) -> dict[str, int]:
+    """Disagreements (``qcode.analysis.units.DISAGREEMENT_KINDS``) per kind, and how many
+    are on excluded speakers' turns (``excluded``; not in the other counts)."""
+    from dataclasses import replace
+
+    counts = {"presence": 0, "extent": 0, "excluded": 0}
+    for (tid, number, _code), per_coder in passage_spans(replace(scope, skipped={})).items():
+        kind = disagreement_kind([per_coder.get(c, ()) for c in scope.coders])
+        if kind is not None:
+            counts["excluded" if number in scope.skipped.get(tid, ()) else kind] += 1
+    return counts
+
 
 DISAGREEMENT_COLUMNS = ["transcript", "passage", "speaker", "line", "code", "label", "kind",
                         "coded_by", "not_coded_by"]
@@ -412,30 +519,31 @@ def span_text(spans: Sequence[Span], passage: Passage) -> str:
 
 
 def disagreements(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str = "passage",
-                  codes: Iterable[str] | None = None, where: Iterable[str] = ()
+                  codes: Iterable[str] | None = None, where: Iterable[str] = (),
+                  exclude_speakers: Iterable[str] = (), include_interviewer: bool = False
                   ) -> pd.DataFrame:
     """The passages where the coders differ on a code, with the passage text.
 
     ``kind`` is ``presence`` (some coders coded the passage with the code, others did
     not) or, with ``unit="character"``, also ``extent`` (all coded it, but not the same
     characters). One column per coder says what they coded (see ``span_text``).
+    ``attrs["counts"]`` (``disagreement_counts``) counts every kind, also the extent
+    disagreements not listed on passages. Excluded speakers' turns are not listed.
     """
     corpus = as_corpus(corpus)
     if unit not in UNITS:
         raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(UNITS)}")
-    scope = resolve_agreement_scope(corpus, coders, codes, where)
+    speakers = excluded_speakers(corpus, exclude_speakers, include_interviewer)
+    scope = resolve_agreement_scope(corpus, coders, codes, where, exclude_speakers=speakers)
     _require_counted(scope)
     codebook = corpus.codebook
     transcripts = {t.id: t for t in scope.transcripts}
     records = []
     for (tid, number, code), per_coder in passage_spans(scope).items():
         coded = [c for c in scope.coders if c in per_coder]
-        if len(coded) == len(scope.coders):
-            if unit == "passage" or len(set(per_coder.values())) == 1:
-                continue
-            kind = "extent"
-        else:
-            kind = "presence"
+        kind = disagreement_kind([per_coder.get(c, ()) for c in scope.coders])
+        if kind is None or (kind == "extent" and unit == "passage"):
+            continue
         transcript = transcripts[tid]
         passage = transcript.passage(number)
         records.append([tid, number, passage.speaker, passage.line, code,
@@ -446,12 +554,15 @@ def disagreements(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str =
     frame = pd.DataFrame(records, columns=[*DISAGREEMENT_COLUMNS, *scope.coders, "text"])
     frame = frame.astype({"passage": "int64", "line": "int64"})
     frame.attrs = {"unit": unit, "coders": scope.coders,
-                   "transcripts": _transcripts_dict(scope), "where": scope.where}
+                   "transcripts": _transcripts_dict(scope), "where": scope.where,
+                   "counts": disagreement_counts(scope),
+                   "excluded_speakers": scope.excluded_speakers}
     return frame
 
 
 __all__ = [
-    "OVERALL", "UNITS", "AgreementReport", "AgreementScope", "CodeAgreement",
-    "agreement_report", "clip", "disagreements", "merge_spans", "passage_spans",
-    "plain_value", "resolve_agreement_scope", "statistics_from_patterns",
+    "DISAGREEMENT_KINDS", "OVERALL", "UNITS", "AgreementReport", "AgreementScope",
+    "CodeAgreement", "agreement_report", "clip", "disagreement_counts", "disagreements",
+    "merge_spans", "passage_spans", "plain_value", "resolve_agreement_scope",
+    "statistics_from_patterns",
 ]

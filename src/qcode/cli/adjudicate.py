@@ -2,6 +2,7 @@
 full screen or line by line (``qcode.coding.adjudication`` does the work)."""
 
 import sys
+from collections import Counter
 from typing import Annotated
 
 import typer
@@ -48,6 +49,10 @@ def adjudicate(
         done, total = session.progress()
         note(f"copied {copied} agreement(s) of {first} and {second} into {into}; "
              f"{total - done} of {total} disagreement(s) to decide")
+        kinds = Counter(item.kind for item in session.disagreements())
+        note(f"disagreements, as `qcode agree --disagreements` counts them: "
+             f"{kinds['presence']} presence (one coded the passage with the code, the other "
+             f"did not) + {kinds['extent']} extent (both did, not the same characters)")
         if plain:
             from qcode.cli.plain.adjudicate import run_adjudication_plain
 

@@ -27,6 +27,7 @@ EXAMPLES: dict[str, list[str]] = {
     "agree": [
         'qcode agree --coders coder-a,coder-b',
         'qcode agree --coders coder-a,coder-b --disagreements -f md -o discuss.md',
+        'qcode agree --coders coder-a,coder-b --ci 95 --flag 0.8',
     ],
 }
 
@@ -67,6 +68,23 @@ def agree(
     disagreements: Annotated[bool, typer.Option(
         "--disagreements", help="List the passages where the coders differ, with the text."
     )] = False,
+    exclude_speaker: Annotated[list[str] | None, typer.Option(
+        "--exclude-speaker", metavar="LABEL", help="Leave this speaker's turns out of the "
+        "units (repeatable; * and ? wildcards, as a speaker: rule).")] = None,
+    include_interviewer: Annotated[bool, typer.Option(
+        "--include-interviewer", help="Count the turns of the interviewers qcode.yaml "
+        "declares (`interviewer:`; left out by default).")] = False,
+    ci: Annotated[float | None, typer.Option(
+        "--ci", metavar="LEVEL", help="Bootstrap confidence intervals at LEVEL percent "
+        "(e.g. 95), resampling transcripts.")] = None,
+    resamples: Annotated[int, typer.Option(
+        "--resamples", metavar="N", help="Bootstrap resamples for --ci.")] = 2000,
+    seed: Annotated[int, typer.Option(
+        "--seed", metavar="N", help="Random seed of the bootstrap (same seed, same "
+        "intervals).")] = 2026,
+    flag: Annotated[float | None, typer.Option(
+        "--flag", metavar="ALPHA", help="Mark the codes whose Krippendorff's alpha is below "
+        "ALPHA (e.g. 0.8) and name them in a closing line.")] = None,
     format: AgreeFormatOpt = None,
     output: OutputOpt = None,
     force: ForceOpt = False,
@@ -90,6 +108,12 @@ def agree(
     if family is not None and codes:
         raise UsageError("--family and --codes do not go together",
                          "--family PARENT already names the codes compared")
+    if (family is not None or disagreements) and (ci is not None or flag is not None):
+        raise UsageError("--ci and --flag go with the per-code report",
+                         "drop --family / --disagreements, or --ci / --flag")
+    if family is not None and (exclude_speaker or include_interviewer):
+        raise UsageError("--exclude-speaker and --include-interviewer do not go with "
+                         "--family", "drop them: a family compares every passage")
     project = open_project(ctx)
     guard(project, names)
     chosen = _format(format, output)
@@ -102,11 +126,19 @@ def agree(
             family_report = families.family_agreement(project, names, family, where_list)
             _deliver_family(family_report, chosen, output, force, project.name, raw)
         return
+    speakers = exclude_speaker or ()
     if disagreements:
-        frame = reliability.disagreements(project, names, unit.value, codes, where_list)
+        frame = reliability.disagreements(project, names, unit.value, codes, where_list,
+                                          speakers, include_interviewer)
         _deliver_disagreements(frame, chosen, output, force, project.name, raw)
         return
-    report = reliability.agreement_report(project, names, unit.value, codes, where_list)
+    report = reliability.agreement_report(project, names, unit.value, codes, where_list,
+                                          speakers, include_interviewer)
+    if ci is not None:
+        from qcode.analysis.bootstrap import add_intervals
+
+        add_intervals(report, ci / 100, resamples, seed)
+    report.flag = flag
     _deliver_report(report, chosen, output, force, project.name, raw)
 
 
@@ -168,14 +200,49 @@ def _report_notes(report: "AgreementReport") -> list[str]:
     lines = [f"unit: {report.unit}: {data['unit_definition']}"]
     lines += [f"{key}: {text}" for key, text in data["statistics"].items()]
     lines += _scope_lines(data["transcripts"], report.coders)
+    lines.append(_units_line(report.units, report.unit, report.dropped,
+                             report.scope.excluded_speakers))
+    lines.append(_coverage_line(report.coverage))
     if report.scope.where:
         lines.append(f"where: {' and '.join(report.scope.where)}")
     if report.unused:
         lines.append(f"not used by any coder (no row): {', '.join(report.unused)}")
+    if report.bootstrap:
+        boot = report.bootstrap
+        lines.append(
+            f"ci: {100 * boot['level']:g}% percentile intervals from {boot['resamples']} "
+            f"bootstrap resamples of the {boot['transcripts']} transcripts (seed "
+            f"{boot['seed']}); a resample where a statistic is undefined is skipped "
+            "(resamples_used counts the others, for alpha); no interval (—) when it is "
+            "undefined in half of them or more")
+    if report.flag is not None:
+        flagged = report.flagged()
+        lines.append(f"{plural(len(flagged), 'code')} below {report.flag:.2f} "
+                     f"(Krippendorff's alpha){': ' + ', '.join(flagged) if flagged else ''}")
     return lines
 
 
+def _units_line(units: int, unit: str, dropped: int, speakers: list[str]) -> str:
+    line = f"units: {plural(units, unit)}"
+    if speakers:
+        line += (f"; left out: {plural(dropped, unit)} of the turns of "
+                 f"{', '.join(speakers)} (--include-interviewer / --exclude-speaker)")
+    return line
+
+
+def _coverage_line(coverage: dict[str, Any]) -> str:
+    line = (f"double-coded: {coverage['transcripts']} of "
+            f"{plural(coverage['of_transcripts'], 'transcript')}")
+    if "attribute" in coverage:
+        missing = coverage["not_covered"]
+        line += (f", {coverage['values']} of "
+                 f"{plural(coverage['of_values'], coverage['attribute'])}; not double-coded: "
+                 f"{', '.join(missing) if missing else 'none'}")
+    return line
+
+
 _STATISTICS = ("cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
+_ENDS = ("", "_ci_low", "_ci_high")
 
 
 def _report_rows(table: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
@@ -189,9 +256,11 @@ def _report_rows(table: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
         cells = []
         for column, value in zip(header, row, strict=True):
             value = plain_value(value)
-            if value is not None and column in _STATISTICS:
+            if value is None or isinstance(value, bool):
+                pass
+            elif column in [s + end for s in _STATISTICS for end in _ENDS]:
                 value = f"{value:.3f}"
-            elif value is not None and column == "agreement_pct":
+            elif column in ["agreement_pct" + end for end in _ENDS]:
                 value = f"{value:.1f}"
             cells.append(value)
         rows.append(cells)
@@ -212,6 +281,7 @@ def _deliver_report(report: "AgreementReport", chosen: AgreeFormat, output: Path
     header, rows = _report_rows(table)
     title = _report_title(report, name)
     if chosen is AgreeFormat.table and output is None:
+        header, rows = _joined_intervals(header, rows)
         _print_report(header, rows, title, _report_notes(report), report.unit_plural)
         return
     if chosen is AgreeFormat.md:
@@ -219,13 +289,28 @@ def _deliver_report(report: "AgreementReport", chosen: AgreeFormat, output: Path
                 + _markdown_notes(_report_notes(report)), output, force)
         return
     deliver(reports.delimited(header, rows, raw=raw), output, force)
-    for line in _report_notes(report):
-        if line.startswith(("left out", "not used")):
+    notes = _report_notes(report)
+    for line in notes:
+        if line.startswith(("left out", "not used", "units:", "double-coded")):
             note(line)
+    if report.flag is not None:
+        note(notes[-1])  # the closing line naming the flagged codes
+
+
+def _joined_intervals(header: list[str], rows: list[list[Any]]
+                      ) -> tuple[list[str], list[list[Any]]]:
+    """On the terminal each interval is one column, ``low–high`` (``—`` when none)."""
+    picks = [(i, header.index(c.replace("_low", "_high")) if c.endswith("_ci_low") else None)
+             for i, c in enumerate(header) if not c.endswith("_ci_high")]
+    joined = [[row[i] if j is None else "—" if row[i] is None else f"{row[i]}–{row[j]}"
+               for i, j in picks] for row in rows]
+    return [header[i].removesuffix("_low") for i, _ in picks], joined
 
 
 _DISPLAY = {"agreement_pct": "agree\n%", "cohen_kappa": "Cohen\nκ",
-            "fleiss_kappa": "Fleiss\nκ", "krippendorff_alpha": "Kripp.\nα"}
+            "fleiss_kappa": "Fleiss\nκ", "krippendorff_alpha": "Kripp.\nα",
+            "agreement_pct_ci": "% CI", "cohen_kappa_ci": "κ CI", "fleiss_kappa_ci": "κ CI",
+            "krippendorff_alpha_ci": "α CI", "resamples_used": "used"}
 
 
 def _print_report(header: list[str], rows: list[list[Any]], title: str,
@@ -244,6 +329,8 @@ def _print_report(header: list[str], rows: list[list[Any]], title: str,
         for column, value in [(header[i], row[i]) for i in shown]:
             if column == "reason":
                 cells.append(value or "")
+            elif column == "flagged":
+                cells.append("below" if value else "")
             else:
                 cells.append(value if isinstance(value, str) else _number(value))
         body.append(cells)
@@ -344,6 +431,7 @@ def _deliver_family(report: "FamilyReport", chosen: AgreeFormat, output: Path | 
 def _deliver_disagreements(frame: "pd.DataFrame", chosen: AgreeFormat, output: Path | None,
                            force: bool, name: str, raw: bool) -> None:
     from qcode.analysis.reliability import plain_value
+    from qcode.cli.output import note
     from qcode.render import tables as reports
 
     attrs = frame.attrs
@@ -352,20 +440,29 @@ def _deliver_disagreements(frame: "pd.DataFrame", chosen: AgreeFormat, output: P
     what = f"family {attrs['family']}" if attrs.get("family") else f"unit: {attrs['unit']}"
     title = (f"{name}: where {', '.join(coders)} differ ({what}; {len(records)} "
              f"disagreement(s))")
+    counted = _counted_lines(attrs)
     if chosen is AgreeFormat.json:
         data = {"unit": attrs["unit"], "coders": coders, "transcripts": attrs["transcripts"],
                 "where": attrs["where"], "disagreements": records}
         if attrs.get("family"):
             data["family"] = attrs["family"]
+        if "counts" in attrs:
+            from qcode.analysis.units import DISAGREEMENT_KINDS
+
+            data.update(counts=attrs["counts"], kinds=DISAGREEMENT_KINDS,
+                        excluded_speakers=attrs["excluded_speakers"])
         deliver(reports.to_json(data), output, force)
         return
     if chosen is AgreeFormat.csv:
         header = [str(c) for c in frame.columns]
         deliver(reports.delimited(header, [[r[h] for h in header] for r in records], raw=raw),
                 output, force)
+        for line in counted:
+            note(line)
         return
     if chosen is AgreeFormat.md:
-        deliver(_disagreements_markdown(records, coders, title), output, force)
+        deliver(_disagreements_markdown(records, coders, title) + "\n"
+                + _markdown_notes(counted), output, force)
         return
     from qcode.cli.output import console, plain_text
 
@@ -382,8 +479,31 @@ def _deliver_disagreements(frame: "pd.DataFrame", chosen: AgreeFormat, output: P
             out.print(plain_text(lead + "   ".join(f"{c}: {record[c] or '—'}" for c in coders),
                                  style="bold"), soft_wrap=True)
         out.print(plain_text(first["text"]), soft_wrap=True)
-    for line in _scope_lines(attrs["transcripts"], coders):
+    for line in [*_scope_lines(attrs["transcripts"], coders), *counted]:
         out.print(plain_text(line, style="dim"), soft_wrap=True)
+
+
+def _counted_lines(attrs: dict[str, Any]) -> list[str]:
+    """Every disagreement counted by kind, as `qcode adjudicate` counts them, with the
+    definitions: the listing on passages shows the presence ones only."""
+    from qcode.analysis.units import DISAGREEMENT_KINDS
+
+    counts = attrs.get("counts")
+    if counts is None:
+        return []
+    total = counts["presence"] + counts["extent"] + counts["excluded"]
+    line = (f"disagreements (a passage and code the coders covered differently; "
+            f"`qcode adjudicate` asks about each): {total} = {counts['presence']} presence "
+            f"+ {counts['extent']} extent")
+    if counts["excluded"]:
+        line += f" + {counts['excluded']} on the left-out turns (not listed)"
+    if attrs["unit"] == "passage" and counts["extent"]:
+        line += "; extent ones are listed with --unit character"
+    lines = [line, *[f"{kind}: {text}" for kind, text in DISAGREEMENT_KINDS.items()]]
+    if attrs["excluded_speakers"]:
+        lines.append(f"left out: the turns of {', '.join(attrs['excluded_speakers'])} "
+                     "(--include-interviewer / --exclude-speaker)")
+    return lines
 
 
 def _by_passage(records: list[dict]) -> list[list[dict]]:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from qcode.analysis.reliability import Span, merge_spans, passage_spans, resolve_agreement_scope
+from qcode.analysis.units import disagreement_kind
 from qcode.errors import QcodeError, UsageError
 from qcode.format.names import check_coder_name
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
@@ -67,9 +68,8 @@ class Item:
 
     @property
     def kind(self) -> str:
-        if self.first == self.second:
-            return "agreement"
-        return "extent" if self.first and self.second else "presence"
+        """``agreement``, or the kind of disagreement as `qcode agree` defines it."""
+        return disagreement_kind((self.first, self.second)) or "agreement"
 
     @property
     def key(self) -> tuple[str, int, str]:
