@@ -15,13 +15,17 @@ from typing import Any
 
 from qcode.analysis.counting import column_values
 from qcode.analysis.retrieval import Changed, segments
-from qcode.analysis.scope import MISSING, Scope, attribute_text, resolve_scope
-from qcode.errors import UnknownName, UsageError
-from qcode.format.names import did_you_mean
-from qcode.format.transcripts import Transcript
+from qcode.analysis.scope import (
+    MISSING,
+    Scope,
+    attribute_text,
+    attribute_value,
+    check_attribute,
+    resolve_scope,
+)
+from qcode.errors import UsageError
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
-TRANSCRIPT_ROWS = "transcript"  # --rows transcript: one row per transcript id
 PICKS = ("longest", "first")
 DEFAULT_QUOTES = 3
 # The fields of one quote, in the order the long form (CSV, JSON) lists them.
@@ -179,33 +183,17 @@ def _themes(corpus: Corpus, codes: Iterable[str]) -> list[Theme]:
 
 
 def _rows(corpus: Corpus, scope: Scope, rows: str) -> tuple[list[str], dict[str, str]]:
-    """The row values in order and the row of each transcript in scope."""
-    if rows == TRANSCRIPT_ROWS:
-        return transcript_rows(scope)
-    names = corpus.attribute_names()
-    if rows not in names:
-        choices = [*names, TRANSCRIPT_ROWS]
-        raise UnknownName("attribute", rows, did_you_mean(rows, choices),
-                          hint=f"--rows takes one of: {', '.join(choices)}")
-    row_of = {t.id: _value(t, rows) for t in scope.transcripts}
+    """The row values in order and the row of each transcript in scope (``transcript``:
+    one row per transcript, as ``--by transcript`` makes one column per transcript)."""
+    check_attribute(corpus, rows)
+    row_of = {}
+    for transcript in scope.transcripts:
+        value = attribute_value(transcript, rows)
+        row_of[transcript.id] = MISSING if value is None else attribute_text(value)
     # Declared order, but only values some transcript in scope has: a row outside
     # --where would read as "no quotes" when it was never looked at.
     present = set(row_of.values())
     return [v for v in column_values(corpus, scope, rows) if v in present], row_of
-
-
-def transcript_rows(scope: Scope) -> tuple[list[str], dict[str, str]]:
-    """One row per transcript in scope, by id (the order ``segments`` lists them in).
-
-    Kept apart so it can become the shared ``transcript`` pseudo-attribute of
-    ``qcode.analysis.scope`` once that exists."""
-    ids = sorted(t.id for t in scope.transcripts)
-    return ids, {tid: tid for tid in ids}
-
-
-def _value(transcript: Transcript, attribute: str) -> str:
-    value = transcript.attributes.get(attribute)
-    return MISSING if value is None else attribute_text(value)
 
 
 def _plain(value: Any) -> Any:

@@ -25,11 +25,11 @@ from typing import Any
 from qcode.analysis.scope import choose_coders
 from qcode.errors import QcodeError, UsageError
 from qcode.format.attributes import attribute_text, attribute_types, typed_value
+from qcode.format.delimited import delimited
 from qcode.format.files import atomic_write_all, check_output
 from qcode.format.limits import MAX_JSON_DEPTH, json_depth
 from qcode.format.names import plural
 from qcode.format.text import count_words
-from qcode.render.tables import delimited
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 from qcode.store.events import ADD_FIELDS, event_error
 

@@ -7,7 +7,6 @@ by the functions that need them.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import json
@@ -19,6 +18,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from qcode.errors import UsageError
+from qcode.format.delimited import cell_text as _cell_text
+from qcode.format.delimited import delimited as delimited  # the CSV writer, re-exported
+from qcode.format.delimited import spreadsheet_safe
 from qcode.format.files import atomic_write, check_output
 from qcode.format.text import TERMINAL_UNSAFE_RE, printable
 
@@ -83,52 +85,6 @@ def wide_rows(grid: pd.DataFrame, first: str = "code") -> tuple[list[str], list[
     rows = [[str(index), *[number(v) for v in values]]
             for index, values in zip(grid.index, grid.to_numpy().tolist(), strict=True)]
     return header, rows
-
-
-def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: str = ",",
-              raw: bool = False) -> str:
-    """CSV (or TSV) with every cell, the header's too, made safe for a spreadsheet
-    (``spreadsheet_safe``); ``raw`` writes each cell exactly as it is, for scripts."""
-    safe = (lambda value: value) if raw else spreadsheet_safe
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    # Python's writer quotes a cell holding the line terminator, "\n", but not a lone
-    # "\r", which CSV readers and spreadsheets also take for a line end: a row with one
-    # goes through a writer whose terminator has both, its "\r\n" swapped for ours.
-    quoting = csv.writer(one := io.StringIO(), delimiter=delimiter, lineterminator="\r\n")
-    for row in [[safe(h) for h in header],
-                *(["" if v is None else _cell_text(safe(v)) for v in row] for row in rows)]:
-        if any("\r" in str(cell) for cell in row):
-            one.seek(0)
-            one.truncate()
-            quoting.writerow(row)
-            out.write(one.getvalue()[:-2] + "\n")
-        else:
-            writer.writerow(row)
-    return out.getvalue()
-
-
-# What a spreadsheet reads as the start of a formula (or of a DDE command, `=cmd|...`).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-
-
-def spreadsheet_safe(value: Any) -> Any:
-    """A cell no spreadsheet will run: text that starts with ``= + - @``, a tab or a CR
-    gets a leading ``'``. Numbers stay numbers, and so does text that is a plain number
-    (``-3``, ``-0.5``): a spreadsheet reads it as that number, never as a formula."""
-    if (isinstance(value, str) and value.startswith(_FORMULA_START)
-            and not _PLAIN_NUMBER.fullmatch(value)):
-        return "'" + value
-    return value
-
-
-def _cell_text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return f"{value:.1f}"
-    return str(value)
 
 
 def matrix_records(grid: pd.DataFrame, codebook: Codebook, measure: str) -> list[dict]:
