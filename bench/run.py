@@ -94,6 +94,16 @@ COMMANDS = [
     Command("agree", ("agree", "--coders", "coder-a,coder-b", "-f", "csv")),
     Command("export-qdpx", ("export", "qdpx", "-o", "{out}/project.qdpx", "--force")),
     Command("autocode", ("autocode", "--dry-run")),
+    # the units and views of issue #19
+    Command("matrix-cases", ("matrix", "--by", "region", "--measure", "cases",
+                             "--all-coders", "-f", "csv")),
+    Command("cooccur-case", ("cooccur", "--unit", "case", "--all-coders", "-f", "csv")),
+    Command("framework", ("framework", "--rows", "school", "--codes", "leadership",
+                          "--all-coders", "-f", "csv", "-o", "{out}/framework.csv",
+                          "--force")),
+    Command("saturation", ("saturation", "--order", "id", "--all-coders", "-f", "csv")),
+    Command("agree-ci", ("agree", "--coders", "coder-a,coder-b", "--ci", "95", "-f", "csv")),
+    Command("export-tables", ("export", "tables", "{out}/tables", "--force")),
 ]
 
 # Runs the command given after it and reports its wall time and peak memory. A child's
