@@ -107,6 +107,10 @@ def test_by_transcript_works_without_attributes(cli, project_dir):
     assert "ownership,1,0,0" in lines
     unknown = cli("matrix", "--by", "school")
     assert unknown.exit_code != 0 and "attributes: transcript" in unknown.stderr
+    # what other tools call the document (the finding: `--by id`) points to transcript
+    by_id = cli("matrix", "--by", "id")
+    assert by_id.exit_code == 1
+    assert "unknown attribute 'id'; did you mean 'transcript'?" in by_id.stderr
     no_cases = cli("matrix", "--by", "transcript", "--measure", "cases")
     assert no_cases.exit_code == 2 and "case: ATTR" in no_cases.stderr
 

@@ -24,6 +24,8 @@ MISSING = "(missing)"
 # and filters (``--where transcript=...``) work on projects without attributes. Reserved:
 # qcode check flags a front matter key, declared attribute or case column of this name.
 TRANSCRIPT = RESERVED_ATTRIBUTE
+_DOCUMENT_WORDS = {"id", "doc", "document", "documents", "file", "source", "transcripts",
+                   "transcript_id", "interview"}
 
 
 def attribute_value(transcript: Transcript, attribute: str) -> object | None:
@@ -42,7 +44,10 @@ def check_attribute(corpus: Corpus, attribute: str) -> None:
     """Refuse an attribute no transcript has, with a did-you-mean."""
     names = known_attributes(corpus)
     if attribute not in names:
-        raise UnknownName("attribute", attribute, did_you_mean(attribute, names),
+        # what other tools call the document is `transcript` here
+        guess = ([TRANSCRIPT] if attribute.lower() in _DOCUMENT_WORDS
+                 else did_you_mean(attribute, names))
+        raise UnknownName("attribute", attribute, guess,
                           hint=f"attributes: {', '.join(names)}")
 
 _WHERE_RE = re.compile(r"\s*([^=!\s]+)\s*(!=|=)\s*(.*?)\s*")
