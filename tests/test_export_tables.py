@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from qcode import Project
+from qcode.errors import WriteFailed
 from qcode.interchange.tables import SCHEMAS, TABLE_NAMES, Table, export_tables, table_csv
 
 REPO = Path(__file__).resolve().parents[1]
@@ -293,6 +294,33 @@ def test_existing_files_are_refused_without_force(coded, cli, project_dir):
     assert (folder / "events.csv").read_text() == "mine\n"
     assert cli("export", "tables", "t", "--force").exit_code == 0
     assert (folder / "events.csv").read_text().startswith("coder,line,op,")
+
+
+def test_rows_are_streamed_and_a_failure_midway_leaves_no_file(coded, project_dir,
+                                                                 monkeypatch):
+    import qcode.interchange.tables as tables
+
+    monkeypatch.setattr(tables, "_BATCH", 2)  # the fixture's 12 codings in 6 pieces
+    folder = project_dir.root / "t"
+    export = export_tables(coded, folder)
+    assert dict((p.name, n) for p, n in export.files)["codings.csv"] == 12
+    assert len(read(folder, "codings")) == 12
+    shutil.rmtree(folder)
+
+    def broken_rows(corpus, coders):  # the last table fails after writing some rows
+        table = Table("events", SCHEMAS["events"])
+
+        def rows():
+            yield ["a", 1, *[None] * 9, True, None]
+            raise OSError(28, "No space left on device")
+
+        table.rows = rows()
+        return table
+
+    monkeypatch.setattr(tables, "events_table", broken_rows)
+    with pytest.raises(WriteFailed, match="no space left on the disk"):
+        export_tables(coded, folder)
+    assert not folder.exists() or list(folder.iterdir()) == []
 
 
 def test_a_link_in_dir_is_replaced_not_followed(coded, cli, project_dir, tmp_path):

@@ -12,10 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 
-def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: str = ",",
-              raw: bool = False) -> str:
+def delimited(header: Sequence[str] | None, rows: Sequence[Sequence[Any]],
+              delimiter: str = ",", raw: bool = False) -> str:
     """CSV (or TSV) with every cell, the header's too, made safe for a spreadsheet
-    (``spreadsheet_safe``); ``raw`` writes each cell exactly as it is, for scripts."""
+    (``spreadsheet_safe``); ``raw`` writes each cell exactly as it is, for scripts.
+    Without a header: only the rows (a long table written a piece at a time)."""
     safe = (lambda value: value) if raw else spreadsheet_safe
     out = io.StringIO()
     writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
@@ -23,7 +24,8 @@ def delimited(header: Sequence[str], rows: Sequence[Sequence[Any]], delimiter: s
     # "\r", which CSV readers and spreadsheets also take for a line end: a row with one
     # goes through a writer whose terminator has both, its "\r\n" swapped for ours.
     quoting = csv.writer(one := io.StringIO(), delimiter=delimiter, lineterminator="\r\n")
-    for row in [[safe(h) for h in header],
+    head = [] if header is None else [[safe(h) for h in header]]
+    for row in [*head,
                 *(["" if v is None else cell_text(safe(v)) for v in row] for row in rows)]:
         if any("\r" in str(cell) for cell in row):
             one.seek(0)

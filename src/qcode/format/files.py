@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import IO
@@ -109,12 +109,13 @@ def atomic_write(path: Path, data: bytes | str, overwrite: bool = False,
         handle.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def atomic_write_all(files: Sequence[tuple[Path, bytes | str]], overwrite: bool = False
-                     ) -> None:
+def atomic_write_all(files: Sequence[tuple[Path, bytes | str | Callable[[IO[bytes]], None]]],
+                     overwrite: bool = False) -> None:
     """Write several files as one: every one is written to its temp file first and each
     is renamed into place only when all are complete, so a failure while writing (a
     full disk) leaves none of them behind. Every target is checked before a byte is
-    written (see ``atomic_output``)."""
+    written (see ``atomic_output``). A file's content is bytes, text (UTF-8), or a
+    function that writes it to the handle it is given (streamed, never all in memory)."""
     seen: set[Path] = set()
     for path, _data in files:
         check_output(Path(path), overwrite)
@@ -125,7 +126,10 @@ def atomic_write_all(files: Sequence[tuple[Path, bytes | str]], overwrite: bool 
         handles = []
         for path, data in files:
             handle = renames.enter_context(atomic_output(Path(path), overwrite))
-            handle.write(data.encode("utf-8") if isinstance(data, str) else data)
+            if callable(data):
+                data(handle)
+            else:
+                handle.write(data.encode("utf-8") if isinstance(data, str) else data)
             handles.append(handle)
         for handle in handles:  # a full disk shows here, before any file is renamed
             handle.flush()

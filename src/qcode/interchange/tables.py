@@ -19,8 +19,9 @@ import os
 import stat
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from qcode.analysis.scope import choose_coders
 from qcode.errors import QcodeError, UsageError
@@ -73,11 +74,16 @@ _EVENT_FIELD_TYPES: dict[str, type] = {"op": str, "id": str, "transcript": str, 
 
 @dataclass
 class Table:
-    """One table: its name, typed columns and rows (lists in column order)."""
+    """One table: its name, typed columns and rows (lists in column order). The big
+    tables' rows are a generator, made as they are written, so a project's codings and
+    events are never all in memory as rows; ``warnings`` are said as they are made and
+    ``written`` counts the rows that went out."""
 
     name: str
     columns: list[tuple[str, str]]
-    rows: list[list[Any]] = field(default_factory=list)
+    rows: Iterable[list[Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    written: int = 0
 
     @property
     def header(self) -> list[str]:
@@ -106,41 +112,37 @@ def export_tables(source: Corpus | HasCorpus, folder: Path, format: str = "csv",
     paths = [folder / f"{name}.{format}" for name in TABLE_NAMES]
     for path in paths:  # refused before any work, as every qcode writer does
         check_output(path, force)
-    tables, warnings = build_tables(source, coders)
-    encode = table_csv if format == "csv" else table_parquet
-    atomic_write_all([(path, encode(table)) for path, table in zip(paths, tables, strict=True)],
+    tables = build_tables(source, coders)
+    write = write_csv if format == "csv" else write_parquet
+    atomic_write_all([(path, partial(write, table)) for path, table in zip(paths, tables,
+                                                                           strict=True)],
                      overwrite=force)
-    return Export([(path, len(table.rows)) for path, table in zip(paths, tables, strict=True)],
-                  warnings)
+    return Export([(path, table.written) for path, table in zip(paths, tables, strict=True)],
+                  [warning for table in tables for warning in table.warnings])
 
 
 def build_tables(source: Corpus | HasCorpus, coders: Sequence[str] | None = None
-                 ) -> tuple[list[Table], list[str]]:
-    """The five tables, in ``TABLE_NAMES`` order, and warnings about log lines left out.
+                 ) -> list[Table]:
+    """The five tables, in ``TABLE_NAMES`` order; the rows of codings and events come
+    as they are read, with warnings about what is left out or kept as logged.
     ``coders`` narrows codings and events (default: every coder with a log)."""
     corpus = as_corpus(source)
     chosen = choose_coders(corpus, coders, all_coders=not coders)
-    codings, broken = codings_table(corpus, chosen)
-    events, warnings = events_table(corpus, chosen)
-    if broken:
-        warnings.insert(0, f"codings holds {plural(broken, 'coding')} that qcode's counts "
-                        "leave out (an unknown transcript or code, a span beyond the text, "
-                        "a grouping folder), as logged; `qcode check` lists them")
     return [codes_table(corpus), transcripts_table(corpus), passages_table(corpus),
-            codings, events], warnings
+            codings_table(corpus, chosen), events_table(corpus, chosen)]
 
 
 def codes_table(corpus: Corpus) -> Table:
     codebook = corpus.codebook
-    table = Table("codes", SCHEMAS["codes"])
+    rows = []
     for position, code in enumerate(codebook, start=1):
         ancestors = codebook.ancestors(code.id)
-        table.rows.append([
+        rows.append([
             code.id, code.label, codebook.parent_of.get(code.id),
             ancestors[-1] if ancestors else code.id, codebook.depth_of.get(code.id, 0),
             position, code.key, code.codable, code.description or None,
             ",".join(code.aliases) or None, code.color])
-    return table
+    return Table("codes", SCHEMAS["codes"], rows)
 
 
 def transcripts_table(corpus: Corpus) -> Table:
@@ -167,80 +169,90 @@ def transcripts_table(corpus: Corpus) -> Table:
             kind, typed = "text", [None if v is None else attribute_text(v) for v in raw]
         columns.append((name, _ATTRIBUTE_TYPES[kind]))
         values.append(typed)
-    table = Table("transcripts", columns)
-    for row, transcript in enumerate(transcripts):
-        table.rows.append([transcript.id, transcript.file, transcript.words,
-                           transcript.passage_count, *(column[row] for column in values)])
-    return table
+    return Table("transcripts", columns, [
+        [transcript.id, transcript.file, transcript.words, transcript.passage_count,
+         *(column[row] for column in values)] for row, transcript in enumerate(transcripts)])
 
 
 def passages_table(corpus: Corpus) -> Table:
-    table = Table("passages", SCHEMAS["passages"])
-    for transcript in corpus.transcripts:
-        body = transcript.body
-        for passage in transcript.passages:
-            text = body[passage.start:passage.end]
-            table.rows.append([transcript.id, passage.number, passage.start, passage.end,
-                               passage.speaker, passage.line, text, count_words(text)])
+    def rows() -> Iterator[list[Any]]:
+        for transcript in corpus.transcripts:
+            body = transcript.body
+            for passage in transcript.passages:
+                text = body[passage.start:passage.end]
+                yield [transcript.id, passage.number, passage.start, passage.end,
+                       passage.speaker, passage.line, text, count_words(text)]
+
+    return Table("passages", SCHEMAS["passages"], rows())
+
+
+def codings_table(corpus: Corpus, coders: Iterable[str]) -> Table:
+    """The current codings (the logs replayed), coders in the order given, each in log
+    order; those the counts leave out (see ``segment_frame``) are here as logged, and a
+    warning says how many. ``code`` is the canonical id; ``code_as_logged`` what the log
+    says (a former id, an alias, differs). ``passage``/``passage_end``: the first and last
+    passage the span overlaps (empty for a transcript the project lacks)."""
+    codebook, transcripts = corpus.codebook, corpus.transcripts_by_id
+    table = Table("codings", SCHEMAS["codings"])
+
+    def rows() -> Iterator[list[Any]]:
+        broken = 0
+        for coder in coders:  # one coder's codings in memory at a time
+            for coding in corpus.codings([coder]):
+                transcript = transcripts.get(coding.transcript)
+                fits = transcript is not None and coding.end <= transcript.body_length
+                overlapping = (transcript.passages_overlapping(coding.start, coding.end)
+                               if transcript is not None and fits else [])
+                code = codebook.resolve(coding.code)
+                broken += not fits or code is None or not code.codable
+                yield [coding.id, coding.coder, coding.transcript,
+                       overlapping[0].number if overlapping else None,
+                       overlapping[-1].number if overlapping else None,
+                       coding.start, coding.end, code.id if code else coding.code,
+                       code.label if code else None, coding.code, coding.text,
+                       coding.memo or None, coding.at, coding.line]
+        if broken:
+            table.warnings.insert(0, f"codings holds {plural(broken, 'coding')} that "
+                                  "qcode's counts leave out (an unknown transcript or code, "
+                                  "a span beyond the text, a grouping folder), as logged; "
+                                  "`qcode check` lists them")
+
+    table.rows = rows()
     return table
 
 
-def codings_table(corpus: Corpus, coders: Iterable[str]) -> tuple[Table, int]:
-    """The current codings (the logs replayed), coders in the order given, each in log
-    order, and how many of them the counts leave out (see ``segment_frame``): they are
-    here as logged. ``code`` is the canonical id; ``code_as_logged`` what the log says (a
-    former id, an alias, differs). ``passage``/``passage_end``: the first and last passage
-    the span overlaps (empty for a transcript the project lacks)."""
-    codebook, transcripts = corpus.codebook, corpus.transcripts_by_id
-    table = Table("codings", SCHEMAS["codings"])
-    broken = 0
-    for coding in corpus.codings(list(coders)):
-        transcript = transcripts.get(coding.transcript)
-        fits = transcript is not None and coding.end <= transcript.body_length
-        overlapping = (transcript.passages_overlapping(coding.start, coding.end)
-                       if transcript is not None and fits else [])
-        code = codebook.resolve(coding.code)
-        broken += not fits or code is None or not code.codable
-        table.rows.append([
-            coding.id, coding.coder, coding.transcript,
-            overlapping[0].number if overlapping else None,
-            overlapping[-1].number if overlapping else None,
-            coding.start, coding.end, code.id if code else coding.code,
-            code.label if code else None, coding.code, coding.text, coding.memo or None,
-            coding.at, coding.line])
-    return table, broken
-
-
-def events_table(corpus: Corpus, coders: Iterable[str]) -> tuple[Table, list[str]]:
+def events_table(corpus: Corpus, coders: Iterable[str]) -> Table:
     """Every line of the chosen coders' logs as it is written, removes and withdrawn adds
     included; ``valid`` says whether replay takes it. Lines that are no JSON object are
     left out, with a warning (``qcode check`` reports them)."""
     table = Table("events", SCHEMAS["events"])
-    warnings: list[str] = []
     known = set(_EVENT_FIELD_TYPES)
-    for coder in coders:
-        log = corpus.store.log(coder)
-        skipped: list[int] = []
-        for line, event in _log_lines(log.path):
-            if not isinstance(event, dict):
-                skipped.append(line)
-                continue
-            cells = {key: value for key, value in event.items()
-                     if key in known and _is_type(value, _EVENT_FIELD_TYPES[key])}
-            extra = {key: value for key, value in event.items() if key not in cells}
-            if json_depth(extra) > MAX_JSON_DEPTH:
-                skipped.append(line)
-                continue
-            table.rows.append([
-                coder, line, *(cells.get(key) for key in ADD_FIELDS[:7]), cells.get("memo"),
-                cells.get("at"), event_error(event) is None,
-                json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None])
-        if skipped:
-            shown = ", ".join(str(n) for n in skipped[:5])
-            more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
-            warnings.append(f"{corpus.store.rel(log.path)}: line {shown}{more} left out of "
-                            "events (not a readable event); run `qcode check`")
-    return table, warnings
+
+    def rows() -> Iterator[list[Any]]:
+        for coder in coders:
+            log = corpus.store.log(coder)
+            skipped: list[int] = []
+            for line, event in _log_lines(log.path):
+                if not isinstance(event, dict):
+                    skipped.append(line)
+                    continue
+                cells = {key: value for key, value in event.items()
+                         if key in known and _is_type(value, _EVENT_FIELD_TYPES[key])}
+                extra = {key: value for key, value in event.items() if key not in cells}
+                if json_depth(extra) > MAX_JSON_DEPTH:
+                    skipped.append(line)
+                    continue
+                yield [coder, line, *(cells.get(key) for key in ADD_FIELDS[:7]),
+                       cells.get("memo"), cells.get("at"), event_error(event) is None,
+                       json.dumps(extra, ensure_ascii=False, sort_keys=True) if extra else None]
+            if skipped:
+                shown = ", ".join(str(n) for n in skipped[:5])
+                more = f" and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+                table.warnings.append(f"{corpus.store.rel(log.path)}: line {shown}{more} left "
+                                      "out of events (not a readable event); run `qcode check`")
+
+    table.rows = rows()
+    return table
 
 
 def _is_type(value: Any, kind: type) -> bool:
@@ -270,11 +282,36 @@ def _log_lines(path: Path) -> Iterator[tuple[int, Any]]:
 
 # -- encodings -------------------------------------------------------------------------------
 
-def table_csv(table: Table) -> str:
+_BATCH = 5_000  # rows encoded at a time: memory stays flat however long the table
+
+
+def _batches(table: Table, size: int = _BATCH) -> Iterator[list[list[Any]]]:
+    batch: list[list[Any]] = []
+    for row in table.rows:
+        batch.append(row)
+        if len(batch) == size:
+            table.written += len(batch)
+            yield batch
+            batch = []
+    if batch:
+        table.written += len(batch)
+        yield batch
+
+
+def write_csv(table: Table, handle: IO[bytes]) -> None:
     """UTF-8 CSV, a header row, cells as the exact text; an empty cell is a missing value
     (null), booleans are ``true``/``false``, dates ISO 8601, numbers as Python writes them."""
-    return delimited(table.header, [[_csv_cell(v) for v in row] for row in table.rows],
-                     raw=True)
+    handle.write(delimited(table.header, [], raw=True).encode("utf-8"))
+    for batch in _batches(table):
+        handle.write(delimited(None, [[_csv_cell(v) for v in row] for row in batch],
+                               raw=True).encode("utf-8"))
+
+
+def table_csv(table: Table) -> str:
+    """``write_csv`` to a string (for a small table)."""
+    out = io.BytesIO()
+    write_csv(table, out)
+    return out.getvalue().decode("utf-8")
 
 
 def _csv_cell(value: Any) -> str | None:
@@ -287,20 +324,24 @@ def _csv_cell(value: Any) -> str | None:
     return str(value)  # an int, a float (repr: nothing rounded) or a string
 
 
-def table_parquet(table: Table) -> bytes:
-    """The table as one Parquet file, every column with its declared Arrow type."""
+def write_parquet(table: Table, handle: IO[bytes]) -> None:
+    """The table as one Parquet file, every column with its declared Arrow type, a row
+    group per batch of rows."""
     pa, parquet = _require_pyarrow()
     arrow_type = {STRING: pa.string(), INTEGER: pa.int64(), NUMBER: pa.float64(),
                   BOOLEAN: pa.bool_(), DATE: pa.date32()}
     schema = pa.schema([(name, arrow_type[kind]) for name, kind in table.columns])
-    columns = list(zip(*table.rows, strict=True)) if table.rows else [()] * len(table.columns)
-    data = pa.Table.from_arrays(
-        [pa.array(list(values), type=arrow_type[kind])
-         for values, (_name, kind) in zip(columns, table.columns, strict=True)],
-        schema=schema)
-    out = io.BytesIO()
-    parquet.write_table(data, out)
-    return out.getvalue()
+    with parquet.ParquetWriter(handle, schema) as writer:
+        wrote = False
+        for batch in _batches(table, 50_000):
+            columns = list(zip(*batch, strict=True))
+            writer.write_table(pa.Table.from_arrays(
+                [pa.array(list(values), type=arrow_type[kind])
+                 for values, (_name, kind) in zip(columns, table.columns, strict=True)],
+                schema=schema))
+            wrote = True
+        if not wrote:  # an empty table still has its columns
+            writer.write_table(schema.empty_table())
 
 
 def _require_pyarrow() -> tuple[Any, Any]:
