@@ -24,10 +24,10 @@ def delimited(header: Sequence[str] | None, rows: Sequence[Sequence[Any]],
     # "\r", which CSV readers and spreadsheets also take for a line end: a row with one
     # goes through a writer whose terminator has both, its "\r\n" swapped for ours.
     quoting = csv.writer(one := io.StringIO(), delimiter=delimiter, lineterminator="\r\n")
-    head = [] if header is None else [[safe(h) for h in header]]
-    for row in [*head,
-                *(["" if v is None else cell_text(safe(v)) for v in row] for row in rows)]:
-        if any("\r" in str(cell) for cell in row):
+    head = [] if header is None else [[str(safe(h)) for h in header]]
+    for row in [*head, *([v if type(v) is str and raw else "" if v is None  # the common case
+                          else cell_text(safe(v)) for v in row] for row in rows)]:
+        if any("\r" in cell for cell in row):
             one.seek(0)
             one.truncate()
             quoting.writerow(row)

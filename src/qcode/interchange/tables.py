@@ -315,6 +315,8 @@ def table_csv(table: Table) -> str:
 
 
 def _csv_cell(value: Any) -> str | None:
+    if type(value) is str:
+        return value
     if value is None:
         return None
     if isinstance(value, bool):
