@@ -487,7 +487,7 @@ def agreement_report(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: st
     labels = {c.id: c.label for c in codebook}
     labels[OVERALL] = "all codes (pooled)"
     return AgreementReport(unit, scope, total, rows, unused, labels, kept, every - total,
-                           coverage(corpus, scope))
+                           coverage(corpus, scope.transcripts, list(scope.left_out)))
 
 
 # -- disagreements ----------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 if TYPE_CHECKING:  # pragma: no cover
-    from qcode.analysis.reliability import AgreementScope, Span
+    from qcode.format.transcripts import Transcript
+
+Span = tuple[int, int]  # as in qcode.analysis.reliability, which imports this module
 
 DISAGREEMENT_KINDS = {
     "presence": "some coders coded the passage with the code, others did not (counts "
@@ -49,19 +51,20 @@ def excluded_speakers(corpus: Corpus | HasCorpus, exclude_speakers: Iterable[str
     return list(dict.fromkeys([*declared, *exclude_speakers]))
 
 
-def coverage(corpus: Corpus | HasCorpus, scope: AgreementScope) -> dict[str, Any]:
-    """Which transcripts were coded by every coder, and how they spread over the case
-    attribute (qcode.yaml ``cases[0].key``; none without a case table)."""
+def coverage(corpus: Corpus | HasCorpus, counted: Sequence[Transcript],
+             left_out: Sequence[str]) -> dict[str, Any]:
+    """Which transcripts were coded by every coder (``counted``; ``left_out``: the ids
+    of the others in scope), and how they spread over the case attribute (qcode.yaml
+    ``cases[0].key``; none without a case table)."""
     corpus = as_corpus(corpus)
-    counted = [t.id for t in scope.transcripts]
     out: dict[str, Any] = {"transcripts": len(counted),
-                           "of_transcripts": len(counted) + len(scope.left_out)}
+                           "of_transcripts": len(counted) + len(left_out)}
     if not corpus.config.cases:
         return out
     attribute = corpus.config.cases[0].key
-    in_scope = [*scope.transcripts, *(corpus.transcript(t) for t in scope.left_out)]
+    in_scope = [*counted, *(corpus.transcript(t) for t in left_out)]
     values = list(dict.fromkeys(str(t.attributes.get(attribute, "")) for t in in_scope))
-    covered = {str(t.attributes.get(attribute, "")) for t in scope.transcripts}
+    covered = {str(t.attributes.get(attribute, "")) for t in counted}
     return {**out, "attribute": attribute, "values": len(covered & set(values)),
             "of_values": len(values), "not_covered": [v for v in values if v not in covered]}
 
