@@ -245,6 +245,9 @@ def _no_ambient_project(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("QCODE_PROJECT", raising=False)
     monkeypatch.delenv("QCODE_CODER", raising=False)
     monkeypatch.setenv("NO_COLOR", "1")
+    # pytest-xdist's workers say COLUMNS=80, LINES=24; a test that wants a width sets it
+    monkeypatch.delenv("COLUMNS", raising=False)
+    monkeypatch.delenv("LINES", raising=False)
 
 
 @pytest.fixture(autouse=True, scope="session")
