@@ -54,6 +54,9 @@ class ChangelogEntry(StrictModel):
     date: str
     changes: list[str] = []
     note: str | None = None
+    # The codes whose definition (description, include, exclude, examples) changed in
+    # this version: codings of them made under an earlier version may need a second look.
+    definitions: list[str] = []
 
     @field_validator("version")
     @classmethod
