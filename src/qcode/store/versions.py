@@ -18,6 +18,7 @@ from qcode.format.codebook import ChangelogEntry, Codebook
 from qcode.store.codings import Coding
 from qcode.store.events import CODEBOOK_VERSION
 
+
 def version_key(version: str) -> tuple[int, ...]:
     """A version as a tuple of whole numbers, to compare: "1.10" comes after "1.9", and
     "2" is "2.0". A part that is not a number counts by its leading digits (0 without)."""
@@ -101,3 +102,23 @@ def still_coded(removed: Iterable[str], old: Codebook, codings: Iterable[Coding]
             counts = found.setdefault(code, {})
             counts[coding.coder] = counts.get(coding.coder, 0) + 1
     return {code: found[code] for code in removed if code in found}
+
+
+def changed_since(codebook: Codebook, since: str) -> dict[str, list[str]]:
+    """The codes (current ids) the changelog says were added or changed after version
+    ``since``, each with those versions (oldest first): named in an entry's
+    ``definitions``, or by id or former id in one of its ``changes`` lines."""
+    floor = version_key(since)
+    found: dict[str, list[str]] = {}
+    for entry in sorted(codebook.changelog, key=lambda e: version_key(e.version)):
+        if version_key(entry.version) <= floor:
+            continue
+        names = list(entry.definitions)
+        for line in entry.changes:
+            names += re.findall(r"[a-z0-9][a-z0-9_-]*", line.lower())
+        for name in names:
+            code = codebook.resolve(name)
+            if code is not None and entry.version not in found.setdefault(code.id, []):
+                found[code.id].append(entry.version)
+    order = {code_id: index for index, code_id in enumerate(codebook.ids)}
+    return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
