@@ -106,7 +106,7 @@ def _codes_since(project, since: str, format: TreeFormat, raw: bool) -> None:
                          "name an earlier version (`qcode codes -f json` shows the version)")
     changed = changed_since(codebook, since)
     predating = {p.code: p.count for p in predating_codings(codebook, project.codings())}
-    rows = [[code, codebook.get(code).label, " ".join(versions),  # type: ignore[union-attr]
+    rows = [[code, codebook.get(code).label, " ".join(versions),
              predating.get(code, 0)] for code, versions in changed.items()]
     if format is TreeFormat.json:
         emit_json({"since": since, "version": codebook.version,

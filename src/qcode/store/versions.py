@@ -19,7 +19,7 @@ from qcode.store.codings import Coding
 from qcode.store.events import CODEBOOK_VERSION
 
 
-def version_key(version: str) -> tuple[int, ...]:
+def version_key(version: str | int | float) -> tuple[int, ...]:
     """A version as a tuple of whole numbers, to compare: "1.10" comes after "1.9", and
     "2" is "2.0". A part that is not a number counts by its leading digits (0 without)."""
     parts = [int(match.group()) if (match := re.match(r"\d+", part)) else 0
@@ -119,6 +119,6 @@ def changed_since(codebook: Codebook, since: str) -> dict[str, list[str]]:
         for name in names:
             code = codebook.resolve(name)
             if code is not None and entry.version not in found.setdefault(code.id, []):
-                found[code.id].append(entry.version)
+                found[code.id].append(str(entry.version))
     order = {code_id: index for index, code_id in enumerate(codebook.ids)}
     return dict(sorted(found.items(), key=lambda item: order.get(item[0], len(order))))
