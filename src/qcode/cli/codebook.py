@@ -23,10 +23,10 @@ class DiffFormat(StrEnum):
 def diff(
     ctx: typer.Context,
     old: Annotated[str | None, typer.Argument(
-        metavar="[A]", help="The earlier codebook: a file or a git revision (default: HEAD).")
+        metavar="A", help="The earlier codebook: a file or a git revision (default: HEAD).")
                    ] = None,
     new: Annotated[str | None, typer.Argument(
-        metavar="[B]", help="The later codebook: a file or a git revision (default: the "
+        metavar="B", help="The later codebook: a file or a git revision (default: the "
                             "codebook file as it is now).")] = None,
     format: Annotated[DiffFormat | None, typer.Option(
         "--format", "-f", help="Output format (default: text, or what -o's suffix says).")
@@ -34,7 +34,7 @@ def diff(
     output: OutputOpt = None,
     force: ForceOpt = False,
 ) -> None:
-    """Show the codes added, removed, renamed, moved and redefined between two codebooks.
+    """Show the codes added, removed, renamed, moved and redefined between codebooks.
 
     A and B are codebook files or git revisions (a commit, a tag, HEAD~3) of the project's
     codebook file. With no argument: HEAD against the file as it is now (the uncommitted
