@@ -37,7 +37,7 @@ from qcode.format.transcripts import Passage, Transcript, find_transcript, load_
 from qcode.format.yamlio import YamlDocument
 from qcode.problems import CheckReport, Problems
 from qcode.store.codings import Coding, CodingList, CodingTable
-from qcode.store.consistency import Assessment
+from qcode.store.consistency import Assessment, check_definition_changes
 from qcode.store.corpus import Corpus
 from qcode.store.events import Event, add_event, remove_event
 from qcode.store.log import CodingLog, CodingStore
@@ -210,7 +210,8 @@ class Project:
     @cached_property
     def store(self) -> CodingStore:
         """The coding logs (``codings/<coder>.jsonl``), each replayed once."""
-        return CodingStore(self.root, self._folder("codings"), self.problems, self.cache)
+        return CodingStore(self.root, self._folder("codings"), self.problems, self.cache,
+                           lambda: self._codebook.version if self._codebook else None)
 
     def _folder(self, key: str) -> Path:
         """The folder qcode.yaml names at ``key`` (``transcripts``, ``codings``); a file
@@ -567,6 +568,7 @@ class Project:
             check_codings(replay, store.log(coder).rel, transcripts, codebook, self.cache,
                           problems)
         counts["codings"] = total
+        check_definition_changes(codebook, store, problems)
         check_speakers(transcripts.values(), problems)
         for link in private_folder_links(self.root):
             problems.warning(

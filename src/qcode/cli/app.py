@@ -21,6 +21,7 @@ from qcode.cli import (
     analyse,
     autocode,
     browse,
+    codebook,
     coding,
     framework,
     project_cmds,
@@ -175,6 +176,10 @@ app.add_typer(export_app, name="export")
 _register(transcript_import, ["import_transcripts"], import_app, prefix="import_")
 _register(transcript_import, ["reanchor"])
 app.add_typer(import_app, name="import")
+codebook_app = typer.Typer(help="Compare versions of the codebook.",
+                           short_help="Compare versions of the codebook.", no_args_is_help=True)
+_register(codebook, ["diff"], codebook_app)
+app.add_typer(codebook_app, name="codebook")
 
 
 def main() -> None:

@@ -21,6 +21,9 @@ def codes(
         "--format", "-f", help="Output format (default: tree on a terminal, csv otherwise).")
                       ] = None,
     raw: RawOpt = False,
+    since: Annotated[str | None, typer.Option(
+        "--since", metavar="VERSION", help="Only the codes the changelog says were added or "
+        "changed after VERSION, with how many codings predate their definition.")] = None,
 ) -> None:
     """Show the codebook as a tree, with how often each coder used each code.
 
@@ -35,6 +38,9 @@ def codes(
     codebook = project.codebook
     usage = project.code_usage()
     coders = project.coders_with_codings()
+    if since is not None:
+        _codes_since(project, since, format, raw)
+        return
     if format is TreeFormat.json:
         emit_json({
             "codebook": {"name": codebook.name, "version": codebook.version,
@@ -85,6 +91,35 @@ def codes(
                          style="dim")
         nodes[code.id] = nodes[codebook.parent_of[code.id]].add(label)
     console().print(tree)
+
+
+def _codes_since(project, since: str, format: TreeFormat, raw: bool) -> None:
+    """``qcode codes --since VERSION``: the codes changed after VERSION, with when, and
+    how many codings predate their newest definition (``qcode check`` warns of those)."""
+    from qcode.cli.output import emit_csv, emit_json, write
+    from qcode.errors import UsageError
+    from qcode.store.versions import changed_since, predating_codings, version_key
+
+    codebook = project.codebook
+    if version_key(since) > version_key(codebook.version):
+        raise UsageError(f"--since {since}: the codebook is at version {codebook.version}",
+                         "name an earlier version (`qcode codes -f json` shows the version)")
+    changed = changed_since(codebook, since)
+    predating = {p.code: p.count for p in predating_codings(codebook, project.codings())}
+    rows = [[code, codebook.get(code).label, " ".join(versions),
+             predating.get(code, 0)] for code, versions in changed.items()]
+    if format is TreeFormat.json:
+        emit_json({"since": since, "version": codebook.version,
+                   "codes": [{"id": r[0], "label": r[1], "changed_in": r[2].split(),
+                              "predating": r[3]} for r in rows]})
+    elif format is TreeFormat.csv:
+        emit_csv(["id", "label", "changed_in", "predating"], rows, raw=raw)
+    else:
+        lines = [f"{codebook.name}: codes changed after version {since} "
+                 f"(now {codebook.version})"]
+        lines += [f"  {r[0]}  {r[1]}  (version {r[2]}; {r[3]} predating codings)"
+                  for r in rows] or ["  none"]
+        write("\n".join(lines) + "\n", for_people=True)
 
 
 def transcripts(

@@ -38,7 +38,7 @@ from typing import Any
 from qcode.errors import QcodeError, UsageError
 from qcode.store.codings import Coding
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
-from qcode.store.events import Event, add_event, remove_event
+from qcode.store.events import Event, add_event, keep_codebook_version, remove_event
 
 DEFAULT_MIN_SCORE = 90.0
 MIN_FUZZY_CHARS = 12        # shorter texts match something approximately almost anywhere
@@ -457,8 +457,9 @@ def _move_events(coding: Coding, start: int, end: int, text: str, kind: str, sco
     kept = {k: v for k, v in coding.extra.items() if k != "reanchored_from"}
     origin = {"id": coding.id, "start": coding.start, "end": coding.end, "at": coding.at,
               "how": kind, "score": score}
-    add = add_event(coding.transcript, start, end, coding.code, text, coding.memo, **kept,
-                    reanchored_from=origin)
+    add = keep_codebook_version(add_event(coding.transcript, start, end, coding.code, text,
+                                          coding.memo, **kept, reanchored_from=origin),
+                                coding.extra)
     result.new_ids[coding.id] = add["id"]
     return [remove_event(coding.id, reanchored_to=add["id"]), add]
 

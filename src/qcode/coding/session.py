@@ -21,7 +21,7 @@ from qcode.format.config import interviewer_matcher
 from qcode.format.names import check_coder_name, did_you_mean
 from qcode.store.codings import Coding
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
-from qcode.store.events import ADD_KEYS, Event, add_event, remove_event
+from qcode.store.events import ADD_KEYS, Event, add_event, keep_codebook_version, remove_event
 from qcode.store.locks import SessionLock
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -491,8 +491,9 @@ def clean_memo(memo: str) -> str | None:
 def _again(coding: Coding, memo: str | None) -> Event:
     """The add event that puts ``coding`` back as it was (span, code, text as logged,
     fields qcode does not know), with ``memo``."""
-    return add_event(coding.transcript, coding.start, coding.end, coding.code, coding.text,
-                     memo, **coding.extra)
+    return keep_codebook_version(add_event(coding.transcript, coding.start, coding.end,
+                                           coding.code, coding.text, memo, **coding.extra),
+                                 coding.extra)
 
 
 __all__ = ["Change", "CodingSession", "SessionLock", "clean_memo"]

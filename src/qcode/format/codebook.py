@@ -94,6 +94,7 @@ class Codebook:
         self.file = file
         self.lines: dict[str, int] = lines or {}
         self.rule_lines: dict[tuple[str, int], int] = rule_lines or {}  # (code, index) -> line
+        self.changelog_lines: list[int | None] = []  # the line of each changelog entry
         self.codes: list[Code] = []
         self.parent_of: dict[str, str | None] = {}
         self.depth_of: dict[str, int] = {}
@@ -218,8 +219,12 @@ def codebook_from_document(doc: YamlDocument, rel: str, problems: Problems
     lines: dict[str, int | None] = {}
     rule_lines: dict[tuple[str, int], int] = {}
     _check_codes(model.codes, ("codes",), doc, rel, problems, lines, {}, {}, rule_lines)
-    return Codebook(model, rel, {code: line for code, line in lines.items() if line is not None},
-                    rule_lines)
+    codebook = Codebook(model, rel,
+                        {code: line for code, line in lines.items() if line is not None},
+                        rule_lines)
+    codebook.changelog_lines = [doc.line_for(("changelog", i))
+                                for i in range(len(codebook.changelog))]
+    return codebook
 
 
 def _too_deep(codes: list[Code], doc: YamlDocument, rel: str, problems: Problems) -> bool:

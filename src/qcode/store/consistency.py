@@ -289,3 +289,23 @@ def assess(problems: Problems, files: dict[str, str], uses: set[str], audits: li
         notes.append(f"{plural(len(rest), 'other problem')} in the files read; they do not "
                      "change this answer; run `qcode check` for the list")
     return result
+
+
+def check_definition_changes(codebook: Codebook | None, store: CodingStore,
+                             problems: Problems) -> None:
+    """A warning per code with codings made before its definition changed (see
+    ``qcode.store.versions``), at the codebook's changelog entry of the change."""
+    from qcode.store.versions import predating_codings
+
+    if codebook is None or not any(entry.definitions for entry in codebook.changelog):
+        return  # the usual case: no coding need be read
+    for item in predating_codings(codebook, store.codings()):
+        coders = sorted(item.by_coder)
+        who = ", ".join(f"{coder} {item.by_coder[coder]}" for coder in coders)
+        problems.warning(
+            "coding-predates-definition", codebook.file, item.line,
+            f"{plural(item.count, 'coding')} of {item.code} ({who}) "
+            f"{'predates' if item.count == 1 else 'predate'} version "
+            f"{item.entry.version}, which changed its definition",
+            f"review them: qcode code --coder {coders[0]} --review {item.code}"
+            + (" (and likewise for the other coders)" if len(coders) > 1 else ""))

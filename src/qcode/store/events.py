@@ -3,7 +3,7 @@
 A line is one event::
 
     {"op": "add", "id": "…", "transcript": "…", "start": 0, "end": 9, "code": "…",
-     "text": "…", "at": "2026-11-27T18:00:00.000Z", "memo": "…"}
+     "text": "…", "at": "2026-11-27T18:00:00.000Z", "memo": "…", "cb": "1.2"}
     {"op": "remove", "id": "<id of an earlier add>", "at": "…"}
 
 Suggestions logs (``codings/<coder>.suggestions.jsonl``) add ``propose`` lines (an ``add``
@@ -26,6 +26,10 @@ Event = dict[str, Any]
 LOG_SUFFIX = ".jsonl"
 ADD_FIELDS = ("op", "id", "transcript", "start", "end", "code", "text", "at", "memo")
 ADD_KEYS = frozenset(ADD_FIELDS)
+# The codebook version a coding was made under (the codebook's `version:` as text), stamped
+# by the project's logs on every new `add` (``stamp_codebook_version``); optional, so logs
+# written before it and codings imported from other tools stay valid without one.
+CODEBOOK_VERSION = "cb"
 
 def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -49,6 +53,27 @@ def add_event(transcript: str, start: int, end: int, code: str, text: str,
         event["memo"] = memo
     event.update({k: v for k, v in extra.items() if v is not None})
     return event
+
+
+def keep_codebook_version(event: Event, extra: dict[str, Any]) -> Event:
+    """An ``add`` that writes an earlier coding again (memo edited, undo, re-anchored)
+    keeps the version that coding was made under, or none: it was not made under the
+    codebook of today. ``None`` tells ``stamp_codebook_version`` to leave the field out."""
+    event[CODEBOOK_VERSION] = extra.get(CODEBOOK_VERSION)
+    return event
+
+
+def stamp_codebook_version(events: list[Event], version: str | None) -> None:
+    """Give each new ``add`` the codebook ``version`` it is made under; an event that
+    names its version already (``keep_codebook_version``) keeps it."""
+    for event in events:
+        if event.get("op") != "add":
+            continue
+        if CODEBOOK_VERSION not in event:
+            if version is not None:
+                event[CODEBOOK_VERSION] = version
+        elif event[CODEBOOK_VERSION] is None:
+            del event[CODEBOOK_VERSION]
 
 
 def remove_event(coding_id: str, **extra: Any) -> Event:

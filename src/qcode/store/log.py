@@ -18,7 +18,7 @@ from qcode.errors import LogWriteError
 from qcode.format.names import CODER_RE, check_coder_name
 from qcode.problems import Problems
 from qcode.store.codings import Coding, CodingList, CodingTable, LogChangedError
-from qcode.store.events import LOG_SUFFIX, Event, encode_event
+from qcode.store.events import LOG_SUFFIX, Event, encode_event, stamp_codebook_version
 from qcode.store.locks import FileLock, SessionLock
 from qcode.store.replay import Replay, _chunks, _read_range, _Replayer, replay_bytes
 
@@ -79,6 +79,8 @@ class CodingLog:
                                     self.rel)
             with FileLock(fd):
                 events = events_for()  # under the lock: no other writer can interleave
+                if self._store is not None:  # a coding log of the project, not an import
+                    stamp_codebook_version(events, self._store.codebook_version())
                 size = os.fstat(fd).st_size
                 payload = b"".join(encode_event(e) for e in events)
                 if not payload:
@@ -245,12 +247,16 @@ class CodingStore:
 
     Each log is replayed once and kept; writing through one of its ``CodingLog``s drops
     that replay, so the next read sees the new lines. Problems found while reading
-    (a bad log name, a broken line) go to ``problems``.
+    (a bad log name, a broken line) go to ``problems``. ``codebook_version`` says the
+    version of the codebook as it is now; every new coding written through the store is
+    stamped with it (``cb``).
     """
 
     def __init__(self, root: Path, folder: Path, problems: Problems,
-                 cache: Cache | None = None) -> None:
+                 cache: Cache | None = None,
+                 codebook_version: Callable[[], str | None] = lambda: None) -> None:
         self.root = Path(root)
+        self.codebook_version = codebook_version
         self.folder = Path(folder)
         self.problems = problems
         self.cache = cache
