@@ -18,6 +18,7 @@ import io
 import json
 import os
 import shutil
+import xml.etree.ElementTree as ET
 import zipfile
 from collections import Counter
 from pathlib import Path
@@ -148,7 +149,7 @@ def test_sources_are_dated_from_front_matter_else_file_time(project_dir, tmp_pat
                         "school: Voss\ninterview_date: '2019-02-12'\n")
     project_dir.replace("transcripts/lier-teacher.md", "school: Lier\n",
                         "school: Lier\ncreated: 2020-05-01T09:30:00+02:00\n")
-    stamp = dt.datetime(2021, 3, 4, 5, 6, 7, tzinfo=dt.timezone.utc).timestamp()
+    stamp = dt.datetime(2021, 3, 4, 5, 6, 7, tzinfo=dt.UTC).timestamp()
     os.utime(project_dir.root / "transcripts/strinda-coordinator.md", (stamp, stamp))
     qde = export_project(Project.open(project_dir.root)).qde
     dates = {f["name"]: f["date"] for f in QualCoderStyleReader(qde).files.values()}
@@ -243,15 +244,13 @@ def _as_qualcoder_keeps_it(data: bytes) -> bytes:
             payload = src.read(info)
             if info.filename == "project.qde":
                 text = payload.decode("utf-8")
-                head, rest = text.split("?>\n", 1)
-                rest = rest.split("?>\n", 1)[1]  # the <?qcode ...?> instruction
+                # After the XML declaration and the <?qcode ...?> instruction.
+                rest = text.split("?>\n", 2)[2]
                 root = SafeET.fromstring(rest.encode("utf-8"))
                 for case in root.iter(f"{NS}Case"):
                     if case.get("name") is not None:
                         for ref in case.findall(f"{NS}SourceRef"):
                             case.remove(ref)
-                import xml.etree.ElementTree as ET
-
                 ET.register_namespace("", NS[1:-1])
                 payload = ET.tostring(root, encoding="utf-8", xml_declaration=True)
             dst.writestr(info, payload)

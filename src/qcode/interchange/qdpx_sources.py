@@ -34,7 +34,7 @@ def source_created(transcript: Transcript, root: Path) -> str | None:
         mtime = (root / transcript.file).stat().st_mtime
     except OSError:
         return None
-    return _xsd(dt.datetime.fromtimestamp(int(mtime), dt.timezone.utc))
+    return _xsd(dt.datetime.fromtimestamp(int(mtime), dt.UTC))
 
 
 def inherited_values(transcript: Transcript, variables: dict[str, str]) -> dict[str, Any]:
@@ -53,7 +53,7 @@ def parse_created(text: str | None) -> dt.datetime | None:
         moment = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _as_datetime(value: Any) -> dt.datetime | None:
@@ -71,7 +71,7 @@ def _as_datetime(value: Any) -> dt.datetime | None:
             return None
     else:
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _xsd(moment: dt.datetime) -> str:
