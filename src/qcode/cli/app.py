@@ -171,6 +171,7 @@ _register(search, ["search"])
 # Commands of the export and import groups are registered below as they exist, e.g.
 # _register(refi, ["export_qdc"], export_app, prefix="export_")
 _register(refi, ["export_qdc", "export_qdpx", "export_tables"], export_app, prefix="export_")
+_register(refi, ["export_codebook"], export_app, prefix="export_")
 _register(refi, ["import_qdc", "import_qdpx"], import_app, prefix="import_")
 app.add_typer(export_app, name="export")
 _register(transcript_import, ["import_transcripts"], import_app, prefix="import_")

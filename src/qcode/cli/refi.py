@@ -23,6 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
 EXAMPLES: dict[str, list[str]] = {
     "export_qdc": ['qcode export qdc -o codebook.qdc'],
     "export_qdpx": ['qcode export qdpx -o study.qdpx'],
+    "export_codebook": ['qcode export codebook --format taguette-csv -o codebook.csv'],
     "export_tables": ['qcode export tables tables/ --format parquet'],
     "import_qdc": ['qcode import qdc nvivo-codes.qdc --merge'],
     "import_qdpx": ['qcode import qdpx study.qdpx --into ../copy-of-study'],
@@ -55,6 +56,48 @@ def export_qdc(
     text, count, warnings = export_codebook(project)
     for warning in warnings:
         note(f"warning: {warning}")
+    if output is None:
+        write(text)
+        return
+    write_text_output(output, text, force)
+    note(f"wrote {output}: {plural(count, 'code')}")
+
+
+class CodebookFormat(StrEnum):
+    taguette_csv = "taguette-csv"
+    qdc = "qdc"
+
+
+def export_codebook(
+    ctx: typer.Context,
+    format: Annotated[CodebookFormat, typer.Option(
+        "--format", "-f", help="taguette-csv: the CSV Taguette imports (tag,description); "
+        "qdc: a REFI-QDA codebook, as `qcode export qdc`.")] = CodebookFormat.taguette_csv,
+    output: OutputOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Write the codebook for another tool: Taguette's CSV or a REFI-QDA .qdc.
+
+    Taguette reads a `tag` column (the code's path of ids, levels joined by `.`) and a
+    `description` (label and definition); grouping folders appear only in their children's
+    paths. Without -o the file goes to stdout.
+    """
+    from qcode.cli.context import open_project
+    from qcode.cli.output import note, write
+    from qcode.render.tables import write_text_output
+
+    project = open_project(ctx)
+    if format is CodebookFormat.qdc:
+        from qcode.interchange.qdc import export_codebook as qdc_text
+
+        text, count, warnings = qdc_text(project)
+        for warning in warnings:
+            note(f"warning: {warning}")
+    else:
+        from qcode.interchange.taguette import taguette_csv, taguette_rows
+
+        text = taguette_csv(project.codebook)
+        count = len(taguette_rows(project.codebook))
     if output is None:
         write(text)
         return

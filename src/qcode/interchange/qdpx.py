@@ -4,8 +4,11 @@ Export writes ``project.qde`` and one ``sources/<GUID>.txt`` per transcript: the
 body as UTF-8 with LF line ends and no BOM, so that every tool's position counting agrees
 (FORMAT-NOTES §3). Every current coding becomes a ``Coding`` inside a ``PlainTextSelection``
 whose positions are qcode's own offsets (code points, end exclusive) and whose ``name``
-quotes the selected text, so any importer can check them. Selections are grouped per coder
-and span; a coding's memo is a ``Note`` referred to from the coding.
+quotes the selected text, so any importer can check them. Selections are grouped per coder,
+span and memo; a coding's memo is both the selection's ``Description`` (what QualCoder and
+MAXQDA read) and a ``Note`` referred to from the coding. Each source has a
+``creationDateTime`` and, when its case gives it attributes, a name-less case of its own
+holding them (``qdpx_sources``).
 
 qcode's own ids (code ids, transcript ids and files, coder names, coding ids), and what
 REFI-QDA cannot hold (shortcut keys, aliases, qcode.yaml), travel in a ``<?qcode {...}?>``
@@ -43,6 +46,7 @@ from qcode.interchange.qdpx_xml import (
     INDENT,
     add_element,
     attr_text,
+    char_data,
     element_pieces,
     start_tag,
     value_element,
@@ -265,9 +269,11 @@ def _source_pieces(plan: ExportPlan, source: SourcePlan) -> Iterator[str]:
             holder = ET.Element("VariableValue")
             value_element(holder, plan.var_guid[name], plan.var_type[name], value)
             values.extend(holder)
-    opening = start_tag("TextSource", {
-        "guid": source.guid, "name": xml_safe(transcript.id),
-        "plainTextPath": f"internal://{source.guid}.txt"})
+    attrs = {"guid": source.guid, "name": xml_safe(transcript.id),
+             "plainTextPath": f"internal://{source.guid}.txt"}
+    if source.created is not None:
+        attrs["creationDateTime"] = source.created
+    opening = start_tag("TextSource", attrs)
     if not (source.selections or values):
         yield f"{_SOURCE}{opening} />"
         return
@@ -283,6 +289,9 @@ def _source_pieces(plan: ExportPlan, source: SourcePlan) -> Iterator[str]:
                  f'name="{attr_text(xml_safe(body[selection.start:selection.end]))}" '
                  f'startPosition="{selection.start}" endPosition="{selection.end}" '
                  f'creatingUser="{user}"{dated}>']
+        if selection.description is not None:
+            parts.append(f"{_CODING}<Description>{char_data(selection.description)}"
+                         "</Description>")
         for member in selection.members:
             dated = (f' creationDateTime="{attr_text(member.created)}"'
                      if member.created is not None else "")

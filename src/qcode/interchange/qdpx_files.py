@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -17,6 +18,7 @@ from qcode.interchange.common import slugify
 from qcode.interchange.import_report import ImportReport
 from qcode.interchange.offsets import SourceText
 from qcode.interchange.qdc import CodeMapper, validate_codebook_data
+from qcode.interchange.qdpx_sources import CREATED_KEYS, parse_created
 from qcode.interchange.safety import UnsafeInput, inside, safe_relative
 
 CASE_KEY = "case"
@@ -34,6 +36,7 @@ class Source:
     selections: list[Any] = field(default_factory=list)      # PlainTextSelection elements
     whole: list[Any] = field(default_factory=list)           # Codings of the whole source
     element: Any = None
+    created: str | None = None                               # its creationDateTime
 
 
 @dataclass
@@ -44,6 +47,7 @@ class Plan:
     logs: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # coder -> events
     dirs: list[str] = field(default_factory=list)
     codings_dir: str = "codings"
+    times: dict[str, float] = field(default_factory=dict)     # relative path -> mtime
 
 
 @dataclass
@@ -155,6 +159,13 @@ def plan_files(project: ImportedProject, report: ImportReport) -> Plan:
         for name, value in source.values.items():
             if name not in front:
                 front[name] = value
+        created = parse_created(source.created)
+        if created is not None:
+            # The file's time gives the next export the same creationDateTime; a source
+            # from another tool that has no date of its own keeps it in front matter too.
+            plan.times[str(rel)] = created.timestamp()
+            if not entry and not any(key in front for key in CREATED_KEYS):
+                front["created"] = source.created
         body = source.text.body
         wants_front = bool(front) or entry.get("front_matter") is True or (
             body.split("\n", 1)[0].rstrip(" \t") == "---")
@@ -251,6 +262,8 @@ def write_plan(plan: Plan, into: Path) -> None:
             if not inside(root, target):  # pragma: no cover - paths are checked when planned
                 raise UnsafeInput(f"refusing to write {rel} outside {into}")
             atomic_write_text(target, text)
+            if rel in plan.times:
+                os.utime(target, (plan.times[rel], plan.times[rel]))
         for folder in plan.dirs:
             path = root / folder
             if inside(root, path):

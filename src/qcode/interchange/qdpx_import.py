@@ -12,7 +12,10 @@ How a tool's objects become qcode's:
 - ``TextSource`` with a ``.txt`` (or inline text) → ``transcripts/<id>.md`` with front
   matter: the source's variable values, its case and its ``attr: value`` sets;
 - ``Case`` with a name → a row of ``cases/cases.csv`` (key column ``case``); a case without
-  a name (MAXQDA's document variables) → front matter of its sources;
+  a name (MAXQDA's and qcode's per-source document variables) → front matter of its
+  sources, except values its case-table row already gives it;
+- a source's ``creationDateTime`` → the transcript file's modification time, and for a
+  source another tool made, front matter ``created`` too;
 - ``PlainTextSelection``/``Coding`` → an ``add`` event in ``codings/<user>.jsonl``, with
   positions converted to qcode's offsets (``offsets``) and the memo from the selection's
   Description and the notes it refers to;
@@ -285,6 +288,7 @@ class Importer(CodingsReader):
         if source.text.dropped:  # as `qcode import transcripts` drops them
             self.report.note(f"source {name!r}: dropped "
                              f"{plural(len(source.text.dropped), 'control character')}")
+        source.created = attr(element, "creationDateTime")
         source.selections = children(element, "PlainTextSelection")
         source.whole = children(element, "Coding")
         for value in children(element, "VariableValue"):
@@ -367,6 +371,7 @@ class Importer(CodingsReader):
                                  "columns": columns if key in columns else [key, *columns],
                                  "rows": {}}
         taken_case_names: dict[str, set[str]] = {}
+        nameless: list[tuple[list[str | None], dict[str, Any], dict[str, Any]]] = []
         for case in children(cases_el, "Case") if cases_el is not None else []:
             name = (attr(case, "name") or "").strip()
             refs = [guidmod.normalize(attr(r, "targetGUID")) for r in children(case, "SourceRef")]
@@ -383,14 +388,12 @@ class Importer(CodingsReader):
             if description:
                 self.memos.append((f"Case {name}".strip(), description))
             if not name:
-                # MAXQDA (and Quirkos) carry document variables this way.
-                for ref in refs:
-                    source = self.sources.get(ref)  # type: ignore[arg-type]
-                    if source is None:
-                        continue
-                    for attr_name, value in values.items():
-                        if attr_name not in source.values:
-                            source.values[attr_name] = value
+                # MAXQDA (and Quirkos, and qcode) carry document variables this way; they
+                # are applied once every case row is known (below).
+                as_cells: dict[str, Any] = {}
+                for value in children(case, "VariableValue"):
+                    self._add_value(as_cells, value, where, table=True)
+                nameless.append((refs, values, as_cells))
                 continue
             entry = meta_cases.get(guidmod.normalize(attr(case, "guid")))
             table = None
@@ -435,6 +438,16 @@ class Importer(CodingsReader):
                                          f"not {key_value!r}")
                     continue
                 source.values[table["key"]] = key_value
+        for refs, values, as_cells in nameless:
+            for ref in refs:
+                source = self.sources.get(ref)  # type: ignore[arg-type]
+                if source is None:
+                    continue
+                row = _case_row(tables.values(), source.values)
+                for attr_name, value in values.items():
+                    if attr_name not in source.values and row.get(attr_name) != as_cells.get(
+                            attr_name):
+                        source.values[attr_name] = value
         return list(tables.values())
 
     def _case_key(self) -> str:
@@ -518,3 +531,14 @@ def import_project(path: Path, into: Path, display: str | None = None) -> Import
     importer.report.target = str(into)
     write_plan(plan, into)
     return importer.report
+
+
+def _case_row(tables: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """The case-table cells a transcript with these front-matter values inherits."""
+    row: dict[str, Any] = {}
+    for table in tables:
+        key_value = values.get(table["key"])
+        if key_value is not None:
+            for column, cell in table["rows"].get(str(key_value), {}).items():
+                row.setdefault(column, cell)
+    return row

@@ -30,6 +30,7 @@ from qcode.interchange.common import (
     xml_safe,
 )
 from qcode.interchange.qdc import ORIGIN, code_elements, guid_store
+from qcode.interchange.qdpx_sources import inherited_values, source_created
 from qcode.interchange.qdpx_xml import (
     INDENT,
     add_element,
@@ -57,12 +58,16 @@ class Member:
 
 @dataclass(slots=True)
 class Selection:
+    """Codings of one coder on one span that share one memo (or none): the memo is also
+    the selection's ``Description``, which QualCoder and MAXQDA read as each coding's memo."""
+
     start: int
     end: int
     coder: str
     guid: str
     created: str | None
     members: list[Member]
+    description: str | None = None
 
 
 @dataclass(slots=True)
@@ -70,6 +75,7 @@ class SourcePlan:
     transcript: Transcript
     guid: str
     selections: list[Selection]
+    created: str | None = None  # creationDateTime (qdpx_sources.source_created)
 
 
 @dataclass(slots=True)
@@ -186,7 +192,18 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
                     add_element(case, "SourceRef", {"targetGUID": source_guid[t.id]})
             meta["cases"][guid] = {"table": table.file, "key": key_value}
             case_count += 1
-    if case_count:
+    # A name-less case per source with what it inherits from its case: the document
+    # variables QualCoder reads (see qdpx_sources).
+    source_cases = 0
+    for t in transcripts:
+        inherited = inherited_values(t, var_guid)
+        if inherited:
+            case = add_element(cases_el, "Case", {"guid": store.get("source-case", t.id)})
+            for name, value in inherited.items():
+                value_element(case, var_guid[name], var_type[name], value)
+            add_element(case, "SourceRef", {"targetGUID": source_guid[t.id]})
+            source_cases += 1
+    if case_count or source_cases:
         head.append(cases_el)
 
     # Sources, selections and codings. Each coding's time is checked once, here.
@@ -225,7 +242,8 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
                                       codebook, code_ref, user_guid, store, meta["codings"],
                                       notes, warnings)
         exported += sum(len(selection.members) for selection in selections)
-        sources.append(SourcePlan(transcript, guid, selections))
+        sources.append(SourcePlan(transcript, guid, selections,
+                                  source_created(transcript, corpus.root)))
 
     creator = config.primary_coder if config.primary_coder in user_guid else (
         chosen[0] if chosen else None)
@@ -267,6 +285,7 @@ def qde_size_bound(plan: ExportPlan) -> int:
                 size += 512 + 6 * len(value_text(value, plan.var_type[name]))
         for selection in source.selections:
             size += 512 + 6 * (selection.end - selection.start) + len(selection.created or "")
+            size += 6 * len(selection.description or "")
             for member in selection.members:
                 size += 512 + len(member.created or "")
     for note in plan.notes:
@@ -334,31 +353,48 @@ def _plan_selections(transcript: Transcript, codings: list[tuple[Coding, str | N
         grouped = groups[key]
         if len(grouped) > 1:
             grouped.sort(key=lambda item: (item[0].at, item[0].id))
-        sel_guid = store.get("selection", f"{coder}:{transcript.id}:{start}:{end}")
-        dated = [at for _coding, at, _code in grouped if at is not None]
-        members = []
-        for coding, at, code in grouped:
-            own = guidmod.guid_of_coding_id(coding.id)
-            if own and store.claim(own, f"coding:{coder}:{coding.id}"):
-                guid = own
-            else:
-                guid = store.get("coding", f"{coder}:{coding.id}")
-            if at is None:
-                warnings.append(f"coding {coding.id} of {coder} has no valid time ({coding.at!r})")
-            entry: dict[str, Any] = {"id": coding.id}
-            if coding.code != code.id:
-                entry["code"] = coding.code
-            if coding.extra:
-                entry["extra"] = dict(coding.extra)
-            note_guid = None
-            if coding.memo:
-                note_guid = store.get("note", f"{coder}:{coding.id}")
-                notes.append(NotePlan(note_guid, coding, code.label))
-            meta_codings[guid] = entry
-            members.append(Member(guid, at, code_ref[code.id], note_guid))
-        selections.append(Selection(start, end, coder, sel_guid, min(dated) if dated else None,
-                                     members))
+        # One selection per distinct memo: a selection's Description is every coding's
+        # memo to QualCoder. The first keeps the span's GUID, so unmemoed exports keep theirs.
+        by_memo: dict[str | None, list[tuple[Coding, str | None, Code]]] = {}
+        for item in grouped:
+            by_memo.setdefault(item[0].memo or None, []).append(item)
+        for number, (memo, shared) in enumerate(by_memo.items()):
+            selections.append(_selection(
+                transcript, start, end, coder, number, memo, shared, code_ref, store,
+                meta_codings, notes, warnings))
     return selections
+
+
+def _selection(transcript: Transcript, start: int, end: int, coder: str, number: int,
+               memo: str | None, grouped: list[tuple[Coding, str | None, Code]],
+               code_ref: dict[str, str], store: guidmod.GuidStore,
+               meta_codings: dict[str, Any], notes: list[NotePlan], warnings: list[str]
+               ) -> Selection:
+    span = f"{coder}:{transcript.id}:{start}:{end}"
+    sel_guid = store.get("selection", span if number == 0 else f"{span}:{number}")
+    dated = [at for _coding, at, _code in grouped if at is not None]
+    members = []
+    for coding, at, code in grouped:
+        own = guidmod.guid_of_coding_id(coding.id)
+        if own and store.claim(own, f"coding:{coder}:{coding.id}"):
+            guid = own
+        else:
+            guid = store.get("coding", f"{coder}:{coding.id}")
+        if at is None:
+            warnings.append(f"coding {coding.id} of {coder} has no valid time ({coding.at!r})")
+        entry: dict[str, Any] = {"id": coding.id}
+        if coding.code != code.id:
+            entry["code"] = coding.code
+        if coding.extra:
+            entry["extra"] = dict(coding.extra)
+        note_guid = None
+        if coding.memo:
+            note_guid = store.get("note", f"{coder}:{coding.id}")
+            notes.append(NotePlan(note_guid, coding, code.label))
+        meta_codings[guid] = entry
+        members.append(Member(guid, at, code_ref[code.id], note_guid))
+    return Selection(start, end, coder, sel_guid, min(dated) if dated else None,
+                     members, xml_safe(memo) if memo else None)
 
 
 def zip_time(at: str | None) -> tuple[int, int, int, int, int, int]:
