@@ -36,6 +36,7 @@ from qcode.format.files import private_folder_links
 from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
 from qcode.format.yamlio import YamlDocument
 from qcode.problems import CheckReport, Problems
+from qcode.project_memos import MemoMethods
 from qcode.store.codings import Coding, CodingList, CodingTable
 from qcode.store.consistency import Assessment
 from qcode.store.corpus import Corpus
@@ -67,7 +68,7 @@ class TagResult:
     unchanged: list[str] = field(default_factory=list)  # already tagged / not tagged
 
 
-class Project:
+class Project(MemoMethods):
     """A qcode project folder. Open with ``Project.open(path)`` or ``Project.find()``."""
 
     def __init__(self, root: Path) -> None:
@@ -585,6 +586,7 @@ class Project:
             check_interviewer_labels(self.config, self.config_doc, speakers, problems)
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
+        self._check_memos(problems)
         found.extend(problems.sorted())
         return CheckReport(found.sorted(), counts)
 

@@ -23,6 +23,7 @@ from qcode.cli import (
     browse,
     coding,
     framework,
+    memo_cmds,
     project_cmds,
     refi,
     saturation,
@@ -159,6 +160,7 @@ import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from 
 _register(project_cmds, ["init", "check"])
 _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
+_register(memo_cmds, ["memo", "memos"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 _register(framework, ["framework"])
