@@ -351,8 +351,9 @@ class Project(MemoMethods):
         from qcode.analysis import framework
 
         changed = self.assess(coders, all_coders).changed
-        return framework.framework(self.corpus, rows, codes, _coder_list(coders), all_coders,
-                                   where, quotes, pick, changed)
+        return self._with_memos(framework.framework(
+            self.corpus, rows, codes, _coder_list(coders), all_coders, where, quotes, pick,
+            changed))
 
     def query(self, expression: str, coders: str | list[str] | None = None,
               all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:

@@ -9,22 +9,43 @@ from typing import TYPE_CHECKING
 from qcode.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
+    from pathlib import Path
+
+    from qcode.analysis.framework import FrameworkMatrix
+    from qcode.format.codebook import Codebook
+    from qcode.format.config import ProjectConfig
     from qcode.format.memos import Memo, MemoAbout
+    from qcode.format.transcripts import Transcript
     from qcode.problems import Problems
-    from qcode.project import Project
+    from qcode.store.log import CodingStore
 
 
 class MemoMethods:
     """``memos``, ``write_memo`` and the memo rules of ``check``."""
 
+    if TYPE_CHECKING:  # pragma: no cover - what they use of ``Project``
+        root: Path
+        problems: Problems
+
+        @property
+        def _transcripts(self) -> dict[str, Transcript]: ...
+        @property
+        def _codebook(self) -> Codebook | None: ...
+        @property
+        def store(self) -> CodingStore: ...
+
+        def _folder(self, key: str) -> Path: ...
+        def rel(self, path: Path) -> str: ...
+        def require_config(self) -> ProjectConfig: ...
+
     @cached_property
-    def _memos(self: Project) -> list[Memo]:
+    def _memos(self) -> list[Memo]:
         from qcode.format.memos import load_memos
 
         folder = self._folder("memos")
-        return load_memos(folder, self.rel(folder), self.problems)
+        return load_memos(folder, self.rel(folder), self.problems, self._canonical_about)
 
-    def memo_about(self: Project, kind: str, target: str | None = None) -> MemoAbout:
+    def memo_about(self, kind: str, target: str | None = None) -> MemoAbout:
         """What ``kind`` and ``target`` name (``"code", "lead-strong"``; ``"case",
         "school=Voss"``; ``"project"``), checked against the project: an unknown
         transcript, code, attribute or value is a ``QcodeError`` with a did-you-mean. A
@@ -43,7 +64,7 @@ class MemoMethods:
             raise problem
         return self._canonical_about(about)
 
-    def memos(self: Project, about: str | None = None) -> list[Memo]:
+    def memos(self, about: str | None = None) -> list[Memo]:
         """The memo files, in file order; ``about``: only those on a kind (``code``) or
         one target (``code:lead-strong``, ``case:school=Voss``, ``project``)."""
         memos = self._memos
@@ -59,12 +80,12 @@ class MemoMethods:
         wanted = self.memo_about(kind, target)
         return [m for m in memos if self._canonical_about(m.about) == wanted]
 
-    def memo_by(self: Project, about: MemoAbout, author: str | None) -> Memo | None:
+    def memo_by(self, about: MemoAbout, author: str | None) -> Memo | None:
         """The memo on ``about`` (as ``memo_about`` gives it) by ``author``, if any."""
         return next((m for m in self._memos
                      if self._canonical_about(m.about) == about and m.author == author), None)
 
-    def write_memo(self: Project, kind: str, target: str | None, text: str,
+    def write_memo(self, kind: str, target: str | None, text: str,
                    author: str | None) -> Memo:
         """Write the memo on ``kind``/``target`` by ``author`` (replacing the body of the
         one there is, or in a new file of ``memos/``) and return it as written."""
@@ -89,20 +110,44 @@ class MemoMethods:
         assert written is not None  # we wrote it from a valid target
         return written
 
-    def _canonical_about(self: Project, about: MemoAbout) -> MemoAbout:
+    def _with_memos(self, matrix: FrameworkMatrix) -> FrameworkMatrix:
+        """A framework matrix with the memos on its rows in its cells' ``memo`` (case
+        memos on ROWS=VALUE, or transcript memos when the rows are transcripts) and
+        the memos on its themes' codes in the themes' ``memo``."""
+        from dataclasses import replace
+
+        on_row: dict[str, list[str]] = {}
+        on_code: dict[str, list[str]] = {}
+        for memo in self._memos:
+            about = self._canonical_about(memo.about)
+            text = f"{memo.author or 'no author'}: {memo.text}"
+            if about.kind == "case" and about.case[0] == matrix.rows_by:
+                on_row.setdefault(about.case[1], []).append(text)
+            elif about.kind == "transcript" and matrix.rows_by == "transcript":
+                on_row.setdefault(about.target, []).append(text)
+            elif about.kind == "code":
+                on_code.setdefault(about.target, []).append(text)
+        for (row, _code), cell in matrix.cells.items():
+            if row in on_row:
+                cell.memo = "\n\n".join(on_row[row])
+        matrix.themes = [replace(t, memo="\n\n".join(on_code[t.code]))
+                         if t.code in on_code else t for t in matrix.themes]
+        return matrix
+
+    def _canonical_about(self, about: MemoAbout) -> MemoAbout:
         if about.kind == "code" and self._codebook is not None:
             from qcode.format.memos import MemoAbout
 
             return MemoAbout("code", self._codebook.canonical(about.target))
         return about
 
-    def _resolve_code(self: Project, name: str) -> str | None:
+    def _resolve_code(self, name: str) -> str | None:
         if self._codebook is None:
             return name  # the codebook is broken: `check` says so, not each memo
         code = self._codebook.resolve(name)
         return code.id if code is not None else None
 
-    def _attribute_values(self: Project) -> dict[str, set[str]]:
+    def _attribute_values(self) -> dict[str, set[str]]:
         from qcode.format.attributes import attribute_names
 
         values: dict[str, set[str]] = {
@@ -116,7 +161,7 @@ class MemoMethods:
                     values.setdefault(name, set()).add(shown)
         return values
 
-    def _check_memos(self: Project, problems: Problems) -> None:
+    def _check_memos(self, problems: Problems) -> None:
         """The memo rules of ``qcode check``: files read (their syntax), then targets
         and authors (``qcode.format.memos.check_memo_targets``)."""
         from qcode.errors import InvalidProject

@@ -170,10 +170,13 @@ def discover_memos(folder: Path) -> list[tuple[Path, str]]:
     return found
 
 
-def load_memos(folder: Path, base: str, problems: Problems) -> list[Memo]:
+def load_memos(folder: Path, base: str, problems: Problems,
+               canonical: Callable[[MemoAbout], MemoAbout] = lambda about: about
+               ) -> list[Memo]:
     """Every readable memo under ``folder`` (``base``: its path in the project), in file
-    order. A second memo on the same target by the same author is reported
-    (``memo-duplicate``) and left out: ``qcode memo`` could not tell which to change."""
+    order. A second memo on the same target (``canonical``: a code's alias is the code)
+    by the same author is reported (``memo-duplicate``) and left out: ``qcode memo``
+    could not tell which to change."""
     from qcode.format.files import read_text
 
     memos: list[Memo] = []
@@ -184,7 +187,7 @@ def load_memos(folder: Path, base: str, problems: Problems) -> list[Memo]:
         memo = parse_memo(text, shown, problems) if text is not None else None
         if memo is None:
             continue
-        key = (str(memo.about), memo.author)
+        key = (str(canonical(memo.about)), memo.author)
         if key in seen:
             problems.error("memo-duplicate", shown, memo.line,
                            f"a memo on {memo.about} by {memo.author or 'no author'} is "

@@ -7,7 +7,7 @@ people (or two windows) writing memos never lose each other's text silently.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from qcode.errors import QcodeError
@@ -18,7 +18,7 @@ from qcode.problems import Problems
 
 def now_stamp() -> str:
     """The current time as an ISO timestamp in UTC, to the second."""
-    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
 
 
 def save_memo(root: Path, folder: str, about: MemoAbout, author: str | None, text: str,
