@@ -313,3 +313,47 @@ def test_the_bundled_study_takes_a_case_memo_into_its_framework(tmp_path):
     memos = {row: matrix.cell(row, matrix.themes[0].code).memo for row in matrix.rows}
     assert memos["Strinda"] == "consensus: The coordinator works alone."
     assert [row for row, memo in memos.items() if memo] == ["Strinda"]
+
+
+# -- the full-screen coder -------------------------------------------------------------
+
+def coder_app(project_dir, transcripts=("voss-principal", "lier-teacher")):
+    from qcode.coding.session import CodingSession
+    from qcode.tui import make_app
+
+    project = Project.open(project_dir.root)
+    session = CodingSession(project, "c", transcripts=list(transcripts),
+                            memos=project.memos())
+    session.goto(0, 1)
+    return make_app("coder", session=session)
+
+
+def panel_text(app, panel_id: str) -> tuple[bool, str]:
+    panel = app.screen.query_one(f"#{panel_id}")
+    return panel.display, str(panel.query_one(f"#{panel_id}-text").render())
+
+
+def test_ctrl_t_shows_the_transcript_memo_beside_the_text_and_follows_the_transcript(
+        memos):
+    from conftest import press_keys
+
+    def shown(app):
+        return panel_text(app, "transcript-memo")
+
+    assert press_keys(coder_app(memos), inspect=shown)[0][0] is False
+    visible, text = press_keys(coder_app(memos), "ctrl+t", inspect=shown)[0]
+    assert visible and "Memos on voss-principal" in text and "On Voss." in text
+    visible, text = press_keys(coder_app(memos), "ctrl+t", "right_square_bracket",
+                               inspect=shown)[0]
+    assert "No memo on lier-teacher" in text and "On Voss." not in text
+    assert press_keys(coder_app(memos), "ctrl+t", "ctrl+t", inspect=shown)[0][0] is False
+
+
+def test_the_definition_panel_shows_the_code_memo_under_the_definition(memos):
+    from conftest import press_keys
+
+    Project.open(memos.root).tag("voss-principal", 2, ["lead-strong"], "c")
+    visible, text = press_keys(coder_app(memos), "right", "d",
+                               inspect=lambda app: panel_text(app, "definition"))[0]
+    assert visible and text.index("Leaders carry the work.") < text.index("Memos")
+    assert "b\nAlias." in text
