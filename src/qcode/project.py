@@ -36,6 +36,7 @@ from qcode.format.files import private_folder_links
 from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
 from qcode.format.yamlio import YamlDocument
 from qcode.problems import CheckReport, Problems
+from qcode.project_memos import MemoMethods
 from qcode.store.codings import Coding, CodingList, CodingTable
 from qcode.store.consistency import Assessment, check_definition_changes
 from qcode.store.corpus import Corpus
@@ -67,7 +68,7 @@ class TagResult:
     unchanged: list[str] = field(default_factory=list)  # already tagged / not tagged
 
 
-class Project:
+class Project(MemoMethods):
     """A qcode project folder. Open with ``Project.open(path)`` or ``Project.find()``."""
 
     def __init__(self, root: Path) -> None:
@@ -351,8 +352,9 @@ class Project:
         from qcode.analysis import framework
 
         changed = self.assess(coders, all_coders).changed
-        return framework.framework(self.corpus, rows, codes, _coder_list(coders), all_coders,
-                                   where, quotes, pick, changed)
+        return self._with_memos(framework.framework(
+            self.corpus, rows, codes, _coder_list(coders), all_coders, where, quotes, pick,
+            changed))
 
     def query(self, expression: str, coders: str | list[str] | None = None,
               all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
@@ -587,6 +589,7 @@ class Project:
             check_interviewer_labels(self.config, self.config_doc, speakers, problems)
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
+        self._check_memos(problems)
         found.extend(problems.sorted())
         return CheckReport(found.sorted(), counts)
 

@@ -41,14 +41,16 @@ class Theme:
     label: str
     codes: tuple[str, ...]  # the code and its descendants, or the code alone (own_only)
     own_only: bool = False  # a codable family code: only the segments coded with it
+    memo: str | None = None  # the memos on the code (memos/), authors named
 
 
 @dataclass
 class Cell:
     """The quotes of one row and theme: the ``quotes`` chosen of ``total`` segments.
 
-    ``memo`` is the case memo for this row and code; qcode has no case memos yet (they
-    come with project memos), so it is always None. Each quote carries its coding's memo.
+    ``memo``: the memos on the row (memos/): on the case ``ROWS=VALUE`` when the rows
+    are an attribute's values, on the transcript when they are transcripts; None
+    without one (``Project.framework`` fills it in). Each quote carries its coding's memo.
     """
 
     quotes: list[dict[str, Any]]
@@ -88,7 +90,7 @@ class FrameworkMatrix:
         return {
             "rows_by": self.rows_by, "rows": self.rows,
             "themes": [{"code": t.code, "label": t.label, "codes": list(t.codes),
-                        "own_only": t.own_only} for t in self.themes],
+                        "own_only": t.own_only, "memo": t.memo} for t in self.themes],
             "pick": self.pick, "quotes": self.quotes,
             "coders": self.attrs.get("coders", []),
             "transcripts": self.attrs.get("transcripts", 0),

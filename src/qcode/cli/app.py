@@ -24,6 +24,7 @@ from qcode.cli import (
     codebook,
     coding,
     framework,
+    memo_cmds,
     project_cmds,
     refi,
     saturation,
@@ -160,6 +161,7 @@ import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from 
 _register(project_cmds, ["init", "check"])
 _register(browse, ["codes", "transcripts", "show"])
 _register(tagging, ["tag", "untag"])
+_register(memo_cmds, ["memo", "memos"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 _register(framework, ["framework"])

@@ -199,9 +199,11 @@ def show(
           all_coders=coder is None, uses=("codebook",))
     by_passage = project.passage_codings(item, coder)
     several = coder is None and len(project.coders) > 1
+    memos = project.memos(f"transcript:{item.id}")
     if format is TextFormat.json:
         emit_json({
             "transcript": item.id, "file": item.file, "attributes": item.attributes,
+            "memos": [m.to_dict() for m in memos],
             "passages": [
                 {"number": p.number, "start": p.start, "end": p.end, "speaker": p.speaker,
                  "line": p.line, "text": item.body[p.start:p.end],
@@ -217,6 +219,11 @@ def show(
     out = console()
     attrs = ", ".join(f"{k}: {cell(v)}" for k, v in item.attributes.items())
     out.print(plain_text(f"{item.id}  ({item.file}; {attrs})", style="bold"))
+    for m in memos:  # the transcript's memos (memos/), before its passages
+        when = m.updated or m.created
+        out.print(plain_text(f"\nmemo by {m.author or 'no author'}"
+                             + (f", {when}" if when else "") + f" ({m.file}):", style="italic"))
+        out.print(plain_text(m.text), soft_wrap=True)
     codebook = project.codebook
     for p in item.passages:
         head = Text(f"\n[{p.number}]", style="bold")

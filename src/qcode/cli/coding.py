@@ -79,7 +79,7 @@ def code(
     if show_others:
         others += [c for c in project.coders if c not in (coder, compare)]
     session = CodingSession(project, coder, chosen, others=others, review=review,
-                            include_interviewer=include_interviewer)
+                            include_interviewer=include_interviewer, memos=project.memos())
     if review is not None:
         if not session.start_review():
             from qcode.cli.output import note

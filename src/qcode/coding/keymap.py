@@ -79,6 +79,8 @@ BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("definition", "d", "definition",
                "Show or hide the definition panel (the code in the tree or under the cursor)"),
     KeyBinding("code-names", "ctrl+l", "code_names", "Codes in passages by id or by label"),
+    KeyBinding("transcript-memo", "ctrl+t", "transcript_memo",
+               "Show or hide the transcript's memos (memos/)"),
     KeyBinding("focus-tree", "tab", "focus_tree", "Move between passages and codebook"),
     KeyBinding("help", "question_mark", "help", "All keys"),
     KeyBinding("quit", "q", "quit", "Quit (everything is already saved)"),

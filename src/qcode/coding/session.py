@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.analysis.search import Hit
     from qcode.coding.hits import HitCoding
     from qcode.format.codebook import Code
+    from qcode.format.memos import Memo
     from qcode.format.transcripts import Passage, Transcript
 
 
@@ -50,8 +51,10 @@ class CodingSession(Navigation):
 
     def __init__(self, corpus: Corpus | HasCorpus, coder: str,
                  transcripts: Iterable[str] | None = None, others: Iterable[str] = (),
-                 review: str | None = None, include_interviewer: bool = False) -> None:
+                 review: str | None = None, include_interviewer: bool = False,
+                 memos: Iterable[Memo] = ()) -> None:
         self._source = corpus
+        self.memos = list(memos)  # the memo files (memos/), shown beside the text
         corpus = as_corpus(corpus)
         check_coder_name(coder)
         self.corpus = corpus
@@ -141,6 +144,12 @@ class CodingSession(Navigation):
     @property
     def transcript(self) -> Transcript:
         return self.transcripts[self.t_index]
+
+    def memos_on(self, kind: str, target: str) -> list[Memo]:
+        """The memos on a transcript or a code (by id; a memo naming an alias counts)."""
+        canonical = self.codebook.canonical if kind == "code" else str
+        return [m for m in self.memos
+                if m.about.kind == kind and canonical(m.about.target) == target]
 
     @property
     def passage(self) -> Passage | None:

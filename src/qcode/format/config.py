@@ -41,6 +41,7 @@ class ProjectConfig(StrictModel):
     codebook: str
     transcripts: str = "transcripts"
     codings: str = "codings"
+    memos: str = "memos"  # folder of memo files (qcode.format.memos)
     segmentation: Literal["turns", "paragraphs", "lines"] = "turns"
     cases: list[CaseTableSpec] = []
     attributes: dict[str, AttributeSpec] = {}
@@ -110,7 +111,7 @@ def _paths_inside(root: Path, config: ProjectConfig, doc: YamlDocument,
     committed ``codings`` link to a folder outside)."""
     root = root.resolve()
     named = [(("codebook",), config.codebook), (("transcripts",), config.transcripts),
-             (("codings",), config.codings),
+             (("codings",), config.codings), (("memos",), config.memos),
              *[(("cases", i, "file"), spec.file) for i, spec in enumerate(config.cases)]]
     inside = True
     for loc, configured in named:
@@ -130,7 +131,7 @@ def _check_folders(root: Path, config: ProjectConfig, doc: YamlDocument,
     """``transcripts:`` and ``codings:`` name folders: a file there (``codings:
     qcode.yaml``) would make every command see no codings, or write beside it."""
     for key, configured in (("transcripts", config.transcripts),
-                            ("codings", config.codings)):
+                            ("codings", config.codings), ("memos", config.memos)):
         path = (root / configured).resolve()
         blocker = file_in_the_way(path)
         if blocker is not None:

@@ -22,6 +22,7 @@ from qcode.tui.screens.dialogs import (
     DefinitionPanel,
     HelpScreen,
     MemoScreen,
+    TranscriptMemoPanel,
     bindings,
 )
 from qcode.tui.screens.new_code import NewCodeScreen
@@ -52,6 +53,7 @@ class CoderScreen(Screen[None]):
             labels = self.session.corpus.config.code_names == "labels"
             yield PassageView(self.session, self.compare, self.others, labels=labels,
                               id="passages")
+            yield TranscriptMemoPanel(self.session, id="transcript-memo")
             yield DefinitionPanel(self.session, id="definition")
             yield CodeTree(self.session, id="codebook")
         yield StatusBar(id="status")
@@ -84,6 +86,9 @@ class CoderScreen(Screen[None]):
         self.query_one(StatusBar).show(self.session, message)
         if self.panel.display:
             self.panel.show_code(self._code_in_focus())
+        memo_panel = self.query_one(TranscriptMemoPanel)
+        if memo_panel.display:
+            memo_panel.show_transcript()
 
     def _moved(self, transcript_before: str | None = None) -> None:
         """After the passage or the cursor moved: redraw, keep it in view, say where."""
@@ -398,6 +403,12 @@ class CoderScreen(Screen[None]):
         panel.display = not panel.display
         if panel.display:
             panel.show_code(self._code_in_focus())
+
+    def action_transcript_memo(self) -> None:
+        panel = self.query_one(TranscriptMemoPanel)
+        panel.display = not panel.display
+        if panel.display:
+            panel.show_transcript()
 
     def _code_in_focus(self) -> str | None:
         """The code the definition panel shows: the tree's when the tree has the focus,

@@ -22,6 +22,7 @@ from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.session import CodingSession
+    from qcode.format.memos import Memo
     from qcode.store.codings import Coding
 
 _WORD = re.compile(r"\S+")
@@ -317,7 +318,59 @@ def definition_text(session: CodingSession, code_id: str | None) -> ShownText:
             text.append(f"• {example}\n")
     if code.keywords:
         text.append(f"\nKeywords: {', '.join(code.keywords)}", style="dim")
+    append_memos(text, session.memos_on("code", code.id), "\n\nMemos\n")
     return text
+
+
+def append_memos(text: ShownText, memos: list[Memo], title: str) -> None:
+    """Memo files (memos/) under a title: each one's author and date, then its text."""
+    if not memos:
+        return
+    text.append(title, style="bold underline")
+    for memo in memos:
+        when = memo.updated or memo.created
+        text.append(f"{memo.author or 'no author'}{', ' + when if when else ''}\n",
+                    style="dim")
+        text.append(f"{memo.text}\n\n")
+
+
+def transcript_memo_text(session: CodingSession) -> ShownText:
+    """The memos on the transcript being coded, or a line saying how to write one."""
+    text = ShownText()
+    transcript = session.transcript.id
+    memos = session.memos_on("transcript", transcript)
+    if not memos:
+        text.append(f"No memo on {transcript}: write one with `qcode memo transcript "
+                    f"{transcript}`.", style="dim")
+    append_memos(text, memos, f"Memos on {transcript}\n")
+    return text
+
+
+class TranscriptMemoPanel(_Scrolling, VerticalScroll):
+    """The memos on the transcript beside the passages (ctrl+t shows and hides it);
+    scrolls as the definition panel does."""
+
+    BINDINGS = SCROLL_BINDINGS
+
+    def __init__(self, session: CodingSession, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.session = session
+        self.transcript_id: str | None = None
+        self.display = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("", id="transcript-memo-text")
+
+    def _scroller(self) -> VerticalScroll:
+        return self
+
+    def show_transcript(self) -> None:
+        if self.session.transcript.id == self.transcript_id:
+            return
+        self.transcript_id = self.session.transcript.id
+        self.query_one("#transcript-memo-text", Static).update(
+            transcript_memo_text(self.session), layout=False)
+        self.scroll_home(animate=False)
 
 
 class DefinitionPanel(_Scrolling, VerticalScroll):
