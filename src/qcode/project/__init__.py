@@ -14,11 +14,11 @@ handed to them as one ``Corpus`` (``project.corpus``).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qcode.errors import InvalidProject, QcodeError, UsageError, file_in_the_way
 from qcode.format.attributes import (
@@ -36,7 +36,8 @@ from qcode.format.files import private_folder_links
 from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
 from qcode.format.yamlio import YamlDocument
 from qcode.problems import CheckReport, Problems
-from qcode.project_memos import MemoMethods
+from qcode.project.analysis import AnalysisMethods, coder_list
+from qcode.project.memos import MemoMethods
 from qcode.store.codings import Coding, CodingList, CodingTable
 from qcode.store.consistency import Assessment, check_definition_changes
 from qcode.store.corpus import Corpus
@@ -45,12 +46,7 @@ from qcode.store.log import CodingLog, CodingStore
 from qcode.store.replay import Replay
 
 if TYPE_CHECKING:  # pragma: no cover
-    import pandas as pd
-
-    from qcode.analysis.framework import FrameworkMatrix
-    from qcode.analysis.search import Hit, SearchResult
     from qcode.coding.anchoring import ApplyResult, ReanchorPlan
-    from qcode.coding.hits import HitCoding
     from qcode.importers.transcripts import ImportRequest, ImportResult
     from qcode.interchange.import_report import ImportReport
 
@@ -68,7 +64,7 @@ class TagResult:
     unchanged: list[str] = field(default_factory=list)  # already tagged / not tagged
 
 
-class Project(MemoMethods):
+class Project(AnalysisMethods, MemoMethods):
     """A qcode project folder. Open with ``Project.open(path)`` or ``Project.find()``."""
 
     def __init__(self, root: Path) -> None:
@@ -295,93 +291,6 @@ class Project(MemoMethods):
     def _canonical(self, code_id: str) -> str:
         return self._codebook.canonical(code_id) if self._codebook else code_id
 
-    # -- analysis (pandas; imported on first use) ------------------------------------------
-
-    def matrix(self, by: str | list[str], measure: str = "segments", rollup: bool = False,
-               coders: str | list[str] | None = None, all_coders: bool = False,
-               where: Sequence[str] = (), codes: list[str] | None = None,
-               totals: bool = False, min_documents: int = 1) -> pd.DataFrame:
-        """Codes × attribute value(s) as a pandas DataFrame (see ``qcode.analysis``)."""
-        from qcode.analysis import counting
-
-        return counting.matrix(self.corpus, by, measure, rollup, _coder_list(coders),
-                               all_coders, where, codes, totals, min_documents)
-
-    def freq(self, by: str | None = None, rollup: bool = False,
-             coders: str | list[str] | None = None, all_coders: bool = False,
-             where: Sequence[str] = (), codes: list[str] | None = None) -> pd.DataFrame:
-        """Code frequencies (segments, documents, coders) as a DataFrame."""
-        from qcode.analysis import counting
-
-        return counting.freq(self.corpus, by, rollup, _coder_list(coders), all_coders, where,
-                             codes)
-
-    def cooccur(self, unit: str = "segment", rollup: bool = False,
-                coders: str | list[str] | None = None, all_coders: bool = False,
-                where: Sequence[str] = (), codes: list[str] | None = None,
-                min_documents: int = 1) -> pd.DataFrame:
-        """Code × code co-occurrence counts as a DataFrame."""
-        from qcode.analysis import cooccur
-
-        return cooccur.cooccur(self.corpus, unit, rollup, _coder_list(coders), all_coders,
-                               where, codes, min_documents)
-
-    def saturation(self, order: str | Path = "coding", coders: str | list[str] | None = None,
-                   all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
-        """New and cumulative distinct codes per transcript in an order (see
-        ``qcode.analysis.saturation``)."""
-        from qcode.analysis import saturation
-
-        return saturation.saturation(self.corpus, order, _coder_list(coders), all_coders,
-                                     where)
-
-    def segments(self, codes: list[str] | None = None, coders: str | list[str] | None = None,
-                 all_coders: bool = False, where: Sequence[str] = (),
-                 by: str | None = None) -> pd.DataFrame:
-        """The coded segments with their text, attributes, passage and speaker."""
-        from qcode.analysis import retrieval
-
-        changed = self.assess(coders, all_coders).changed
-        return retrieval.segments(self.corpus, codes, _coder_list(coders), all_coders, where,
-                                  by, changed)
-
-    def framework(self, rows: str, codes: list[str], coders: str | list[str] | None = None,
-                  all_coders: bool = False, where: Sequence[str] = (), quotes: int = 3,
-                  pick: str = "longest") -> FrameworkMatrix:
-        """Rows × themes, each cell the quotes of ``segments`` (``qcode.analysis.framework``)."""
-        from qcode.analysis import framework
-
-        changed = self.assess(coders, all_coders).changed
-        return self._with_memos(framework.framework(
-            self.corpus, rows, codes, _coder_list(coders), all_coders, where, quotes, pick,
-            changed))
-
-    def query(self, expression: str, coders: str | list[str] | None = None,
-              all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
-        """Passages matching a code expression such as ``a & !b`` or ``near(a, b, 2)``."""
-        from qcode.analysis import query
-
-        changed = self.assess(coders, all_coders).changed
-        return query.query(self.corpus, expression, _coder_list(coders), all_coders, where,
-                           changed)
-
-    def search(self, pattern: str, **options: Any) -> SearchResult:
-        """Where ``pattern`` occurs in the transcripts (or, with ``memos=True``, in the
-        coding memos), with context and counts; the options are those of
-        ``qcode.analysis.search.search`` (``mode``, ``score``, ``where``, ``speakers``,
-        ``coder``, ``uncoded``, ``include_interviewer``, ...)."""
-        from qcode.analysis.search import search
-
-        return search(self.corpus, pattern, **options)
-
-    def code_hits(self, hits: Iterable[Hit], code: str, coder: str, span: str = "passage",
-                  dry_run: bool = False, pattern: str | None = None) -> HitCoding:
-        """Code every hit's passage (``span="sentence"``: its sentence, ``"word"``: the
-        hit itself) in one locked append; spans already coded so are skipped."""
-        from qcode.coding.hits import code_hits
-
-        return code_hits(self.corpus, hits, code, coder, span, dry_run, pattern)
-
     # -- tagging -------------------------------------------------------------------------
 
     def resolve_span(self, transcript: Transcript, where: int | str | tuple[int, int]
@@ -511,7 +420,7 @@ class Project(MemoMethods):
         from qcode.store.consistency import assess, check_codings
 
         used = set(uses)
-        key = (tuple(_coder_list(coders) or ()), all_coders, tuple(sorted(used)))
+        key = (tuple(coder_list(coders) or ()), all_coders, tuple(sorted(used)))
         kept = self.__dict__.setdefault("_assessments", {})
         if key in kept:
             return kept[key]
@@ -527,7 +436,7 @@ class Project(MemoMethods):
         audits, tables = [], {}
         if codebook is not None:
             chosen = ([] if coders is not None and not coders
-                      else choose_coders(self.corpus, _coder_list(coders), all_coders))
+                      else choose_coders(self.corpus, coder_list(coders), all_coders))
             for coder in chosen:
                 replay = self.store.replay(coder)
                 tables[coder] = replay.table
@@ -607,12 +516,6 @@ def import_qdpx(path: Path, into: Path, display: str | None = None) -> ImportRep
         "warnings": len(result.warnings),
     }
     return report
-
-
-def _coder_list(coders: str | list[str] | None) -> list[str] | None:
-    if coders is None:
-        return None
-    return [coders] if isinstance(coders, str) else list(coders)
 
 
 def _unique(items: list[str]) -> list[str]:

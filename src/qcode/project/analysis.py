@@ -1,0 +1,124 @@
+"""The analysis methods of ``Project`` (``matrix``, ``freq``, ``cooccur``, ``saturation``,
+``segments``, ``framework``, ``query``, ``search``, ``code_hits``): each hands the project's
+``Corpus`` to ``qcode.analysis`` (pandas imported on first use). Kept apart so that the
+facade's module stays small; ``Project`` inherits them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas as pd
+
+    from qcode.analysis.framework import FrameworkMatrix
+    from qcode.analysis.search import Hit, SearchResult
+    from qcode.coding.hits import HitCoding
+    from qcode.store.consistency import Assessment
+    from qcode.store.corpus import Corpus
+
+
+def coder_list(coders: str | list[str] | None) -> list[str] | None:
+    """One coder's name or several, as the analysis takes them."""
+    if coders is None:
+        return None
+    return [coders] if isinstance(coders, str) else list(coders)
+
+
+class AnalysisMethods:
+    """Counting, retrieval and search over the project."""
+
+    if TYPE_CHECKING:  # pragma: no cover - what they use of ``Project``
+        @property
+        def corpus(self) -> Corpus: ...
+
+        def assess(self, coders: str | list[str] | None = None, all_coders: bool = False,
+                   uses: Iterable[str] = ("codebook", "attributes")) -> Assessment: ...
+
+        def _with_memos(self, matrix: FrameworkMatrix) -> FrameworkMatrix: ...
+
+    def matrix(self, by: str | list[str], measure: str = "segments", rollup: bool = False,
+               coders: str | list[str] | None = None, all_coders: bool = False,
+               where: Sequence[str] = (), codes: list[str] | None = None,
+               totals: bool = False, min_documents: int = 1) -> pd.DataFrame:
+        """Codes × attribute value(s) as a pandas DataFrame (see ``qcode.analysis``)."""
+        from qcode.analysis import counting
+
+        return counting.matrix(self.corpus, by, measure, rollup, coder_list(coders),
+                               all_coders, where, codes, totals, min_documents)
+
+    def freq(self, by: str | None = None, rollup: bool = False,
+             coders: str | list[str] | None = None, all_coders: bool = False,
+             where: Sequence[str] = (), codes: list[str] | None = None) -> pd.DataFrame:
+        """Code frequencies (segments, documents, coders) as a DataFrame."""
+        from qcode.analysis import counting
+
+        return counting.freq(self.corpus, by, rollup, coder_list(coders), all_coders, where,
+                             codes)
+
+    def cooccur(self, unit: str = "segment", rollup: bool = False,
+                coders: str | list[str] | None = None, all_coders: bool = False,
+                where: Sequence[str] = (), codes: list[str] | None = None,
+                min_documents: int = 1) -> pd.DataFrame:
+        """Code × code co-occurrence counts as a DataFrame."""
+        from qcode.analysis import cooccur
+
+        return cooccur.cooccur(self.corpus, unit, rollup, coder_list(coders), all_coders,
+                               where, codes, min_documents)
+
+    def saturation(self, order: str | Path = "coding", coders: str | list[str] | None = None,
+                   all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
+        """New and cumulative distinct codes per transcript in an order (see
+        ``qcode.analysis.saturation``)."""
+        from qcode.analysis import saturation
+
+        return saturation.saturation(self.corpus, order, coder_list(coders), all_coders,
+                                     where)
+
+    def segments(self, codes: list[str] | None = None, coders: str | list[str] | None = None,
+                 all_coders: bool = False, where: Sequence[str] = (),
+                 by: str | None = None) -> pd.DataFrame:
+        """The coded segments with their text, attributes, passage and speaker."""
+        from qcode.analysis import retrieval
+
+        changed = self.assess(coders, all_coders).changed
+        return retrieval.segments(self.corpus, codes, coder_list(coders), all_coders, where,
+                                  by, changed)
+
+    def framework(self, rows: str, codes: list[str], coders: str | list[str] | None = None,
+                  all_coders: bool = False, where: Sequence[str] = (), quotes: int = 3,
+                  pick: str = "longest") -> FrameworkMatrix:
+        """Rows × themes, each cell the quotes of ``segments`` (``qcode.analysis.framework``)."""
+        from qcode.analysis import framework
+
+        changed = self.assess(coders, all_coders).changed
+        return self._with_memos(framework.framework(
+            self.corpus, rows, codes, coder_list(coders), all_coders, where, quotes, pick,
+            changed))
+
+    def query(self, expression: str, coders: str | list[str] | None = None,
+              all_coders: bool = False, where: Sequence[str] = ()) -> pd.DataFrame:
+        """Passages matching a code expression such as ``a & !b`` or ``near(a, b, 2)``."""
+        from qcode.analysis import query
+
+        changed = self.assess(coders, all_coders).changed
+        return query.query(self.corpus, expression, coder_list(coders), all_coders, where,
+                           changed)
+
+    def search(self, pattern: str, **options: Any) -> SearchResult:
+        """Where ``pattern`` occurs in the transcripts (or, with ``memos=True``, in the
+        coding memos), with context and counts; the options are those of
+        ``qcode.analysis.search.search`` (``mode``, ``score``, ``where``, ``speakers``,
+        ``coder``, ``uncoded``, ``include_interviewer``, ...)."""
+        from qcode.analysis.search import search
+
+        return search(self.corpus, pattern, **options)
+
+    def code_hits(self, hits: Iterable[Hit], code: str, coder: str, span: str = "passage",
+                  dry_run: bool = False, pattern: str | None = None) -> HitCoding:
+        """Code every hit's passage (``span="sentence"``: its sentence, ``"word"``: the
+        hit itself) in one locked append; spans already coded so are skipped."""
+        from qcode.coding.hits import code_hits
+
+        return code_hits(self.corpus, hits, code, coder, span, dry_run, pattern)
