@@ -21,6 +21,7 @@ from qcode.cli import (
     analyse,
     autocode,
     browse,
+    codebook_cmds,
     coding,
     framework,
     project_cmds,
@@ -31,6 +32,7 @@ from qcode.cli import (
     transcript_import,
 )
 from qcode.cli.context import state
+from qcode.cli.help import examples_epilog, first_sentence
 
 app = typer.Typer(
     name="qcode",
@@ -157,7 +159,13 @@ import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from 
                                     "tools.", no_args_is_help=True)
 
 _register(project_cmds, ["init", "check"])
-_register(browse, ["codes", "transcripts", "show"])
+codes_app = typer.Typer(help=browse.codes.__doc__, short_help=first_sentence(browse.codes.__doc__))
+codes_app.callback(invoke_without_command=True, epilog=examples_epilog(
+    browse.EXAMPLES["codes"]))(handle_errors(browse.codes))
+_register(codebook_cmds, ["codes_rename", "codes_merge", "codes_move", "codes_add"], codes_app,
+          prefix="codes_")
+app.add_typer(codes_app, name="codes")
+_register(browse, ["transcripts", "show"])
 _register(tagging, ["tag", "untag"])
 _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
