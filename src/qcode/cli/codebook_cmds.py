@@ -21,12 +21,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.project import Project
 
 EXAMPLES: dict[str, list[str]] = {
-    "codes_rename": ["qcode codes rename leadership-strong leadership-involved "
-                     "--note 'the code records involvement, not strength'"],
-    "codes_merge": ["qcode codes merge org-team org-coordinator org-coordination --dry-run",
-                    "qcode codes merge org-team org-coordination --note 'one role'"],
-    "codes_move": ["qcode codes move barriers-time --under barriers",
-                   "qcode codes move origin-history --top"],
+    "codes_rename": ["qcode codes rename origin-history origin-growth "
+                     "--note 'the code records growth too'"],
+    "codes_merge": ["qcode codes merge origin-enthusiast origin-invitation origin-leadership "
+                    "--dry-run"],
+    "codes_move": ["qcode codes move origin-history --top"],
     "codes_add": ["qcode codes add success-funding --label 'Stable funding' "
                   "--under success --description 'Names stable funding as a condition.'"],
 }
