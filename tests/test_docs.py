@@ -20,6 +20,8 @@ DOCUMENTED = re.findall(r"^### `qcode ([a-z-]+(?: [a-z-]+)?)`", README, flags=re
 def _commands(group, prefix=""):
     for name, command in group.commands.items():
         if hasattr(command, "commands"):  # a group such as `qcode export`
+            if getattr(command, "invoke_without_command", False):  # `qcode codes` lists
+                yield f"{prefix}{name}"
             yield from _commands(command, f"{prefix}{name} ")
         else:
             yield f"{prefix}{name}"

@@ -22,6 +22,7 @@ from qcode.cli import (
     autocode,
     browse,
     codebook,
+    codebook_cmds,
     coding,
     framework,
     memo_cmds,
@@ -33,6 +34,7 @@ from qcode.cli import (
     transcript_import,
 )
 from qcode.cli.context import state
+from qcode.cli.help import examples_epilog, first_sentence
 
 app = typer.Typer(
     name="qcode",
@@ -159,7 +161,13 @@ import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from 
                                     "tools.", no_args_is_help=True)
 
 _register(project_cmds, ["init", "check"])
-_register(browse, ["codes", "transcripts", "show"])
+codes_app = typer.Typer(help=browse.codes.__doc__, short_help=first_sentence(browse.codes.__doc__))
+codes_app.callback(invoke_without_command=True, epilog=examples_epilog(
+    browse.EXAMPLES["codes"]))(handle_errors(browse.codes))
+_register(codebook_cmds, ["codes_rename", "codes_merge", "codes_move", "codes_add"], codes_app,
+          prefix="codes_")
+app.add_typer(codes_app, name="codes")
+_register(browse, ["transcripts", "show"])
 _register(tagging, ["tag", "untag"])
 _register(memo_cmds, ["memo", "memos"])
 _register(coding, ["code"])

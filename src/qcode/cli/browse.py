@@ -28,7 +28,11 @@ def codes(
     """Show the codebook as a tree, with how often each coder used each code.
 
     Example: qcode codes -f csv > codebook.csv
+
+    Editing commands: rename, merge, move, add (`qcode codes rename --help`).
     """
+    if ctx.invoked_subcommand is not None:
+        return
     from qcode.cli.context import guard, open_project
     from qcode.cli.output import cell, choose_format, console, emit_csv, emit_json
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -163,9 +163,16 @@ def _parse(text: str, rel: str) -> tuple[YamlDocument, Any]:
         raise QcodeError(f"{rel}:{exc.line}: {exc.message}", exc.hint) from None
 
 
-def _insert(text: str, root: Any, parent_id: str | None, wanted: dict[str, str],
-            rel: str) -> str:
-    """``text`` with the new code's lines inserted, nothing else changed."""
+def _insert(text: str, root: Any, parent_id: str | None,
+            wanted: dict[str, str] | Callable[[int, int, str], str], rel: str) -> str:
+    """``text`` with the new code's lines inserted, nothing else changed. ``wanted`` is
+    the new code's fields, or what writes its lines given the dash's column, the text's
+    offset from the dash and the newline (a code moved from elsewhere in the file)."""
+    def block(dash: int, body: int, newline: str) -> str:
+        if callable(wanted):
+            return wanted(dash, body, newline)
+        return _block(wanted, dash, body, newline)
+
     newline = "\r\n" if "\r\n" in text else "\n"
     codes = _value(root, "codes")
     owner = root if parent_id is None else _find_code(codes, parent_id)
@@ -184,7 +191,7 @@ def _insert(text: str, root: Any, parent_id: str | None, wanted: dict[str, str],
         dash = target.start_mark.column
         body = target.value[0].start_mark.column - dash
         at = _line_after(text, _content_end(target, text))
-        return _splice(text, at, _block(wanted, dash, body, newline), newline)
+        return _splice(text, at, block(dash, body, newline), newline)
     # `children: []` or `codes: []`, or no such key: the list is written below the key.
     step, body = _list_style(root)
     if target is not None:  # an empty flow list: its [] goes, the key stays
@@ -192,10 +199,10 @@ def _insert(text: str, root: Any, parent_id: str | None, wanted: dict[str, str],
         column = key_node.start_mark.column
         text = text[:target.start_mark.index].rstrip(" ") + text[target.end_mark.index:]
         at = _line_after(text, key_node.end_mark.index)
-        return _splice(text, at, _block(wanted, column + step, body, newline), newline)
+        return _splice(text, at, block(column + step, body, newline), newline)
     column = owner.value[0][0].start_mark.column if owner.value else 0
     at = _line_after(text, _content_end(owner, text))
-    lines = f"{' ' * column}{key}:{newline}" + _block(wanted, column + step, body, newline)
+    lines = f"{' ' * column}{key}:{newline}" + block(column + step, body, newline)
     return _splice(text, at, lines, newline)
 
 
