@@ -155,6 +155,9 @@ def test_a_foreign_project_maps_onto_qcode(tmp_path):
     assert any("not among the project's users" in n for n in report.notes)
     memos = (tmp_path / "p" / "memos" / "imported-notes.md").read_text("utf-8")
     assert "A loose note" in memos and "Note memo" not in memos
+    # a project memo: `qcode memos` lists it and `qcode check` accepts it
+    listed = Project.open(tmp_path / "p").memos()
+    assert [str(m.about) for m in listed] == ["project"] and "A loose note" in listed[0].text
     config = (tmp_path / "p" / "qcode.yaml").read_text("utf-8")
     assert "segmentation: paragraphs" in config and "Where it took place" in config
 

@@ -215,11 +215,16 @@ def plan_files(project: ImportedProject, report: ImportReport) -> Plan:
 
     # Memos.
     if project.memos:
+        from qcode.format.memos import MemoAbout, render_memo
+        from qcode.store.memos import now_stamp
+
         lines = [f"# Notes imported from {project.file_name}\n",
                  "Memos and descriptions that qcode keeps nowhere else.\n"]
         for heading, text in project.memos:
             lines.append(f"## {heading}\n\n{text.strip()}\n")
-        plan.files[MEMO_FILE] = "\n".join(lines)
+        # a project memo (docs/format.md "Memos"), so `qcode memos` lists it
+        plan.files[MEMO_FILE] = render_memo(MemoAbout("project"), None, now_stamp(), None,
+                                            "\n".join(lines))
     plan.files[".gitignore"] = ".qcode/\nexports/\n"
 
     report.counts = {

@@ -498,7 +498,7 @@ class Project(AnalysisMethods, MemoMethods):
             check_interviewer_labels(self.config, self.config_doc, speakers, problems)
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
-        self._check_memos(problems)
+        self._check_memos(problems, transcripts)
         found.extend(problems.sorted())
         return CheckReport(found.sorted(), counts)
 

@@ -147,13 +147,15 @@ class MemoMethods:
         code = self._codebook.resolve(name)
         return code.id if code is not None else None
 
-    def _attribute_values(self) -> dict[str, set[str]]:
+    def _attribute_values(self, transcripts: dict[str, Transcript] | None = None
+                          ) -> dict[str, set[str]]:
         from qcode.format.attributes import attribute_names
 
+        transcripts = self._transcripts if transcripts is None else transcripts
         values: dict[str, set[str]] = {
             name: set() for name in attribute_names(self.require_config().attributes,
-                                                    self._transcripts.values())}
-        for transcript in self._transcripts.values():
+                                                    transcripts.values())}
+        for transcript in transcripts.values():
             for name, value in transcript.attributes.items():
                 if value is not None:
                     shown = ("true" if value else "false") if isinstance(value, bool) \
@@ -161,9 +163,10 @@ class MemoMethods:
                     values.setdefault(name, set()).add(shown)
         return values
 
-    def _check_memos(self, problems: Problems) -> None:
+    def _check_memos(self, problems: Problems, transcripts: dict[str, Transcript]) -> None:
         """The memo rules of ``qcode check``: files read (their syntax), then targets
-        and authors (``qcode.format.memos.check_memo_targets``)."""
+        (among ``transcripts``, those check could read) and authors
+        (``qcode.format.memos.check_memo_targets``)."""
         from qcode.errors import InvalidProject
         from qcode.format.memos import check_memo_targets
 
@@ -172,6 +175,6 @@ class MemoMethods:
             coders = self.store.coders
         except InvalidProject:  # `memos:` or `codings:` is a file: config-not-a-folder
             return
-        check_memo_targets(memos, self._transcripts, self._resolve_code,
+        check_memo_targets(memos, transcripts, self._resolve_code,
                            self._codebook.ids if self._codebook else (),
-                           self._attribute_values(), coders, problems)
+                           self._attribute_values(transcripts), coders, problems)
