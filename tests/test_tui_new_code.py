@@ -5,6 +5,7 @@ the codebook file, every other byte kept, and the code's key works at once; line
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import pytest
 
@@ -94,10 +95,17 @@ def run(app, *keys, size=(80, 24)):
     return asyncio.run(go())
 
 
-def inserted_after(before: str, line: str, block: str) -> bytes:
-    """``before`` with ``block`` inserted after the line starting with ``line``."""
+def inserted_after(before: str, line: str, block: str, change: str) -> bytes:
+    """``before`` with ``block`` inserted after the line starting with ``line``, and the
+    version bump and changelog entry every codebook edit writes (``change`` its line)."""
     at = before.index("\n", before.index(line)) + 1
-    return (before[:at] + block + before[at:]).encode("utf-8")
+    text = before[:at] + block + before[at:]
+    today = datetime.now(UTC).date().isoformat()
+    text = text.replace('version: "1"     # bump by hand\ncodes:\n',
+                        'version: "1.1"     # bump by hand\nchangelog:\n'
+                        f'  - version: "1.1"\n    date: "{today}"\n    changes:\n'
+                        f'      - {change}\ncodes:\n')
+    return text.encode("utf-8")
 
 
 # -- the form adds the code; the rest of the file is as it was ---------------------------------
@@ -111,7 +119,8 @@ def test_the_form_adds_a_sibling_of_the_highlighted_code_keeping_every_other_byt
     assert (commented.root / CODEBOOK_FILE).read_bytes() == inserted_after(
         COMMENTED, "        description: Leaders leave it to others.",
         "      - id: stotte-fra-ledelsen\n        label: Støtte fra ledelsen\n"
-        "        key: s\n        description: Leaders back it.\n")
+        "        key: s\n        description: Leaders back it.\n",
+        "added stotte-fra-ledelsen under leadership")
     assert status.startswith(
         "added code stotte-fra-ledelsen to codebooks/codes.yaml; press s to use it")
     assert highlighted == "stotte-fra-ledelsen"  # shown in the tree where it went
@@ -131,7 +140,7 @@ def test_the_new_key_codes_the_passage_at_once(commented):
     # last among the top-level codes: before the comment that ends the file
     assert (commented.root / CODEBOOK_FILE).read_bytes() == inserted_after(
         COMMENTED, "        description: Confidence and independence.",
-        "  - id: vikarer\n    label: Vikarer\n    key: y\n")
+        "  - id: vikarer\n    label: Vikarer\n    key: y\n", "added vikarer")
 
 
 def test_the_form_opens_with_the_label_enter_moves_on_and_on_the_last_field_adds(commented):
@@ -153,7 +162,8 @@ def test_a_code_without_children_gets_them(commented):
     text = (commented.root / CODEBOOK_FILE).read_text("utf-8")
     assert text == inserted_after(COMMENTED, "    description: Teachers own the work.",
                                   "    children:\n      - id: eierskap-hos-elevene\n"
-                                  "        label: Eierskap hos elevene\n").decode()
+                                  "        label: Eierskap hos elevene\n",
+                                  "added eierskap-hos-elevene under ownership").decode()
 
 
 def test_a_code_without_a_key_is_applied_from_the_picker(commented):
@@ -274,7 +284,8 @@ def test_line_mode_new_adds_the_code_and_its_key_codes_at_once(cli, commented):
     assert "saved: +stotte (voss-principal passage 1)" in result.stdout  # `s` codes now
     assert (commented.root / CODEBOOK_FILE).read_bytes() == inserted_after(
         COMMENTED, "        description: Leaders leave it to others.",
-        "      - id: stotte\n        label: Støtte fra ledelsen\n        key: s\n")
+        "      - id: stotte\n        label: Støtte fra ledelsen\n        key: s\n",
+        "added stotte under leadership")
     assert [(e["op"], e["code"]) for e in commented.log_lines("c")] == [("add", "stotte")]
 
 

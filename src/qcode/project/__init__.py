@@ -131,17 +131,20 @@ class Project(AnalysisMethods, MemoMethods):
 
     def add_code(self, fields: Mapping[str, str | None], parent: str | None = None) -> Code:
         """Append a code (``id``, ``label``, ``description``, ``key``, ``color``) to the
-        codebook file, under ``parent`` or at the top, changing nothing else in the file
-        (see ``qcode.format.codebook_edit``); refused with a ``QcodeError`` when ``qcode
-        check`` would not pass it. The project sees the new code at once."""
+        codebook file, under ``parent`` or at the top, bumping its minor version with a
+        changelog entry as every codebook command does (``qcode codes add``; see
+        ``qcode.format.codebook_changes``), changing nothing else in the file; refused
+        with a ``QcodeError`` when ``qcode check`` would not pass it. The project sees the
+        new code at once."""
         from qcode.coding.keymap import bound_characters
-        from qcode.format.codebook_edit import add_code
+        from qcode.format.codebook_changes import add_code_logged
 
         config = self.require_config()
-        code = add_code(self.path(config.codebook), fields, parent, rel=config.codebook,
-                        taken_keys=bound_characters(config.keys), cache=self.cache)
+        change = add_code_logged(self.path(config.codebook), fields, parent,
+                                 rel=config.codebook, taken_keys=bound_characters(config.keys),
+                                 cache=self.cache)
         self.forget_codebook()
-        return code
+        return change.codebook.require(str(fields["id"]))
 
     def forget_codebook(self) -> None:
         """Read the codebook again on next use (it was changed): what was read from it
