@@ -471,38 +471,14 @@ def _entry(key: str, value: Any, column: int, flow: bool, newline: str) -> str:
     if flow:
         text = f"{key}: [{', '.join(_flow_scalar(v) for v in value)}]"
     else:
-        text = _dump({key: value}).rstrip("\n")
+        # not folded: an example is one line, as written
+        text = dump_yaml({key: value}, width=1 << 20).rstrip("\n")
     return newline.join((" " * column + line) if line else ""
                         for line in text.split("\n")) + newline
 
 
 _PLAIN = re.compile(r"[^\W\d_][\w .\-/]*")
 _NOT_PLAIN = {"true", "false", "null", "yes", "no", "on", "off", "y", "n", "~"}
-
-
-def _dump(data: Any) -> str:
-    """``dump_yaml`` without folding long lines (an example is one line, as written)."""
-    from ruamel.yaml import YAML
-    from ruamel.yaml.scalarstring import LiteralScalarString
-
-    def prepare(value: Any) -> Any:
-        if isinstance(value, dict):
-            return {k: prepare(v) for k, v in value.items()}
-        if isinstance(value, list):
-            return [prepare(v) for v in value]
-        if isinstance(value, str) and "\n" in value:
-            return LiteralScalarString(value)
-        return value
-
-    import io
-
-    yaml = YAML(typ="rt")
-    yaml.default_flow_style = False
-    yaml.width = 1 << 20
-    yaml.indent(mapping=2, sequence=4, offset=2)
-    out = io.StringIO()
-    yaml.dump(prepare(data), out)
-    return out.getvalue()
 
 
 def _flow_scalar(value: str) -> str:

@@ -474,8 +474,9 @@ def _simple_value(raw: str) -> Any:
     return _NOT_SIMPLE
 
 
-def dump_yaml(data: Any) -> str:
-    """Plain data to YAML 1.2 text: block style, key order kept, long text as ``|`` blocks."""
+def dump_yaml(data: Any, width: int = 100) -> str:
+    """Plain data to YAML 1.2 text: block style, key order kept, long text as ``|`` blocks;
+    lines folded past ``width`` (a huge width: never)."""
     from ruamel.yaml import YAML
     from ruamel.yaml.scalarstring import LiteralScalarString
 
@@ -490,7 +491,7 @@ def dump_yaml(data: Any) -> str:
 
     yaml = YAML(typ="rt")
     yaml.default_flow_style = False
-    yaml.width = 100
+    yaml.width = width
     yaml.indent(mapping=2, sequence=4, offset=2)
     out = io.StringIO()
     yaml.dump(prepare(data), out)
