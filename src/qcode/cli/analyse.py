@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from qcode.project import Project
+    from qcode.render.segment_memos import SegmentMemos
 
 
 # One example per command, shown under its --help (see app._register).
@@ -220,21 +221,36 @@ def segments(
     output: OutputOpt = None,
     force: ForceOpt = False,
     raw: RawOpt = False,
+    memos_json: Annotated[bool, typer.Option(
+        "--memos", help="JSON: an object {\"segments\": [...], \"memos\": [...]} with the "
+        "memo files on the codes and cases shown (md, html, xlsx and the terminal show "
+        "them always).")] = False,
 ) -> None:
     """Print the coded text of codes, with transcript, speaker and attributes.
 
     Each segment comes with its passage, coders and memo; quotes whose text changed since
-    they were coded are marked."""
+    they were coded are marked. The memo files on each code shown, and with --by on each
+    case shown (`case:ATTR=VALUE`), come under their headings."""
     from qcode.cli.context import guard, open_project
+    from qcode.errors import UsageError
+    from qcode.render.segment_memos import segment_memos
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
+    chosen = _format(format, output)
+    if memos_json and chosen in (ReportFormat.csv, ReportFormat.tsv):
+        raise UsageError(f"--memos has no place in {chosen.value}: it changes only JSON",
+                         "use -f json, md, html or xlsx, which show the memo files")
     wanted = [*(code or []), *(codes or [])] or None
     frame = project.segments(wanted, coder, all_coders, where or (), by)
     shown = ", ".join(wanted) if wanted else "all codes"
-    _deliver_retrieval(frame, _format(format, output), output, force, by,
+    values = frame[by].dropna().unique() if by and by in frame.columns else []
+    memos = segment_memos(project.memos(), frame["code"].unique(), by, values,
+                          project.codebook.canonical)
+    _deliver_retrieval(frame, chosen, output, force, by,
                        f"{project.name}: coded segments of {shown} ({_scope_text(frame)})",
-                       types=project.attribute_types(), raw=raw)
+                       types=project.attribute_types(), raw=raw, memos=memos,
+                       memos_json=memos_json)
 
 
 def query(
@@ -342,23 +358,35 @@ def _deliver_table(chosen, header, rows, output, outputs: Outputs, title, label_
 
 def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
                        query: bool = False, types: dict[str, str] | None = None,
-                       raw: bool = False) -> None:
+                       raw: bool = False, memos: "SegmentMemos | None" = None,
+                       memos_json: bool = False) -> None:
     from qcode.render import tables as reports
+    from qcode.render.segment_memos import memos_sheet
 
     if chosen is ReportFormat.table and output is None:
-        _print_quotes(frame, title, query, by)
+        _print_quotes(frame, title, query, by, memos)
         return
     outputs = Outputs(force)
     if chosen is ReportFormat.md:
-        outputs.text(reports.quotes_markdown(frame, by, title), output)
+        outputs.text(reports.quotes_markdown(frame, by, title, memos), output)
     elif chosen is ReportFormat.html:
-        outputs.text(reports.quotes_html(frame, by, title), output)
+        outputs.text(reports.quotes_html(frame, by, title, memos), output)
     else:
         if query:
             frame = frame.drop(columns=["code", "label"])
         header, rows = _frame_table(frame)
-        _deliver_table(chosen, header, rows, output, outputs, title, label_columns=0,
-                       numeric_from=len(header), types=types, raw=raw)
+        if memos_json and chosen is ReportFormat.json:
+            # An object only when asked: the JSON of segments stays a bare list otherwise.
+            outputs.text(reports.to_json({
+                "segments": [dict(zip(header, row, strict=True)) for row in rows],
+                "memos": memos.records() if memos else []}), output)
+        elif memos and memos.all() and chosen is ReportFormat.xlsx:
+            data = reports.typed_cells(header, rows, types) if types else rows
+            _write_xlsx(output, chosen, [("data", header, data, 0), memos_sheet(memos)],
+                        outputs)
+        else:
+            _deliver_table(chosen, header, rows, output, outputs, title, label_columns=0,
+                           numeric_from=len(header), types=types, raw=raw)
     outputs.commit()
 
 
@@ -455,11 +483,12 @@ def _print_freq_table(table: "pd.DataFrame", by: str | None, project: "Project")
 
 
 def _print_quotes(frame: "pd.DataFrame", title: str, query: bool,
-                  by: str | None = None) -> None:
+                  by: str | None = None, memos: "SegmentMemos | None" = None) -> None:
     from rich.text import Text
 
     from qcode.analysis.scope import MISSING
     from qcode.cli.output import console, plain_text
+    from qcode.render.segment_memos import memos_terminal
     from qcode.render.tables import CHANGED_MARK
 
     out = console()
@@ -470,11 +499,15 @@ def _print_quotes(frame: "pd.DataFrame", title: str, query: bool,
         if not query and row["code"] != current:
             current, group = row["code"], None
             out.print(plain_text(f"\n{row['label']} ({current})", style="bold underline"))
+            for line in memos_terminal(memos.for_code(current)) if memos else []:
+                out.print(plain_text(line, style="magenta"), soft_wrap=True)
         if by and by in row:  # a heading per value, as the md and html groups have
             value = MISSING if _is_missing(row[by]) else row[by]
             if value != group:
                 group = value
                 out.print(plain_text(f"\n{by}: {value}", style="bold"))
+                for line in memos_terminal(memos.for_value(row[by])) if memos else []:
+                    out.print(plain_text(line, style="magenta"), soft_wrap=True)
         where = f"{row['transcript']} [{row['passage']}]"
         if row.get("speaker"):
             where += f" {row['speaker']}"

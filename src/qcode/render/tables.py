@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from qcode.format.codebook import Codebook
+    from qcode.render.segment_memos import SegmentMemos
 
 # Said over a quote whose transcript was edited after it was coded.
 CHANGED_MARK = ("[text changed since coding: the quote is what was coded; run `qcode "
@@ -213,14 +214,22 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric_fro
     return "\n".join(out)
 
 
-def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str) -> str:
-    """Coded text grouped by code, then by ``by``'s value: ready to paste into a report."""
+def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str,
+                    memos: SegmentMemos | None = None) -> str:
+    """Coded text grouped by code, then by ``by``'s value: ready to paste into a report.
+    ``memos``: each code's memos under its heading, each case's under its group's."""
+    from qcode.render.segment_memos import memos_markdown
+
     out = [f"# {markdown_text(title, one_line=True)}\n"]
     for (code, label), group in _groups(frame, ["code", "label"]):
         out.append(f"## {markdown_text(label, one_line=True)} ({markdown_code(code)})\n")
+        if memos:
+            out += memos_markdown(memos.for_code(code))
         for value, quotes in _by_groups(group, by):
             if by:
                 out.append(f"### {markdown_text(f'{by}: {value}', one_line=True)}\n")
+                if memos:
+                    out += memos_markdown(memos.for_value(value))
             for row in quotes.to_dict(orient="records"):
                 quoted = markdown_quote(str(row["text"]))
                 if row.get("text_changed"):
@@ -239,13 +248,20 @@ def markdown_quote(text: str) -> str:
                    for line in text.split("\n"))
 
 
-def quotes_html(frame: pd.DataFrame, by: str | None, title: str) -> str:
+def quotes_html(frame: pd.DataFrame, by: str | None, title: str,
+                memos: SegmentMemos | None = None) -> str:
+    from qcode.render.segment_memos import memos_html
+
     body = []
     for (code, label), group in _groups(frame, ["code", "label"]):
         body.append(f"<h2>{html.escape(str(label))} <code>{html.escape(str(code))}</code></h2>")
+        if memos:
+            body += memos_html(memos.for_code(code))
         for value, quotes in _by_groups(group, by):
             if by:
                 body.append(f"<h3>{html.escape(by)}: {html.escape(str(value))}</h3>")
+                if memos:
+                    body += memos_html(memos.for_value(value))
             for row in quotes.to_dict(orient="records"):
                 text = html.escape(str(row["text"])).replace("\n", "<br>\n")
                 if row.get("text_changed"):
