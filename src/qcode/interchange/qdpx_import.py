@@ -29,6 +29,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qcode.errors import QcodeError
+from qcode.format.memos import MemoAbout
 from qcode.format.names import CODER_RE, plural
 from qcode.format.transcripts import is_new_transcript_id
 from qcode.interchange import guids as guidmod
@@ -51,6 +52,7 @@ from qcode.interchange.qdc import (
 )
 from qcode.interchange.qdpx_archive import QdpxFile
 from qcode.interchange.qdpx_codings import CodingsReader
+from qcode.interchange.qdpx_memos import MemoCollector, split_code_memos
 from qcode.interchange.qdpx_files import (
     CASE_KEY,
     SETS_ATTRIBUTE,
@@ -87,6 +89,9 @@ class Importer(CodingsReader):
         self.used_notes: set[str] = set()
         self._case_guids: dict[str, str | None] = {}        # "key=value" -> case GUID as written
         self._linked_memos: dict[str, list[str]] = {}  # selection guid -> note guids
+        self.memo_files = MemoCollector()                     # memo files (qdpx_memos)
+        self._note_dates: dict[str, tuple[str | None, str | None, str | None]] = {}
+        self._source_memos: dict[str, tuple[str, list[str | None]]] = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -110,12 +115,20 @@ class Importer(CodingsReader):
         codes_el = child(book, "Codes") if book is not None else None
         foreign_codes = (read_codes(codes_el, report, self.file.doc) if codes_el is not None
                          else [])
+        code_memos = self._split_code_memos(foreign_codes)
         mapper = CodeMapper(self.meta.get("codes") if isinstance(self.meta.get("codes"), dict)
                             else None, set(), report)
         code_entries = [mapper.entry(c) for c in foreign_codes]
         mapper.finish()
         self.mapper = mapper
         self._code_notes(foreign_codes)
+        for code_key, memos in code_memos:
+            code_id = mapper.id_by_guid.get(code_key)
+            for author, date, text in memos:
+                if code_id is None:
+                    self.memos.append(("Code memo", text))
+                else:
+                    self.memo_files.add(MemoAbout("code", code_id), author, date, date, text)
 
         # Variables.
         self.variables: dict[str, tuple[str, str]] = {}   # guid -> (name, type)
@@ -136,6 +149,7 @@ class Importer(CodingsReader):
         for element in list(sources_el) if sources_el is not None else []:
             self._source(element)
         self._assign_transcript_ids()
+        self._transcript_memos()
 
         # Cases and sets add attributes; they need the transcripts.
         tables = self._cases(root)
@@ -156,15 +170,29 @@ class Importer(CodingsReader):
         if description:
             self.memos.append((f"Project {project_name}", description))
         for ref in children(root, "NoteRef"):
-            self._memo_from_note(attr(ref, "targetGUID"), f"Project {project_name}")
+            self._note_memo(attr(ref, "targetGUID"), MemoAbout("project"))
+        transcript_ids = {source.transcript_id for source in self.sources.values()}
+        code_ids = set(mapper.id_by_guid.values())
+        case_values = {f"{name}={value}" for source in self.sources.values()
+                       for name, value in source.values.items()}
+        self.memo_files.known = lambda about: (
+            about.target in transcript_ids if about.kind == "transcript"
+            else about.target in code_ids if about.kind == "code"
+            else about.target in case_values if about.kind == "case" else True)
+        meta_memos = {guidmod.normalize(k): v for k, v in
+                      _mapping(self.meta.get("memos")).items() if guidmod.is_guid(k)}
         for guid, (name, text) in self.notes.items():
-            if guid not in self.used_notes and text.strip():
+            if guid in self.used_notes or not text.strip():
+                continue
+            author, created, updated = self._note_dates.get(guid, (None, None, None))
+            if not (self.memo_files.from_meta(meta_memos.get(guid), text)
+                    or self.memo_files.from_title(name, author, created, updated, text)):
                 self.memos.append((f"Note {name}".strip(), text))
 
         return plan_files(ImportedProject(
             project_name, self.path.name, self.path.stem, self.meta, code_entries, mapper,
             tables, logs, self.sources, self.variable_descriptions, self._case_guids,
-            self.user_guids, self.memos), report)
+            self.user_guids, self.memos, list(self.memo_files.memos.values())), report)
 
     def _users(self, root: Any) -> dict[str, str]:
         """User GUID (normalised) → coder name: unique, valid as a log file name."""
@@ -225,6 +253,10 @@ class Importer(CodingsReader):
             if description:
                 text = f"{description}\n\n{text}" if text.strip() else description
             self.notes[key] = ((attr(note, "name") or "").strip(), text.replace("\r\n", "\n"))
+            user = guidmod.normalize(attr(note, "creatingUser"))
+            self._note_dates[key] = (self.users.get(user) if user else None,
+                                     attr(note, "creationDateTime"),
+                                     attr(note, "modifiedDateTime"))
 
     def _note_text(self, guid: str | None) -> str | None:
         key = guidmod.normalize(guid)
@@ -240,9 +272,53 @@ class Importer(CodingsReader):
 
     def _code_notes(self, codes: list[Any]) -> None:
         for code in codes:
+            code_id = self.mapper.id_by_guid.get(code.key) if code.key else None
             for ref in code.note_refs:
-                self._memo_from_note(ref, f"Code {code.name}")
+                if code_id is None:
+                    self._memo_from_note(ref, f"Code {code.name}")
+                else:
+                    self._note_memo(ref, MemoAbout("code", code_id))
             self._code_notes(code.children)
+
+    def _split_code_memos(self, codes: list[Any]
+                          ) -> list[tuple[str, list[tuple[str | None, str | None, str]]]]:
+        """Take the memo sections out of each code's Description (qdpx_memos), leaving
+        its definition; returns them by code GUID."""
+        found = []
+        for code in codes:
+            definition, memos = split_code_memos(code.description)
+            if memos:
+                code.description = definition
+                if code.key:
+                    found.append((code.key, memos))
+                else:
+                    self.memos.extend((f"Code {code.name}", text) for _a, _d, text in memos)
+            found.extend(self._split_code_memos(code.children))
+        return found
+
+    def _note_memo(self, guid: str | None, about: MemoAbout) -> None:
+        """The note ``guid`` refers to, as a memo on ``about`` by the note's author."""
+        key = guidmod.normalize(guid)
+        text = self._note_text(guid)
+        if key is None or text is None:
+            return
+        author, created, updated = self._note_dates.get(key, (None, None, None))
+        entry = _mapping(self.meta.get("memos")).get(guid or "")
+        if isinstance(entry, dict) and isinstance(entry.get("author"), str):
+            author = entry["author"]
+            created, updated = entry.get("created"), entry.get("updated")
+        self.memo_files.add(about, author, created, updated, text)
+
+    def _transcript_memos(self) -> None:
+        """A source's notes become memos on its transcript; its Description too when no
+        note says the same (qcode writes both)."""
+        for key, (description, refs) in self._source_memos.items():
+            about = MemoAbout("transcript", self.sources[key].transcript_id)
+            before = len(self.memo_files.memos)
+            for ref in refs:
+                self._note_memo(ref, about)
+            if description and len(self.memo_files.memos) == before:
+                self.memo_files.add(about, None, None, None, description)
 
     def _source(self, element: Any) -> None:
         kind = local(element.tag)
@@ -293,11 +369,9 @@ class Importer(CodingsReader):
         source.whole = children(element, "Coding")
         for value in children(element, "VariableValue"):
             self._add_value(source.values, value, f"source {name!r}")
-        description = text_of(child(element, "Description")).strip()
-        if description:
-            self.memos.append((f"Transcript {name}", description))
-        for ref in children(element, "NoteRef"):
-            self._memo_from_note(attr(ref, "targetGUID"), f"Transcript {name}")
+        self._source_memos[key] = (text_of(child(element, "Description")).strip(),
+                                   [attr(ref, "targetGUID")
+                                    for ref in children(element, "NoteRef")])
         self.sources[key] = source
 
     def _skip_source(self, element: Any, name: str, reason: str) -> None:
@@ -542,3 +616,7 @@ def _case_row(tables: Any, values: dict[str, Any]) -> dict[str, Any]:
             for column, cell in table["rows"].get(str(key_value), {}).items():
                 row.setdefault(column, cell)
     return row
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
