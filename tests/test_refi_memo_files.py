@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_shared
 from qcode.interchange.qdpx_memos import split_code_memos
-from tests.conftest import require_shared
 
 NS = "{urn:QDA-XML:project:1.0}"
 MEMOS = {

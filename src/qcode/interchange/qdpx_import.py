@@ -52,7 +52,6 @@ from qcode.interchange.qdc import (
 )
 from qcode.interchange.qdpx_archive import QdpxFile
 from qcode.interchange.qdpx_codings import CodingsReader
-from qcode.interchange.qdpx_memos import MemoCollector, split_code_memos
 from qcode.interchange.qdpx_files import (
     CASE_KEY,
     SETS_ATTRIBUTE,
@@ -62,6 +61,7 @@ from qcode.interchange.qdpx_files import (
     plan_files,
     write_plan,
 )
+from qcode.interchange.qdpx_memos import MemoCollector, MemoReader
 from qcode.interchange.safety import (
     safe_relative,
 )
@@ -76,7 +76,7 @@ _NAME_EXTENSIONS = re.compile(r"\.(txt|docx?|rtf|odt|pdf|md)$", re.IGNORECASE)
 _SET_ATTRIBUTE = re.compile(r"\s*([^:]{1,40}?)\s*:\s*(\S(?:.*\S)?)\s*")
 
 
-class Importer(CodingsReader):
+class Importer(CodingsReader, MemoReader):
     """Reads a REFI-QDA project's XML into what the new qcode project will hold."""
 
     def __init__(self, path: Path, display: str | None = None) -> None:
@@ -171,23 +171,7 @@ class Importer(CodingsReader):
             self.memos.append((f"Project {project_name}", description))
         for ref in children(root, "NoteRef"):
             self._note_memo(attr(ref, "targetGUID"), MemoAbout("project"))
-        transcript_ids = {source.transcript_id for source in self.sources.values()}
-        code_ids = set(mapper.id_by_guid.values())
-        case_values = {f"{name}={value}" for source in self.sources.values()
-                       for name, value in source.values.items()}
-        self.memo_files.known = lambda about: (
-            about.target in transcript_ids if about.kind == "transcript"
-            else about.target in code_ids if about.kind == "code"
-            else about.target in case_values if about.kind == "case" else True)
-        meta_memos = {guidmod.normalize(k): v for k, v in
-                      _mapping(self.meta.get("memos")).items() if guidmod.is_guid(k)}
-        for guid, (name, text) in self.notes.items():
-            if guid in self.used_notes or not text.strip():
-                continue
-            author, created, updated = self._note_dates.get(guid, (None, None, None))
-            if not (self.memo_files.from_meta(meta_memos.get(guid), text)
-                    or self.memo_files.from_title(name, author, created, updated, text)):
-                self.memos.append((f"Note {name}".strip(), text))
+        self._place_notes()
 
         return plan_files(ImportedProject(
             project_name, self.path.name, self.path.stem, self.meta, code_entries, mapper,
@@ -279,46 +263,6 @@ class Importer(CodingsReader):
                 else:
                     self._note_memo(ref, MemoAbout("code", code_id))
             self._code_notes(code.children)
-
-    def _split_code_memos(self, codes: list[Any]
-                          ) -> list[tuple[str, list[tuple[str | None, str | None, str]]]]:
-        """Take the memo sections out of each code's Description (qdpx_memos), leaving
-        its definition; returns them by code GUID."""
-        found = []
-        for code in codes:
-            definition, memos = split_code_memos(code.description)
-            if memos:
-                code.description = definition
-                if code.key:
-                    found.append((code.key, memos))
-                else:
-                    self.memos.extend((f"Code {code.name}", text) for _a, _d, text in memos)
-            found.extend(self._split_code_memos(code.children))
-        return found
-
-    def _note_memo(self, guid: str | None, about: MemoAbout) -> None:
-        """The note ``guid`` refers to, as a memo on ``about`` by the note's author."""
-        key = guidmod.normalize(guid)
-        text = self._note_text(guid)
-        if key is None or text is None:
-            return
-        author, created, updated = self._note_dates.get(key, (None, None, None))
-        entry = _mapping(self.meta.get("memos")).get(guid or "")
-        if isinstance(entry, dict) and isinstance(entry.get("author"), str):
-            author = entry["author"]
-            created, updated = entry.get("created"), entry.get("updated")
-        self.memo_files.add(about, author, created, updated, text)
-
-    def _transcript_memos(self) -> None:
-        """A source's notes become memos on its transcript; its Description too when no
-        note says the same (qcode writes both)."""
-        for key, (description, refs) in self._source_memos.items():
-            about = MemoAbout("transcript", self.sources[key].transcript_id)
-            before = len(self.memo_files.memos)
-            for ref in refs:
-                self._note_memo(ref, about)
-            if description and len(self.memo_files.memos) == before:
-                self.memo_files.add(about, None, None, None, description)
 
     def _source(self, element: Any) -> None:
         kind = local(element.tag)
@@ -616,7 +560,3 @@ def _case_row(tables: Any, values: dict[str, Any]) -> dict[str, Any]:
             for column, cell in table["rows"].get(str(key_value), {}).items():
                 row.setdefault(column, cell)
     return row
-
-
-def _mapping(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}

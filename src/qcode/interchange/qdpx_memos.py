@@ -16,18 +16,21 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qcode.format.memos import Memo, MemoAbout, load_memos, parse_about
 from qcode.format.names import CODER_RE
+from qcode.interchange import guids as guidmod
 from qcode.interchange.common import is_datetime, xml_safe
 from qcode.interchange.qdpx_xml import add_element
 from qcode.problems import Problems
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.interchange.guids import GuidStore
+    from qcode.interchange.qdc import CodeMapper
+    from qcode.interchange.qdpx_files import Source
     from qcode.store.corpus import Corpus
 
 NO_AUTHOR = "no author"
@@ -98,7 +101,7 @@ def note_element(note: MemoNote, user_guid: dict[str, str]) -> ET.Element:
     memo = note.memo
     attrs = {"guid": note.guid, "name": xml_safe(title(note.about, memo.author))}
     if memo.author in user_guid:
-        attrs["creatingUser"] = user_guid[memo.author]  # type: ignore[index]
+        attrs["creatingUser"] = user_guid[memo.author]
     if memo.created and is_datetime(memo.created):
         attrs["creationDateTime"] = memo.created
     if memo.updated and is_datetime(memo.updated):
@@ -211,3 +214,84 @@ def _iso(value: str) -> bool:
     except ValueError:
         return False
     return True
+
+
+class MemoReader:
+    """The importer's memo steps (mixed into ``qdpx_import.Importer``): notes and
+    descriptions to memo files (``MemoCollector``)."""
+
+    meta: dict[str, Any]
+    mapper: CodeMapper
+    sources: dict[str, Source]
+    notes: dict[str, tuple[str, str]]
+    used_notes: set[str]
+    memos: list[tuple[str, str]]
+    memo_files: MemoCollector
+    _note_dates: dict[str, tuple[str | None, str | None, str | None]]
+    _source_memos: dict[str, tuple[str, list[str | None]]]
+    _note_text: Callable[[str | None], str | None]   # a note's text by its GUID
+
+    def _split_code_memos(self, codes: list[Any]
+                          ) -> list[tuple[str, list[tuple[str | None, str | None, str]]]]:
+        """Take the memo sections out of each code's Description (qdpx_memos), leaving
+        its definition; returns them by code GUID."""
+        found = []
+        for code in codes:
+            definition, memos = split_code_memos(code.description)
+            if memos:
+                code.description = definition
+                if code.key:
+                    found.append((code.key, memos))
+                else:
+                    self.memos.extend((f"Code {code.name}", text) for _a, _d, text in memos)
+            found.extend(self._split_code_memos(code.children))
+        return found
+
+    def _note_memo(self, guid: str | None, about: MemoAbout) -> None:
+        """The note ``guid`` refers to, as a memo on ``about`` by the note's author."""
+        key = guidmod.normalize(guid)
+        text = self._note_text(guid)
+        if key is None or text is None:
+            return
+        author, created, updated = self._note_dates.get(key, (None, None, None))
+        entry = _mapping(self.meta.get("memos")).get(guid or "")
+        if isinstance(entry, dict) and isinstance(entry.get("author"), str):
+            author = entry["author"]
+            created, updated = _str(entry.get("created")), _str(entry.get("updated"))
+        self.memo_files.add(about, author, created, updated, text)
+
+    def _transcript_memos(self) -> None:
+        """A source's notes become memos on its transcript; its Description too when no
+        note says the same (qcode writes both)."""
+        for key, (description, refs) in self._source_memos.items():
+            about = MemoAbout("transcript", self.sources[key].transcript_id)
+            before = len(self.memo_files.memos)
+            for ref in refs:
+                self._note_memo(ref, about)
+            if description and len(self.memo_files.memos) == before:
+                self.memo_files.add(about, None, None, None, description)
+
+    def _place_notes(self) -> None:
+        """Notes nothing refers to: memo files when qcode's instruction or their title
+        says what they are about, else ``imported-notes.md``."""
+        transcript_ids = {source.transcript_id for source in self.sources.values()}
+        code_ids = set(self.mapper.id_by_guid.values())
+        case_values = {f"{name}={value}" for source in self.sources.values()
+                       for name, value in source.values.items()}
+        self.memo_files.known = lambda about: (
+            about.target in transcript_ids if about.kind == "transcript"
+            else about.target in code_ids if about.kind == "code"
+            else about.target in case_values if about.kind == "case" else True)
+        meta_memos = {guidmod.normalize(k): v for k, v in
+                      _mapping(self.meta.get("memos")).items() if guidmod.is_guid(k)}
+        for guid, (name, text) in self.notes.items():
+            if guid in self.used_notes or not text.strip():
+                continue
+            author, created, updated = self._note_dates.get(guid, (None, None, None))
+            if not (self.memo_files.from_meta(meta_memos.get(guid), text)
+                    or self.memo_files.from_title(name, author, created, updated, text)):
+                self.memos.append((f"Note {name}".strip(), text))
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
