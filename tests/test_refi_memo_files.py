@@ -9,11 +9,14 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from conftest import require_shared
 from qcode.interchange.qdpx_memos import split_code_memos
 
 NS = "{urn:QDA-XML:project:1.0}"
+REPO = Path(__file__).resolve().parents[1]
 MEMOS = {
     "transcript:voss-principal": ("a", "The principal hedges.\n\nSecond paragraph."),
     "code:lead-strong": ("b", "Strong leadership: distinct from\nmere authority."),
@@ -145,3 +148,54 @@ def test_code_memo_sections_split_from_the_definition():
     assert memos == [("alice", "2026-03-14", "First.\n\nStill first."),
                      (None, None, "Second.")]
     assert split_code_memos("Plain.") == ("Plain.", [])
+
+
+@pytest.fixture
+def bundled(tmp_path) -> Path:
+    import shutil
+
+    study = tmp_path / "bundled"
+    study.mkdir()
+    for name in ("qcode.yaml", "codebooks", "transcripts", "cases", "codings"):
+        source = REPO / name
+        (shutil.copytree if source.is_dir() else shutil.copy)(source, study / name)
+    return study
+
+
+def test_the_bundled_studys_memos_survive_a_round_trip(cli, bundled, tmp_path):
+    """A memo on a model (an attribute only the case table gives), on a code and on an
+    interview: the study's memos come back, and the imported study checks clean."""
+    for args in (("case", "model=mature", "--text", "Lier and one other school."),
+                 ("code", "org-coordination", "--text", "Leadership on all three."),
+                 ("transcript", "lier-principal", "--text", "Speaks for the plan.")):
+        result = cli("memo", *args, "--coder", "consensus", cwd=bundled)
+        assert result.exit_code == 0, result.stderr
+    before = memo_list(cli, cwd=bundled)
+    out = tmp_path / "study.qdpx"
+    assert cli("export", "qdpx", "-o", str(out), cwd=bundled).exit_code == 0
+    into = tmp_path / "back"
+    assert cli("import", "qdpx", str(out), "--into", str(into)).exit_code == 0
+    assert memo_list(cli, cwd=into) == before
+    assert cli("check", cwd=into).exit_code == 0
+
+
+_line = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=20)
+_text = st.lists(_line, min_size=1, max_size=4).map("\n".join).filter(
+    lambda t: t.strip() and "Memo (" not in t)
+
+
+@settings(max_examples=80, deadline=None)
+@given(definition=st.one_of(st.just(""), _text),
+       memos=st.lists(st.tuples(st.one_of(st.none(), st.sampled_from(["a", "coder-b"])),
+                                st.one_of(st.none(), st.just("2026-03-14")), _text),
+                      min_size=1, max_size=3))
+def test_memo_sections_split_off_as_they_were_joined(definition, memos):
+    """The law the export and import rely on: a definition with memo sections appended
+    splits back into the definition and the memos."""
+    definition = definition.strip("\n")
+    memos = [(author, date, text.strip("\n")) for author, date, text in memos]
+    sections = "\n\n".join(
+        f"Memo ({author or 'no author'}" + (f", {date}" if date else "") + f"):\n{text}"
+        for author, date, text in memos)
+    joined = "\n\n".join(part for part in (definition, sections) if part)
+    assert split_code_memos(joined) == (definition, memos)

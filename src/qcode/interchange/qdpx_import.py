@@ -171,7 +171,10 @@ class Importer(CodingsReader, MemoReader):
             self.memos.append((f"Project {project_name}", description))
         for ref in children(root, "NoteRef"):
             self._note_memo(attr(ref, "targetGUID"), MemoAbout("project"))
-        self._place_notes()
+        # the attribute values a case memo may name: own and inherited from a case row
+        self._place_notes({f"{name}={_shown(value)}" for source in self.sources.values()
+                           for name, value in {**_case_row(tables, source.values),
+                                               **source.values}.items()})
 
         return plan_files(ImportedProject(
             project_name, self.path.name, self.path.stem, self.meta, code_entries, mapper,
@@ -560,3 +563,8 @@ def _case_row(tables: Any, values: dict[str, Any]) -> dict[str, Any]:
             for column, cell in table["rows"].get(str(key_value), {}).items():
                 row.setdefault(column, cell)
     return row
+
+
+def _shown(value: Any) -> str:
+    """An attribute value as a memo's ``case:ATTRIBUTE=VALUE`` writes it."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

@@ -271,13 +271,12 @@ class MemoReader:
             if description and len(self.memo_files.memos) == before:
                 self.memo_files.add(about, None, None, None, description)
 
-    def _place_notes(self) -> None:
+    def _place_notes(self, case_values: set[str]) -> None:
         """Notes nothing refers to: memo files when qcode's instruction or their title
-        says what they are about, else ``imported-notes.md``."""
+        says what they are about (a transcript, code or ``case_values`` entry the new
+        project has), else ``imported-notes.md``."""
         transcript_ids = {source.transcript_id for source in self.sources.values()}
         code_ids = set(self.mapper.id_by_guid.values())
-        case_values = {f"{name}={value}" for source in self.sources.values()
-                       for name, value in source.values.items()}
         self.memo_files.known = lambda about: (
             about.target in transcript_ids if about.kind == "transcript"
             else about.target in code_ids if about.kind == "code"
