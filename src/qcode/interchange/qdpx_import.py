@@ -19,6 +19,9 @@ How a tool's objects become qcode's:
 - ``PlainTextSelection``/``Coding`` → an ``add`` event in ``codings/<user>.jsonl``, with
   positions converted to qcode's offsets (``offsets``) and the memo from the selection's
   Description and the notes it refers to;
+- a source's notes (else its Description), a code's notes and ``Memo (AUTHOR, DATE):``
+  sections, the project's notes, and notes titled "Memo on ..." → memo files in
+  ``memos/`` (``qdpx_memos``);
 - other notes and descriptions → ``memos/imported-notes.md``.
 """
 
