@@ -59,8 +59,10 @@ MAX_QDC_SIZE = 64 * 1024 * 1024
 
 
 def code_elements(parent: ET.Element, codes: list[Code], store: guidmod.GuidStore,
-                  meta: dict[str, dict[str, Any]], seen: set[str], warnings: list[str]) -> int:
-    """Append ``<Code>`` elements for ``codes`` (and their children); returns how many."""
+                  meta: dict[str, dict[str, Any]], seen: set[str], warnings: list[str],
+                  memo_sections: dict[str, str] | None = None) -> int:
+    """Append ``<Code>`` elements for ``codes`` (and their children); returns how many.
+    ``memo_sections``: code id -> its memos, after the definition (``qdpx_memos``)."""
     count = 0
     for code in codes:
         if code.id in seen:
@@ -77,6 +79,8 @@ def code_elements(parent: ET.Element, codes: list[Code], store: guidmod.GuidStor
             element.set("color", code.color)
         description = compose_description(code.description, code.include, code.exclude,
                                           code.examples, code.keywords)
+        if memo_sections and code.id in memo_sections:
+            description = "\n\n".join(part for part in (description, memo_sections[code.id]) if part)
         if description:
             ET.SubElement(element, "Description").text = xml_safe(description)
         entry: dict[str, Any] = {"id": code.id}
@@ -87,7 +91,8 @@ def code_elements(parent: ET.Element, codes: list[Code], store: guidmod.GuidStor
         if code.rules:
             entry["rules"] = [rule.model_dump(exclude_defaults=True) for rule in code.rules]
         meta[guid] = entry
-        count += 1 + code_elements(element, code.children, store, meta, seen, warnings)
+        count += 1 + code_elements(element, code.children, store, meta, seen, warnings,
+                                   memo_sections)
     return count
 
 

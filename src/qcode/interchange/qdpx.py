@@ -41,6 +41,7 @@ from qcode.interchange.common import (
     value_kind,
     xml_safe,
 )
+from qcode.interchange.qdpx_memos import note_element
 from qcode.interchange.qdpx_plan import ExportPlan, SourcePlan, plan_export, qde_size_bound
 from qcode.interchange.qdpx_xml import (
     INDENT,
@@ -228,7 +229,8 @@ def _qde_pieces(plan: ExportPlan) -> Iterator[str]:
     """project.qde as pieces of text, a selection (or a section of the head) at a time."""
     yield plan.prolog
     yield start_tag("Project", plan.root_attrs)
-    if not (plan.head or plan.sources or plan.notes):
+    memo_notes = plan.memos.notes
+    if not (plan.head or plan.sources or plan.notes or memo_notes):
         yield " />\n"
         return
     yield ">"
@@ -238,7 +240,7 @@ def _qde_pieces(plan: ExportPlan) -> Iterator[str]:
         for source in plan.sources:
             yield from _source_pieces(plan, source)
         yield f"\n{INDENT}</Sources>"
-    if plan.notes:
+    if plan.notes or memo_notes:
         yield f"\n{INDENT}<Notes>"
         for note in plan.notes:
             coding = note.coding
@@ -250,7 +252,12 @@ def _qde_pieces(plan: ExportPlan) -> Iterator[str]:
             add_element(element, "PlainTextContent").text = xml_safe(coding.memo or "")
             yield "\n" + INDENT * 2
             yield from element_pieces(element, 2)
+        for memo in memo_notes:  # memo files (qdpx_memos)
+            yield "\n" + INDENT * 2
+            yield from element_pieces(note_element(memo, plan.user_guid), 2)
         yield f"\n{INDENT}</Notes>"
+    for guid in plan.memos.project_refs:
+        yield f'\n{INDENT}<NoteRef targetGUID="{guid}" />'
     yield "\n</Project>\n"
 
 
@@ -274,10 +281,12 @@ def _source_pieces(plan: ExportPlan, source: SourcePlan) -> Iterator[str]:
     if source.created is not None:
         attrs["creationDateTime"] = source.created
     opening = start_tag("TextSource", attrs)
-    if not (source.selections or values):
+    if not (source.selections or values or source.description or source.note_refs):
         yield f"{_SOURCE}{opening} />"
         return
     yield f"{_SOURCE}{opening}>"
+    if source.description is not None:
+        yield f"{_SELECTION}<Description>{char_data(source.description)}</Description>"
     # Selection, coding and note GUIDs are derived (or a coding id's hex digits), so they
     # need no escaping; user and code GUIDs may be kept from another tool.
     user_ref = {coder: attr_text(guid) for coder, guid in plan.user_guid.items()}
@@ -302,6 +311,8 @@ def _source_pieces(plan: ExportPlan, source: SourcePlan) -> Iterator[str]:
             parts.append(f"{_CODING}</Coding>")
         parts.append(f"{_SELECTION}</PlainTextSelection>")
         yield "".join(parts)
+    for guid in source.note_refs:  # derived GUIDs: nothing to escape
+        yield f'{_SELECTION}<NoteRef targetGUID="{guid}" />'
     for value in values:
         yield _SELECTION
         yield from element_pieces(value, 3)

@@ -66,7 +66,8 @@ class ImportedProject:
     variable_descriptions: dict[str, str]
     case_guids: dict[str, str | None]
     user_guids: dict[str, str]
-    memos: list[tuple[str, str]]
+    memos: list[tuple[str, str]]                # heading, text: imported-notes.md
+    memo_files: list[Any] = field(default_factory=list)  # qdpx_memos.ImportedMemo
 
 
 def plan_files(project: ImportedProject, report: ImportReport) -> Plan:
@@ -214,17 +215,7 @@ def plan_files(project: ImportedProject, report: ImportReport) -> Plan:
         plan.files[str(sidecar_path(PurePosixPath(codebook_file)))] = sidecar_text(kept)
 
     # Memos.
-    if project.memos:
-        from qcode.format.memos import MemoAbout, render_memo
-        from qcode.store.memos import now_stamp
-
-        lines = [f"# Notes imported from {project.file_name}\n",
-                 "Memos and descriptions that qcode keeps nowhere else.\n"]
-        for heading, text in project.memos:
-            lines.append(f"## {heading}\n\n{text.strip()}\n")
-        # a project memo (docs/format.md "Memos"), so `qcode memos` lists it
-        plan.files[MEMO_FILE] = render_memo(MemoAbout("project"), None, now_stamp(), None,
-                                            "\n".join(lines))
+    _plan_memos(plan, project, config.get("memos", "memos"))
     plan.files[".gitignore"] = ".qcode/\nexports/\n"
 
     report.counts = {
@@ -235,9 +226,48 @@ def plan_files(project: ImportedProject, report: ImportReport) -> Plan:
         "cases": sum(len(t["rows"]) for t in project.tables),
         "memos": sum(1 for e in project.logs.values() for event in e if "memo" in event),
         "loose_notes": len(project.memos),
+        "memo_files": len(project.memo_files),
         "skipped": len(report.skipped),
     }
     return plan
+
+
+def _plan_memos(plan: Plan, project: ImportedProject, folder: str) -> None:
+    """Memo files (docs/format.md "Memos"): one per target and author
+    (``qdpx_memos``), and the notes placed nowhere else in ``imported-notes.md``, a
+    project memo without an author (added to such a memo when the file has one, since
+    ``check`` wants one memo per target and author)."""
+    from qcode.format.memos import MemoAbout, render_memo
+    from qcode.store.memos import now_stamp
+
+    memos = list(project.memo_files)
+    taken = {MEMO_FILE.lower()}
+    loose = ""
+    if project.memos:
+        lines = [f"# Notes imported from {project.file_name}\n",
+                 "Memos and descriptions that qcode keeps nowhere else.\n"]
+        for heading, text in project.memos:
+            lines.append(f"## {heading}\n\n{text.strip()}\n")
+        loose = "\n".join(lines)
+        shared = next((m for m in memos if m.about.kind == "project" and m.author is None),
+                      None)
+        if shared is not None:
+            shared.text += f"\n\n{loose}"
+        else:
+            plan.files[MEMO_FILE] = render_memo(MemoAbout("project"), None, now_stamp(),
+                                                None, loose)
+    for memo in memos:
+        stem = memo.about.file_stem
+        names = [stem] + ([f"{stem}--{memo.author}"] if memo.author else [])
+        base, number = names[-1], 2
+        while all(f"{folder}/{name}.md".lower() in taken for name in names):
+            names = [f"{base}-{number}"]
+            number += 1
+        name = next(n for n in names if f"{folder}/{n}.md".lower() not in taken)
+        rel = f"{folder}/{name}.md"
+        taken.add(rel.lower())
+        plan.files[rel] = render_memo(memo.about, memo.author, memo.created, memo.updated,
+                                      memo.text)
 
 
 def count_codes_entries(entries: list[dict[str, Any]]) -> int:

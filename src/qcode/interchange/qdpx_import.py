@@ -19,6 +19,9 @@ How a tool's objects become qcode's:
 - ``PlainTextSelection``/``Coding`` → an ``add`` event in ``codings/<user>.jsonl``, with
   positions converted to qcode's offsets (``offsets``) and the memo from the selection's
   Description and the notes it refers to;
+- a source's notes (else its Description), a code's notes and ``Memo (AUTHOR, DATE):``
+  sections, the project's notes, and notes titled "Memo on ..." → memo files in
+  ``memos/`` (``qdpx_memos``);
 - other notes and descriptions → ``memos/imported-notes.md``.
 """
 
@@ -29,6 +32,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from qcode.errors import QcodeError
+from qcode.format.memos import MemoAbout
 from qcode.format.names import CODER_RE, plural
 from qcode.format.transcripts import is_new_transcript_id
 from qcode.interchange import guids as guidmod
@@ -60,6 +64,7 @@ from qcode.interchange.qdpx_files import (
     plan_files,
     write_plan,
 )
+from qcode.interchange.qdpx_memos import MemoCollector, MemoReader
 from qcode.interchange.safety import (
     safe_relative,
 )
@@ -74,7 +79,7 @@ _NAME_EXTENSIONS = re.compile(r"\.(txt|docx?|rtf|odt|pdf|md)$", re.IGNORECASE)
 _SET_ATTRIBUTE = re.compile(r"\s*([^:]{1,40}?)\s*:\s*(\S(?:.*\S)?)\s*")
 
 
-class Importer(CodingsReader):
+class Importer(CodingsReader, MemoReader):
     """Reads a REFI-QDA project's XML into what the new qcode project will hold."""
 
     def __init__(self, path: Path, display: str | None = None) -> None:
@@ -87,6 +92,9 @@ class Importer(CodingsReader):
         self.used_notes: set[str] = set()
         self._case_guids: dict[str, str | None] = {}        # "key=value" -> case GUID as written
         self._linked_memos: dict[str, list[str]] = {}  # selection guid -> note guids
+        self.memo_files = MemoCollector()                     # memo files (qdpx_memos)
+        self._note_dates: dict[str, tuple[str | None, str | None, str | None]] = {}
+        self._source_memos: dict[str, tuple[str, list[str | None]]] = {}
 
     # -- reading --------------------------------------------------------------------------
 
@@ -110,12 +118,20 @@ class Importer(CodingsReader):
         codes_el = child(book, "Codes") if book is not None else None
         foreign_codes = (read_codes(codes_el, report, self.file.doc) if codes_el is not None
                          else [])
+        code_memos = self._split_code_memos(foreign_codes)
         mapper = CodeMapper(self.meta.get("codes") if isinstance(self.meta.get("codes"), dict)
                             else None, set(), report)
         code_entries = [mapper.entry(c) for c in foreign_codes]
         mapper.finish()
         self.mapper = mapper
         self._code_notes(foreign_codes)
+        for code_key, memos in code_memos:
+            code_id = mapper.id_by_guid.get(code_key)
+            for author, date, text in memos:
+                if code_id is None:
+                    self.memos.append(("Code memo", text))
+                else:
+                    self.memo_files.add(MemoAbout("code", code_id), author, date, date, text)
 
         # Variables.
         self.variables: dict[str, tuple[str, str]] = {}   # guid -> (name, type)
@@ -136,6 +152,7 @@ class Importer(CodingsReader):
         for element in list(sources_el) if sources_el is not None else []:
             self._source(element)
         self._assign_transcript_ids()
+        self._transcript_memos()
 
         # Cases and sets add attributes; they need the transcripts.
         tables = self._cases(root)
@@ -156,15 +173,16 @@ class Importer(CodingsReader):
         if description:
             self.memos.append((f"Project {project_name}", description))
         for ref in children(root, "NoteRef"):
-            self._memo_from_note(attr(ref, "targetGUID"), f"Project {project_name}")
-        for guid, (name, text) in self.notes.items():
-            if guid not in self.used_notes and text.strip():
-                self.memos.append((f"Note {name}".strip(), text))
+            self._note_memo(attr(ref, "targetGUID"), MemoAbout("project"))
+        # the attribute values a case memo may name: own and inherited from a case row
+        self._place_notes({f"{name}={_shown(value)}" for source in self.sources.values()
+                           for name, value in {**_case_row(tables, source.values),
+                                               **source.values}.items()})
 
         return plan_files(ImportedProject(
             project_name, self.path.name, self.path.stem, self.meta, code_entries, mapper,
             tables, logs, self.sources, self.variable_descriptions, self._case_guids,
-            self.user_guids, self.memos), report)
+            self.user_guids, self.memos, list(self.memo_files.memos.values())), report)
 
     def _users(self, root: Any) -> dict[str, str]:
         """User GUID (normalised) → coder name: unique, valid as a log file name."""
@@ -225,6 +243,10 @@ class Importer(CodingsReader):
             if description:
                 text = f"{description}\n\n{text}" if text.strip() else description
             self.notes[key] = ((attr(note, "name") or "").strip(), text.replace("\r\n", "\n"))
+            user = guidmod.normalize(attr(note, "creatingUser"))
+            self._note_dates[key] = (self.users.get(user) if user else None,
+                                     attr(note, "creationDateTime"),
+                                     attr(note, "modifiedDateTime"))
 
     def _note_text(self, guid: str | None) -> str | None:
         key = guidmod.normalize(guid)
@@ -240,8 +262,12 @@ class Importer(CodingsReader):
 
     def _code_notes(self, codes: list[Any]) -> None:
         for code in codes:
+            code_id = self.mapper.id_by_guid.get(code.key) if code.key else None
             for ref in code.note_refs:
-                self._memo_from_note(ref, f"Code {code.name}")
+                if code_id is None:
+                    self._memo_from_note(ref, f"Code {code.name}")
+                else:
+                    self._note_memo(ref, MemoAbout("code", code_id))
             self._code_notes(code.children)
 
     def _source(self, element: Any) -> None:
@@ -293,11 +319,9 @@ class Importer(CodingsReader):
         source.whole = children(element, "Coding")
         for value in children(element, "VariableValue"):
             self._add_value(source.values, value, f"source {name!r}")
-        description = text_of(child(element, "Description")).strip()
-        if description:
-            self.memos.append((f"Transcript {name}", description))
-        for ref in children(element, "NoteRef"):
-            self._memo_from_note(attr(ref, "targetGUID"), f"Transcript {name}")
+        self._source_memos[key] = (text_of(child(element, "Description")).strip(),
+                                   [attr(ref, "targetGUID")
+                                    for ref in children(element, "NoteRef")])
         self.sources[key] = source
 
     def _skip_source(self, element: Any, name: str, reason: str) -> None:
@@ -542,3 +566,8 @@ def _case_row(tables: Any, values: dict[str, Any]) -> dict[str, Any]:
             for column, cell in table["rows"].get(str(key_value), {}).items():
                 row.setdefault(column, cell)
     return row
+
+
+def _shown(value: Any) -> str:
+    """An attribute value as a memo's ``case:ATTRIBUTE=VALUE`` writes it."""
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import xml.etree.ElementTree as ET
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qcode._version import __version__
@@ -30,6 +30,7 @@ from qcode.interchange.common import (
     xml_safe,
 )
 from qcode.interchange.qdc import ORIGIN, code_elements, guid_store
+from qcode.interchange.qdpx_memos import MemoExport, plan_memos
 from qcode.interchange.qdpx_sources import inherited_values, source_created
 from qcode.interchange.qdpx_xml import (
     INDENT,
@@ -76,6 +77,8 @@ class SourcePlan:
     guid: str
     selections: list[Selection]
     created: str | None = None  # creationDateTime (qdpx_sources.source_created)
+    description: str | None = None  # its transcript memos (qdpx_memos)
+    note_refs: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -99,6 +102,7 @@ class ExportPlan:
     stamp: tuple[int, int, int, int, int, int]
     counts: dict[str, int]
     warnings: list[str]
+    memos: MemoExport = field(default_factory=MemoExport)
 
 
 def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
@@ -120,6 +124,7 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
         "codebook": {"name": codebook.name, "version": codebook.version},
     }
     head: list[ET.Element] = []  # small: built as elements, written out at the end
+    memos = plan_memos(corpus, store)
 
     # Users: one per coder.
     user_guid = {coder: store.get("user", coder) for coder in chosen}
@@ -135,7 +140,8 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
     if codebook.roots:
         book = ET.Element("CodeBook")
         codes_el = add_element(book, "Codes")
-        if code_elements(codes_el, codebook.roots, store, meta_codes, set(), warnings):
+        if code_elements(codes_el, codebook.roots, store, meta_codes, set(), warnings,
+                         memos.code_sections):
             head.append(book)
     # Code id -> its GUID as an attribute value (a GUID kept from another tool may need
     # escaping).
@@ -242,8 +248,12 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
                                       codebook, code_ref, user_guid, store, meta["codings"],
                                       notes, warnings)
         exported += sum(len(selection.members) for selection in selections)
+        memo_notes = memos.by_transcript.get(transcript.id, [])
+        description = "\n\n".join(note.memo.text for note in memo_notes) or None
         sources.append(SourcePlan(transcript, guid, selections,
-                                  source_created(transcript, corpus.root)))
+                                  source_created(transcript, corpus.root),
+                                  xml_safe(description) if description else None,
+                                  [note.guid for note in memo_notes]))
 
     creator = config.primary_coder if config.primary_coder in user_guid else (
         chosen[0] if chosen else None)
@@ -260,7 +270,9 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
 
     counts = {"codes": len(meta_codes), "transcripts": len(transcripts), "codings": exported,
               "coders": len(chosen), "cases": case_count, "variables": len(names),
-              "memos": len(notes)}
+              "memos": len(notes), "memo_files": len(memos.notes)}
+    if memos.meta:
+        meta["memos"] = memos.meta
     # Every GUID is handed out: let the store's bookkeeping (one entry per GUID, the
     # largest thing here) go before the instruction's JSON is made.
     del store
@@ -270,7 +282,7 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
     head_text = "".join(piece for element in head
                         for piece in ("\n" + INDENT, *element_pieces(element, 1)))
     return ExportPlan(root_attrs, prolog, head_text, sources, notes, own, var_guid, var_type,
-                 user_guid, zip_time(last_time), counts, warnings)
+                 user_guid, zip_time(last_time), counts, warnings, memos)
 
 
 def qde_size_bound(plan: ExportPlan) -> int:
@@ -288,6 +300,8 @@ def qde_size_bound(plan: ExportPlan) -> int:
             size += 6 * len(selection.description or "")
             for member in selection.members:
                 size += 512 + len(member.created or "")
+    for memo in plan.memos.notes:
+        size += 1024 + 12 * (len(memo.memo.text) + len(str(memo.about)))
     for note in plan.notes:
         size += 512 + 6 * (len(note.label) + len(note.coding.memo or "")
                              + len(note.coding.at or ""))
