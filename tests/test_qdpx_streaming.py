@@ -124,7 +124,7 @@ def test_the_streamed_archive_is_the_old_one(rich, tmp_path, monkeypatch):
     assert "<PlainTextContent>   </PlainTextContent>" in qde
     # a: 2 + 1 + 2 + the one without a time; b: 3. The two-code tag's memo is on both.
     assert summary.counts == {"codes": 6, "transcripts": 3, "codings": 9, "coders": 2,
-                              "cases": 3, "variables": 8, "memos": 3}
+                              "cases": 3, "variables": 8, "memos": 3, "memo_files": 0}
     assert any("c0ffee00c0ffee00" in w and "no valid time" in w for w in summary.warnings)
     assert any("Basic Multilingual Plane" in w for w in summary.warnings)
 

@@ -91,7 +91,7 @@ def _author(memo: Memo) -> str:
 def memos_markdown(memos: list[Memo]) -> list[str]:
     """One paragraph per memo, ``*Memo* (author): text``; the memo's line breaks are
     ``<br>`` and its text escaped as every segment's is (``markdown_text``)."""
-    from qcode.render.tables import markdown_text
+    from qcode.render.markdown import markdown_text
 
     return [f"*Memo* ({markdown_text(_author(m), one_line=True)}): "
             + "<br>".join(markdown_text(line) for line in _lines(m.text)) + "\n"

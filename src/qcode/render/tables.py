@@ -23,6 +23,7 @@ from qcode.format.delimited import delimited as delimited  # the CSV writer, re-
 from qcode.format.delimited import spreadsheet_safe
 from qcode.format.files import atomic_write, check_output
 from qcode.format.text import TERMINAL_UNSAFE_RE, printable
+from qcode.render.markdown import markdown_text as markdown_text  # re-exported
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -139,23 +140,6 @@ def to_json(data: Any) -> str:
 
 
 # -- Markdown and HTML --------------------------------------------------------------------------
-
-# No tag, autolink or entity starts without "<" or "&", and no link or image without "[";
-# a lone ">" does nothing of the sort (a memo's "->" stays readable).
-_MARKDOWN_ESCAPES = {"&": "&amp;", "<": "&lt;", "\\": "\\\\", "[": "\\[", "]": "\\]"}
-_MARKDOWN_SPECIAL = re.compile(r"[&<\\\[\]]")
-
-
-def markdown_text(value: Any, one_line: bool = False) -> str:
-    """Project text as Markdown that shows it and does nothing else: HTML is escaped
-    (``<script>`` is text), and so are backslashes and brackets, so no link or image can
-    be made of it (``[x](javascript:...)``, ``<javascript:...>``). ``one_line`` for
-    headings and attributions: line breaks become spaces."""
-    text = "" if value is None else _cell_text(value)
-    if one_line:
-        text = " ".join(text.split("\n"))
-    return _MARKDOWN_SPECIAL.sub(lambda m: _MARKDOWN_ESCAPES[m.group()], text)
-
 
 def markdown_code(value: Any) -> str:
     """A Markdown code span holding ``value`` literally, whatever backticks it holds (the
