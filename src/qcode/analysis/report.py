@@ -16,7 +16,13 @@ from typing import TYPE_CHECKING, Any
 from qcode._version import __version__
 from qcode.analysis import cooccur as cooccur_module
 from qcode.analysis import counting, reliability, retrieval, saturation
-from qcode.analysis.scope import MISSING, attribute_text, attribute_value, resolve_scope
+from qcode.analysis.scope import (
+    MISSING,
+    attribute_text,
+    attribute_value,
+    check_attribute,
+    resolve_scope,
+)
 from qcode.errors import QcodeError
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
@@ -214,6 +220,9 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
     scope = resolve_scope(corpus, options.coders, options.all_coders, options.where,
                           options.codes)
     by = options.by or default_by(corpus, options)
+    for attribute in _attributes(by):
+        check_attribute(corpus, attribute)  # an unknown name refused with a did-you-mean
+    first = _attributes(by[:1])[0] if by else None
     common = (options.coders, options.all_coders, options.where, options.codes)
     notes: list[str] = []
     counts = counting.freq(corpus, None, False, *common)
@@ -232,11 +241,11 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
         cooccurrence=cooccur_section(cooccur_module.cooccur(
             corpus, "segment", False, *common), corpus.codebook),
         saturation=curve,
-        quotes_by=by[0] if by else None,
+        quotes_by=first,
         quotes=quote_sections(retrieval.segments(corpus, options.codes, options.coders,
-                                                 options.all_coders, options.where,
-                                                 by[0] if by else None, changed),
-                              options.quotes, by[0] if by else None),
+                                                 options.all_coders, options.where, first,
+                                                 changed),
+                              options.quotes, first),
         agreement=None,
         memos=[MemoEntry(str(m.about), m.author, m.updated or m.created, m.text, m.file)
                for m in memos],
@@ -256,12 +265,17 @@ def default_by(corpus: Corpus, options: ReportOptions) -> list[str]:
             if len(counting.column_values(corpus, scope, name)) < MAX_DEFAULT_VALUES]
 
 
+def _attributes(by: Sequence[str]) -> list[str]:
+    """The attribute names of ``--by`` values, ``school,informant_group`` being two."""
+    return [name.strip() for entry in by for name in entry.split(",") if name.strip()]
+
+
 def _cover(corpus: Corpus, options: ReportOptions, coders: list[str], transcripts: int,
            by: list[str]) -> Cover:
     scope = resolve_scope(corpus, options.coders, options.all_coders, options.where,
                           options.codes)
     attributes = []
-    for name in dict.fromkeys([*by, *default_by(corpus, options)]):
+    for name in dict.fromkeys([*_attributes(by), *default_by(corpus, options)]):
         if name == counting.TRANSCRIPT:
             continue
         values = counting.column_values(corpus, scope, name)
