@@ -102,6 +102,7 @@ class MatrixRow:
     label: str
     depth: int
     is_parent: bool         # has sub-codes in the table
+    is_sum: bool            # counts its sub-codes' segments too (rollup, or a group folder)
     values: list[float]
 
 
@@ -325,13 +326,15 @@ def matrix_section(corpus: Corpus, attribute: str, options: ReportOptions) -> Ma
     shown = set(index)
     rows = []
     for code, values in zip(index, grid.to_numpy().tolist(), strict=True):
+        known = codebook.require(code)
+        parent = any(c in shown for c in codebook.children(code))
         rows.append(MatrixRow(
-            code=code, label=codebook.require(code).label, depth=codebook.depth_of[code],
-            is_parent=any(c in shown for c in codebook.children(code)),
+            code=code, label=known.label, depth=codebook.depth_of[code], is_parent=parent,
+            # a group folder (not codable) always counts its sub-codes (``segments``)
+            is_sum=parent and (options.rollup or not known.codable),
             values=[_plain(v) for v in values]))
-    # Under rollup a parent is the sum of its sub-codes: left out of the scale's top so
-    # that it does not make every leaf look pale.
-    leaves = [v for row in rows if not (row.is_parent and options.rollup) for v in row.values]
+    # A sum is left out of the scale's top so that it does not make every leaf look pale.
+    leaves = [v for row in rows if not row.is_sum for v in row.values]
     columns = [c if isinstance(c, tuple) else (str(c),) for c in grid.columns]
     return MatrixSection(
         by=list(grid.attrs["by"]), measure=options.measure, rollup=options.rollup,
@@ -449,11 +452,11 @@ def _method(corpus: Corpus, options: ReportOptions) -> MethodNotes:
     counts = [
         f"Matrices: {measure}; n under each column is its number of "
         f"{'cases' if options.measure.startswith('cases') else 'transcripts'}.",
-        ("Parent codes (marked Σ) are sums: they count their own and all sub-codes' "
-         "segments, each span once; do not add them to their sub-codes."
-         if options.rollup else
-         "Parent codes count only the segments coded with the parent itself, not their "
-         "sub-codes' (no rollup)."),
+        ("Rows marked Σ are sums: they count their own and all sub-codes' segments, each "
+         "span once; do not add them to their sub-codes. "
+         + ("Every parent code is such a sum (rollup)." if options.rollup else
+            "Group folders (codes not coded themselves) are sums; a codable parent counts "
+            "only the segments coded with it (no rollup).")),
         "Codebook counts: each code's own segments and the transcripts with one.",
         "Co-occurrence: two codes co-occur when their segments overlap (unit: segment).",
         "Saturation: the distinct codes used so far, transcripts in the order they were "

@@ -248,14 +248,14 @@ def _matrix(matrix: MatrixSection, heading: str) -> str:
     what = _MEASURES.get(matrix.measure, matrix.measure)
     caption = (f"{_text(heading)}: {_text(what)}"
                f'<span class="small"> (n = {n_name} per column'
-               f'{"; Σ rows are sums of their sub-codes" if matrix.rollup else ""})</span>')
+               f'{"; Σ rows are sums of their sub-codes" if any(r.is_sum for r in matrix.rows) else ""})</span>')
     return _table(caption, header, rows, heading) + _legend(matrix)
 
 
 def _matrix_row(row: MatrixRow, matrix: MatrixSection) -> str:
     depth = f"d{min(row.depth, 3)}" if row.depth else ""
     mark = ""
-    if row.is_parent and matrix.rollup:
+    if row.is_sum:
         mark = '<span title="sum of its own and its sub-codes\' segments">Σ</span> '
     label = (f'<span class="{depth}">{mark}{_text(row.label)} '
              f'<code>{_text(row.code)}</code></span>' if depth else
@@ -280,7 +280,8 @@ def _legend(matrix: MatrixSection) -> str:
                 continue
             text = str(first) if first == last else f"{first}–{last}"
         items.append(f'<li class="h{step}">{text}</li>')
-    beyond = (" Σ rows above the top step take its shade." if matrix.rollup else "")
+    beyond = (" Σ rows above the top step take its shade."
+              if any(r.is_sum for r in matrix.rows) else "")
     return (f'<p class="small">Shading (the number is always printed; the scale runs to '
             f"the largest leaf cell, {number_text(matrix.peak, matrix.percent)}).{beyond}</p>"
             f'\n<ul class="legend" aria-label="Shading legend">{"".join(items)}</ul>\n')
