@@ -61,7 +61,7 @@ def report(
         "and \"coding report\").")] = None,
     force: ForceOpt = False,
 ) -> None:
-    """Write one self-contained HTML report: codebook, matrices, quotes, agreement, memos.
+    """Write one self-contained HTML report of the codebook, counts, quotes and memos.
 
     A cover with the scope and the command that made it; the codebook with each code's
     counts; a heat-mapped code matrix per --by attribute; the most frequent co-occurring
