@@ -130,6 +130,8 @@ def test_quotes_take_turns_across_the_first_by_values(coded):
     [weak] = [q for q in lead_weak if q.code == "lead-weak"]
     assert [q.value for q in weak.quotes] == ["Lier", "Strinda"]
     assert weak.quotes[1].speaker == "Koordinator"
+    none = model(coded, coders=["a"], quotes=0)
+    assert none.quotes == [] and 'id="quotes"' not in render_report(none)
 
 
 def test_the_cover_states_the_scope_and_the_values(coded):

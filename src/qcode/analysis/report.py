@@ -206,7 +206,8 @@ class Report:
     cooccurrence: CooccurSection
     saturation: SaturationSection | None
     quotes_by: str | None
-    quotes: list[CodeQuotes]
+    quotes: list[CodeQuotes]    # empty when ``quotes_per_code`` is 0
+    quotes_per_code: int
     agreement: AgreementSection | None
     memos: list[MemoEntry]
     method: MethodNotes
@@ -247,6 +248,7 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
                                                  options.all_coders, options.where, first,
                                                  changed),
                               options.quotes, first),
+        quotes_per_code=options.quotes,
         agreement=None,
         memos=[MemoEntry(str(m.about), m.author, m.updated or m.created, m.text, m.file)
                for m in memos],
@@ -385,7 +387,7 @@ def quote_sections(frame: pd.DataFrame, per_code: int, by: str | None) -> list[C
     """Up to ``per_code`` quotes of each code, taken in turn from each value of ``by`` (in
     the matrix's column order), so that the groups are all heard before any twice."""
     out: list[CodeQuotes] = []
-    if not len(frame):
+    if not len(frame) or per_code <= 0:
         return out
     for (code, label), group in frame.groupby(["code", "label"], sort=False):
         records = group.to_dict(orient="records")

@@ -125,7 +125,8 @@ def render_report(report: Report) -> str:
                      _cooccurrence(report.cooccurrence)))
     if report.saturation is not None:
         sections.append(("saturation", "Saturation", _saturation(report.saturation)))
-    sections.append(("quotes", "Quotes", _quotes(report.quotes, report.quotes_by)))
+    if report.quotes_per_code > 0:
+        sections.append(("quotes", "Quotes", _quotes(report.quotes, report.quotes_by)))
     if report.agreement is not None:
         sections.append(("agreement", "Intercoder agreement", _agreement(report.agreement)))
     if report.memos:
