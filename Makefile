@@ -50,6 +50,9 @@ demo: $(VENV)/.installed
 	$(QCODE) matrix --by school --measure documents-pct --rollup -o exports/codes-by-school.xlsx --force --plot exports/codes-by-school.png
 	$(QCODE) matrix --by informant_group --measure documents-pct --rollup -o exports/codes-by-informant-group.csv --force
 	$(QCODE) matrix --by informant_group --measure documents-pct --rollup -o exports/codes-by-informant-group.xlsx --force --plot exports/codes-by-informant-group.png
+	@echo
+	@echo "== qcode report: the whole study as one HTML file to hand over"
+	$(QCODE) report -o exports/report.html --force
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench examples

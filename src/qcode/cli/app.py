@@ -28,6 +28,7 @@ from qcode.cli import (
     memo_cmds,
     project_cmds,
     refi,
+    report,
     saturation,
     search,
     tagging,
@@ -174,6 +175,7 @@ _register(coding, ["code"])
 _register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
 _register(framework, ["framework"])
 _register(saturation, ["saturation"])
+_register(report, ["report"])
 _register(agree, ["agree"])
 _register(adjudicate, ["adjudicate"])
 _register(autocode, ["autocode"])

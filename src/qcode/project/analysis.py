@@ -13,6 +13,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
     from qcode.analysis.framework import FrameworkMatrix
+    from qcode.analysis.report import Report, ReportOptions
     from qcode.analysis.search import Hit, SearchResult
     from qcode.coding.hits import HitCoding
     from qcode.store.consistency import Assessment
@@ -37,6 +38,8 @@ class AnalysisMethods:
                    uses: Iterable[str] = ("codebook", "attributes")) -> Assessment: ...
 
         def _with_memos(self, matrix: FrameworkMatrix) -> FrameworkMatrix: ...
+
+        def memos(self, about: str | None = None) -> list[Any]: ...
 
     def matrix(self, by: str | list[str], measure: str = "segments", rollup: bool = False,
                coders: str | list[str] | None = None, all_coders: bool = False,
@@ -75,6 +78,13 @@ class AnalysisMethods:
 
         return saturation.saturation(self.corpus, order, coder_list(coders), all_coders,
                                      where)
+
+    def report(self, options: ReportOptions) -> Report:
+        """The sections and numbers of ``qcode report`` (``qcode.analysis.report``)."""
+        from qcode.analysis.report import build_report
+
+        changed = self.assess(options.coders, options.all_coders).changed
+        return build_report(self.corpus, options, changed, self.memos())
 
     def segments(self, codes: list[str] | None = None, coders: str | list[str] | None = None,
                  all_coders: bool = False, where: Sequence[str] = (),
