@@ -104,6 +104,7 @@ COMMANDS = [
     Command("saturation", ("saturation", "--order", "id", "--all-coders", "-f", "csv")),
     Command("agree-ci", ("agree", "--coders", "coder-a,coder-b", "--ci", "95", "-f", "csv")),
     Command("export-tables", ("export", "tables", "{out}/tables", "--force")),
+    Command("report", ("report", "--all-coders", "-o", "{out}/report.html", "--force")),
 ]
 
 # Runs the command given after it and reports its wall time and peak memory. A child's
