@@ -395,7 +395,7 @@ def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
         labels_x = [printable(label) for label in column_headings(grid)]
         measure = str(grid.attrs.get("measure") or "count")
         height = max(3.0, 0.28 * len(labels_y) + 2.0)
-        width = min(30.0, max(5.0, 0.75 * len(labels_x)
+        width = min(30.0, max(5.5, 0.75 * len(labels_x)
                               + 0.08 * max((len(s) for s in labels_y), default=10) + 2.0))
         title = "\n".join(textwrap.wrap(printable(" ".join(title.split())),
                                         max(30, int(width * 11))))
@@ -405,8 +405,8 @@ def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
             low = float(scaled.min()) if scaled.size else 0.0
             high = float(scaled.max()) if scaled.size else 0.0
             equal = low == high
-            cmap = matplotlib.colormaps["Blues"].copy()
-            cmap.set_bad("#e6e6e6")  # the sums: grey, off the scale
+            # the sums (masked): grey, off the scale
+            cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#e6e6e6")
             shown = np.ma.masked_array(values, mask=off_scale)
             # all equal: one mid colour, not a scale of 0.90-1.10 around one number
             norm = (matplotlib.colors.Normalize(low - 1, low + 1) if equal
@@ -426,7 +426,10 @@ def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
             bar = fig.colorbar(image, ax=ax, fraction=0.03)
             if equal:
                 bar.set_ticks([low], labels=[f"all {number_text(low)}"])
-            bar.set_label(measure + ("  (Σ rows: sums, not on this scale)" if summed else ""))
+            bar.set_label(measure)
+            if summed:
+                fig.supxlabel(f"{SUM_MARK}rows (grey): sums of the rows under them, not on "
+                              "the colour scale", fontsize=8)
             out = io.BytesIO()
             fig.savefig(out, dpi=150, format=suffix.lower().lstrip("."))
         finally:
