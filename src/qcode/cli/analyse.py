@@ -440,7 +440,7 @@ def _plot(grid: "pd.DataFrame", path: Path, title: str, outputs: Outputs, codebo
 def sum_rows(grid: "pd.DataFrame", codebook) -> set[str]:
     """The rows of a grid that are sums of the rows under them: a parent under --rollup,
     a grouping folder (codable: false, always counted with its children), TOTAL."""
-    from qcode.render.svg import TOTAL
+    from qcode.render.tables import TOTAL
 
     rollup = bool(grid.attrs.get("rollup"))
     sums = set()

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape, quoteattr
 
 from qcode.format.text import printable
+from qcode.render.tables import SUM_MARK, TOTAL, column_headings, number_text
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
@@ -31,9 +32,7 @@ EQUAL_FILL = "#6baed6"  # every value the same: one colour, said in the legend
 SUM_FILL = "url(#qcode-sum-hatch)"
 DARK_TEXT = "#000000"
 LIGHT_TEXT = "#ffffff"
-SUM_MARK = "Σ "
 SUM_LEGEND = "Σ: sums of the rows under them (or totals), not on the colour scale"
-TOTAL = "TOTAL"  # the --totals row and column (qcode.analysis.counting.TOTAL)
 # Characters XML 1.0 cannot hold even escaped, which printable() leaves alone.
 _NOT_XML_RE = re.compile("[\ufffe\uffff]")
 CHAR_WIDTH = 0.62  # a generous average glyph width, in ems, so that text never overflows
@@ -59,13 +58,6 @@ def _width(text: str, size: float = FONT_SIZE) -> float:
 
 def _short(text: str, limit: int = LABEL_MAX) -> str:
     return text if len(text) <= limit else text[:limit - 1] + "…"
-
-
-def number_text(value: float) -> str:
-    """A cell's number as the tables print it: whole numbers bare, others to one decimal."""
-    if isinstance(value, float) and math.isnan(value):
-        return "–"
-    return f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
 
 
 # -- colour ---------------------------------------------------------------------------------------
@@ -151,8 +143,6 @@ def heatmap_svg(grid: pd.DataFrame, title: str, row_labels: Sequence[str] | None
     hatched, and left off the colour scale so they cannot wash the other rows out; the
     ``TOTAL`` column is left off the scale too. Each cell is a ``<g class="cell">`` with
     its rectangle and its number."""
-    from qcode.render.tables import column_headings
-
     measure = measure or str(grid.attrs.get("measure") or "count")
     index = [str(i) for i in grid.index]
     labels_y = [str(label) for label in (row_labels or index)]

@@ -346,6 +346,16 @@ def _excel_value(value: Any) -> Any:
 
 
 PLOT_SUFFIXES = (".png", ".svg")
+SUM_MARK = "Σ "    # before the label of a row that sums the rows under it, in a heat map
+TOTAL = "TOTAL"    # the --totals row and column (qcode.analysis.counting.TOTAL)
+
+
+def number_text(value: float) -> str:
+    """A heat map cell's number as the tables print it: whole numbers bare, others to one
+    decimal."""
+    if isinstance(value, float) and math.isnan(value):
+        return "–"
+    return f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def check_plot_path(path: Path, force: bool) -> None:
@@ -373,8 +383,6 @@ def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
-
-    from qcode.render.svg import SUM_MARK, TOTAL, number_text
 
     with plt.rc_context({"text.parse_math": False, "text.usetex": False}), \
             warnings.catch_warnings():
