@@ -225,6 +225,38 @@ def test_curve_of_no_transcripts_is_still_a_drawing():
     assert parsed(curve_svg(frame, "empty")).get("role") == "img"
 
 
+def test_png_leaves_sums_off_its_scale_wraps_its_title_and_labels_its_bar(monkeypatch):
+    import matplotlib.axes
+    import matplotlib.colorbar
+
+    from qcode.render.tables import heatmap_bytes
+
+    seen: dict = {}
+    imshow, set_title = matplotlib.axes.Axes.imshow, matplotlib.axes.Axes.set_title
+    set_label = matplotlib.colorbar.Colorbar.set_label
+
+    def spy(name, real):
+        def wrapper(self, value, *args, **kwargs):
+            seen.setdefault(name, []).append((value, kwargs))
+            return real(self, value, *args, **kwargs)
+        return wrapper
+
+    monkeypatch.setattr(matplotlib.axes.Axes, "imshow", spy("imshow", imshow))
+    monkeypatch.setattr(matplotlib.axes.Axes, "set_title", spy("title", set_title))
+    monkeypatch.setattr(matplotlib.colorbar.Colorbar, "set_label", spy("bar", set_label))
+    data = heatmap_bytes(grid({"parent": [40, 30], "a": [1, 3]}), ".png", "word " * 60,
+                         sum_rows={"parent"})
+    assert data.startswith(PNG_MAGIC)
+    norm = seen["imshow"][0][1]["norm"]
+    assert (norm.vmin, norm.vmax) == (1, 3)
+    assert seen["title"][0][0].count("\n") >= 1
+    assert seen["bar"][-1][0] == "segments"
+    seen.clear()
+    heatmap_bytes(grid({"a": [1, 1]}), ".png", "t")
+    norm = seen["imshow"][0][1]["norm"]
+    assert norm.vmin < 1 < norm.vmax and (norm.vmin, norm.vmax) != (0.9, 1.1)
+
+
 # -- the bundled study --------------------------------------------------------------------------
 
 def test_bundled_study_rollup_heat_map_scales_to_the_leaf_codes(tmp_path):
