@@ -85,6 +85,9 @@ COMMANDS = [
     Command("help", ("--help",), 0.15, per_size=False),
     Command("check", ("check",), 2.0),
     Command("matrix", ("matrix", "--by", "school", "--all-coders", "-f", "csv"), 1.5),
+    # --plot FILE.svg is drawn by qcode itself (issue #21): compared with "matrix" above
+    Command("matrix-svg", ("matrix", "--by", "school", "--all-coders", "--plot",
+                           "{out}/m.svg", "--force", "-f", "csv"), 1.7),
     Command("matrix-2", ("matrix", "--by", "school,informant_group", "--measure", "documents",
                          "--all-coders", "-f", "csv"), 1.5),
     Command("freq", ("freq", "--all-coders", "-f", "csv"), 1.5),

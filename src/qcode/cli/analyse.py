@@ -428,7 +428,30 @@ def _plot(grid: "pd.DataFrame", path: Path, title: str, outputs: Outputs, codebo
 
     check_plot_path(path, outputs.force)
     labels = [f"{_label(codebook, c)} ({c})" if codebook.get(c) else str(c) for c in grid.index]
-    outputs.file(path, heatmap_bytes(grid, path.suffix, title, labels))
+    sums = sum_rows(grid, codebook)
+    if path.suffix.lower() == ".svg":  # drawn by qcode: no matplotlib to import
+        from qcode.render.svg import heatmap_svg
+
+        outputs.file(path, heatmap_svg(grid, title, labels, sums).encode("utf-8"))
+    else:
+        outputs.file(path, heatmap_bytes(grid, path.suffix, title, labels, sums))
+
+
+def sum_rows(grid: "pd.DataFrame", codebook) -> set[str]:
+    """The rows of a grid that are sums of the rows under them: a parent under --rollup,
+    a grouping folder (codable: false, always counted with its children), TOTAL."""
+    from qcode.render.tables import TOTAL
+
+    rollup = bool(grid.attrs.get("rollup"))
+    sums = set()
+    for code_id in map(str, grid.index):
+        code = codebook.get(code_id)
+        if code is None:
+            if code_id == TOTAL:
+                sums.add(code_id)
+        elif codebook.children(code_id) and (rollup or not code.codable):
+            sums.add(code_id)
+    return sums
 
 
 # -- terminal rendering ---------------------------------------------------------------------------

@@ -61,7 +61,6 @@ def saturation(
     from qcode.cli.analyse import _deliver_table, _format, _scope_text
     from qcode.cli.context import guard, open_project
     from qcode.cli.output import Outputs, note
-    from qcode.render.curves import saturation_curve_bytes
     from qcode.render.tables import check_plot_path, frame_records, to_json
 
     project = open_project(ctx)
@@ -75,7 +74,14 @@ def saturation(
     outputs = Outputs(force)
     if plot is not None:  # drawn first: a plot that fails leaves no other output behind
         check_plot_path(plot, force)
-        outputs.file(plot, saturation_curve_bytes(frame, plot.suffix, title))
+        if plot.suffix.lower() == ".svg":  # drawn by qcode: no matplotlib to import
+            from qcode.render.svg import curve_svg
+
+            outputs.file(plot, curve_svg(frame, title).encode("utf-8"))
+        else:
+            from qcode.render.curves import saturation_curve_bytes
+
+            outputs.file(plot, saturation_curve_bytes(frame, plot.suffix, title))
     if chosen is ReportFormat.json:
         outputs.text(to_json({"summary": summary(frame),
                               "transcripts": frame_records(frame)}), output)

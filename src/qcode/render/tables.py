@@ -13,7 +13,7 @@ import json
 import math
 import re
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -346,6 +346,16 @@ def _excel_value(value: Any) -> Any:
 
 
 PLOT_SUFFIXES = (".png", ".svg")
+SUM_MARK = "Σ "    # before the label of a row that sums the rows under it, in a heat map
+TOTAL = "TOTAL"    # the --totals row and column (qcode.analysis.counting.TOTAL)
+
+
+def number_text(value: float) -> str:
+    """A heat map cell's number as the tables print it: whole numbers bare, others to one
+    decimal."""
+    if isinstance(value, float) and math.isnan(value):
+        return "–"
+    return f"{int(value)}" if float(value).is_integer() else f"{value:.1f}"
 
 
 def check_plot_path(path: Path, force: bool) -> None:
@@ -355,16 +365,24 @@ def check_plot_path(path: Path, force: bool) -> None:
 
 
 def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
-                  row_labels: Sequence[str] | None = None) -> bytes:
-    """A heat map of a wide grid with the values in the cells, as PNG or SVG bytes.
+                  row_labels: Sequence[str] | None = None,
+                  sum_rows: Collection[str] = ()) -> bytes:
+    """A heat map of a wide grid with the values in the cells, as PNG (or SVG) bytes,
+    drawn with matplotlib; ``qcode.render.svg.heatmap_svg`` draws SVG without it.
 
-    Every label is drawn as the text it is: matplotlib's mathtext (``$...$``) and TeX are
-    off, so a label such as ``$\\frac{$`` is neither parsed nor a crash; control
-    characters are shown (``printable``)."""
+    The title is wrapped to the figure (constrained layout: nothing is clipped), the colour
+    bar says what it measures, ``sum_rows`` (parents under --rollup, TOTAL) are grey,
+    marked Σ and off the colour scale, and a grid whose values are all equal is one colour
+    with a colour bar that says so. Every label is drawn as the text it is: matplotlib's
+    mathtext (``$...$``) and TeX are off, so a label such as ``$\\frac{$`` is neither
+    parsed nor a crash; control characters are shown (``printable``)."""
+    import textwrap
+
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import numpy as np
 
     with plt.rc_context({"text.parse_math": False, "text.usetex": False}), \
             warnings.catch_warnings():
@@ -372,28 +390,54 @@ def heatmap_bytes(grid: pd.DataFrame, suffix: str, title: str,
         # (with a path of qcode's) on the user's terminal.
         warnings.filterwarnings("ignore", "Glyph .* missing from", UserWarning)
         values = grid.to_numpy(dtype=float)
+        index = [str(i) for i in grid.index]
+        summed = [i for i, code in enumerate(index) if code in sum_rows or code == TOTAL]
+        totals = [j for j, c in enumerate(column_names(grid)) if c.split(COMBINED_SEPARATOR)[0]
+                  == TOTAL]
+        off_scale = np.zeros(values.shape, dtype=bool)
+        off_scale[summed, :] = True
+        off_scale[:, totals] = True
         # printable too: a font has no glyph for ESC, and the warning would print it
-        labels_y = [printable(label) for label in row_labels or [str(i) for i in grid.index]]
+        labels_y = [(SUM_MARK if i in summed else "") + printable(label) for i, label
+                    in enumerate(row_labels or index)]
         labels_x = [printable(label) for label in column_headings(grid)]
-        title = printable(title)
-        height = max(3.0, 0.28 * len(labels_y) + 1.5)
-        width = max(4.0, 0.75 * len(labels_x)
-                    + 0.08 * max((len(s) for s in labels_y), default=10) + 1.5)
-        fig, ax = plt.subplots(figsize=(min(width, 30), min(height, 40)))
+        measure = str(grid.attrs.get("measure") or "count")
+        height = max(3.0, 0.28 * len(labels_y) + 2.0)
+        width = min(30.0, max(5.5, 0.75 * len(labels_x)
+                              + 0.08 * max((len(s) for s in labels_y), default=10) + 2.0))
+        title = "\n".join(textwrap.wrap(printable(" ".join(title.split())),
+                                        max(30, int(width * 11))))
+        fig, ax = plt.subplots(figsize=(width, min(height, 40)), layout="constrained")
         try:
-            image = ax.imshow(values, aspect="auto", cmap="Blues")
+            scaled = values[~off_scale]
+            low = float(scaled.min()) if scaled.size else 0.0
+            high = float(scaled.max()) if scaled.size else 0.0
+            equal = low == high
+            # the sums (masked): grey, off the scale
+            cmap = matplotlib.colormaps["Blues"].with_extremes(bad="#e6e6e6")
+            shown = np.ma.masked_array(values, mask=off_scale)
+            # all equal: one mid colour, not a scale of 0.90-1.10 around one number
+            norm = (matplotlib.colors.Normalize(low - 1, low + 1) if equal
+                    else matplotlib.colors.Normalize(low, high))
+            image = ax.imshow(shown, aspect="auto", cmap=cmap, norm=norm)
             ax.set_xticks(range(len(labels_x)), labels_x, rotation=45, ha="right",
                           fontsize=8)
             ax.set_yticks(range(len(labels_y)), labels_y, fontsize=8)
-            peak = values.max() if values.size else 0
+            for i in summed:
+                ax.get_yticklabels()[i].set_fontweight("bold")
             for (i, j), value in _cells(values):
-                if value:
-                    text = f"{value:.1f}" if not float(value).is_integer() else f"{int(value)}"
-                    ax.text(j, i, text, ha="center", va="center", fontsize=7,
-                            color="white" if peak and value > peak * 0.6 else "black")
-            ax.set_title(title, fontsize=10)
-            fig.colorbar(image, ax=ax, fraction=0.03)
-            fig.tight_layout()
+                dark = (not off_scale[i, j] and not equal
+                        and (value - low) / (high - low) > 0.6)
+                ax.text(j, i, number_text(value), ha="center", va="center", fontsize=7,
+                        color="white" if dark else "black")
+            ax.set_title(title, fontsize=10, loc="left")
+            bar = fig.colorbar(image, ax=ax, fraction=0.03)
+            if equal:
+                bar.set_ticks([low], labels=[f"all {number_text(low)}"])
+            bar.set_label(measure)
+            if summed:
+                fig.supxlabel(f"{SUM_MARK}rows (grey): sums of the rows under them, not on "
+                              "the colour scale", fontsize=8)
             out = io.BytesIO()
             fig.savefig(out, dpi=150, format=suffix.lower().lstrip("."))
         finally:
