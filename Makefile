@@ -53,6 +53,7 @@ demo: $(VENV)/.installed
 	@echo
 	@echo "== qcode report: the whole study as one HTML file to hand over"
 	$(QCODE) report -o exports/report.html --force
+	$(QCODE) report -o exports/report.docx --force
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check src tests bench examples

@@ -172,15 +172,6 @@ def test_the_cli_writes_one_safe_html_file(cli, coded, project_dir):
     assert cli("report", "--coder", "a", "--force").exit_code == 0
 
 
-def test_docx_is_refused_for_now_naming_html(cli, coded, project_dir):
-    for args in (["-o", "r.docx"], ["--format", "docx"]):
-        result = cli("report", "--coder", "a", *args)
-        assert result.exit_code == 2
-        assert "docx" in result.stderr and "html" in result.stderr
-        assert "Traceback" not in result.output
-    assert not (project_dir.root / "r.docx").exists()
-
-
 def test_unknown_by_is_refused_with_a_suggestion(cli, coded):
     result = cli("report", "--coder", "a", "--by", "schol")
     assert result.exit_code != 0 and "did you mean 'school'" in result.stderr

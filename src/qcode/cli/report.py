@@ -24,6 +24,7 @@ from qcode.cli.options import (
 EXAMPLES: dict[str, list[str]] = {
     "report": [
         "qcode report -o report.html",
+        "qcode report -o report.docx",
         "qcode report --by school --by informant_group --measure documents-pct --quotes 2",
     ],
 }
@@ -61,24 +62,23 @@ def report(
         "and \"coding report\").")] = None,
     force: ForceOpt = False,
 ) -> None:
-    """Write one self-contained HTML report of the codebook, counts, quotes and memos.
+    """Write one HTML or Word report of the codebook, counts, quotes and memos.
 
     A cover with the scope and the command that made it; the codebook with each code's
     counts; a heat-mapped code matrix per --by attribute; the most frequent co-occurring
     codes; the saturation table; quotes per code; agreement when several coders are in
     scope; the memo files; and method notes. One HTML file with no script and no external
-    request, printable to A4."""
+    request, printable to A4; or, with -o FILE.docx or --format docx, the same sections
+    as a Word document."""
     from qcode.cli.context import guard, open_project
     from qcode.cli.output import Outputs, note
     from qcode.format.files import check_output
 
-    _document_format(format, output)
+    chosen = _document_format(format, output)
     check_output(output, force)  # refused before any work
     project = open_project(ctx)
     guard(project, coder, all_coders)
     from qcode.analysis.report import ReportOptions
-    from qcode.render.report_html import render_report
-
     options = ReportOptions(
         by=list(by or []), measure=measure.value, rollup=rollup, coders=coder,
         all_coders=all_coders, where=list(where or []), codes=codes, quotes=quotes,
@@ -89,20 +89,23 @@ def report(
     for line in made.notes:
         note(f"warning: {line}")
     outputs = Outputs(force)
-    outputs.file(output, render_report(made))
+    if chosen is DocumentFormat.docx:
+        from qcode.render.report_docx import render_report_docx
+
+        outputs.file(output, render_report_docx(made))
+    else:
+        from qcode.render.report_html import render_report
+
+        outputs.file(output, render_report(made))
     outputs.commit()
 
 
 def _document_format(chosen: DocumentFormat | None, output: Path) -> DocumentFormat:
-    from qcode.errors import UsageError
+    """``--format``, else the one ``-o``'s suffix names (an unknown suffix refused), as
+    the other commands choose."""
+    from qcode.cli.output import choose_format
 
-    if chosen is None:
-        chosen = (DocumentFormat.docx if output.suffix.lower() == ".docx"
-                  else DocumentFormat.html)
-    if chosen is DocumentFormat.docx:
-        raise UsageError("qcode report cannot write docx yet: it writes html",
-                         "use -o FILE.html (or --format html)")
-    return chosen
+    return choose_format(DocumentFormat, chosen, output)
 
 
 def _today() -> str:

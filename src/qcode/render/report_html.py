@@ -119,7 +119,7 @@ def render_report(report: Report) -> str:
     used: set[str] = set()
     for matrix in report.matrices:
         anchor = _unique(_slug("matrix", *matrix.by), used)
-        heading = "Codes by " + " × ".join(attribute_label(a) for a in matrix.by)
+        heading = matrix_heading(matrix)
         sections.append((anchor, heading, _matrix(matrix, heading)))
     sections.append(("cooccurrence", "Codes that occur together",
                      _cooccurrence(report.cooccurrence)))
@@ -148,6 +148,11 @@ def render_report(report: Report) -> str:
         f'<header><h1 id="top">{title}</h1></header>\n'
         '<nav aria-labelledby="contents-h"><h2 id="contents-h">Contents</h2>\n'
         f"<ol>\n{toc}\n</ol></nav>\n<main>\n{body}\n</main>\n</body>\n</html>\n")
+
+
+def matrix_heading(matrix: MatrixSection) -> str:
+    """A matrix section's title (the DOCX report uses the same)."""
+    return "Codes by " + " × ".join(attribute_label(a) for a in matrix.by)
 
 
 def _unique(anchor: str, used: set[str]) -> str:
@@ -231,7 +236,7 @@ def _codebook(entries: list[CodebookEntry]) -> str:
     return "\n".join(out) + "\n"
 
 
-_MEASURES = {"segments": "coded segments", "documents": "transcripts with the code",
+MEASURE_WORDS = {"segments": "coded segments", "documents": "transcripts with the code",
              "documents-pct": "% of the column's transcripts with the code",
              "words": "words coded", "cases": "cases with the code",
              "cases-pct": "% of the column's cases with the code"}
@@ -246,7 +251,7 @@ def _matrix(matrix: MatrixSection, heading: str) -> str:
                 if index < len(matrix.column_n) else "")
         header.append(f"{name}{size}")
     rows = [_matrix_row(row, matrix) for row in matrix.rows]
-    what = _MEASURES.get(matrix.measure, matrix.measure)
+    what = MEASURE_WORDS.get(matrix.measure, matrix.measure)
     caption = (f"{_text(heading)}: {_text(what)}"
                f'<span class="small"> (n = {n_name} per column'
                f'{"; Σ rows are sums of their sub-codes" if any(r.is_sum for r in matrix.rows) else ""})</span>')
@@ -270,7 +275,18 @@ def _matrix_row(row: MatrixRow, matrix: MatrixSection) -> str:
 def _legend(matrix: MatrixSection) -> str:
     if matrix.peak <= 0:
         return '<p class="small">No codings in scope: every cell is 0.</p>\n'
-    items = ['<li class="h0">0</li>']
+    items = [f'<li class="h{step}">{text}</li>' for step, text in legend_steps(matrix)]
+    beyond = (" Σ rows above the top step take its shade."
+              if any(r.is_sum for r in matrix.rows) else "")
+    return (f'<p class="small">Shading (the number is always printed; the scale runs to '
+            f"the largest leaf cell, {number_text(matrix.peak, matrix.percent)}).{beyond}</p>"
+            f'\n<ul class="legend" aria-label="Shading legend">{"".join(items)}</ul>\n')
+
+
+def legend_steps(matrix: MatrixSection) -> list[tuple[int, str]]:
+    """Each shade step with the values it stands for (0 first); a step no whole number
+    falls in is left out."""
+    steps = [(0, "0")]
     for step in range(1, SHADES + 1):
         low, high = matrix.peak * (step - 1) / SHADES, matrix.peak * step / SHADES
         if matrix.percent or not float(matrix.peak).is_integer():
@@ -280,12 +296,8 @@ def _legend(matrix: MatrixSection) -> str:
             if first > last:
                 continue
             text = str(first) if first == last else f"{first}–{last}"
-        items.append(f'<li class="h{step}">{text}</li>')
-    beyond = (" Σ rows above the top step take its shade."
-              if any(r.is_sum for r in matrix.rows) else "")
-    return (f'<p class="small">Shading (the number is always printed; the scale runs to '
-            f"the largest leaf cell, {number_text(matrix.peak, matrix.percent)}).{beyond}</p>"
-            f'\n<ul class="legend" aria-label="Shading legend">{"".join(items)}</ul>\n')
+        steps.append((step, text))
+    return steps
 
 
 def _code_cell(code: str, label: str) -> str:
