@@ -172,6 +172,18 @@ def test_the_cli_writes_one_safe_html_file(cli, coded, project_dir):
     assert cli("report", "--coder", "a", "--force").exit_code == 0
 
 
+def test_the_saturation_curve_is_drawn_inline(cli, coded, project_dir):
+    from defusedxml import ElementTree
+
+    assert cli("report", "--coder", "a").exit_code == 0
+    html = (project_dir.root / "report.html").read_text()
+    check_page(html)  # inline SVG fetches nothing: the CSP and the no-source rule hold
+    assert html.count("<svg") == 1 and "<?xml" not in html
+    svg = html[html.index("<svg"):html.index("</svg>") + len("</svg>")]
+    root = ElementTree.fromstring(svg)
+    assert root.get("role") == "img" and "Distinct codes so far" in root.get("aria-label")
+
+
 def test_unknown_by_is_refused_with_a_suggestion(cli, coded):
     result = cli("report", "--coder", "a", "--by", "schol")
     assert result.exit_code != 0 and "did you mean 'school'" in result.stderr

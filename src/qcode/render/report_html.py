@@ -327,8 +327,22 @@ def _saturation(section: SaturationSection) -> str:
                f"({_text(section.last_new)}).</p>\n" if section.last_new else
                "<p>No codes used.</p>\n")
     caption = f"New codes per transcript, in {_text(section.order)} order"
-    return summary + _table(caption, ["#", "Transcript", "Codings", "New", "Cumulative",
+    return summary + _curve(section) + _table(caption, ["#", "Transcript", "Codings", "New", "Cumulative",
                                       "Share %", "New codes"], rows, "Saturation")
+
+
+def _curve(section: SaturationSection) -> str:
+    """The saturation curve drawn inline (qcode's own SVG, as `saturation --plot x.svg`
+    draws it): markup in the page, nothing fetched, so the CSP holds."""
+    if not section.rows:
+        return ""
+    import pandas as pd
+
+    from qcode.render.svg import curve_svg
+
+    frame = pd.DataFrame(section.rows)
+    svg = curve_svg(frame, f"Distinct codes so far, in {section.order} order")
+    return "<figure>" + svg.split("?>", 1)[-1].strip() + "</figure>\n"
 
 
 def _quotes(sections: list[CodeQuotes], by: str | None) -> str:
