@@ -45,6 +45,15 @@ def tool(name: str, package: str) -> str:
     pytest.skip(message)
 
 
+def test_a_missing_program_skips_locally_and_fails_under_ci(monkeypatch):
+    monkeypatch.delenv("CI", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="install Debian's chromium"):
+        tool("no-such-chromium", "chromium")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="install Debian's chromium"):
+        tool("no-such-chromium", "chromium")
+
+
 @pytest.fixture(scope="module")
 def chromium() -> str:
     return tool("chromium", "chromium")
