@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from qcode.analysis.report import (
     AgreementSection,
+    AppendixTranscript,
     CodebookEntry,
     CodeQuotes,
     CooccurSection,
@@ -31,6 +32,11 @@ from qcode.format.text import printable
 from qcode.render.labels import attribute_label, value_label
 from qcode.render.report_html import (
     MEASURE_WORDS,
+    bootstrap_note,
+    framework_caption,
+    framework_heading,
+    interval_headings,
+    interval_text,
     legend_steps,
     matrix_heading,
     number_text,
@@ -72,6 +78,9 @@ def render_report_docx(report: Report) -> bytes:
     if report.saturation is not None:
         curve = report.saturation
         sections.append(("Saturation", lambda: _saturation(document, curve)))
+    if report.framework is not None:
+        matrix = report.framework
+        sections.append((framework_heading(matrix), lambda: _framework(document, matrix)))
     if report.quotes_per_code > 0:
         sections.append(("Quotes", lambda: _quotes(document, report.quotes,
                                                    report.quotes_by)))
@@ -81,6 +90,9 @@ def render_report_docx(report: Report) -> bytes:
     if report.memos:
         sections.append(("Memos", lambda: _memos(document, report.memos)))
     sections.append(("Method notes", lambda: _method(document, report.method)))
+    if report.transcripts:
+        sections.append(("Appendix: transcripts",
+                         lambda: _appendix(document, report.transcripts)))
     # The contents as a list of the section titles: a TOC field would be empty until
     # Word updates it, and LibreOffice and other readers may never do so.
     _heading(document, "Contents", level=1)
@@ -317,15 +329,52 @@ def _agreement(document: Document, section: AgreementSection) -> None:
                 cells.append(number_text(value, name.startswith("agreement_pct")))
             else:
                 cells.append(str(value or ""))
+        if section.intervals:
+            cells += [interval_text(section.intervals[len(rows)][name])
+                      for name in ("kappa", "alpha")]
         rows.append(cells)
+    intervals = interval_headings(section) if section.intervals else []
     _table(document, f"Agreement of {', '.join(section.coders)} per code (unit: "
                      f"{section.unit}; {section.units} {section.unit}s in "
                      f"{section.transcripts} transcripts)",
-           ["Code", *(h.replace("_", " ") for h in section.header[2:])], rows)
+           ["Code", *(h.replace("_", " ") for h in section.header[2:]), *intervals], rows)
     _facts(document, [(k.replace("_", " "), str(v)) for k, v in section.statistics.items()])
+    if section.bootstrap:
+        document.add_paragraph(_text(bootstrap_note(section)))
     if section.left_out:
         document.add_paragraph(_text("Left out, not coded by every coder: "
                                      + ", ".join(section.left_out)))
+
+
+def _framework(document: Document, matrix: Any) -> None:
+    """A Word table, a row per value and a column per theme, each cell its quotes."""
+    header = [attribute_label(matrix.rows_by),
+              *(f"{t.label} {t.code}" for t in matrix.themes)]
+    rows = []
+    for row in matrix.rows:
+        cells = [value_label(row)]
+        for theme in matrix.themes:
+            cell = matrix.cell(row, theme.code)
+            cells.append("\n\n".join(
+                [f"{len(cell.quotes)} of {cell.total}",
+                 *(f"“{q['text']}” — {q['transcript']}, passage {q['passage']}"
+                   for q in cell.quotes)]))
+        rows.append(cells)
+    table = _table(document, framework_caption(matrix), header, rows)
+    for row in table.rows[1:]:  # quotes are text, not numbers
+        for cell in row.cells[1:]:
+            cell.paragraphs[0].alignment = None
+
+
+def _appendix(document: Document, transcripts: list[AppendixTranscript]) -> None:
+    for transcript in transcripts:
+        _heading(document, _text(transcript.id), level=2)
+        for passage in transcript.passages:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"{passage.number} ").bold = True
+            if passage.speaker:
+                paragraph.add_run(_text(passage.speaker) + " ").italic = True
+            paragraph.add_run(_text(passage.text))
 
 
 def _memos(document: Document, memos: list[MemoEntry]) -> None:
