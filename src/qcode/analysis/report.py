@@ -1,7 +1,8 @@
 """``qcode report``: the model of one report, its sections and their numbers.
 
 Plain dataclasses, computed by the same functions as ``matrix``, ``freq``, ``cooccur``,
-``saturation``, ``segments`` and ``agree`` (so every number equals theirs), and laid out
+``saturation``, ``segments``, ``framework`` and ``agree --ci 95`` (so every number equals
+theirs), and laid out
 by a renderer (``qcode.render.report_html``; a DOCX renderer can take the same model).
 Nothing here knows HTML: values stay ids and numbers, labels are made by the renderer.
 """
@@ -531,7 +532,10 @@ def _method(corpus: Corpus, options: ReportOptions) -> MethodNotes:
         "Saturation: the distinct codes used so far, transcripts in the order they were "
         "first coded.",
         "Agreement (when several coders are in scope): on passages, only transcripts "
-        "coded by every coder; interviewer turns left out.",
+        "coded by every coder; interviewer turns left out; the intervals are 95 % "
+        "percentile intervals from resampling the transcripts (as agree --ci 95).",
+        "Framework matrix: each cell the longest quotes of a theme in one row's "
+        "transcripts, as qcode framework --pick longest.",
     ]
     return MethodNotes(segmentation=config.segmentation,
                        interviewers=list(config.interviewer), counts=counts,

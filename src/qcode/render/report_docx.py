@@ -48,6 +48,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from docx.document import Document
     from docx.table import Table
 
+    from qcode.analysis.framework import FrameworkMatrix
+
 # The HTML's blues (same steps), as cell fills; the top step takes white text.
 FILLS = {0: "FFFFFF", 1: "EFF3FF", 2: "C6DBEF", 3: "9ECAE1", 4: "6BAED6", 5: "2171B5"}
 # Not control characters, so ``printable`` keeps them, but XML 1.0 cannot hold them.
@@ -79,8 +81,8 @@ def render_report_docx(report: Report) -> bytes:
         curve = report.saturation
         sections.append(("Saturation", lambda: _saturation(document, curve)))
     if report.framework is not None:
-        matrix = report.framework
-        sections.append((framework_heading(matrix), lambda: _framework(document, matrix)))
+        themes = report.framework
+        sections.append((framework_heading(themes), lambda: _framework(document, themes)))
     if report.quotes_per_code > 0:
         sections.append(("Quotes", lambda: _quotes(document, report.quotes,
                                                    report.quotes_by)))
@@ -319,7 +321,7 @@ def _agreement(document: Document, section: AgreementSection) -> None:
         document.add_paragraph(_text(f"Coders {', '.join(section.coders)}: no agreement "
                                      f"table ({section.note})."))
         return
-    rows = []
+    rows: list[list[str]] = []
     for values in section.rows:
         cells = [f"{values[1]} {values[0]}"]
         for name, value in zip(section.header[2:], values[2:], strict=True):
@@ -346,7 +348,7 @@ def _agreement(document: Document, section: AgreementSection) -> None:
                                      + ", ".join(section.left_out)))
 
 
-def _framework(document: Document, matrix: Any) -> None:
+def _framework(document: Document, matrix: FrameworkMatrix) -> None:
     """A Word table, a row per value and a column per theme, each cell its quotes."""
     header = [attribute_label(matrix.rows_by),
               *(f"{t.label} {t.code}" for t in matrix.themes)]
@@ -361,9 +363,9 @@ def _framework(document: Document, matrix: Any) -> None:
                    for q in cell.quotes)]))
         rows.append(cells)
     table = _table(document, framework_caption(matrix), header, rows)
-    for row in table.rows[1:]:  # quotes are text, not numbers
-        for cell in row.cells[1:]:
-            cell.paragraphs[0].alignment = None
+    for table_row in table.rows[1:]:  # quotes are text, not numbers
+        for word_cell in table_row.cells[1:]:
+            word_cell.paragraphs[0].alignment = None
 
 
 def _appendix(document: Document, transcripts: list[AppendixTranscript]) -> None:

@@ -441,7 +441,7 @@ def _agreement(section: AgreementSection) -> str:
         return (f"<p>Coders {_text(', '.join(section.coders))}: no agreement table "
                 f"({_text(section.note)}).</p>\n")
     header = [_text(h.replace("_", " ")) for h in section.header[1:]]
-    rows = []
+    rows: list[str] = []
     for values in section.rows:
         cells = []
         for name, value in zip(section.header[2:], values[2:], strict=True):
