@@ -2,8 +2,7 @@
 
 Plain dataclasses, computed by the same functions as ``matrix``, ``freq``, ``cooccur``,
 ``saturation``, ``segments``, ``framework`` and ``agree --ci 95`` (so every number equals
-theirs), and laid out
-by a renderer (``qcode.render.report_html``; a DOCX renderer can take the same model).
+theirs), and laid out by a renderer (``qcode.render.report_html``, ``report_docx``).
 Nothing here knows HTML: values stay ids and numbers, labels are made by the renderer.
 """
 
