@@ -250,3 +250,105 @@ def test_the_report_command_on_the_bundled_study(cli, tmp_path):
     result = cli("report", "-o", str(out), cwd=REPO)
     assert result.exit_code == 0, result.output
     check_page(out.read_text())
+
+
+# -- the framework matrix, agreement intervals, the transcripts appendix ---------------------------
+
+def test_every_framework_cell_is_the_framework_commands(coded, cli):
+    report = model(coded, by=["school"], coders=["a"], quotes=2)
+    # the top-level families in scope: leadership and outcomes stand for their children
+    assert [t.code for t in report.framework.themes] == [
+        "lead-strong", "lead-weak", "ownership", "outcomes", "personal"]
+    data = json.loads(cli("framework", "--rows", "school", "--codes",
+                          "leadership,ownership,outcomes", "--coder", "a", "--quotes", "2",
+                          "-f", "json").stdout)
+    assert report.framework.to_dict() == data
+    chosen = model(coded, by=["school"], coders=["a"], codes=["leadership"]).framework
+    assert [t.code for t in chosen.themes] == ["lead-strong", "lead-weak"]
+    assert chosen.cell("Lier", "lead-weak").total == 1
+    assert model(coded, coders=["a"], quotes=0).framework is None
+
+
+def test_the_framework_is_a_table_of_escaped_quotes(coded):
+    report = model(coded, by=["school"], coders=["a"], quotes=2)
+    html = render_report(report)
+    page = check_page(html)
+    assert 'id="framework"' in html and "Framework matrix: School × themes" in "".join(page.text)
+    start = html.index('<section id="framework"')
+    section = html[start:html.index("</section>", start)]
+    for row in report.framework.rows:
+        for theme in report.framework.themes:
+            for quote in report.framework.cell(row, theme.code).quotes:
+                assert _escaped(quote["text"]) in section
+
+
+def _escaped(text: str) -> str:
+    import html as html_module
+
+    return html_module.escape(text).replace("\n", "<br>\n")
+
+
+def test_agreement_intervals_are_agree_ci_95s(coded, cli):
+    section = model(coded, coders=["a", "b"]).agreement
+    data = json.loads(cli("agree", "--coders", "a,b", "--ci", "95", "-f", "json").stdout)
+    records = [*data["codes"], data["overall"]]
+    assert len(section.intervals) == len(records)
+    for found, record in zip(section.intervals, records, strict=True):
+        for short, name in (("kappa", "cohen_kappa"), ("alpha", "krippendorff_alpha")):
+            low, high = record[f"{name}_ci_low"], record[f"{name}_ci_high"]
+            assert found[short] == (None if low is None else (low, high))
+    assert section.bootstrap["seed"] == data["bootstrap"]["seed"]
+    assert section.bootstrap["resamples"] == data["bootstrap"]["resamples"]
+    html = render_report(model(coded, coders=["a", "b"]))
+    assert "κ 95 % CI" in html and "α 95 % CI" in html and "bootstrap resamples" in html
+
+
+def test_quotes_link_to_the_transcripts_appendix(cli, coded, project_dir):
+    assert cli("report", "--coder", "a", "--quotes", "5", "--transcripts").exit_code == 0
+    html = (project_dir.root / "report.html").read_text()
+    page = check_page(html)  # every link lands on an id of the page
+    links = [h for h in page.hrefs if h.startswith("#t-")]
+    report = model(coded, coders=["a"], quotes=5, transcripts=True)
+    quotes = [q for code in report.quotes for q in code.quotes]
+    assert len(links) == len(quotes) > 0
+    assert links[0] == f"#t-{quotes[0].transcript}-p{quotes[0].passage}"
+    assert {"t-voss-principal", "t-lier-teacher", "t-strinda-coordinator"} <= page.ids
+    passages = Project.open(project_dir.root).transcript("voss-principal").passages
+    assert {f"t-voss-principal-p{p.number}" for p in passages} <= page.ids
+    assert "--transcripts" in "".join(page.text)  # the command on the cover
+    plain = render_report(model(coded, coders=["a"], quotes=5))
+    assert 'href="#t-' not in plain and 'id="transcripts"' not in plain
+
+
+def test_hostile_transcript_text_is_escaped_in_the_appendix(project_dir, cli):
+    script = "<script>alert(1)</script>"
+    project_dir.replace("transcripts/voss-principal.md", "Rektor: Vi hadde",
+                        f"Rektor: {script} <img src=x> Vi hadde")
+    result = cli("report", "--transcripts", "-o", "hostile.html")
+    assert result.exit_code == 0, result.output
+    html = (project_dir.root / "hostile.html").read_text()
+    page = check_page(html)
+    appendix = html[html.index('<section id="transcripts"'):]
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &lt;img src=x&gt;" in appendix
+    assert "img" not in page.tags and "script" not in page.tags
+
+
+def test_the_bundled_studys_framework_and_intervals(cli):
+    project = Project.open(REPO)
+    report = project.report(ReportOptions(by=["school"], coders=["coder-a", "coder-b"],
+                                          quotes=1))
+    families = [t.code for t in report.framework.themes]
+    data = json.loads(cli("framework", "--rows", "school", "--codes",
+                          ",".join(dict.fromkeys(_roots(project, families))), "--coder",
+                          "coder-a", "--coder", "coder-b", "--quotes", "1", "-f", "json",
+                          cwd=REPO).stdout)
+    assert report.framework.to_dict()["cells"] == data["cells"]
+    agree = json.loads(cli("agree", "--coders", "coder-a,coder-b", "--ci", "95", "-f",
+                           "json", cwd=REPO).stdout)["overall"]
+    assert report.agreement.intervals[-1]["alpha"] == (
+        agree["krippendorff_alpha_ci_low"], agree["krippendorff_alpha_ci_high"])
+
+
+def _roots(project: Project, codes: list[str]) -> list[str]:
+    codebook = project.corpus.codebook
+    return [(codebook.ancestors(c) or [c])[-1] for c in codes]

@@ -96,12 +96,14 @@ def fill(cell) -> str | None:
 # -- the fixture ----------------------------------------------------------------------------------
 
 def test_the_docx_has_the_htmls_sections_tables_and_quotes(coded):
-    report = coded.report(ReportOptions(by=["school"], coders=["a", "b"], quotes=2))
+    report = coded.report(ReportOptions(by=["school"], coders=["a", "b"], quotes=2,
+                                        transcripts=True))
     document = same_outline(report)
     sections = [text for level, text in headings(document) if level == 1]
     assert sections == ["Contents", "About this report", "Codebook", "Codes by School",
-                        "Codes that occur together", "Saturation", "Quotes",
-                        "Intercoder agreement", "Method notes"]
+                        "Codes that occur together", "Saturation",
+                        "Framework matrix: School × themes", "Quotes",
+                        "Intercoder agreement", "Method notes", "Appendix: transcripts"]
     # the contents: the section titles as a numbered list
     listed = [p.text for p in document.paragraphs if p.style.name == "List Number"]
     assert listed == sections[1:]
@@ -200,3 +202,41 @@ def test_the_bundled_studys_docx_matches_its_html(cli, tmp_path):
     assert len(document.tables) == html.tables and len(quotes(document)) == html.quotes
     assert "Codes by Informant group" in [t for _, t in headings(document)]
     assert all(header_repeats(table) for table in document.tables)
+
+
+# -- the framework matrix, intervals and the appendix ------------------------------------------------
+
+def test_the_framework_is_a_word_table_of_the_models_quotes(coded):
+    report = coded.report(ReportOptions(by=["school"], coders=["a"], quotes=2))
+    matrix = report.framework
+    document = open_docx(render_report_docx(report))
+    [table] = [t for t in document.tables if t.rows[0].cells[0].text == "School"
+               and len(t.rows[0].cells) == 1 + len(matrix.themes)]
+    assert [c.text for c in table.rows[0].cells[1:]] == [
+        f"{t.label} {t.code}" for t in matrix.themes]
+    assert [r.cells[0].text for r in table.rows[1:]] == matrix.rows  # Lier, Strinda, Voss
+    for row, value in zip(table.rows[1:], matrix.rows, strict=True):
+        for cell, theme in zip(row.cells[1:], matrix.themes, strict=True):
+            found = matrix.cell(value, theme.code)
+            assert cell.text.startswith(f"{len(found.quotes)} of {found.total}")
+            for quote in found.quotes:
+                assert f"“{quote['text']}” — {quote['transcript']}, passage " \
+                       f"{quote['passage']}" in cell.text
+
+
+def test_agreement_intervals_and_the_appendix_in_word(coded, project_dir):
+    report = coded.report(ReportOptions(by=["school"], coders=["a", "b"], transcripts=True))
+    document = open_docx(render_report_docx(report))
+    [table] = [t for t in document.tables if t.rows[0].cells[-1].text == "α 95 % CI"]
+    assert table.rows[0].cells[-2].text == "κ 95 % CI"
+    intervals = report.agreement.intervals
+    for row, interval in zip(table.rows[1:], intervals, strict=True):
+        expected = interval["alpha"]
+        assert row.cells[-1].text == ("—" if expected is None else
+                                      f"{expected[0]:.3f}–{expected[1]:.3f}")
+    assert "2000 bootstrap resamples" in all_text(document)
+    names = [t for level, t in headings(document) if level == 2]
+    assert {"lier-teacher", "strinda-coordinator", "voss-principal"} <= set(names)
+    body = Project.open(project_dir.root).transcript("lier-teacher").body
+    text = all_text(document)
+    assert all(line.strip() in text for line in body.splitlines() if line.strip())

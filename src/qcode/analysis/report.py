@@ -1,8 +1,8 @@
 """``qcode report``: the model of one report, its sections and their numbers.
 
 Plain dataclasses, computed by the same functions as ``matrix``, ``freq``, ``cooccur``,
-``saturation``, ``segments`` and ``agree`` (so every number equals theirs), and laid out
-by a renderer (``qcode.render.report_html``; a DOCX renderer can take the same model).
+``saturation``, ``segments``, ``framework`` and ``agree --ci 95`` (so every number equals
+theirs), and laid out by a renderer (``qcode.render.report_html``, ``report_docx``).
 Nothing here knows HTML: values stay ids and numbers, labels are made by the renderer.
 """
 
@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from qcode._version import __version__
+from qcode.analysis import bootstrap, counting, reliability, retrieval, saturation
 from qcode.analysis import cooccur as cooccur_module
-from qcode.analysis import counting, reliability, retrieval, saturation
+from qcode.analysis import framework as framework_module
 from qcode.analysis.scope import (
     MISSING,
     attribute_text,
@@ -29,6 +30,7 @@ from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from qcode.analysis.framework import FrameworkMatrix
     from qcode.analysis.retrieval import Changed
     from qcode.format.codebook import Codebook
     from qcode.format.memos import Memo
@@ -52,6 +54,7 @@ class ReportOptions:
     codes: list[str] | None = None
     quotes: int = 3
     title: str | None = None
+    transcripts: bool = False  # the appendix of full transcripts, quotes linked to it
     command: str = "qcode report"
     date: str = ""
 
@@ -179,6 +182,24 @@ class AgreementSection:
     statistics: dict[str, str]
     left_out: list[str]      # transcripts not coded by every coder
     note: str | None = None  # why there is no table (no transcript coded by all)
+    # per row, as ``agree --ci 95``: {"kappa"|"alpha": (low, high) or None (undefined)}
+    intervals: list[dict[str, tuple[float, float] | None]] = field(default_factory=list)
+    bootstrap: dict[str, Any] = field(default_factory=dict)  # level, resamples, seed
+
+
+@dataclass
+class AppendixPassage:
+    number: int
+    speaker: str | None
+    text: str
+
+
+@dataclass
+class AppendixTranscript:
+    """One transcript in full, for the appendix the quotes link to."""
+
+    id: str
+    passages: list[AppendixPassage]
 
 
 @dataclass
@@ -212,6 +233,9 @@ class Report:
     memos: list[MemoEntry]
     method: MethodNotes
     notes: list[str] = field(default_factory=list)  # what a reader must know (stderr too)
+    # ``qcode framework --rows <first --by> --codes <families>``; None without a --by
+    framework: FrameworkMatrix | None = None
+    transcripts: list[AppendixTranscript] = field(default_factory=list)  # --transcripts
 
 
 def build_report(source: Corpus | HasCorpus, options: ReportOptions,
@@ -257,7 +281,35 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
     )
     if len(scope.coders) > 1:
         report.agreement = agreement_section(corpus, list(scope.coders), options)
+    if first and options.quotes > 0:
+        try:
+            report.framework = framework_module.framework(
+                corpus, first, options.codes or framework_themes(corpus, scope.codes),
+                options.coders, options.all_coders, options.where, options.quotes,
+                "longest", changed)
+        except QcodeError as error:
+            notes.append(f"no framework matrix: {error.message}")
+    if options.transcripts:
+        report.transcripts = [appendix_transcript(t) for t in scope.transcripts]
     return report
+
+
+def framework_themes(corpus: Corpus, codes: Sequence[str]) -> list[str]:
+    """The top-level families of ``codes`` in codebook order (``framework`` makes each
+    family's children its themes)."""
+    codebook = corpus.codebook
+    roots = set()
+    for code in codes:
+        ancestors = codebook.ancestors(code)
+        roots.add(ancestors[-1] if ancestors else code)
+    return [c.id for c in codebook.roots if c.id in roots]
+
+
+def appendix_transcript(transcript: Any) -> AppendixTranscript:
+    body = transcript.body
+    return AppendixTranscript(transcript.id, [
+        AppendixPassage(p.number, p.speaker, body[p.start:p.end])
+        for p in transcript.passages])
 
 
 def default_by(corpus: Corpus, options: ReportOptions) -> list[str]:
@@ -428,7 +480,15 @@ def agreement_section(corpus: Corpus, coders: list[str], options: ReportOptions
     except QcodeError as error:
         return AgreementSection(coders, "passage", 0, 0, [], [], {}, [], note=error.message)
     data = report.to_dict()
-    table = report.table
+    table = report.table  # before the intervals: they have columns of their own here
+    # the same call as ``qcode agree --ci 95`` (its default resamples and seed)
+    bootstrap.add_intervals(report, 0.95, bootstrap.DEFAULT_RESAMPLES,
+                            bootstrap.DEFAULT_SEED)
+    intervals = []
+    for row in report.rows:
+        found = report.intervals[row.code]
+        intervals.append({short: _interval(found[name]) for short, name in
+                          (("kappa", report.kappa_name), ("alpha", "krippendorff_alpha"))})
     if not table["reason"].notna().any():
         table = table.drop(columns=["reason"])
     header = [str(c) for c in table.columns]
@@ -438,7 +498,14 @@ def agreement_section(corpus: Corpus, coders: list[str], options: ReportOptions
         coders=coders, unit=report.unit, units=report.units,
         transcripts=len(report.scope.transcripts), header=header, rows=rows,
         statistics={"unit": data["unit_definition"], **data["statistics"]},
-        left_out=sorted(report.scope.left_out))
+        left_out=sorted(report.scope.left_out), intervals=intervals,
+        bootstrap=dict(report.bootstrap))
+
+
+def _interval(found: dict[str, Any]) -> tuple[float, float] | None:
+    if found["ci_low"] is None or found["ci_high"] is None:
+        return None
+    return (found["ci_low"], found["ci_high"])
 
 
 def _method(corpus: Corpus, options: ReportOptions) -> MethodNotes:
@@ -464,7 +531,10 @@ def _method(corpus: Corpus, options: ReportOptions) -> MethodNotes:
         "Saturation: the distinct codes used so far, transcripts in the order they were "
         "first coded.",
         "Agreement (when several coders are in scope): on passages, only transcripts "
-        "coded by every coder; interviewer turns left out.",
+        "coded by every coder; interviewer turns left out; the intervals are 95 % "
+        "percentile intervals from resampling the transcripts (as agree --ci 95).",
+        "Framework matrix: each cell the longest quotes of a theme in one row's "
+        "transcripts, as qcode framework --pick longest.",
     ]
     return MethodNotes(segmentation=config.segmentation,
                        interviewers=list(config.interviewer), counts=counts,

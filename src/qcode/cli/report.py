@@ -60,15 +60,20 @@ def report(
     title: Annotated[str | None, typer.Option(
         "--title", metavar="TEXT", help="The report's title (default: the project's name "
         "and \"coding report\").")] = None,
+    transcripts: Annotated[bool, typer.Option(
+        "--transcripts", help="Add an appendix with every transcript in scope in full "
+        "(numbered passages, speakers); each quote links to its passage.")] = False,
     force: ForceOpt = False,
 ) -> None:
     """Write one HTML or Word report of the codebook, counts, quotes and memos.
 
     A cover with the scope and the command that made it; the codebook with each code's
     counts; a heat-mapped code matrix per --by attribute; the most frequent co-occurring
-    codes; the saturation table; quotes per code; agreement when several coders are in
-    scope; the memo files; and method notes. One HTML file with no script and no external
-    request, printable to A4; or, with -o FILE.docx or --format docx, the same sections
+    codes; the saturation table; the framework matrix (rows: the first --by, themes: the
+    top-level families in scope or --codes); quotes per code; agreement (with 95 % bootstrap
+    intervals) when several coders are in scope; the memo files; method notes; and with
+    --transcripts an appendix of the transcripts the quotes link to. One HTML file with
+    no script and no external request, printable to A4; or, with -o FILE.docx or --format docx, the same sections
     as a Word document."""
     from qcode.cli.context import guard, open_project
     from qcode.cli.output import Outputs, note
@@ -82,9 +87,9 @@ def report(
     options = ReportOptions(
         by=list(by or []), measure=measure.value, rollup=rollup, coders=coder,
         all_coders=all_coders, where=list(where or []), codes=codes, quotes=quotes,
-        title=title, date=_today(),
+        title=title, date=_today(), transcripts=transcripts,
         command=_command_line(output, by, measure, rollup, coder, all_coders, where,
-                              codes, quotes, title, force))
+                              codes, quotes, title, force, transcripts))
     made = project.report(options)
     for line in made.notes:
         note(f"warning: {line}")
@@ -123,7 +128,7 @@ def _today() -> str:
 def _command_line(output: Path, by: list[str] | None,
                   measure: Measure, rollup: bool, coder: list[str] | None, all_coders: bool,
                   where: list[str] | None, codes: list[str] | None, quotes: int,
-                  title: str | None, force: bool) -> str:
+                  title: str | None, force: bool, transcripts: bool = False) -> str:
     """The command as it was given, each option spelled out (a shell can run it again)."""
     words = ["qcode", "report", "-o", str(output)]
     for value in by or []:
@@ -144,6 +149,8 @@ def _command_line(output: Path, by: list[str] | None,
         words += ["--quotes", str(quotes)]
     if title is not None:
         words += ["--title", title]
+    if transcripts:
+        words.append("--transcripts")
     if force:
         words.append("--force")
     return shlex.join(words)

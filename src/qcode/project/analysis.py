@@ -84,7 +84,10 @@ class AnalysisMethods:
         from qcode.analysis.report import build_report
 
         changed = self.assess(options.coders, options.all_coders).changed
-        return build_report(self.corpus, options, changed, self.memos())
+        made = build_report(self.corpus, options, changed, self.memos())
+        if made.framework is not None:  # cell memos as ``qcode framework`` shows them
+            made.framework = self._with_memos(made.framework)
+        return made
 
     def segments(self, codes: list[str] | None = None, coders: str | list[str] | None = None,
                  all_coders: bool = False, where: Sequence[str] = (),

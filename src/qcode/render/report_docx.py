@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from qcode.analysis.report import (
     AgreementSection,
+    AppendixTranscript,
     CodebookEntry,
     CodeQuotes,
     CooccurSection,
@@ -31,6 +32,11 @@ from qcode.format.text import printable
 from qcode.render.labels import attribute_label, value_label
 from qcode.render.report_html import (
     MEASURE_WORDS,
+    bootstrap_note,
+    framework_caption,
+    framework_heading,
+    interval_headings,
+    interval_text,
     legend_steps,
     matrix_heading,
     number_text,
@@ -41,6 +47,8 @@ from qcode.render.tables import CHANGED_MARK, DISPLAY_SEPARATOR
 if TYPE_CHECKING:  # pragma: no cover
     from docx.document import Document
     from docx.table import Table
+
+    from qcode.analysis.framework import FrameworkMatrix
 
 # The HTML's blues (same steps), as cell fills; the top step takes white text.
 FILLS = {0: "FFFFFF", 1: "EFF3FF", 2: "C6DBEF", 3: "9ECAE1", 4: "6BAED6", 5: "2171B5"}
@@ -72,6 +80,9 @@ def render_report_docx(report: Report) -> bytes:
     if report.saturation is not None:
         curve = report.saturation
         sections.append(("Saturation", lambda: _saturation(document, curve)))
+    if report.framework is not None:
+        themes = report.framework
+        sections.append((framework_heading(themes), lambda: _framework(document, themes)))
     if report.quotes_per_code > 0:
         sections.append(("Quotes", lambda: _quotes(document, report.quotes,
                                                    report.quotes_by)))
@@ -81,6 +92,9 @@ def render_report_docx(report: Report) -> bytes:
     if report.memos:
         sections.append(("Memos", lambda: _memos(document, report.memos)))
     sections.append(("Method notes", lambda: _method(document, report.method)))
+    if report.transcripts:
+        sections.append(("Appendix: transcripts",
+                         lambda: _appendix(document, report.transcripts)))
     # The contents as a list of the section titles: a TOC field would be empty until
     # Word updates it, and LibreOffice and other readers may never do so.
     _heading(document, "Contents", level=1)
@@ -307,7 +321,7 @@ def _agreement(document: Document, section: AgreementSection) -> None:
         document.add_paragraph(_text(f"Coders {', '.join(section.coders)}: no agreement "
                                      f"table ({section.note})."))
         return
-    rows = []
+    rows: list[list[str]] = []
     for values in section.rows:
         cells = [f"{values[1]} {values[0]}"]
         for name, value in zip(section.header[2:], values[2:], strict=True):
@@ -317,15 +331,52 @@ def _agreement(document: Document, section: AgreementSection) -> None:
                 cells.append(number_text(value, name.startswith("agreement_pct")))
             else:
                 cells.append(str(value or ""))
+        if section.intervals:
+            cells += [interval_text(section.intervals[len(rows)][name])
+                      for name in ("kappa", "alpha")]
         rows.append(cells)
+    intervals = interval_headings(section) if section.intervals else []
     _table(document, f"Agreement of {', '.join(section.coders)} per code (unit: "
                      f"{section.unit}; {section.units} {section.unit}s in "
                      f"{section.transcripts} transcripts)",
-           ["Code", *(h.replace("_", " ") for h in section.header[2:])], rows)
+           ["Code", *(h.replace("_", " ") for h in section.header[2:]), *intervals], rows)
     _facts(document, [(k.replace("_", " "), str(v)) for k, v in section.statistics.items()])
+    if section.bootstrap:
+        document.add_paragraph(_text(bootstrap_note(section)))
     if section.left_out:
         document.add_paragraph(_text("Left out, not coded by every coder: "
                                      + ", ".join(section.left_out)))
+
+
+def _framework(document: Document, matrix: FrameworkMatrix) -> None:
+    """A Word table, a row per value and a column per theme, each cell its quotes."""
+    header = [attribute_label(matrix.rows_by),
+              *(f"{t.label} {t.code}" for t in matrix.themes)]
+    rows = []
+    for row in matrix.rows:
+        cells = [value_label(row)]
+        for theme in matrix.themes:
+            cell = matrix.cell(row, theme.code)
+            cells.append("\n\n".join(
+                [f"{len(cell.quotes)} of {cell.total}",
+                 *(f"“{q['text']}” — {q['transcript']}, passage {q['passage']}"
+                   for q in cell.quotes)]))
+        rows.append(cells)
+    table = _table(document, framework_caption(matrix), header, rows)
+    for table_row in table.rows[1:]:  # quotes are text, not numbers
+        for word_cell in table_row.cells[1:]:
+            word_cell.paragraphs[0].alignment = None
+
+
+def _appendix(document: Document, transcripts: list[AppendixTranscript]) -> None:
+    for transcript in transcripts:
+        _heading(document, _text(transcript.id), level=2)
+        for passage in transcript.passages:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(f"{passage.number} ").bold = True
+            if passage.speaker:
+                paragraph.add_run(_text(passage.speaker) + " ").italic = True
+            paragraph.add_run(_text(passage.text))
 
 
 def _memos(document: Document, memos: list[MemoEntry]) -> None:

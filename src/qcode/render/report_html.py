@@ -13,10 +13,11 @@ import html
 import math
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qcode.analysis.report import (
     AgreementSection,
+    AppendixTranscript,
     CodebookEntry,
     CodeQuotes,
     CooccurSection,
@@ -31,6 +32,9 @@ from qcode.analysis.report import (
 from qcode.format.text import printable
 from qcode.render.labels import attribute_label, value_label
 from qcode.render.tables import CHANGED_MARK, DISPLAY_SEPARATOR
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.analysis.framework import FrameworkMatrix
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 SHADES = 5  # the heat scale's steps above zero
@@ -66,6 +70,7 @@ ul.legend li{border:1px solid var(--rule);padding:.1rem .5rem;font-size:.85rem}
 blockquote{border-left:4px solid #9ecae1;margin:.6rem 0;padding:.3rem .9rem;
  background:#f7f9fc}blockquote p{margin:0 0 .3rem}cite{color:var(--muted);font-size:.88em}
 .changed{color:#8a1c1c;font-weight:600}
+p.cellquote{margin:.4rem 0;min-width:14rem}
 article.code{border-top:1px solid var(--rule);padding:.3rem 0}
 pre.command{white-space:pre-wrap;background:#f4f4f4;padding:.4rem .6rem}
 @media print{
@@ -125,13 +130,20 @@ def render_report(report: Report) -> str:
                      _cooccurrence(report.cooccurrence)))
     if report.saturation is not None:
         sections.append(("saturation", "Saturation", _saturation(report.saturation)))
+    if report.framework is not None:
+        sections.append(("framework", framework_heading(report.framework),
+                         _framework(report.framework)))
     if report.quotes_per_code > 0:
-        sections.append(("quotes", "Quotes", _quotes(report.quotes, report.quotes_by)))
+        sections.append(("quotes", "Quotes", _quotes(report.quotes, report.quotes_by,
+                                                     bool(report.transcripts))))
     if report.agreement is not None:
         sections.append(("agreement", "Intercoder agreement", _agreement(report.agreement)))
     if report.memos:
         sections.append(("memos", "Memos", _memos(report.memos)))
     sections.append(("method", "Method notes", _method(report.method)))
+    if report.transcripts:
+        sections.append(("transcripts", "Appendix: transcripts",
+                         _appendix(report.transcripts)))
     title = _text(report.cover.title)
     toc = "\n".join(f'<li><a href="#{anchor}">{_text(heading)}</a></li>'
                     for anchor, heading, _ in sections)
@@ -345,7 +357,12 @@ def _curve(section: SaturationSection) -> str:
     return "<figure>" + svg.split("?>", 1)[-1].strip() + "</figure>\n"
 
 
-def _quotes(sections: list[CodeQuotes], by: str | None) -> str:
+def passage_anchor(transcript: str, passage: int) -> str:
+    """The id of a passage in the appendix, ``t-<transcript>-p<n>``."""
+    return f"{_slug('t', transcript)}-p{passage}"
+
+
+def _quotes(sections: list[CodeQuotes], by: str | None, linked: bool = False) -> str:
     if not sections:
         return "<p>No coded segments in scope.</p>\n"
     out = []
@@ -364,9 +381,55 @@ def _quotes(sections: list[CodeQuotes], by: str | None) -> str:
             changed = (f'<p class="changed">{_text(CHANGED_MARK)}</p>'
                        if quote.text_changed else "")
             speaker = f", {_text(quote.speaker)}" if quote.speaker else ""
+            where = f"{_text(quote.transcript)}, passage {quote.passage}"
+            if linked:  # only with the appendix: a link to nowhere would mislead
+                where = f'<a href="#{passage_anchor(quote.transcript, quote.passage)}">{where}</a>'
             out.append(f"<blockquote>{changed}<p>{_lines(quote.text)}</p>"
-                       f"<cite>— {_text(quote.transcript)}, passage {quote.passage}"
-                       f"{speaker}</cite></blockquote>")
+                       f"<cite>— {where}{speaker}</cite></blockquote>")
+    return "\n".join(out) + "\n"
+
+
+def framework_heading(matrix: FrameworkMatrix) -> str:
+    """The framework section's title (the DOCX report uses the same)."""
+    return f"Framework matrix: {attribute_label(matrix.rows_by)} × themes"
+
+
+def framework_caption(matrix: FrameworkMatrix) -> str:
+    return (f"The {matrix.quotes} longest quotes of each theme per "
+            f"{attribute_label(matrix.rows_by).lower()} ({matrix.rows_by}); "
+            "“k of n”: k quotes shown of the cell's n segments")
+
+
+def _framework(matrix: FrameworkMatrix) -> str:
+    header = [_text(attribute_label(matrix.rows_by))]
+    header += [f"{_text(t.label)} <code>{_text(t.code)}</code>" for t in matrix.themes]
+    rows = []
+    for row in matrix.rows:
+        cells = []
+        for theme in matrix.themes:
+            cell = matrix.cell(row, theme.code)
+            # not blockquotes: those are the Quotes section's, one each in the DOCX
+            quotes = "".join(
+                f"<p class=\"cellquote\">“{_lines(q['text'])}”<br><cite>— "
+                f"{_text(q['transcript'])}, passage {_text(q['passage'])}</cite></p>"
+                for q in cell.quotes)
+            cells.append(f'<td><span class="small">{len(cell.quotes)} of {cell.total}'
+                         f"</span>{quotes}</td>")
+        rows.append(_row(_text(value_label(row)), cells))
+    return _table(_text(framework_caption(matrix)), header, rows, "Framework matrix")
+
+
+def _appendix(transcripts: list[AppendixTranscript]) -> str:
+    out = []
+    for transcript in transcripts:
+        out.append(f'<article class="transcript" id="{_slug("t", transcript.id)}">'
+                   f"<h3>{_text(transcript.id)}</h3>")
+        for passage in transcript.passages:
+            speaker = (f"<b>{_text(passage.speaker)}</b> " if passage.speaker else "")
+            out.append(f'<p id="{passage_anchor(transcript.id, passage.number)}">'
+                       f'<span class="small">{passage.number}</span> {speaker}'
+                       f"{_lines(passage.text)}</p>")
+        out.append("</article>")
     return "\n".join(out) + "\n"
 
 
@@ -378,7 +441,7 @@ def _agreement(section: AgreementSection) -> str:
         return (f"<p>Coders {_text(', '.join(section.coders))}: no agreement table "
                 f"({_text(section.note)}).</p>\n")
     header = [_text(h.replace("_", " ")) for h in section.header[1:]]
-    rows = []
+    rows: list[str] = []
     for values in section.rows:
         cells = []
         for name, value in zip(section.header[2:], values[2:], strict=True):
@@ -388,7 +451,12 @@ def _agreement(section: AgreementSection) -> str:
                 cells.append(_num(number_text(value, name.startswith("agreement_pct"))))
             else:
                 cells.append(f"<td>{_text(value or '')}</td>")
+        if section.intervals:
+            cells += [_num(interval_text(section.intervals[len(rows)][name]))
+                      for name in _STATISTICS]
         rows.append(_row(f"{_text(values[1])} <code>{_text(values[0])}</code>", cells))
+    if section.intervals:
+        header += [_text(h) for h in interval_headings(section)]
     caption = (f"Agreement of {_text(', '.join(section.coders))} per code "
                f'<span class="small">(unit: {_text(section.unit)}; {section.units} '
                f"{_text(section.unit)}s in {section.transcripts} transcripts)</span>")
@@ -396,8 +464,27 @@ def _agreement(section: AgreementSection) -> str:
                     for k, v in section.statistics.items())
     left = (f"<p>Left out, not coded by every coder: {_text(', '.join(section.left_out))}"
             "</p>\n" if section.left_out else "")
+    boot = f"<p>{_text(bootstrap_note(section))}</p>\n" if section.bootstrap else ""
     return (_table(caption, ["Code", *header[1:]], rows, "Agreement")
-            + f'<dl class="facts">{notes}</dl>\n{left}')
+            + f'<dl class="facts">{notes}</dl>\n{boot}{left}')
+
+
+def interval_headings(section: AgreementSection) -> list[str]:
+    level = f"{100 * section.bootstrap.get('level', 0.95):g} %"
+    return [f"κ {level} CI", f"α {level} CI"]
+
+
+def interval_text(interval: tuple[float, float] | None) -> str:
+    """An interval as ``0.412–0.873``; ``—`` when undefined on too many resamples."""
+    return "—" if interval is None else f"{interval[0]:.3f}–{interval[1]:.3f}"
+
+
+def bootstrap_note(section: AgreementSection) -> str:
+    boot = section.bootstrap
+    return (f"Intervals: {100 * boot['level']:g} % percentile intervals from "
+            f"{boot['resamples']} bootstrap resamples of the {boot['transcripts']} "
+            f"transcripts (seed {boot['seed']}), as `qcode agree --ci 95`; — where the "
+            "statistic is undefined on too many resamples.")
 
 
 def _memos(memos: list[MemoEntry]) -> str:
