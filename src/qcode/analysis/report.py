@@ -375,23 +375,34 @@ def matrix_section(corpus: Corpus, attribute: str, options: ReportOptions) -> Ma
     """``qcode matrix --by ATTR`` with the report's measure, scope and rollup."""
     grid = counting.matrix(corpus, attribute, options.measure, options.rollup,
                            options.coders, options.all_coders, options.where, options.codes)
-    codebook = corpus.codebook
+    return grid_section(grid, corpus.codebook, options.measure, options.rollup)
+
+
+def grid_section(grid: pd.DataFrame, codebook: Codebook, measure: str,
+                 rollup: bool) -> MatrixSection:
+    """A ``counting.matrix`` grid as the report's matrix section: the one model that
+    ``qcode report`` and ``matrix -f html`` render. A row outside the codebook (the
+    ``--totals`` row) is a sum."""
     index = [str(code) for code in grid.index]
     shown = set(index)
     rows = []
     for code, values in zip(index, grid.to_numpy().tolist(), strict=True):
-        known = codebook.require(code)
-        parent = any(c in shown for c in codebook.children(code))
+        known = codebook.get(code)
+        parent = known is not None and any(c in shown for c in codebook.children(code))
         rows.append(MatrixRow(
-            code=code, label=known.label, depth=codebook.depth_of[code], is_parent=parent,
+            code=code, label=known.label if known else code,
+            depth=codebook.depth_of[code] if known else 0, is_parent=parent or known is None,
             # a group folder (not codable) always counts its sub-codes (``segments``)
-            is_sum=parent and (options.rollup or not known.codable),
+            is_sum=known is None or (parent and (rollup or not known.codable)),
             values=[_plain(v) for v in values]))
     # A sum is left out of the scale's top so that it does not make every leaf look pale.
-    leaves = [v for row in rows if not row.is_sum for v in row.values]
     columns = [c if isinstance(c, tuple) else (str(c),) for c in grid.columns]
+    # so is the --totals column
+    leaves = [v for row in rows if not row.is_sum
+              for column, v in zip(columns, row.values, strict=True)
+              if column[0] != counting.TOTAL]
     return MatrixSection(
-        by=list(grid.attrs["by"]), measure=options.measure, rollup=options.rollup,
+        by=list(grid.attrs["by"]), measure=measure, rollup=rollup,
         columns=[tuple(str(p) for p in c) for c in columns],
         column_n=[int(n) for n in grid.attrs.get("column_n") or []],
         n_label=grid.attrs.get("n_label", "n_transcripts"), rows=rows,

@@ -120,6 +120,12 @@ def matrix(
         ], outputs)
     elif chosen is ReportFormat.json:
         outputs.text(reports.to_json(reports.matrix_records(grid, codebook, measure)), output)
+    elif chosen is ReportFormat.html:  # the report's matrix section, as a page of its own
+        from qcode.analysis.report import grid_section
+        from qcode.render.report_html import matrix_page
+
+        outputs.text(matrix_page(title, grid_section(grid, codebook, measure.value, rollup)),
+                     output)
     else:
         _deliver_wide(grid, chosen, output, outputs, title, codebook, raw)
     outputs.commit()

@@ -125,7 +125,7 @@ def render_report(report: Report) -> str:
     for matrix in report.matrices:
         anchor = _unique(_slug("matrix", *matrix.by), used)
         heading = matrix_heading(matrix)
-        sections.append((anchor, heading, _matrix(matrix, heading)))
+        sections.append((anchor, heading, matrix_table(matrix, heading)))
     sections.append(("cooccurrence", "Codes that occur together",
                      _cooccurrence(report.cooccurrence)))
     if report.saturation is not None:
@@ -144,22 +144,34 @@ def render_report(report: Report) -> str:
     if report.transcripts:
         sections.append(("transcripts", "Appendix: transcripts",
                          _appendix(report.transcripts)))
-    title = _text(report.cover.title)
     toc = "\n".join(f'<li><a href="#{anchor}">{_text(heading)}</a></li>'
                     for anchor, heading, _ in sections)
     body = "\n".join(
         f'<section id="{anchor}" aria-labelledby="{anchor}-h">\n'
         f'<h2 id="{anchor}-h">{_text(heading)}</h2>\n{content}</section>'
         for anchor, heading, content in sections)
+    nav = ('<nav aria-labelledby="contents-h"><h2 id="contents-h">Contents</h2>\n'
+           f"<ol>\n{toc}\n</ol></nav>\n")
+    return page(report.cover.title, f"{nav}<main>\n{body}\n</main>\n", report.method.version)
+
+
+def page(title: str, body: str, version: str | None = None) -> str:
+    """A standalone document around finished ``body`` HTML: the report's CSS and CSP, and
+    ``title`` (project text, escaped here) as its title and first heading."""
+    generator = (f'<meta name="generator" content="qcode {_text(version)}">\n'
+                 if version else "")
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f'<meta http-equiv="Content-Security-Policy" content="{CSP}">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f'<meta name="generator" content="qcode {_text(report.method.version)}">\n'
-        f"<title>{title}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
-        f'<header><h1 id="top">{title}</h1></header>\n'
-        '<nav aria-labelledby="contents-h"><h2 id="contents-h">Contents</h2>\n'
-        f"<ol>\n{toc}\n</ol></nav>\n<main>\n{body}\n</main>\n</body>\n</html>\n")
+        f"{generator}<title>{_text(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n"
+        f'<header><h1 id="top">{_text(title)}</h1></header>\n{body}</body>\n</html>\n')
+
+
+def matrix_page(title: str, matrix: MatrixSection) -> str:
+    """``qcode matrix -f html``: the report's matrix section as a page of its own, its
+    table the report's markup exactly; ``title`` (with the scope) heads the page."""
+    return page(title, matrix_table(matrix, matrix_heading(matrix)))
 
 
 def matrix_heading(matrix: MatrixSection) -> str:
@@ -254,11 +266,12 @@ MEASURE_WORDS = {"segments": "coded segments", "documents": "transcripts with th
              "cases-pct": "% of the column's cases with the code"}
 
 
-def _matrix(matrix: MatrixSection, heading: str) -> str:
+def matrix_table(matrix: MatrixSection, heading: str) -> str:
+    """A matrix as a heat-shaded table with its legend (the report's section body)."""
     header = ["Code"]
     n_name = "cases" if matrix.n_label == "n_cases" else "transcripts"
     for index, column in enumerate(matrix.columns):
-        name = _text(DISPLAY_SEPARATOR.join(value_label(v) for v in column))
+        name = _text(DISPLAY_SEPARATOR.join(value_label(v) for v in column if v))
         size = (f'<br><span class="small">n={matrix.column_n[index]}</span>'
                 if index < len(matrix.column_n) else "")
         header.append(f"{name}{size}")
