@@ -72,3 +72,29 @@ def test_the_bundled_study_matrix_page_has_one_shaded_table(cli):
     # 8 schools, each column with its n
     assert table.count('<th scope="col">') == 9 and table.count("n=") == 8
     assert 'class="n h5"' in table and '<ul class="legend"' in page
+
+
+def test_segments_html_is_the_reports_quotes_with_coders_and_memos(cli, coded, project_dir):
+    """The same quote markup as the report's Quotes section, plus who coded each segment;
+    no link to a codebook section that a page of quotes does not have."""
+    page = cli("segments", "ownership", "-c", "a", "--by", "school", "-f", "html").stdout
+    assert f'content="{CSP}"' in page and 'href="#' not in page
+    # ownership by hand: voss-principal passages 2 and 4, coder a
+    assert '(2 of 2 segments)</span></h3>\n<h4>School: Voss</h4>' in page
+    assert page.count("<blockquote>") == 2 and page.count("; coded by a</cite>") == 2
+    assert cli("report", "-c", "a", "--by", "school", "--codes", "ownership", "--quotes", "5",
+               "-o", "r.html").exit_code == 0
+    report = section_of((project_dir.root / "r.html").read_text(), "quotes")
+    quotes = re.findall(r"<blockquote>.*?</blockquote>", report, re.S)
+    assert [q.replace("; coded by a</cite>", "</cite>")
+            for q in re.findall(r"<blockquote>.*?</blockquote>", page, re.S)] == quotes
+
+
+def test_query_html_is_a_page_of_quotes(cli, coded):
+    page = cli("query", "ownership | personal", "-c", "a", "-f", "html").stdout
+    assert f'content="{CSP}"' in page
+    assert "<h1 id=\"top\">" in page and "passages where ownership | personal" in page
+    # voss-principal 2 and 4 (ownership), lier-teacher 2 and 3 (personal)
+    assert page.count("<blockquote>") == 4
+    empty = cli("query", "ownership & personal", "-c", "a", "-f", "html").stdout
+    assert "No coded segments in scope." in empty

@@ -64,9 +64,10 @@ def test_case_memos_follow_the_by_attribute(cli, coded):
 def test_html_and_terminal_show_them(cli, coded, monkeypatch):
     _memos(cli)
     html = cli("segments", "lead-weak", "-c", "a", "--by", "school", "-f", "html").stdout
-    assert ("<h3>school: Lier</h3>\n<p class=\"memo\"><em>Memo</em> (a): "
+    # the report's quotes renderer: a value's heading is h4, its attribute as a label
+    assert ("<h4>School: Lier</h4>\n<p class=\"memo\"><em>Memo</em> (a): "
             "Lier merged two schools.</p>") in html
-    assert html.index("Weak: heads") < html.index("<h3>school: Lier</h3>")
+    assert html.index("Weak: heads") < html.index("<h4>School: Lier</h4>")
     monkeypatch.setenv("COLUMNS", "200")
     table = cli("segments", "lead-weak", "-c", "a", "--by", "school", "-f", "table").stdout
     order = [line for line in table.splitlines()

@@ -161,6 +161,8 @@ class Quote:
     speaker: str | None
     value: str | None        # the first --by attribute's value
     text_changed: bool
+    coders: str | None = None    # ``segments -f html`` says who coded it, and their memo
+    memo: str | None = None
 
 
 @dataclass
@@ -446,9 +448,11 @@ def _cell(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def quote_sections(frame: pd.DataFrame, per_code: int, by: str | None) -> list[CodeQuotes]:
+def quote_sections(frame: pd.DataFrame, per_code: int, by: str | None,
+                   detail: bool = False) -> list[CodeQuotes]:
     """Up to ``per_code`` quotes of each code, taken in turn from each value of ``by`` (in
-    the matrix's column order), so that the groups are all heard before any twice."""
+    the matrix's column order), so that the groups are all heard before any twice.
+    ``detail``: each quote's coders and memo too (``segments``/``query -f html``)."""
     out: list[CodeQuotes] = []
     if not len(frame) or per_code <= 0:
         return out
@@ -469,9 +473,15 @@ def quote_sections(frame: pd.DataFrame, per_code: int, by: str | None) -> list[C
         out.append(CodeQuotes(str(code), str(label), len(records), [
             Quote(text=str(r["text"]), transcript=str(r["transcript"]),
                   passage=int(r["passage"]), speaker=r.get("speaker") or None,
-                  value=_value(r, by), text_changed=bool(r.get("text_changed")))
+                  value=_value(r, by), text_changed=bool(r.get("text_changed")),
+                  coders=_present(r.get("coders")) if detail else None,
+                  memo=_present(r.get("memo")) if detail else None)
             for r in chosen]))
     return out
+
+
+def _present(value: Any) -> str | None:
+    return None if value is None or value != value or value == "" else str(value)
 
 
 def _value(record: dict, by: str | None) -> str | None:

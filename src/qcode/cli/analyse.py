@@ -376,7 +376,11 @@ def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
     if chosen is ReportFormat.md:
         outputs.text(reports.quotes_markdown(frame, by, title, memos), output)
     elif chosen is ReportFormat.html:
-        outputs.text(reports.quotes_html(frame, by, title, memos), output)
+        from qcode.analysis.report import quote_sections
+        from qcode.render.report_html import quotes_page
+
+        sections = quote_sections(frame, len(frame), by, detail=True)
+        outputs.text(quotes_page(title, sections, by, memos), output)
     else:
         if query:
             frame = frame.drop(columns=["code", "label"])

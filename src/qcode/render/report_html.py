@@ -35,6 +35,7 @@ from qcode.render.tables import CHANGED_MARK, DISPLAY_SEPARATOR
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.analysis.framework import FrameworkMatrix
+    from qcode.render.segment_memos import SegmentMemos
 
 CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 SHADES = 5  # the heat scale's steps above zero
@@ -375,31 +376,56 @@ def passage_anchor(transcript: str, passage: int) -> str:
     return f"{_slug('t', transcript)}-p{passage}"
 
 
-def _quotes(sections: list[CodeQuotes], by: str | None, linked: bool = False) -> str:
+def _quotes(sections: list[CodeQuotes], by: str | None, linked: bool = False,
+            memos: SegmentMemos | None = None, standalone: bool = False) -> str:
+    """Quotes per code, grouped by ``by``'s value. ``linked``: each source links into the
+    transcripts appendix; ``memos``: the memo files on each code and value under its
+    heading; ``standalone`` (a page of its own, ``segments -f html``): no link to the
+    codebook section, which is not there."""
+    from qcode.render.segment_memos import memos_html
+
     if not sections:
         return "<p>No coded segments in scope.</p>\n"
     out = []
     for code in sections:
         shown = f"{len(code.quotes)} of {code.segments} segments"
+        definition = ("" if standalone else
+                      f'; <a href="#{_slug("code", code.code)}">definition</a>')
         out.append(f'<h3 id="{_slug("quotes", code.code)}">{_text(code.label)} '
                    f"<code>{_text(code.code)}</code> "
-                   f'<span class="small">({shown}; <a href="#{_slug("code", code.code)}">'
-                   "definition</a>)</span></h3>")
+                   f'<span class="small">({shown}{definition})</span></h3>')
+        if memos:
+            out += memos_html(memos.for_code(code.code))
         current: object = object()
         for quote in code.quotes:
             if by and quote.value != current:
                 current = quote.value
                 out.append(f"<h4>{_text(attribute_label(by))}: "
                            f"{_text(value_label(quote.value or ''))}</h4>")
+                if memos:
+                    out += memos_html(memos.for_value(quote.value))
             changed = (f'<p class="changed">{_text(CHANGED_MARK)}</p>'
                        if quote.text_changed else "")
             speaker = f", {_text(quote.speaker)}" if quote.speaker else ""
             where = f"{_text(quote.transcript)}, passage {quote.passage}"
             if linked:  # only with the appendix: a link to nowhere would mislead
                 where = f'<a href="#{passage_anchor(quote.transcript, quote.passage)}">{where}</a>'
+            coders = f"; coded by {_text(quote.coders)}" if quote.coders else ""
+            memo = f"; memo: {_memo(quote.memo)}" if quote.memo else ""
             out.append(f"<blockquote>{changed}<p>{_lines(quote.text)}</p>"
-                       f"<cite>— {where}{speaker}</cite></blockquote>")
+                       f"<cite>— {where}{speaker}{coders}{memo}</cite></blockquote>")
     return "\n".join(out) + "\n"
+
+
+def _memo(text: str) -> str:
+    """A segment's memo keeps its line breaks, a lone CR (old Mac) ending a line too."""
+    return "<br>\n".join(_text(line) for line in re.split(r"\r\n|\r|\n", text))
+
+
+def quotes_page(title: str, sections: list[CodeQuotes], by: str | None,
+                memos: SegmentMemos | None = None) -> str:
+    """``qcode segments``/``query -f html``: the report's quotes as a page of their own."""
+    return page(title, _quotes(sections, by, memos=memos, standalone=True))
 
 
 def framework_heading(matrix: FrameworkMatrix) -> str:

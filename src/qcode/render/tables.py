@@ -232,31 +232,6 @@ def markdown_quote(text: str) -> str:
                    for line in text.split("\n"))
 
 
-def quotes_html(frame: pd.DataFrame, by: str | None, title: str,
-                memos: SegmentMemos | None = None) -> str:
-    from qcode.render.segment_memos import memos_html
-
-    body = []
-    for (code, label), group in _groups(frame, ["code", "label"]):
-        body.append(f"<h2>{html.escape(str(label))} <code>{html.escape(str(code))}</code></h2>")
-        if memos:
-            body += memos_html(memos.for_code(code))
-        for value, quotes in _by_groups(group, by):
-            if by:
-                body.append(f"<h3>{html.escape(by)}: {html.escape(str(value))}</h3>")
-                if memos:
-                    body += memos_html(memos.for_value(value))
-            for row in quotes.to_dict(orient="records"):
-                text = html.escape(str(row["text"])).replace("\n", "<br>\n")
-                if row.get("text_changed"):
-                    text = f"<strong>{html.escape(CHANGED_MARK)}</strong><br>\n{text}"
-                memo = "<br>\n".join(html.escape(line) for line in _memo_lines(row))
-                body.append(f"<blockquote>{text}<br><cite>— "
-                            f"{html.escape(_attribution(row))}"
-                            f"{'; memo: ' + memo if memo else ''}</cite></blockquote>")
-    return html_document(title, "\n".join(body) + "\n")
-
-
 def _groups(frame: pd.DataFrame, keys: list[str]):
     if not len(frame):
         return []
