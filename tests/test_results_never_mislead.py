@@ -177,7 +177,8 @@ def test_titles_state_the_scope(cli, coded):
     for command in (("segments", "ownership"), ("query", "ownership & !lead-weak")):
         for fmt in ("md", "html"):
             text = cli(*command, *args, "-f", fmt).stdout
-            title = text.splitlines()[0] if fmt == "md" else text.split("<h1>")[1]
+            title = (text.splitlines()[0] if fmt == "md"
+                     else text.split("<h1", 1)[1].split("</h1>", 1)[0])
             assert "coders: a" in title and "where school=Voss" in title, title
             assert "ownership" in title
 

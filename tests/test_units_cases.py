@@ -205,7 +205,8 @@ def test_sizes_in_headers_footer_and_json(cli, units, project_dir):
     md = cli(*args, "-f", "md").stdout
     assert "| code | label | Lier (n=1) | Strinda (n=1) | Voss (n=2) |" in md
     html = cli(*args, "-f", "html").stdout
-    assert "<th>Voss (n=2)</th>" in html
+    # the report's matrix section (one renderer): the column's size under its name
+    assert '<th scope="col">Voss<br><span class="small">n=2</span></th>' in html
     records = json.loads(cli(*args, "-f", "json").stdout)
     assert {"code": "ownership", "label": "Staff ownership", "parent": None,
             "school": "Voss", "documents": 2, "n_transcripts": 2} in records
