@@ -542,6 +542,23 @@ def test_a_folder_setting_that_names_a_file(cli, project_dir, key, value):
     assert project_dir.read("qcode.yaml").count("\n") > 3  # nothing written into it
 
 
+@pytest.mark.parametrize("key", ["codings", "transcripts", "memos"])
+def test_a_folder_name_no_file_system_takes_is_a_config_error(cli, project_dir, key):
+    # found by tests/test_fuzz.py: stat() raised ENAMETOOLONG and check exited 70
+    config = project_dir.read("qcode.yaml")
+    setting = f"{key}: {'(' * 300}{key}\n"
+    project_dir.write("qcode.yaml", config.replace(f"{key}: {key}\n", setting)
+                      if f"{key}: {key}\n" in config else config + setting)
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1, result.output
+    problems = json.loads(result.stdout)["problems"]
+    assert any(p["rule"] == "config-not-a-folder" and "longer than the 255 bytes" in p["message"]
+               for p in problems)
+    for command in (["matrix", "--by", "school"], ["segments"]):
+        refused = cli(*command)
+        assert refused.exit_code == 1 and "Traceback" not in refused.output
+
+
 def test_a_missing_folder_and_a_missing_key_are_reported_at_their_line(cli, project_dir):
     project_dir.replace("qcode.yaml", "transcripts: transcripts\n", "transcripts: nosuch\n")
     result = cli("check", "--format", "json")

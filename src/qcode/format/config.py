@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.problems import Problems
 
 CONFIG_NAME = "qcode.yaml"
+NAME_MAX = 255  # bytes in one file or folder name, on every file system qcode runs on
 
 
 class CaseTableSpec(StrictModel):
@@ -132,6 +133,12 @@ def _check_folders(root: Path, config: ProjectConfig, doc: YamlDocument,
     qcode.yaml``) would make every command see no codings, or write beside it."""
     for key, configured in (("transcripts", config.transcripts),
                             ("codings", config.codings), ("memos", config.memos)):
+        if any(len(os.fsencode(part)) > NAME_MAX for part in Path(configured).parts):
+            problems.error(
+                "config-not-a-folder", CONFIG_NAME, doc.positions.get((key,)),
+                f"`{key}:` names a folder whose name is longer than the {NAME_MAX} bytes a "
+                "file system allows", f"name the folder of the {key} (default: {key})")
+            continue
         path = (root / configured).resolve()
         blocker = file_in_the_way(path)
         if blocker is not None:

@@ -12,6 +12,7 @@ This module reads and checks the files (the syntax here; whether the target exis
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
@@ -157,7 +158,7 @@ def discover_memos(folder: Path) -> list[tuple[Path, str]]:
     """The ``*.md`` files under ``folder`` (recursively, dot-files and dot-folders
     skipped, links to folders not followed) with their paths relative to it, sorted."""
     found: list[tuple[Path, str]] = []
-    if not folder.is_dir():
+    if not os.path.isdir(folder):  # never raises (a name too long, say)
         return found
     for path in sorted(folder.rglob(f"*{MEMO_SUFFIX}")):
         rel = path.relative_to(folder)

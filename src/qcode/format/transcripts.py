@@ -397,7 +397,7 @@ def discover(folder: Path) -> list[tuple[Path, str]]:
             except OSError:
                 continue
 
-    if folder.is_dir():
+    if os.path.isdir(folder):  # never raises (a name too long, say)
         walk(str(folder), "")
     return sorted(found, key=lambda item: item[1])
 
@@ -445,7 +445,7 @@ def load_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cache,
     project), by id in file order. A file is parsed, or taken from the cache when it is
     provably the one the cache entry was made from (see ``qcode.format.cache``). A
     second transcript with an id already taken is reported and left out."""
-    if not folder.is_dir():
+    if not os.path.isdir(folder):
         problems.error("transcripts-missing", base, None,
                        f"transcript folder {base} does not exist",
                        "create it or fix `transcripts:` in qcode.yaml")

@@ -13,6 +13,7 @@ handed to them as one ``Corpus`` (``project.corpus``).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -168,7 +169,7 @@ class Project(AnalysisMethods, MemoMethods):
     def _transcripts(self) -> dict[str, Transcript]:
         config = self.require_config()
         folder = self._folder("transcripts")
-        if folder.is_dir():
+        if os.path.isdir(folder):  # never raises (a name too long, say)
             loaded = load_transcripts(folder, self.rel(folder), config.segmentation,
                                       self.cache, self.problems)
         else:

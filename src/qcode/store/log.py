@@ -271,7 +271,7 @@ class CodingStore:
     @cached_property
     def coders(self) -> list[str]:
         """Coders with a log, sorted by name."""
-        if not self.folder.is_dir():
+        if not os.path.isdir(self.folder):  # never raises (a name too long, say)
             return []
         names = []
         for path in sorted(self.folder.glob(f"*{LOG_SUFFIX}")):
@@ -307,7 +307,7 @@ class CodingStore:
 
     def suggestion_logs(self) -> dict[str, Path]:
         """The suggestions logs of the project, by coder name."""
-        if not self.folder.is_dir():
+        if not os.path.isdir(self.folder):  # never raises (a name too long, say)
             return {}
         found = {}
         ending = SUGGESTIONS_SUFFIX + LOG_SUFFIX
