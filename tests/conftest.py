@@ -8,9 +8,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 from qcode.cli.app import app
+
+# CI checks a clean clone before anything lands, so there the property and fuzz tests run
+# the same examples every time; every local `make test` draws new ones, which is where
+# they find bugs (two crashes this way so far: tests/test_refi_import.py,
+# tests/test_robustness.py).
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if os.environ.get("CI") == "true":
+    settings.load_profile("ci")
 
 REPO = Path(__file__).resolve().parents[1]
 
