@@ -559,6 +559,20 @@ def test_a_folder_name_no_file_system_takes_is_a_config_error(cli, project_dir, 
         assert refused.exit_code == 1 and "Traceback" not in refused.output
 
 
+@pytest.mark.parametrize("rel", ["codebooks/codes.yaml", "qcode.yaml"])
+def test_an_unknown_key_holding_brackets_is_named_not_a_crash(cli, project_dir, rel):
+    # found by tests/test_fuzz.py: a key like "n[[[ame" was taken for one of pydantic's
+    # union member names, dropped from the error's path, and check exited 70
+    text = project_dir.read(rel)
+    project_dir.write(rel, "n[[[ame: x\n" + text)
+    result = cli("check", "--format", "json")
+    assert result.exit_code == 1, result.output
+    unknown = [p for p in json.loads(result.stdout)["problems"]
+               if p["rule"].endswith("-unknown-key")]
+    assert [(p["file"], p["line"], p["message"]) for p in unknown] == [
+        (rel, 1, "unknown key 'n[[[ame' in the top level")]
+
+
 def test_a_missing_folder_and_a_missing_key_are_reported_at_their_line(cli, project_dir):
     project_dir.replace("qcode.yaml", "transcripts: transcripts\n", "transcripts: nosuch\n")
     result = cli("check", "--format", "json")

@@ -105,8 +105,12 @@ def report_validation_error(exc: ValidationError, model: type[BaseModel], doc: Y
                             rel: str, problems: Problems, prefix: str) -> None:
     seen: set[tuple[Loc, str]] = set()
     for err in exc.errors(include_url=False):
-        loc = _clean_loc(err["loc"])
         kind = err["type"]
+        raw = tuple(err["loc"])
+        # An unknown key is the user's own text, "[" and all: only the path to it may hold
+        # pydantic's union member names.
+        loc = (_clean_loc(raw[:-1]) + raw[-1:] if kind == "extra_forbidden" and raw
+               else _clean_loc(raw))
         if (loc, kind) in seen:
             continue
         seen.add((loc, kind))
