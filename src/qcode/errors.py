@@ -45,6 +45,11 @@ class InvalidProject(QcodeError):
         self.problems = problems or []
 
 
+class InvalidKey(QcodeError):
+    """A pseudonymisation key file that cannot be used as it is (the message names the
+    file and line)."""
+
+
 class UnknownName(QcodeError):
     """An unknown code, transcript or coder, with the nearest known names."""
 
