@@ -193,6 +193,13 @@ codebook_app = typer.Typer(help="Compare versions of the codebook.",
                            short_help="Compare versions of the codebook.", no_args_is_help=True)
 _register(codebook, ["diff"], codebook_app)
 app.add_typer(codebook_app, name="codebook")
+pseudonymise_app = typer.Typer(
+    help="Replace names and other identifiers with placeholders from a key kept outside "
+         "the project, and prove that none is left.",
+    short_help="Pseudonymise transcripts with a key kept apart, and prove nothing leaks.",
+    no_args_is_help=True)
+# Each command of the group is registered here, e.g. _register(pseudo_scan, ["scan"], pseudonymise_app)
+app.add_typer(pseudonymise_app, name="pseudonymise")
 
 
 def main() -> None:
