@@ -88,3 +88,56 @@ def _check_backup(project: "Project", backup: Path, inside_allowed: bool) -> Non
                          "outside it, or add --backup-inside-project if you mean it")
     if where.exists() and not where.is_dir():
         raise UsageError(f"--backup {backup} is a file", "give a folder")
+
+
+def erase(
+    ctx: typer.Context,
+    transcript: Annotated[str, typer.Argument(help="The transcript id of the participant.")],
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Erase without asking.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Say what would be removed; "
+                                          "remove nothing.")] = False,
+    format: Annotated[TextFormat, typer.Option("--format", "-f", help="Output format.")
+                      ] = TextFormat.text,
+) -> None:
+    """Remove a participant's transcript and every coding, suggestion and memo on it."""
+    from qcode.cli.output import emit_json, stdin_is_tty, write
+    from qcode.errors import QcodeError, UsageError
+    from qcode.project.erase import erase as erase_transcript
+    from qcode.project.erase import plan_erase
+
+    project = _open(ctx)
+    plan = plan_erase(project, transcript)
+    if not dry_run and not yes:
+        if not stdin_is_tty():
+            raise UsageError(f"erasing {plan.transcript} cannot be undone; say --yes",
+                             "see what would go with --dry-run first")
+        write(_erase_text(plan.to_dict(), dry_run=True))
+        answer = input(f"Erase {plan.transcript} for good? Type its id to confirm: ")
+        if answer.strip() != plan.transcript:
+            raise QcodeError("not confirmed; nothing was removed")
+    if not dry_run:
+        erase_transcript(project, plan)
+    if format is TextFormat.json:
+        emit_json(plan.to_dict())
+        return
+    write(_erase_text(plan.to_dict(), dry_run))
+
+
+def _erase_text(plan: dict, dry_run: bool) -> str:
+    verb = "would remove" if dry_run else "removed"
+    lines = [f"{verb} {plan['file']} (transcript {plan['transcript']})"]
+    for kind in ("codings", "suggestions"):
+        for coder, count in plan[kind].items():
+            lines.append(f"{verb} {count} {kind} of {coder}")
+    lines += [f"{'would rewrite' if dry_run else 'rewrote'} {log}" for log in plan["logs"]]
+    lines += [f"{verb} memo {file}" for file in plan["memo_files"]]
+    if plan["cache_files"]:
+        lines.append(f"{verb} the cache ({plan['cache_files']} files; it holds transcript "
+                     "text and is rebuilt on the next read)")
+    lines += [f"kept the case row {row} (attributes, not text): remove it by hand if it "
+              "identifies the participant" for row in plan["case_rows_kept"]]
+    if plan["exports_to_redo"]:
+        lines.append("made before the erase and may hold the transcript; redo or delete:")
+        lines += [f"  {path}" for path in plan["exports_to_redo"]]
+    lines.append("git history and copies outside the project are not changed")
+    return "".join(line + "\n" for line in lines)

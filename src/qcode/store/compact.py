@@ -246,10 +246,12 @@ def _read(path: Path, store: CodingStore) -> bytes:
         raise QcodeError(f"cannot read {store.rel(path)}: {exc.strerror}") from None
 
 
-def stage_compaction(plan: CompactionPlan, transaction: Transaction) -> None:
-    """Stage every changed log of ``plan`` in ``transaction`` (others are left alone)."""
+def stage_compaction(plan: CompactionPlan, transaction: Transaction,
+                     force: bool = False) -> None:
+    """Stage every changed log of ``plan`` in ``transaction`` (others are left alone,
+    unless ``force``)."""
     for path, compacted in plan.logs:
-        if compacted.changed or compacted.dropped:
+        if force or compacted.changed or compacted.dropped:
             transaction.replace(path, compacted.data)
 
 
@@ -274,22 +276,28 @@ def compact(store: CodingStore, coders: Iterable[str], backup: Path | None = Non
     store.ensure_no_session(coders, "compacting rewrites the coder's log")
     plan = plan_compaction(store, coders, transform)
     folder = write_backup(store, plan, backup) if backup is not None else None
-    with Transaction(store.root, "compact") as transaction, ExitStack() as locks:
+    with Transaction(store.root, "compact") as transaction:
         stage_compaction(plan, transaction)
-        # Each log is locked as appending locks it, from the check that it did not grow
-        # to the rename: a writer waiting for the lock then finds the log replaced and
-        # appends to the new one (CodingLog reopens it).
+        commit_locked(plan, transaction)
+    for coder in coders:
+        store.forget(coder)
+    return plan, folder
+
+
+def commit_locked(plan: CompactionPlan, transaction: Transaction) -> None:
+    """Commit ``transaction`` with every log of ``plan`` locked as appending locks it,
+    from the check that it did not grow since it was read to the rename: a writer
+    waiting for the lock then finds the log replaced and appends to the new one
+    (``CodingLog`` reopens it). A log that grew meanwhile stops the commit."""
+    with ExitStack() as locks:
         for path, compacted in plan.logs:
             fd = _open_log(path, compacted.rel)
             locks.callback(os.close, fd)
             locks.enter_context(FileLock(fd))
             if os.fstat(fd).st_size != compacted.bytes_before:
-                raise QcodeError(f"{compacted.rel} changed while it was being compacted; "
+                raise QcodeError(f"{compacted.rel} changed while it was being rewritten; "
                                  "nothing was written", "run the command again")
         transaction.commit()
-    for coder in coders:
-        store.forget(coder)
-    return plan, folder
 
 
 def _open_log(path: Path, rel: str) -> int:
