@@ -252,8 +252,16 @@ def _codebook_words(corpus: Corpus) -> set[str]:
 def _lowercase_words(texts: list[_Text]) -> set[str]:
     """Words the corpus writes in lowercase somewhere: «Skolen» at a line's start is the
     ordinary «skolen», while a name is capitalised wherever it stands."""
-    return {w for where in texts if not where.is_value
-            for w in _WORD.findall(where.text) if w[0].islower()}
+    words: set[str] = set()
+    for where in texts:
+        if where.is_value:
+            continue
+        text = where.text
+        # «kari.hansen@skole.no» writes no word in lowercase: addresses are left out
+        for found in reversed(list(find_identifiers(text))):
+            text = text[:found.start] + " " + text[found.end:]
+        words.update(w for w in _WORD.findall(text) if w[0].islower())
+    return words
 
 
 def _capitalised(word: str) -> bool:
