@@ -137,7 +137,7 @@ def test_ordinary_word_list_is_shipped_and_sized():
 
 
 def test_scan_cli_formats_and_kind_filter(personal, cli):
-    project_dir, key = personal
+    _project_dir, key = personal
     result = cli("pseudonymise", "scan", "--key", str(key), "--format", "json")
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
@@ -159,7 +159,7 @@ def test_scan_cli_formats_and_kind_filter(personal, cli):
 
 
 def test_add_to_key_appends_new_candidates_once(personal, cli, tmp_path):
-    project_dir, key = personal
+    _project_dir, key = personal
     result = cli("pseudonymise", "scan", "--add-to-key", str(key), "-f", "csv")
     assert result.exit_code == 0, result.output
     saved = PseudonymKey.load(key)

@@ -36,7 +36,7 @@ class ScanFormat(StrEnum):
 def scan(
     ctx: typer.Context,
     transcripts: Annotated[list[str] | None, typer.Argument(
-        metavar="[TRANSCRIPT]...", help="Transcripts to scan (default: all, and the memo "
+        metavar="TRANSCRIPT", help="Transcripts to scan (default: all, and the memo "
                                         "files).")] = None,
     key: KeyOpt = None,
     add_to_key: Annotated[Path | None, typer.Option(
@@ -51,7 +51,7 @@ def scan(
         "--format", "-f", help="Output format (default: table on a terminal, csv "
                                "otherwise).")] = None,
 ) -> None:
-    """Propose names and other identifiers to put in the key, each with where it occurs.
+    """Propose names and other identifiers for the key, each with where it occurs.
 
     Finds the key's originals in every inflection (Olas, Ola-prosjektet), e-mail
     addresses, phone numbers, national identity numbers (checksum validated), URLs, and
@@ -106,10 +106,9 @@ def review(
         help="Language of the default placeholders: en ([School 1]) or no ([Skole 1]).")
                         ] = "en",
 ) -> None:
-    """Decide about each candidate (kind ?) in the key: a kind and replacement, not
-    identifying, or later.
+    """Decide about each candidate (kind ?) in the key, one at a time.
 
-    Shows each candidate with the places it occurs; every decision is saved to the key at
+    Accept it with a kind and a replacement, mark it not identifying, or skip it. Shows each candidate with the places it occurs; every decision is saved to the key at
     once. A candidate marked not identifying gets kind `none` and is never proposed again.
     """
     from qcode.cli.context import open_project
