@@ -20,6 +20,7 @@ PERSONAL = """\
 ---
 school: Voss vidaregåande
 informant_group: teacher
+interview_date: 2019-04-26
 ---
 I: Kan du fortelle om prosjektet?
 
@@ -85,7 +86,7 @@ def test_scan_finds_the_hand_listed_identifiers(personal):
     assert exact_recall == 1.0
     assert recall >= 0.85 and precision >= 0.85
     # never proposed: the invalid national id, speaker labels, ordinary words, code labels
-    assert found.isdisjoint({"15076510014", "Lærer", "Erasmus", "Ja", "Du", "Det", "I"})
+    assert found.isdisjoint({"15076510014", "2019-04-26", "Lærer", "Erasmus", "Ja", "Du", "Det", "I"})
     kinds = {c.text: (c.kind, c.source) for c in result.candidates}
     assert kinds["15076510013"] == ("national-id", "pattern")
     assert kinds["kari.hansen@skole.no"] == ("email", "pattern")
@@ -148,9 +149,9 @@ def test_scan_cli_formats_and_kind_filter(personal, cli):
     rows = list(csv.DictReader(io.StringIO(result.stdout)))
     assert {r["text"]: r["kind"] for r in rows} == {"kari.hansen@skole.no": "email",
                                                    "912 34 567": "phone"}
-    assert rows[0]["file"] == "transcripts/voss-teacher.md" and rows[0]["line"] == "13"
+    assert rows[0]["file"] == "transcripts/voss-teacher.md" and rows[0]["line"] == "14"
     table = cli("pseudonymise", "scan", "voss-teacher", "--key", str(key), "-f", "table")
-    assert "transcripts/voss-teacher.md:13" in table.stdout
+    assert "transcripts/voss-teacher.md:14" in table.stdout
     assert "**kari.hansen@skole.no**" in table.stdout
     bad = cli("pseudonymise", "scan", "--kind", "people")
     assert bad.exit_code == 2 and "--kind 'people' is not a kind" in bad.output

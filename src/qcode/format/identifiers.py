@@ -32,6 +32,9 @@ _PHONE = re.compile(
     r")(?![\w.,:/-]\d|\w)"
 )
 
+# An ISO date («2019-04-26») has a phone number's eight digits in pairs: never a phone.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
 _WEIGHTS_1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _WEIGHTS_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 
@@ -97,6 +100,8 @@ def find_identifiers(text: str) -> Iterator[Identifier]:
                 keep(m.start(), m.end(), "national-id")
         for m in _PHONE.finditer(text):
             digits = _digit_count(m.group())
+            if _ISO_DATE.fullmatch(m.group()):
+                continue
             if free(m.start(), m.end()) and (digits == 8 or 10 <= digits <= 15
                                              or m.group().startswith(("+", "00"))):
                 keep(m.start(), m.end(), "phone")
