@@ -28,6 +28,7 @@ from qcode.cli import (
     log_cmds,
     memo_cmds,
     project_cmds,
+    pseudonymise,
     refi,
     report,
     saturation,
@@ -201,6 +202,7 @@ pseudonymise_app = typer.Typer(
     short_help="Pseudonymise transcripts with a key kept apart, and prove nothing leaks.",
     no_args_is_help=True)
 # Each command of the group is registered here, e.g. _register(pseudo_scan, ["scan"], pseudonymise_app)
+_register(pseudonymise, ["scan", "review"], pseudonymise_app)
 app.add_typer(pseudonymise_app, name="pseudonymise")
 
 

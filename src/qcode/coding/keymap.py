@@ -11,7 +11,7 @@ Users remap bindings by id in qcode.yaml::
 Keys use Textual's names (``j``, ``J``, ``down``, ``ctrl+z``, ``slash``); several keys are
 separated by commas. A binding belongs to a screen: ``coder`` (``qcode code``),
 ``adjudicate`` (``qcode adjudicate``), ``suggestions`` (``qcode code --suggestions``),
-``picker`` (the code picker), ``words`` (choosing words) or ``dialog`` (every pop-up:
+``key-review`` (``qcode pseudonymise review``), ``picker`` (the code picker), ``words`` (choosing words) or ``dialog`` (every pop-up:
 closing it). An id may serve several screens when it means the same there (``quit``).
 """
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.yamlio import YamlDocument
     from qcode.problems import Problems
 
-SCREENS = ("coder", "adjudicate", "suggestions", "picker", "words", "dialog")
+SCREENS = ("coder", "adjudicate", "suggestions", "key-review", "picker", "words", "dialog")
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,18 @@ BINDINGS: tuple[KeyBinding, ...] = (
     KeyBinding("next-suggestion", "j,down,s", "move(1)", "Skip to the next", "suggestions"),
     KeyBinding("previous-suggestion", "k,up", "move(-1)", "Previous", "suggestions"),
     KeyBinding("quit", "q", "quit", "Quit (decisions are saved)", "suggestions"),
+    # reviewing the pseudonymisation key's candidates
+    KeyBinding("key-person", "1", "accept('person')", "A person", "key-review"),
+    KeyBinding("key-school", "2", "accept('school')", "A school", "key-review"),
+    KeyBinding("key-place", "3", "accept('place')", "A place", "key-review"),
+    KeyBinding("key-organisation", "4", "accept('organisation')", "An organisation",
+               "key-review"),
+    KeyBinding("key-other", "5", "accept('other')", "Something else identifying",
+               "key-review"),
+    KeyBinding("key-none", "n", "not_identifying", "Not identifying (remembered)", "key-review"),
+    KeyBinding("next-candidate", "j,down,s", "move(1)", "Skip to the next", "key-review"),
+    KeyBinding("previous-candidate", "k,up", "move(-1)", "Previous", "key-review"),
+    KeyBinding("quit", "q", "quit", "Quit (decisions are saved)", "key-review"),
     # pop-ups
     KeyBinding("close-dialog", "escape", "close", "Close the pop-up (cancel)", "dialog"),
     KeyBinding("word-previous", "left,h", "move(-1)", "Previous word", "words"),

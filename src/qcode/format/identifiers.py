@@ -18,8 +18,9 @@ PATTERN_KINDS = ("email", "phone", "national-id", "url")
 _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![\w-])")
 _URL = re.compile(r"(?<![\w@])(?:https?://|www\.)[^\s<>\"'«»()\[\]]+[^\s<>\"'«»()\[\].,;:!?]",
                   re.IGNORECASE)
-# Eleven digits, run together or as «ddmmyy nnnnn».
-_NATIONAL_ID = re.compile(r"(?<![\d.,:/-])(\d{6})[ ]?(\d{5})(?![\d.,:/-]|[ ]\d)")
+# Eleven digits, run together or as «ddmmyy nnnnn»; a sentence's full stop or a comma may
+# follow (not another digit group: «15076510013.5», «15076510013 12»).
+_NATIONAL_ID = re.compile(r"(?<![\d.,:/-])(\d{6})[ ]?(\d{5})(?!\d|[.,:/-]\d|[ ]\d)")
 # Norwegian numbers have eight digits and do not start with 0 or 1; written together,
 # in pairs («22 33 44 55») or as 3-2-3 («922 33 444»), with or without +47 / 0047.
 # International numbers: a + and 8 to 15 digits in groups.
@@ -31,7 +32,9 @@ _PHONE = re.compile(
     r")(?![\w.,:/-]\d|\w)"
 )
 
-_YEARS = re.compile(r"(?:19|20)\d\d[ -](?:19|20)\d\d")  # «2019-2020» is a school year
+# Eight digits in pairs that are never a phone number: a school year («2019-2020») and an
+# ISO date («2019-04-26»).
+_NOT_PHONE = re.compile(r"(?:19|20)\d\d[ -](?:19|20)\d\d|\d{4}-\d{2}-\d{2}")
 
 _WEIGHTS_1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _WEIGHTS_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -98,7 +101,7 @@ def find_identifiers(text: str) -> Iterator[Identifier]:
                 keep(m.start(), m.end(), "national-id")
         for m in _PHONE.finditer(text):
             digits = _digit_count(m.group())
-            if _YEARS.fullmatch(m.group()):
+            if _NOT_PHONE.fullmatch(m.group()):
                 continue
             if free(m.start(), m.end()) and (digits == 8 or 10 <= digits <= 15
                                              or m.group().startswith(("+", "00"))):

@@ -17,12 +17,13 @@ from qcode.errors import InternalError
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.tui.app import QcodeApp
 
-SCREENS = ("coder", "adjudicate", "suggestions")
+SCREENS = ("coder", "adjudicate", "suggestions", "key-review")
 
 
 def make_app(screen: str, **state: Any) -> QcodeApp:
     """The app showing ``screen`` first: ``coder`` (``session=``, optional ``compare=`` and
-    ``show_others=``), ``adjudicate`` (``adjudication=``) or ``suggestions`` (``review=``)."""
+    ``show_others=``), ``adjudicate`` (``adjudication=``), ``suggestions`` (``review=``) or ``key-review``
+    (``key_review=``, a ``qcode.coding.key_review.KeyReview``)."""
     from qcode.tui.app import QcodeApp
 
     return QcodeApp(screen, **state)

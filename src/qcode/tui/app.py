@@ -30,8 +30,9 @@ class QcodeApp(App[None]):
         self.review = state.get("review")
         self.crash: BaseException | None = None
         corpus = next((getattr(o, "corpus", None) for o in (self.session, self.adjudication,
-                                                            self.review) if o is not None),
-                      None)
+                                                            self.review,
+                                                            state.get("key_review"))
+                       if o is not None), None)
         overrides = dict(corpus.config.keys) if corpus is not None else {}
         known = {b.id for b in BINDINGS}
         self.overrides = {k: v for k, v in overrides.items() if k in known}
@@ -57,6 +58,11 @@ class QcodeApp(App[None]):
 
             self.title = "qcode suggestions"
             return SuggestionsScreen(self.state["review"])
+        if self.screen_name == "key-review":
+            from qcode.tui.screens.key_review import KeyReviewScreen
+
+            self.title = "qcode pseudonymise review"
+            return KeyReviewScreen(self.state["key_review"])
         raise ValueError(f"no screen {self.screen_name!r}")
 
     def _handle_exception(self, error: Exception) -> None:
