@@ -8,6 +8,8 @@ import json
 import subprocess
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from qcode import Project
 from qcode.analysis.identifier_scan import ordinary_words, scan
@@ -202,3 +204,14 @@ def test_a_broken_key_is_one_line_with_file_and_line(personal, cli):
     assert result.exit_code == 1
     assert f"{key}:2: unknown kind 'persn'" in result.output
     assert "Traceback" not in result.output
+
+
+@given(st.text(alphabet="ab Æ-.\n", max_size=40),
+       st.lists(st.tuples(st.integers(0, 40), st.integers(0, 8)), max_size=6))
+def test_words_outside_taken_spans_are_found_in_one_sweep(text, spans):
+    from qcode.analysis.identifier_scan import _WORD, _untaken_words
+
+    taken = [(start, start + width) for start, width in spans]
+    naive = [(m.start(), m.end()) for m in _WORD.finditer(text)
+             if all(m.end() <= s or m.start() >= e for s, e in taken)]
+    assert _untaken_words(text, taken) == naive

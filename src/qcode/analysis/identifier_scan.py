@@ -204,6 +204,26 @@ def _free(taken: list[tuple[int, int]], start: int, end: int) -> bool:
     return all(end <= s or start >= e for s, e in taken)
 
 
+def _untaken_words(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans of the words of ``text`` that overlap no taken span, in one sweep over
+    both (a transcript has a taken span per speaker label: checking each word against
+    all of them was quadratic)."""
+    merged: list[list[int]] = []
+    for start, end in sorted(taken):
+        if merged and start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    words, i = [], 0
+    for m in _WORD.finditer(text):
+        start, end = m.start(), m.end()
+        while i < len(merged) and merged[i][1] <= start:
+            i += 1
+        if i == len(merged) or end <= merged[i][0]:
+            words.append((start, end))
+    return words
+
+
 def _transcript_texts(corpus: Corpus, transcript: Transcript) -> list[_Text]:
     texts = []
     declared = {name for name, spec in corpus.config.attributes.items() if spec.values}
@@ -280,8 +300,7 @@ def _capitalised_runs(where: _Text, ordinary: set[str] | frozenset[str],
     """Spans (and a guessed kind) of capitalised words or runs of them, joined by one
     space or hyphen, trimmed of ordinary words, a sentence's first word alone dropped."""
     text = where.text
-    words = [(m.start(), m.end()) for m in _WORD.finditer(text)
-             if _free(taken, m.start(), m.end())]
+    words = _untaken_words(text, taken)
     i = 0
     while i < len(words):
         start, end = words[i]
