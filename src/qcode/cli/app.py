@@ -25,6 +25,7 @@ from qcode.cli import (
     codebook_cmds,
     coding,
     framework,
+    log_cmds,
     memo_cmds,
     project_cmds,
     pseudo_apply,
@@ -181,6 +182,7 @@ _register(agree, ["agree"])
 _register(adjudicate, ["adjudicate"])
 _register(autocode, ["autocode"])
 _register(search, ["search"])
+_register(log_cmds, ["compact"])
 # Commands of the export and import groups are registered below as they exist, e.g.
 # _register(refi, ["export_qdc"], export_app, prefix="export_")
 _register(refi, ["export_qdc", "export_qdpx", "export_tables"], export_app, prefix="export_")

@@ -43,6 +43,7 @@ from qcode.store.codings import Coding, CodingList, CodingTable
 from qcode.store.consistency import Assessment, check_definition_changes
 from qcode.store.corpus import Corpus
 from qcode.store.events import Event, add_event, remove_event
+from qcode.store.journal import recover
 from qcode.store.log import CodingLog, CodingStore
 from qcode.store.replay import Replay
 
@@ -71,6 +72,9 @@ class Project(AnalysisMethods, MemoMethods):
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root).resolve()
+        # A change of several files that a crash interrupted is finished (or undone)
+        # before anything is read, so no command sees half of it.
+        self.recovered = recover(self.root)
         self.problems = Problems()
         self.config_doc: YamlDocument | None = None  # qcode.yaml as read (line numbers)
         self.config: ProjectConfig | None = self._load_config()

@@ -67,6 +67,12 @@ class CodingLog:
         return self._append_locked(from_current)
 
     def _append_locked(self, events_for: Callable[[], list[Event]]) -> int:
+        while True:
+            written = self._append_once(events_for)
+            if written is not None:
+                return written
+
+    def _append_once(self, events_for: Callable[[], list[Event]]) -> int | None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
@@ -78,6 +84,10 @@ class CodingLog:
                                     "nothing was written; move it out of the codings folder",
                                     self.rel)
             with FileLock(fd):
+                if _replaced(fd, self.path):
+                    # `qcode compact` renamed a new log over this one while we waited for
+                    # the lock: append to the new one, never to the file it replaced.
+                    return None
                 events = events_for()  # under the lock: no other writer can interleave
                 if self._store is not None:  # a coding log of the project, not an import
                     stamp_codebook_version(events, self._store.codebook_version())
@@ -240,6 +250,16 @@ class CodingLog:
         return replay_bytes(data, self.coder, self.rel)
 
 
+
+
+def _replaced(fd: int, path: Path) -> bool:
+    """Whether ``path`` no longer names the open file ``fd``."""
+    try:
+        now = os.stat(path)
+    except OSError:
+        return True
+    held = os.fstat(fd)
+    return (now.st_dev, now.st_ino) != (held.st_dev, held.st_ino)
 
 
 class CodingStore:
