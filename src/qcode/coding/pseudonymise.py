@@ -50,8 +50,8 @@ from qcode.format.pseudonyms import (
     rewrite_text,
 )
 from qcode.format.transcripts import Transcript, segment
-from qcode.store.compact import Compacted, CompactionPlan
 from qcode.store.codings import Coding
+from qcode.store.compact import Compacted, CompactionPlan
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 from qcode.store.events import Event
 from qcode.store.suggestions import SuggestionLog
@@ -259,7 +259,7 @@ def _memos(corpus: Corpus, matcher: KeyMatcher, result: ApplyResult,
     folder = corpus.path(corpus.config.memos)
     about = rewrite_case_about(matcher)
     taken = {path.name for path, _rel in discover_memos(folder)}
-    for path, rel in discover_memos(folder):
+    for path, _inside_folder in discover_memos(folder):
         shown = _rel(corpus.root, path)
         try:
             done = rewrite_document(_read(path, shown), shown, matcher, about)
@@ -279,7 +279,7 @@ def _memos(corpus: Corpus, matcher: KeyMatcher, result: ApplyResult,
 
 
 def _file_stem(text: str) -> str:
-    return re.sub(r"[^\w-]+", "-", text).strip("-") or "memo"
+    return re.sub(r"-{2,}", "-", re.sub(r"[^\w-]+", "-", text)).strip("-") or "memo"
 
 
 def _free_name(folder: Path, stem: str, taken: set[str]) -> Path:
