@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from qcode.errors import QcodeError
-from qcode.format.pseudonyms import Edit, KeyMatcher, Rewrite, rewrite_text
+from qcode.format.pseudonyms import Edit, KeyEntry, KeyMatcher, Rewrite, rewrite_text
 from qcode.format.text import normalize
 from qcode.format.transcripts import FrontMatterError, split_front_matter
 from qcode.format.yamlio import dump_yaml, parse_simple_mapping, parse_yaml
@@ -158,3 +159,25 @@ def rewrite_case_table(raw: str, matcher: KeyMatcher) -> FileRewrite:
     if not text.endswith(("\n", "\r")):
         new = new.removesuffix(ending)
     return FileRewrite(bom + new, edits)
+
+
+class Revealer:
+    """Placeholders mapped back to their originals, for the holder of the key (``qcode
+    segments --reveal``): a placeholder several originals share shows them all, joined
+    with « / ». Never used to write into the project."""
+
+    def __init__(self, entries: list[KeyEntry]) -> None:
+        originals: dict[str, list[str]] = {}
+        for entry in entries:
+            if entry.replaces:
+                originals.setdefault(entry.replacement, []).append(entry.original)
+        self.originals = {placeholder: " / ".join(names)
+                          for placeholder, names in originals.items()}
+        ordered = sorted(self.originals, key=len, reverse=True)
+        self._pattern = (re.compile("|".join(re.escape(p) for p in ordered))
+                         if ordered else None)
+
+    def __call__(self, text: str) -> str:
+        if self._pattern is None or not isinstance(text, str):
+            return text
+        return self._pattern.sub(lambda m: self.originals[m.group()], text)
