@@ -224,17 +224,18 @@ def _same_passages(transcript: Transcript, done: FileRewrite, mode: Any) -> None
     """A replacement must not cut a transcript differently: a speaker label that is a name
     («Ola:») stops being a label when the placeholder starts with a bracket."""
     assert done.body is not None
-    old = segment(done.old_body, mode)
-    new = segment(done.body.text, mode)
+    old = segment(done.old_body, mode, transcript.body_line)
+    new = segment(done.body.text, mode, transcript.body_line)
     if len(old) == len(new) and all((a.speaker is None) == (b.speaker is None)
                                     for a, b in zip(old, new, strict=True)):
         return
-    for a, b in zip(old, new, strict=False):
-        if (a.speaker is None) != (b.speaker is None) or done.body.offset(a.start) != b.start:
-            line = transcript.body_line + done.old_body.count("\n", 0, a.start)
+    starts = {p.start: p for p in new}
+    line = transcript.body_line
+    for passage in old:
+        now = starts.get(done.body.offset(passage.start))
+        if now is None or (now.speaker is None) != (passage.speaker is None):
+            line = passage.line
             break
-    else:
-        line = transcript.body_line
     raise QcodeError(f"{transcript.file}:{line}: a replacement would change how the "
                      "transcript is cut into passages (a speaker label such as «Ola:» "
                      "stops being one when its placeholder starts with a bracket)",

@@ -317,7 +317,7 @@ class Rewrite:
             return old
         edit = self.edits[i]
         before = self._shifts[i - 1] if i else 0
-        if old < edit.end or (old == edit.end and side == "start" and old > edit.start):
+        if old < edit.end:  # at a name's end is after it: a coding there keeps its start
             new_start = edit.start + before
             if old == edit.start:
                 return new_start
