@@ -24,7 +24,7 @@ import os
 import re
 import shutil
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -302,10 +302,12 @@ def _settings_left(corpus: Corpus, key: PseudonymKey, result: ApplyResult) -> No
             text = (corpus.root / rel).read_text("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
-        for match in matcher.finditer(text):
-            line = text.count("\n", 0, match.start) + 1
-            result.left.append(f"{rel}:{line}: names an original of the key "
-                               f"({match.entry.kind}); edit it by hand")
+        lines = sorted({text.count("\n", 0, m.start) + 1 for m in matcher.finditer(text)})
+        if lines:
+            shown = ", ".join(map(str, lines[:5])) + (", …" if len(lines) > 5 else "")
+            result.left.append(f"{rel}: names originals of the key on {len(lines)} line"
+                               f"{'s' if len(lines) != 1 else ''} ({shown}); apply does "
+                               "not rewrite it: edit it by hand")
 
 
 # -- codings and suggestions --------------------------------------------------------------
@@ -344,11 +346,14 @@ class _Logs:
         for coder in log_coders(corpus.store):
             new_codings = self.codings.get(coder, {})
             new_suggestions = self.suggestions.get(coder, {})
-            plans.append(plan_compaction(
-                corpus.store, [coder],
-                lambda event, new=new_codings: _with(event, new.get(event["id"])),
-                lambda event, new=new_suggestions: _with(event, new.get(event["id"]))))
+            plans.append(plan_compaction(corpus.store, [coder], _setting(new_codings),
+                                         _setting(new_suggestions)))
         return CompactionPlan([log for plan in plans for log in plan.logs])
+
+
+def _setting(new: dict[str, dict[str, Any]]) -> Callable[[Event], Event]:
+    """The transform of one log: each event gets the new fields of its id."""
+    return lambda event: _with(event, new.get(event["id"]))
 
 
 def _with(event: Event, fields: dict[str, Any] | None) -> Event:
