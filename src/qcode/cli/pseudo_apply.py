@@ -31,7 +31,7 @@ def apply(
     format: Annotated[TextFormat, typer.Option(
         "--format", "-f", help="Output format.")] = TextFormat.text,
 ) -> None:
-    """Replace every reviewed original of the key in transcripts, case tables, memos and logs.
+    """Replace the key's originals in transcripts, case tables, memos and logs.
 
     Transcripts get the replacements in their text and front matter values; every coding
     moves with its text (its offsets carried across the replacements, its text taken
