@@ -231,6 +231,12 @@ def segments(
         "--memos", help="JSON: an object {\"segments\": [...], \"memos\": [...]} with the "
         "memo files on the codes and cases shown (md, html, xlsx and the terminal show "
         "them always).")] = False,
+    key: Annotated[str | None, typer.Option(
+        "--key", metavar="PATH", help="The pseudonymisation key (default: $QCODE_KEY), "
+        "for --reveal.")] = None,
+    reveal: Annotated[bool, typer.Option(
+        "--reveal", help="Show the originals in place of the key's placeholders (for the "
+        "holder of the key; never written into the project).")] = False,
 ) -> None:
     """Print the coded text of codes, with transcript, speaker and attributes.
 
@@ -249,6 +255,8 @@ def segments(
                          "use -f json, md, html or xlsx, which show the memo files")
     wanted = [*(code or []), *(codes or [])] or None
     frame = project.segments(wanted, coder, all_coders, where or (), by)
+    if reveal:
+        frame = _revealed(frame, project.root, key, output)
     shown = ", ".join(wanted) if wanted else "all codes"
     values = frame[by].dropna().unique() if by and by in frame.columns else []
     memos = segment_memos(project.memos(), frame["code"].unique(), by, values,
@@ -257,6 +265,28 @@ def segments(
                        f"{project.name}: coded segments of {shown} ({_scope_text(frame)})",
                        types=project.attribute_types(), raw=raw, memos=memos,
                        memos_json=memos_json)
+
+
+def _revealed(frame: "pd.DataFrame", root: Path, key: str | None, output: Path | None
+              ) -> "pd.DataFrame":
+    """The quotes with the key's placeholders mapped back to the originals."""
+    from qcode.errors import UsageError
+    from qcode.format.pseudonym_files import Revealer
+    from qcode.format.pseudonyms import PseudonymKey, key_path
+
+    path = key_path(key)
+    if path is None:
+        raise UsageError("--reveal needs the key", "name it with --key PATH or QCODE_KEY")
+    if output is not None and Path(output).resolve().is_relative_to(root):
+        raise UsageError(f"--reveal writes originals: {output} is inside the project",
+                         "write it outside the project, or leave out --reveal")
+    reveal = Revealer(PseudonymKey.load(path).entries)
+    from pandas.api.types import is_object_dtype, is_string_dtype
+
+    kept = {"transcript", "code"}
+    return frame.assign(**{column: frame[column].map(reveal) for column in frame.columns
+                           if column not in kept and (is_string_dtype(frame[column])
+                                                      or is_object_dtype(frame[column]))})
 
 
 def query(

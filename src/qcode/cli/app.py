@@ -29,6 +29,7 @@ from qcode.cli import (
     memo_cmds,
     project_cmds,
     pseudonymise,
+    pseudo_apply,
     refi,
     report,
     saturation,
@@ -201,8 +202,9 @@ pseudonymise_app = typer.Typer(
          "the project, and prove that none is left.",
     short_help="Pseudonymise transcripts with a key kept apart, and prove nothing leaks.",
     no_args_is_help=True)
-# Each command of the group is registered here, e.g. _register(pseudo_scan, ["scan"], pseudonymise_app)
+
 _register(pseudonymise, ["scan", "review"], pseudonymise_app)
+_register(pseudo_apply, ["apply"], pseudonymise_app)
 app.add_typer(pseudonymise_app, name="pseudonymise")
 
 

@@ -49,6 +49,7 @@ from qcode.store.replay import Replay
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.anchoring import ApplyResult, ReanchorPlan
+    from qcode.coding.pseudonymise import ApplyResult as PseudonymiseResult
     from qcode.importers.transcripts import ImportRequest, ImportResult
     from qcode.interchange.import_report import ImportReport
 
@@ -402,6 +403,19 @@ class Project(AnalysisMethods, MemoMethods):
         if dry_run:
             return plan, None
         return plan, anchoring.apply_plan(self.corpus, plan)
+
+    def pseudonymise(self, key: Path, dry_run: bool = False) -> PseudonymiseResult:
+        """Apply the pseudonymisation key at ``key`` to every transcript, case table,
+        memo and log, moving every coding with its text, as one change (see
+        ``qcode.coding.pseudonymise``); refused while a coding session is open or when
+        the key lies where it would be shared."""
+        from qcode.coding.pseudonymise import apply_key, load_key_for
+
+        result = apply_key(self.corpus, load_key_for(self.root, Path(key)), dry_run)
+        if not dry_run and not result.nothing_to_do:
+            for name in ("_transcripts", "_corpus", "_memos", "case_tables", "_assessments"):
+                self.__dict__.pop(name, None)
+        return result
 
     def import_transcripts(self, request: ImportRequest) -> ImportResult:
         """Write transcript files from other formats into the project (see
