@@ -202,7 +202,6 @@ pseudonymise_app = typer.Typer(
          "the project, and prove that none is left.",
     short_help="Pseudonymise transcripts with a key kept apart, and prove nothing leaks.",
     no_args_is_help=True)
-
 _register(pseudonymise, ["scan", "review"], pseudonymise_app)
 _register(pseudo_apply, ["apply"], pseudonymise_app)
 app.add_typer(pseudonymise_app, name="pseudonymise")
