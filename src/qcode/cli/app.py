@@ -27,6 +27,7 @@ from qcode.cli import (
     framework,
     memo_cmds,
     project_cmds,
+    pseudo_verify,
     refi,
     report,
     saturation,
@@ -199,6 +200,7 @@ pseudonymise_app = typer.Typer(
     short_help="Pseudonymise transcripts with a key kept apart, and prove nothing leaks.",
     no_args_is_help=True)
 # Each command of the group is registered here, e.g. _register(pseudo_scan, ["scan"], pseudonymise_app)
+_register(pseudo_verify, ["verify"], pseudonymise_app)
 app.add_typer(pseudonymise_app, name="pseudonymise")
 
 
