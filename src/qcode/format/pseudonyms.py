@@ -316,11 +316,10 @@ class Rewrite:
         if i < 0:
             return old
         edit = self.edits[i]
-        before = self._shifts[i - 1] if i else 0
-        if old < edit.end or (old == edit.end and side == "start" and old > edit.start):
-            new_start = edit.start + before
-            if old == edit.start:
-                return new_start
+        new_start = edit.start + (self._shifts[i - 1] if i else 0)
+        if old == edit.start:
+            return new_start
+        if old < edit.end:
             return new_start if side == "start" else new_start + len(edit.replacement)
         return old + self._shifts[i]
 
