@@ -107,7 +107,7 @@ def test_a_name_kept_in_a_coding_log_is_found_after_the_transcript_is_cleaned(
         cli, project_dir, key_file):
     project_dir.replace("transcripts/voss-principal.md", "Det ble en del",
                         "Ola Nordmanns plan ble en del")
-    assert cli("tag", "voss-principal", "3", "ownership", "--coder", "me").exit_code == 0
+    assert cli("tag", "voss-principal", "2", "ownership", "--coder", "me").exit_code == 0
     project_dir.replace("transcripts/voss-principal.md", "Ola Nordmanns plan",
                         "[Person A]s plan")
     found = residue(cli, key_file)
@@ -161,11 +161,11 @@ def test_the_cache_is_decoded_and_reported_without_a_line(cli, project_dir, key_
 def test_exports_csv_html_qdpx_and_xlsx(cli, project_dir, key_file):
     project_dir.replace("transcripts/voss-principal.md", "Det ble en del",
                         "Ola Nordmann ble en del")
-    assert cli("tag", "voss-principal", "3", "ownership", "--coder", "me").exit_code == 0
+    assert cli("tag", "voss-principal", "2", "ownership", "--coder", "me").exit_code == 0
     exports = project_dir.root / "exports"
     exports.mkdir()
     for name in ("quotes.csv", "quotes.html"):
-        assert cli("segments", "--code", "ownership", "-o", f"exports/{name}").exit_code == 0
+        assert cli("segments", "ownership", "-o", f"exports/{name}").exit_code == 0
     assert cli("export", "qdpx", "-o", "exports/study.qdpx").exit_code == 0
     (exports / "plot.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     found = [p for p in residue(cli, key_file) if p["file"].startswith("exports/")]

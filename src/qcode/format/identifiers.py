@@ -19,7 +19,8 @@ _EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}(?![
 _URL = re.compile(r"(?<![\w@])(?:https?://|www\.)[^\s<>\"'«»()\[\]]+[^\s<>\"'«»()\[\].,;:!?]",
                   re.IGNORECASE)
 # Eleven digits, run together or as «ddmmyy nnnnn».
-_NATIONAL_ID = re.compile(r"(?<![\d.,:/-])(\d{6})[ ]?(\d{5})(?![\d.,:/-]|[ ]\d)")
+# A comma or full stop may follow (end of a clause), but not one followed by a digit.
+_NATIONAL_ID = re.compile(r"(?<![\d.,:/-])(\d{6})[ ]?(\d{5})(?![\d]|[.,:/-]\d|[ ]\d)")
 # Norwegian numbers have eight digits and do not start with 0 or 1; written together,
 # in pairs («22 33 44 55») or as 3-2-3 («922 33 444»), with or without +47 / 0047.
 # International numbers: a + and 8 to 15 digits in groups.

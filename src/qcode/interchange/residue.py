@@ -268,7 +268,8 @@ def json_pieces(text: str) -> _Pieces:
         for literal in _JSON_STRING.findall(line):
             if "\\" in literal:
                 try:
-                    value = json.loads(literal)
+                    # An escaped line break is inside this one line of the file.
+                    value = json.loads(literal).replace("\n", " ")
                 except ValueError:
                     value = literal[1:-1]
             else:
