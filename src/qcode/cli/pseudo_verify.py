@@ -17,8 +17,9 @@ EXAMPLES: dict[str, list[str]] = {
 def verify(
     ctx: typer.Context,
     paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="[DIR|FILE.qdpx|FILE.html|FILE.docx|...]...",
-        help="Export files or folders to search (default: the project's exports/).",
+        metavar="DIR|FILE",
+        help="Export files (.qdpx, .html, .docx, .xlsx, .csv, ...) or folders to search "
+        "(default: the project's exports/).",
         show_default=False)] = None,
     key: Annotated[Path | None, typer.Option(
         "--key", metavar="PATH", help="The pseudonymisation key (default: $QCODE_KEY).")] = None,
@@ -28,8 +29,7 @@ def verify(
         "--show-originals", help="Also print what was found (the originals the key "
         "hides); off by default so the report itself can be shared.")] = False,
 ) -> None:
-    """Search export files for anything the key hides, and e-mail addresses, phone
-    numbers and national identity numbers.
+    """Search export files for what the key hides and for e-mails, phones and ids.
 
     Reads CSV, JSON, Markdown, text and HTML (text and attributes) files and the XML and
     text members of .qdpx, .docx, .xlsx and .odt archives (checked, never extracted);

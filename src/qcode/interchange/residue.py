@@ -210,8 +210,8 @@ class ResidueScanner:
         if suffix in XML_FILES:
             pieces = _Pieces()
             try:
-                for text, line in xml_pieces(raw, where):
-                    pieces.add(text, line)
+                for piece, line in xml_pieces(raw, where):
+                    pieces.add(piece, line)
             except UnsafeInput as exc:
                 self.report.refused.append((where, exc.message))
                 return
