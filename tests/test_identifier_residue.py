@@ -17,6 +17,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from qcode.format.identifiers import valid_national_id
 from qcode.format.pseudonyms import PseudonymKey
@@ -92,8 +94,8 @@ def test_pattern_identifiers_are_found_and_an_invalid_national_id_is_not(
     assert valid_national_id(VALID_ID) and not valid_national_id(INVALID_ID)
     path = project_dir.root / "transcripts/strinda-coordinator.md"
     project_dir.replace("transcripts/strinda-coordinator.md", "Det vet ingen.",
-                        f"Det vet ingen. Nummer {INVALID_ID}, nettside www.skole.no.")
-    assert residue(cli, key_file) == []  # a bad checksum and a web address are no residue
+                        f"Det vet ingen. Nummer {INVALID_ID}, nettside www.skole.no, dato 2019-02-26.")
+    assert residue(cli, key_file) == []  # a bad checksum, a web address, a date: no residue
     project_dir.replace("transcripts/strinda-coordinator.md", "Ærlig talt.",
                         f"Ærlig talt. {VALID_ID}, ola@example.no, 922 33 444.")
     found = residue(cli, key_file)
@@ -301,3 +303,26 @@ def test_a_key_inside_the_project_is_refused_unless_gitignored(cli, project_dir)
     (root / ".gitignore").write_text("private/\nexports/\n", encoding="utf-8")
     found = residue(cli, exported)
     assert [(p["rule"], p["file"]) for p in found] == [("key-location", "exports/key.csv")]
+
+
+_TOKENS = ["ord", "Ola Nordmann", "Kari", "ola@example.no", "922 33 444", "+47 22 33 44 55",
+           VALID_ID, INVALID_ID, "2019-02-26", "12", "1234", "-", ".", ",", " ", "  ", "\n",
+           "\x00", "x" * 300]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(_TOKENS), max_size=60))
+def test_searching_stretches_finds_what_searching_everything_finds(tokens):
+    """The identifier patterns run only on stretches near an @ or a long number: the law
+    is that this finds exactly what running them on the whole text finds."""
+    from qcode.format.identifiers import find_identifiers
+    from qcode.interchange.residue import RESIDUE_KINDS, ResidueScanner
+
+    text = "".join(tokens)
+    matcher = PseudonymKey.parse(KEY).matcher()
+    everything = sorted([(m.start, "key", text[m.start:m.end]) for m in matcher.finditer(text)]
+                        + [(f.start, f.kind, f.text) for f in find_identifiers(text)
+                           if f.kind in RESIDUE_KINDS])
+    stretches = sorted((offset, kind, found)
+                       for offset, kind, found, _ in ResidueScanner(matcher).find(text))
+    assert stretches == everything

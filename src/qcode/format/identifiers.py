@@ -33,6 +33,7 @@ _PHONE = re.compile(
 )
 
 _YEARS = re.compile(r"(?:19|20)\d\d[ -](?:19|20)\d\d")  # «2019-2020» is a school year
+_ISO_DATE = re.compile(r"(?:19|20)\d\d-[01]\d-[0-3]\d")  # «2019-02-26» is a date
 
 _WEIGHTS_1 = (3, 7, 6, 1, 8, 9, 4, 5, 2)
 _WEIGHTS_2 = (5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
@@ -99,7 +100,7 @@ def find_identifiers(text: str) -> Iterator[Identifier]:
                 keep(m.start(), m.end(), "national-id")
         for m in _PHONE.finditer(text):
             digits = _digit_count(m.group())
-            if _YEARS.fullmatch(m.group()):
+            if _YEARS.fullmatch(m.group()) or _ISO_DATE.fullmatch(m.group()):
                 continue
             if free(m.start(), m.end()) and (digits == 8 or 10 <= digits <= 15
                                              or m.group().startswith(("+", "00"))):

@@ -46,6 +46,11 @@ BINARY_FILES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".bmp", ".tif", ".tiff
 _SEPARATOR = "\x00"  # between pieces: neither a word character nor whitespace
 _JSON_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"')
 _CACHE_MAGIC = b"qcode-cache "
+# What every e-mail address, phone number and national id holds: an @, or seven digits
+# with at most spaces, dashes, dots or brackets between them.
+_IDENTIFIER_HINT = re.compile(r"@|\d(?:[ ().-]?\d){6}")
+_WINDOW = 4096  # how far a stretch reaches for a line boundary
+_REACH = 320    # longer than any e-mail address (254) or phone number
 
 
 @dataclass(frozen=True)
@@ -138,10 +143,10 @@ class ResidueScanner:
         """``(offset, kind, matched text, key entry)`` for every identifier in ``text``."""
         for match in self.matcher.finditer(text):
             yield match.start, "key", text[match.start:match.end], match.entry
-        if "@" in text or any(ch.isdigit() for ch in text):
-            for found in find_identifiers(text):
+        for start, end in _identifier_windows(text):
+            for found in find_identifiers(text[start:end]):
                 if found.kind in RESIDUE_KINDS:
-                    yield found.start, found.kind, found.text, None
+                    yield start + found.start, found.kind, found.text, None
 
     def scan_text(self, text: str, file: str, member: str | None = None,
                   lines: bool = True) -> None:
@@ -258,6 +263,44 @@ class ResidueScanner:
                 self.scan_bytes(raw, suffix, shown, name)
         finally:
             archive.close()
+
+
+def _identifier_windows(text: str) -> Iterator[tuple[int, int]]:
+    """Stretches of ``text`` that could hold an e-mail address or a number of seven
+    digits or more: the identifier patterns run on these alone, which over a large log
+    is many times faster than running them on everything. A stretch ends at a line or
+    piece boundary, or at whitespace far enough from the hint that no identifier can
+    span it (an e-mail address has no space; a phone number is shorter than ``_REACH``)."""
+    start = end = -1
+    for hint in _IDENTIFIER_HINT.finditer(text):
+        if hint.start() < end:  # within the stretch: it may reach past its end
+            end = max(end, _boundary_after(text, hint.end()))
+            continue
+        if end >= 0:
+            yield start, end
+        start = max(_boundary_before(text, hint.start()), end)
+        end = _boundary_after(text, hint.end())
+    if end >= 0:
+        yield start, end
+
+
+def _boundary_before(text: str, position: int) -> int:
+    low = max(0, position - _WINDOW)
+    cut = max(text.rfind("\n", low, position), text.rfind(_SEPARATOR, low, position))
+    if cut >= 0:
+        return cut + 1
+    space = text.rfind(" ", low, max(low, position - _REACH))
+    return space + 1 if space >= 0 else low
+
+
+def _boundary_after(text: str, position: int) -> int:
+    high = min(len(text), position + _WINDOW)
+    cuts = [i for i in (text.find("\n", position, high), text.find(_SEPARATOR, position, high))
+            if i >= 0]
+    if cuts:
+        return min(cuts)
+    space = text.find(" ", min(high, position + _REACH), high)
+    return space if space >= 0 else high
 
 
 def json_pieces(text: str) -> _Pieces:
