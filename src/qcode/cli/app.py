@@ -30,6 +30,7 @@ from qcode.cli import (
     project_cmds,
     pseudonymise,
     pseudo_apply,
+    pseudo_verify,
     refi,
     report,
     saturation,
@@ -204,6 +205,7 @@ pseudonymise_app = typer.Typer(
     no_args_is_help=True)
 _register(pseudonymise, ["scan", "review"], pseudonymise_app)
 _register(pseudo_apply, ["apply"], pseudonymise_app)
+_register(pseudo_verify, ["verify"], pseudonymise_app)
 app.add_typer(pseudonymise_app, name="pseudonymise")
 
 

@@ -11,7 +11,8 @@ from qcode.cli.options import CheckFormat
 # One example per command, shown under its --help (see app._register).
 EXAMPLES: dict[str, list[str]] = {
     "init": ['qcode init my-study --name "Teacher interviews"'],
-    "check": ['qcode check', 'qcode check --format github --strict'],
+    "check": ['qcode check', 'qcode check --format github --strict',
+              'qcode check --key ../study-key.csv'],
 }
 
 InitDir = Annotated[Path, typer.Argument(metavar="DIRECTORY", help="Folder for the new project (default: here).")]
@@ -39,6 +40,10 @@ def check(
                                "in GitHub Actions.")] = CheckFormat.text,
     strict: Annotated[bool, typer.Option(
         "--strict", help="Fail (exit 1) on warnings too.")] = False,
+    key: Annotated[Path | None, typer.Option(
+        "--key", metavar="PATH", help="The pseudonymisation key (default: $QCODE_KEY): also "
+        "report every original and e-mail/phone/national id left anywhere "
+        "(identifier-residue), and a key kept inside the project (key-location).")] = None,
 ) -> None:
     """Validate the whole project; report every problem with its file and line.
 
@@ -47,11 +52,12 @@ def check(
     """
     from qcode.cli.context import state
     from qcode.cli.output import emit_json, write
+    from qcode.format.pseudonyms import key_path
     from qcode.project import Project
     from qcode.render.check import render_check_github, render_check_text
 
     project = Project.find(explicit=state(ctx).project)
-    report = project.check()
+    report = project.check(key=key_path(key))
     if format is CheckFormat.json:
         emit_json(report.to_dict())
     elif format is CheckFormat.github:

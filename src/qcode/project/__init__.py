@@ -470,8 +470,10 @@ class Project(AnalysisMethods, MemoMethods):
 
     # -- checking ------------------------------------------------------------------------
 
-    def check(self) -> CheckReport:
-        """Read every file, apply every rule, and report all problems at once."""
+    def check(self, key: Path | None = None) -> CheckReport:
+        """Read every file, apply every rule, and report all problems at once. With the
+        pseudonymisation ``key`` (its path), also ``identifier-residue`` and
+        ``key-location`` (``qcode.project.residue``); an unreadable key is ``InvalidKey``."""
         from qcode.coding.keymap import check_keys
         from qcode.format.config import check_interviewer_labels
         from qcode.format.rules import check_speaker_rules
@@ -521,6 +523,10 @@ class Project(AnalysisMethods, MemoMethods):
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
         self._check_memos(problems, transcripts)
+        if key is not None:
+            from qcode.project.residue import check_key
+
+            check_key(self.root, self.config, Path(key), problems)
         found.extend(problems.sorted())
         return CheckReport(found.sorted(), counts)
 
