@@ -233,7 +233,7 @@ def test_bad_format_is_a_usage_error(cli):
 
 
 def test_internal_errors_are_one_line_without_debug(cli, monkeypatch):
-    def boom(self):
+    def boom(self, **_options):
         raise RuntimeError("kaboom")
 
     monkeypatch.setattr(Project, "check", boom)

@@ -76,10 +76,12 @@ def scan(
     project = open_project(ctx)
     target = writable_key(project.root, add_to_key) if add_to_key is not None else None
     path = key_path(key)
-    if path is not None:
+    if target is not None and (path is None or _same_file(path, add_to_key)):
+        the_key = target  # the key being started or extended (QCODE_KEY may name it)
+    elif path is not None:
         the_key = PseudonymKey.load(path)
     else:
-        the_key = target if target is not None else PseudonymKey()
+        the_key = PseudonymKey()
     result = find(project, transcripts or None, the_key)
     candidates = [c for c in result.candidates if not kind or c.kind in kind]
     _deliver(result, candidates, chosen)
@@ -93,6 +95,10 @@ def scan(
         target.save(add_to_key)
     note(f"added {len(added)} candidates to {add_to_key} as kind ?; review them with "
          f"`qcode pseudonymise review --key {add_to_key}`")
+
+
+def _same_file(a: Path, b: Path | None) -> bool:
+    return b is not None and a.expanduser().resolve() == b.expanduser().resolve()
 
 
 def review(

@@ -27,7 +27,8 @@ _HINTS = {
     "codings": "`qcode pseudonymise apply --key KEY` rewrites the logs (compacted) with "
                "the pseudonymised text",
     "memos": "`qcode pseudonymise apply --key KEY` replaces it in memos, or edit the memo",
-    "cases": "replace it in the case table by hand (or drop the column)",
+    "cases": "`qcode pseudonymise apply --key KEY` replaces it in case tables too (or edit "
+             "the cell by hand)",
     "cache": "delete .qcode/cache/ (it only costs speed; apply drops it too)",
     "exports": "delete this export and make it again after `qcode pseudonymise apply`",
 }
