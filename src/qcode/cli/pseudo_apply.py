@@ -81,10 +81,15 @@ def _print(result: "ApplyResult", show_originals: bool) -> None:
                  + f"; {len(result.orphans)} orphaned.")
     if result.suggestions_moved:
         lines.append(f"Suggestions rewritten: {result.suggestions_moved}.")
+    if result.ids:
+        lines.append(f"Transcripts renamed: {len(result.ids)} (their files, codings, "
+                     "suggestions and memos follow).")
+        lines.extend(f"  {old} -> {new}" if show_originals else f"  {new}"
+                     for old, new in result.ids)
     if result.renamed:
         lines.append(f"Memo files renamed: {len(result.renamed)}.")
-        if show_originals:
-            lines.extend(f"  {old} -> {new}" for old, new in result.renamed)
+        lines.extend(f"  {old} -> {new}" if show_originals else f"  {new}"
+                     for old, new in result.renamed)
     if show_originals:
         lines.append("Originals: " + ", ".join(f"{original} ({n})" for original, n
                                               in sorted(result.originals.items())))
@@ -106,8 +111,3 @@ def _print_left(result: "ApplyResult", show_originals: bool) -> None:
 
     for place in result.left:
         note(f"warning: {place}")
-    if result.named_ids:
-        files = (": " + ", ".join(result.named_ids)) if show_originals else \
-            " (--show-originals names them)"
-        note(f"warning: {len(result.named_ids)} transcript id(s) name an original; ids are "
-             f"not renamed, rename those files and their `id:` by hand{files}")

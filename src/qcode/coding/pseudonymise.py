@@ -1,9 +1,10 @@
 """``qcode pseudonymise apply``: a key's replacements made everywhere the project holds
 text, as one change.
 
-Transcripts get the replacements in their body and in their front matter's values (the
-``id`` stays: it names the file and every coding of it); case tables in their cells; memo
-files in their body and a case memo's ``about``. Every coding moves with its text: its
+Transcripts get the replacements in their body and in their front matter's values; case
+tables in their cells; memo files in their body and a case memo's ``about``; qcode.yaml
+in the values it declares. A transcript id that holds an original is renamed with its
+file, its codings, suggestions and memos (``qcode.coding.pseudonymise_ids``). Every coding moves with its text: its
 offsets are carried across the edits (``Rewrite.offset``; a coding that began or ended
 inside a name covers the whole placeholder) and its ``text`` is taken from the new body.
 The moved codings are then held to the re-anchoring machinery: each one's old text,
@@ -31,6 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from qcode.coding.anchoring import plan_body
+from qcode.coding.pseudonymise_ids import (
+    IdRename,
+    guids_file,
+    memo_stem,
+    plan_id_renames,
+    rewrite_config,
+    rewrite_guids,
+    with_new_about,
+    with_new_id,
+)
 from qcode.errors import InvalidKey, QcodeError
 from qcode.format.cache import CACHE_DIR
 from qcode.format.memos import MEMO_SUFFIX, discover_memos
@@ -49,6 +60,7 @@ from qcode.format.pseudonyms import (
     key_location_problem,
     rewrite_text,
 )
+from qcode.format.text import normalize
 from qcode.format.transcripts import Transcript, segment
 from qcode.store.codings import Coding
 from qcode.store.compact import Compacted, CompactionPlan
@@ -68,13 +80,13 @@ class ApplyResult:
     originals: Counter[str] = field(default_factory=Counter)      # never shown unasked
     files: list[str] = field(default_factory=list)                # written (or to be)
     renamed: list[tuple[str, str]] = field(default_factory=list)  # memo files
+    ids: list[tuple[str, str]] = field(default_factory=list)  # transcripts: old, new id
     codings: int = 0           # live codings looked at
     moved: int = 0             # codings whose offsets or text changed
     widened: int = 0           # began or ended inside a name: now cover the placeholder
     suggestions_moved: int = 0
     orphans: list[dict[str, Any]] = field(default_factory=list)
     left: list[str] = field(default_factory=list)  # FILE:LINE of settings naming one
-    named_ids: list[str] = field(default_factory=list)  # transcript files whose id names one
 
     @property
     def replacements(self) -> int:
@@ -82,7 +94,7 @@ class ApplyResult:
 
     @property
     def nothing_to_do(self) -> bool:
-        return not self.files and not self.renamed
+        return not self.files and not self.renamed and not self.ids
 
     def count(self, place: str, edits: Iterable[Edit], transcript: str | None = None
               ) -> None:
@@ -102,12 +114,13 @@ class ApplyResult:
             "files": self.files, "renamed": len(self.renamed),
             "codings": self.codings, "codings_moved": self.moved,
             "codings_widened": self.widened, "suggestions_moved": self.suggestions_moved,
-            "orphans": self.orphans, "left": self.left, "named_ids": len(self.named_ids),
+            "orphans": self.orphans, "left": self.left,
+            "renamed_transcripts": sorted(new for _old, new in self.ids),
         }
-        if show_originals:  # file names may hold an original as well
+        if show_originals:  # file names and ids hold an original as well
             out["originals"] = dict(self.originals)
             out["renamed"] = [list(pair) for pair in self.renamed]
-            out["named_ids"] = self.named_ids
+            out["renamed_transcripts"] = [{"old": old, "new": new} for old, new in self.ids]
         return out
 
 
@@ -150,11 +163,14 @@ def _apply(corpus: Corpus, key: PseudonymKey, dry_run: bool) -> ApplyResult:
         return result
     writes: dict[Path, bytes] = {}
     removals: list[Path] = []
-    rewrites = _transcripts(corpus, matcher, result, writes)
+    renames = plan_id_renames(corpus, matcher)
+    ids = {old: r.new for old, r in renames.items() if r.new != old}
+    result.ids = sorted(ids.items())
+    rewrites = _transcripts(corpus, matcher, renames, result, writes, removals)
     _case_tables(corpus, matcher, result, writes)
-    _memos(corpus, matcher, result, writes, removals)
-    logs = _logs(corpus, matcher, rewrites, result)
-    _settings_left(corpus, key, result)
+    _memos(corpus, matcher, ids, result, writes, removals)
+    logs = _logs(corpus, matcher, rewrites, ids, result)
+    _settings(corpus, matcher, ids, result, writes)
     if not writes and not removals and not logs.changed(corpus):
         return result
     compaction = logs.plan(corpus)
@@ -201,21 +217,27 @@ def _lock_unchanged(logs: list[tuple[Path, Compacted]], held: ExitStack) -> None
 
 # -- transcripts, case tables, memo files -------------------------------------------------
 
-def _transcripts(corpus: Corpus, matcher: KeyMatcher, result: ApplyResult,
-                 writes: dict[Path, bytes]) -> dict[str, FileRewrite]:
+def _transcripts(corpus: Corpus, matcher: KeyMatcher, renames: dict[str, IdRename],
+                 result: ApplyResult, writes: dict[Path, bytes], removals: list[Path]
+                 ) -> dict[str, FileRewrite]:
     rewrites: dict[str, FileRewrite] = {}
     values = rewrite_values(matcher)
     for transcript in corpus.transcripts:
         path = corpus.root / transcript.file
         raw = _read(path, transcript.file)
-        done = rewrite_document(raw, transcript.file, matcher, values)
+        rename = renames.get(transcript.id)
+        done = rewrite_document(raw, transcript.file, matcher, with_new_id(
+            values, rename, "id" in transcript.front_lines))
         rewrites[transcript.id] = done
-        if matcher.search(transcript.id):
-            result.named_ids.append(transcript.file)
-        if not done.changed:
+        if done.changed:
+            _same_passages(transcript, done, corpus.config.segmentation)
+            result.count("transcripts", done.edits,
+                          rename.new if rename is not None else transcript.id)
+        if rename is not None and rename.new_file != rename.old_file:
+            removals.append(path)
+            path = corpus.root / rename.new_file
+        elif not done.changed and done.text == normalize(raw):
             continue
-        _same_passages(transcript, done, corpus.config.segmentation)
-        result.count("transcripts", done.edits, transcript.id)
         writes[path] = done.text.encode("utf-8")
     return rewrites
 
@@ -255,26 +277,28 @@ def _case_tables(corpus: Corpus, matcher: KeyMatcher, result: ApplyResult,
             writes[path] = done.text.encode("utf-8")
 
 
-def _memos(corpus: Corpus, matcher: KeyMatcher, result: ApplyResult,
+def _memos(corpus: Corpus, matcher: KeyMatcher, ids: dict[str, str], result: ApplyResult,
            writes: dict[Path, bytes], removals: list[Path]) -> None:
     folder = corpus.path(corpus.config.memos)
-    about = rewrite_case_about(matcher)
+    about = with_new_about(rewrite_case_about(matcher), ids)
     taken = {path.name for path, _rel in discover_memos(folder)}
     for path, _inside_folder in discover_memos(folder):
         shown = _rel(corpus.root, path)
+        raw = normalize(_read(path, shown))
         try:
-            done = rewrite_document(_read(path, shown), shown, matcher, about)
+            done = rewrite_document(raw, shown, matcher, about)
         except QcodeError:  # a memo `check` reports already: its body is still text
-            raw = _read(path, shown)
             plain = rewrite_text(raw, matcher)
             done = FileRewrite(plain.text, plain.edits)
         target = path
-        renamed = rewrite_text(path.stem, matcher)
-        if renamed.edits:
-            target = _free_name(path.parent, _file_stem(renamed.text), taken)
+        stem = memo_stem(path.stem, ids)
+        renamed = rewrite_text(stem, matcher)
+        if renamed.edits or stem != path.stem:
+            new_stem = _file_stem(renamed.text) if renamed.edits else stem
+            target = _free_name(path.parent, new_stem, taken)
             result.renamed.append((shown, _rel(corpus.root, target)))
             removals.append(path)
-        if done.changed or target != path:
+        if done.text != raw or target != path:
             result.count("memos", done.edits)
             writes[target] = done.text.encode("utf-8")
 
@@ -291,23 +315,36 @@ def _free_name(folder: Path, stem: str, taken: set[str]) -> Path:
     return folder / name
 
 
-def _settings_left(corpus: Corpus, key: PseudonymKey, result: ApplyResult) -> None:
-    """qcode.yaml and the codebook are the researcher's own writing, not data: an
-    original there is named (with its line) for them to change, never rewritten."""
+def _settings(corpus: Corpus, matcher: KeyMatcher, ids: dict[str, str],
+              result: ApplyResult, writes: dict[Path, bytes]) -> None:
+    """qcode.yaml's data values and the GUID sidecar's keys follow the data
+    (``qcode.coding.pseudonymise_ids``). The rest of qcode.yaml (the project's name, an
+    attribute's description) and the codebook are the researcher's own prose and rule
+    patterns, where a rewrite could change what a rule matches: an original left there
+    is named, with its lines, for them to change."""
     from qcode.format.config import CONFIG_NAME
 
-    matcher = key.matcher(key.replacing())
-    for rel in (CONFIG_NAME, corpus.config.codebook):
+    sidecar = guids_file(corpus.config.codebook)
+    for rel, rewrite in ((CONFIG_NAME, lambda t: rewrite_config(t, CONFIG_NAME, matcher)),
+                         (sidecar, lambda t: rewrite_guids(t, sidecar, matcher, ids)),
+                         (corpus.config.codebook, None)):
+        path = corpus.root / rel
         try:
-            text = (corpus.root / rel).read_text("utf-8")
+            text = path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError):
             continue
+        if rewrite is not None:
+            new, edits = rewrite(text)
+            if new != text:
+                result.count(rel, edits)
+                writes[path] = new.encode("utf-8")
+                text = new
         lines = sorted({text.count("\n", 0, m.start) + 1 for m in matcher.finditer(text)})
         if lines:
             shown = ", ".join(map(str, lines[:5])) + (", …" if len(lines) > 5 else "")
             result.left.append(f"{rel}: names originals of the key on {len(lines)} line"
                                f"{'s' if len(lines) != 1 else ''} ({shown}); apply does "
-                               "not rewrite it: edit it by hand")
+                               "not rewrite it there: edit it by hand")
 
 
 # -- codings and suggestions --------------------------------------------------------------
@@ -366,7 +403,7 @@ def _with(event: Event, fields: dict[str, Any] | None) -> Event:
 
 
 def _logs(corpus: Corpus, matcher: KeyMatcher, rewrites: dict[str, FileRewrite],
-          result: ApplyResult) -> _Logs:
+          ids: dict[str, str], result: ApplyResult) -> _Logs:
     logs = _Logs(matcher)
     verify: dict[str, list[Coding]] = {}
     for coder in corpus.store.coders:
@@ -383,7 +420,9 @@ def _logs(corpus: Corpus, matcher: KeyMatcher, rewrites: dict[str, FileRewrite],
             if (moved.start, moved.end, moved.text) != (coding.start, coding.end, coding.text):
                 result.moved += 1
             result.widened += moved.widened
-            if moved.changed or edits:
+            renamed = {"transcript": ids[coding.transcript]} if coding.transcript in ids \
+                else {}
+            if moved.changed or edits or renamed:
                 logs.touched = True
             if moved.verify:
                 verify.setdefault(coding.transcript, []).append(Coding(
@@ -391,8 +430,8 @@ def _logs(corpus: Corpus, matcher: KeyMatcher, rewrites: dict[str, FileRewrite],
                     rewrite_text(coding.text, matcher).text, coding.at))
             fields[coding.id] = {"start": moved.start, "end": moved.end, "text": moved.text,
                                  "memo": memo.text if memo is not None else coding.memo,
-                                 **extra}
-    _verify(rewrites, verify, result)
+                                 **extra, **renamed}
+    _verify(rewrites, verify, ids, result)
     for coder in corpus.store.suggestion_logs():
         fields = logs.suggestions[coder] = {}
         for suggestion in SuggestionLog(corpus.store, coder).read().suggestions.values():
@@ -403,12 +442,15 @@ def _logs(corpus: Corpus, matcher: KeyMatcher, rewrites: dict[str, FileRewrite],
             result.count("suggestions logs", [*rewrite_text(suggestion.text, matcher).edits,
                                               *rule.edits])
             matches = [_carry(rewrite, pair) for pair in suggestion.matches]
-            if moved.changed or rule.edits or matches != suggestion.matches:
+            renamed = {"transcript": ids[suggestion.transcript]} \
+                if suggestion.transcript in ids else {}
+            if moved.changed or rule.edits or matches != suggestion.matches or renamed:
                 logs.touched = True
                 result.suggestions_moved += 1
             fields[suggestion.id] = {"start": moved.start, "end": moved.end,
                                      "text": moved.text, "matches": matches,
-                                     **({"rule": rule.text} if suggestion.rule else {})}
+                                     **({"rule": rule.text} if suggestion.rule else {}),
+                                     **renamed}
     return logs
 
 
@@ -455,7 +497,7 @@ def _carry(rewrite: FileRewrite | None, pair: list[int]) -> list[int]:
 
 
 def _verify(rewrites: dict[str, FileRewrite], moved: dict[str, list[Coding]],
-            result: ApplyResult) -> None:
+            ids: dict[str, str], result: ApplyResult) -> None:
     """Each moved coding's old text, rewritten on its own, must be where its new offsets
     say: re-anchoring then finds nothing to place. What it would place is an orphan."""
     for transcript, codings in moved.items():
@@ -465,7 +507,8 @@ def _verify(rewrites: dict[str, FileRewrite], moved: dict[str, list[Coding]],
         for placement in plan.placements:
             coding = placement.coding
             result.orphans.append({
-                "coder": coding.coder, "id": coding.id, "transcript": transcript,
+                "coder": coding.coder, "id": coding.id,
+                "transcript": ids.get(transcript, transcript),
                 "start": coding.start, "end": coding.end, "kind": placement.kind,
                 "found": placement.target.start if placement.target else None})
 

@@ -22,7 +22,7 @@ from qcode.errors import QcodeError
 from qcode.format.pseudonyms import Edit, KeyEntry, KeyMatcher, Rewrite, rewrite_text
 from qcode.format.text import normalize
 from qcode.format.transcripts import FrontMatterError, split_front_matter
-from qcode.format.yamlio import dump_yaml, parse_simple_mapping, parse_yaml
+from qcode.format.yamlio import YamlProblem, dump_yaml, parse_simple_mapping, parse_yaml
 
 # What to do with one front matter value: its new value, or None to leave it.
 ValueRewriter = Callable[[str, Any], "tuple[str, list[Edit]] | None"]
@@ -83,19 +83,21 @@ def rewrite_document(raw: str, rel: str, matcher: KeyMatcher, values: ValueRewri
         raise QcodeError(f"{rel}:{exc.line or 1}: {exc.message}",
                          "fix the front matter (`qcode check` shows it), then apply "
                          "the key again") from None
-    head = text[:len(text) - len(body)]
+    head = old_head = text[:len(text) - len(body)]
     edits: list[Edit] = []
     if lines:
         head, edits = _rewrite_front(head, front, lines, rel, values)
     body_rewrite = rewrite_text(body, matcher) if body_too else Rewrite(body, [])
     edits.extend(body_rewrite.edits)
-    if not edits:
+    if not edits and head == old_head:
         return FileRewrite(text, [], body_rewrite, body)
     return FileRewrite(head + body_rewrite.text, edits, body_rewrite, body)
 
 
 def _rewrite_front(head: str, front: dict[str, Any], lines: dict[str, int], rel: str,
                    values: ValueRewriter) -> tuple[str, list[Edit]]:
+    """The front matter with ``values`` applied; a value may change without a
+    replacement of the key (a transcript's new ``id``)."""
     expected = dict(front)
     edits: list[Edit] = []
     for key, value in front.items():
@@ -103,7 +105,7 @@ def _rewrite_front(head: str, front: dict[str, Any], lines: dict[str, int], rel:
         if done is not None:
             expected[key], found = done
             edits.extend(found)
-    if not edits:
+    if expected == front:
         return head, []
     file_lines = head.split("\n")  # head ends with "\n": the last item is ""
     yaml_text = "\n".join(file_lines[1:-2]) + "\n"
@@ -135,6 +137,89 @@ def yaml_scalar(value: str) -> str:
     if parse_yaml(f"k: {quoted}").data != {"k": value}:  # pragma: no cover - YAML quoting
         raise QcodeError(f"cannot write {value!r} as a YAML value")
     return quoted
+
+
+# Which text scalar of a YAML file to change: (its path of mapping keys and list indices,
+# its text, whether it is a mapping key) -> the new text, or None to leave it.
+ScalarRewriter = Callable[[tuple[Any, ...], str, bool], "str | None"]
+
+
+def rewrite_yaml_scalars(text: str, rel: str, choose: ScalarRewriter) -> str:
+    """A YAML file (``qcode.yaml``, say) with the text scalars ``choose`` picks rewritten
+    where they stand: every other byte (comments, key order, quoting, flow lists) stays.
+    The new text is read back and must hold the old data with exactly those changes, or
+    nothing is written."""
+    from qcode.format.yamlio import parse_yaml_nodes
+
+    try:
+        doc, root = parse_yaml_nodes(text)
+    except YamlProblem as exc:
+        raise QcodeError(f"{rel}:{exc.line or 1}: {exc.message}",
+                         "fix it (`qcode check` shows it), then apply the key again") from None
+    spans: dict[tuple[int, int], str] = {}
+    expected = _scalars(root, doc.data, (), choose, spans)
+    if not spans:
+        return text
+    out = text
+    for (start, end), value in sorted(spans.items(), reverse=True):
+        out = out[:start] + _inline_scalar(value) + out[end:]
+    try:
+        again = parse_yaml(out).data
+    except YamlProblem:
+        again = None
+    if again != expected:
+        raise QcodeError(f"{rel}: it would not read back as written once the key is "
+                         "applied; nothing was changed",
+                         "replace the originals in it by hand, then apply the key again")
+    return out
+
+
+def _scalars(node: Any, data: Any, path: tuple[Any, ...], choose: ScalarRewriter,
+             spans: dict[tuple[int, int], str]) -> Any:
+    """``data`` (built from ``node``) with ``choose`` applied; the spans to rewrite are
+    collected in ``spans``. A mapping's keys are built in the order of its nodes."""
+    from ruamel.yaml.nodes import MappingNode, SequenceNode
+
+    def scalar(child: Any, value: Any, where: tuple[Any, ...], is_key: bool) -> Any:
+        if not isinstance(value, str):
+            return value
+        new = choose(where, value, is_key)
+        if new is None or new == value:
+            return value
+        spans[(child.start_mark.index, child.end_mark.index)] = new
+        return new
+
+    if isinstance(node, MappingNode) and isinstance(data, dict):
+        out: dict[Any, Any] = {}
+        for (key_node, value_node), (key, value) in zip(node.value, data.items(),
+                                                         strict=True):
+            new_key = scalar(key_node, key, (*path, key), True)
+            out[new_key] = _scalars(value_node, value, (*path, key), choose, spans)
+        return out
+    if isinstance(node, SequenceNode) and isinstance(data, list):
+        return [_scalars(child, value, (*path, index), choose, spans)
+                for index, (child, value) in enumerate(zip(node.value, data, strict=True))]
+    return scalar(node, data, path, False)
+
+
+def _inline_scalar(value: str) -> str:
+    """``value`` as a one-line YAML scalar that reads back as itself in a block and in a
+    flow list (``[a, b]``): plain when it can be, else quoted."""
+    if "\n" not in value:
+        plain = True
+        for wrapped in (f"k: {value}", f"k: [{value}]"):
+            try:
+                data = parse_yaml(wrapped).data
+            except YamlProblem:
+                plain = False
+                break
+            plain = plain and data in ({"k": value}, {"k": [value]})
+        if plain:
+            return value
+        return "'" + value.replace("'", "''") + "'"
+    import json
+
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML scalar
 
 
 def rewrite_case_table(raw: str, matcher: KeyMatcher) -> FileRewrite:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from qcode.format.cache import CACHE_DIR
-from qcode.format.pseudonyms import PseudonymKey, key_location_problem
+from qcode.format.pseudonyms import UNREVIEWED, PseudonymKey, key_location_problem
 from qcode.interchange.residue import Finding, ResidueReport, ResidueScanner, walk_files
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,6 +32,10 @@ _HINTS = {
     "cache": "delete .qcode/cache/ (it only costs speed; apply drops it too)",
     "exports": "delete this export and make it again after `qcode pseudonymise apply`",
 }
+# apply passes over a candidate nobody has reviewed: replacing it is not the next step.
+_UNREVIEWED_HINT = ("an unreviewed candidate (kind ?) of the key: decide about it with "
+                    "`qcode pseudonymise review --key KEY`; apply then replaces it if it "
+                    "identifies someone")
 
 
 def project_places(root: Path, config: ProjectConfig) -> list[tuple[str, Path, str]]:
@@ -89,7 +93,7 @@ def check_key(root: Path, config: ProjectConfig, key_file: Path, problems: Probl
     for finding in report.findings:
         problems.error("identifier-residue", finding.file,
                        finding.line if finding.member is None else None,
-                       residue_message(finding), _HINTS.get(place_of.get(finding.file, "")))
+                       residue_message(finding), _hint(finding, place_of))
     for where, why in report.refused:
         file = where.partition(":")[0] if where.partition(":")[0] in place_of else where
         problems.error("identifier-residue", file, None,
@@ -100,6 +104,12 @@ def check_key(root: Path, config: ProjectConfig, key_file: Path, problems: Probl
                          if where.partition(":")[0] in place_of else where, None,
                          f"{where} was not searched for identifiers ({why})",
                          "check it by hand before sharing it, or leave it out")
+
+
+def _hint(finding: Finding, place_of: dict[str, str]) -> str | None:
+    if finding.entry is not None and finding.entry.kind == UNREVIEWED:
+        return _UNREVIEWED_HINT
+    return _HINTS.get(place_of.get(finding.file, ""))
 
 
 def residue_message(finding: Finding) -> str:
