@@ -156,13 +156,13 @@ def rewrite_yaml_scalars(text: str, rel: str, choose: ScalarRewriter) -> str:
     except YamlProblem as exc:
         raise QcodeError(f"{rel}:{exc.line or 1}: {exc.message}",
                          "fix it (`qcode check` shows it), then apply the key again") from None
-    spans: dict[tuple[int, int], str] = {}
+    spans: dict[tuple[int, int], tuple[str, str | None]] = {}
     expected = _scalars(root, doc.data, (), choose, spans)
     if not spans:
         return text
     out = text
-    for (start, end), value in sorted(spans.items(), reverse=True):
-        out = out[:start] + _inline_scalar(value) + out[end:]
+    for (start, end), (value, style) in sorted(spans.items(), reverse=True):
+        out = out[:start] + _inline_scalar(value, style) + out[end:]
     try:
         again = parse_yaml(out).data
     except YamlProblem:
@@ -175,7 +175,7 @@ def rewrite_yaml_scalars(text: str, rel: str, choose: ScalarRewriter) -> str:
 
 
 def _scalars(node: Any, data: Any, path: tuple[Any, ...], choose: ScalarRewriter,
-             spans: dict[tuple[int, int], str]) -> Any:
+             spans: dict[tuple[int, int], tuple[str, str | None]]) -> Any:
     """``data`` (built from ``node``) with ``choose`` applied; the spans to rewrite are
     collected in ``spans``. A mapping's keys are built in the order of its nodes."""
     from ruamel.yaml.nodes import MappingNode, SequenceNode
@@ -186,7 +186,7 @@ def _scalars(node: Any, data: Any, path: tuple[Any, ...], choose: ScalarRewriter
         new = choose(where, value, is_key)
         if new is None or new == value:
             return value
-        spans[(child.start_mark.index, child.end_mark.index)] = new
+        spans[(child.start_mark.index, child.end_mark.index)] = (new, child.style)
         return new
 
     if isinstance(node, MappingNode) and isinstance(data, dict):
@@ -202,10 +202,13 @@ def _scalars(node: Any, data: Any, path: tuple[Any, ...], choose: ScalarRewriter
     return scalar(node, data, path, False)
 
 
-def _inline_scalar(value: str) -> str:
+def _inline_scalar(value: str, style: str | None = None) -> str:
     """``value`` as a one-line YAML scalar that reads back as itself in a block and in a
-    flow list (``[a, b]``): plain when it can be, else quoted."""
-    if "\n" not in value:
+    flow list (``[a, b]``): quoted as the old value was, else plain when it can be, else
+    single-quoted."""
+    if "\n" not in value and style != '"':
+        if style == "'":
+            return "'" + value.replace("'", "''") + "'"
         plain = True
         for wrapped in (f"k: {value}", f"k: [{value}]"):
             try:
