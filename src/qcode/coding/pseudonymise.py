@@ -4,12 +4,13 @@ text, as one change.
 Transcripts get the replacements in their body and in their front matter's values; case
 tables in their cells; memo files in their body and a case memo's ``about``; qcode.yaml
 in the values it declares. A transcript id that holds an original is renamed with its
-file, its codings, suggestions and memos (``qcode.coding.pseudonymise_ids``). Every coding moves with its text: its
-offsets are carried across the edits (``Rewrite.offset``; a coding that began or ended
-inside a name covers the whole placeholder) and its ``text`` is taken from the new body.
-The moved codings are then held to the re-anchoring machinery: each one's old text,
-rewritten on its own, must be where its new offsets say (``plan_body`` finds it in place);
-one that is not is reported as an orphan (none is expected: replacements are local).
+file, codings, suggestions and memos (``qcode.coding.pseudonymise_ids``). Every coding
+moves with its text: its offsets are carried across the edits (``Rewrite.offset``; a
+coding that began or ended inside a name covers the whole placeholder) and its ``text``
+is taken from the new body. The moved codings are then held to the re-anchoring
+machinery: each one's old text, rewritten on its own, must be where its new offsets say
+(``plan_body`` finds it in place); one that is not is reported as an orphan (none is
+expected: replacements are local).
 
 The logs are where the old text would survive: a coding's ``text`` and ``memo``, and the
 history of removed codings. So every log, coding and suggestions, is compacted to its

@@ -46,7 +46,7 @@ class FileRewrite:
 def rewrite_values(matcher: KeyMatcher, skip: frozenset[str] = frozenset({"id"})
                    ) -> ValueRewriter:
     """Every text value but those of ``skip`` (a transcript's ``id`` names its file and
-    every coding of it: ids are not renamed)."""
+    every coding of it: ``qcode.coding.pseudonymise_ids`` renames it as a whole)."""
 
     def rewrite(key: str, value: Any) -> tuple[str, list[Edit]] | None:
         if key in skip or not isinstance(value, str):
