@@ -396,3 +396,30 @@ def test_plain_adjudication_shows_the_coders_memos(project_dir, cli):
     project.tag("voss-principal", 4, ["lead-weak"], "b")
     result = cli("adjudicate", "a", "b", "--plain", input="q\n")
     assert "a's memo: teachers say 'our project'" in result.stdout
+
+
+def test_decisions_that_left_no_coding_survive_compaction(coded, project_dir, cli):
+    """«neither» is written as an add taken back at once; compacting the consensus log
+    keeps that decision (without its text), so resuming does not ask it again."""
+    session = Adjudication(coded, "a", "b")
+    session.copy_agreements()
+    for item in session.pending()[:3]:
+        session.decide(item, "neither")
+    session.decide(session.pending()[0], "a")
+    before = _current(project_dir)
+    log = project_dir.root / "codings" / "consensus.jsonl"
+    assert cli("compact", "consensus").exit_code == 0
+    raw = log.read_bytes()
+    assert b'"op":"remove"' in raw.replace(b" ", b"")
+    for item in PENDING[:3]:  # the neither decisions hold no quoted text any more
+        transcript = coded.transcript(item[0])
+        passage = transcript.passage(item[1])
+        assert transcript.body[passage.start:passage.end][:40].encode() not in raw
+    assert _current(project_dir) == before
+    resumed = Adjudication(Project.open(project_dir.root), "a", "b")
+    assert resumed.progress() == (4, 7)
+    assert [(i.transcript, i.passage, i.code) for i in resumed.pending()] == [
+        p[:3] for p in PENDING[4:]]
+    assert cli("compact", "consensus").exit_code == 0
+    assert log.read_bytes() == raw  # compacting again changes nothing
+    assert cli("check").exit_code == 0

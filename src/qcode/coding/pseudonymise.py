@@ -358,6 +358,7 @@ class _Logs:
     codings: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     suggestions: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     touched: bool = False
+    ids: dict[str, str] = field(default_factory=dict)  # renamed transcripts: old -> new
 
     def changed(self, corpus: Corpus) -> bool:
         """Whether any log must be rewritten: a live coding changes, or a log's history
@@ -384,14 +385,22 @@ class _Logs:
         for coder in log_coders(corpus.store):
             new_codings = self.codings.get(coder, {})
             new_suggestions = self.suggestions.get(coder, {})
-            plans.append(plan_compaction(corpus.store, [coder], _setting(new_codings),
-                                         _setting(new_suggestions)))
+            plans.append(plan_compaction(corpus.store, [coder], _setting(new_codings, self.ids),
+                                         _setting(new_suggestions, self.ids)))
         return CompactionPlan([log for plan in plans for log in plan.logs])
 
 
-def _setting(new: dict[str, dict[str, Any]]) -> Callable[[Event], Event]:
-    """The transform of one log: each event gets the new fields of its id."""
-    return lambda event: _with(event, new.get(event["id"]))
+def _setting(new: dict[str, dict[str, Any]], ids: dict[str, str]) -> Callable[[Event], Event]:
+    """The transform of one log: each event gets the new fields of its id; an event with
+    none (a decision of adjudication kept by compaction) follows its transcript's new id."""
+
+    def transform(event: Event) -> Event:
+        fields = new.get(event["id"])
+        if fields is None and event.get("transcript") in ids:
+            fields = {"transcript": ids[event["transcript"]]}
+        return _with(event, fields)
+
+    return transform
 
 
 def _with(event: Event, fields: dict[str, Any] | None) -> Event:
@@ -405,7 +414,7 @@ def _with(event: Event, fields: dict[str, Any] | None) -> Event:
 
 def _logs(corpus: Corpus, matcher: KeyMatcher, rewrites: dict[str, FileRewrite],
           ids: dict[str, str], result: ApplyResult) -> _Logs:
-    logs = _Logs(matcher)
+    logs = _Logs(matcher, ids=ids)
     verify: dict[str, list[Coding]] = {}
     for coder in corpus.store.coders:
         fields = logs.codings[coder] = {}

@@ -9,6 +9,12 @@ numbers differ). A ``transform`` (an ``add`` event as a dict -> the event to wri
 None to drop it) rewrites events on the way, for pseudonymising or erasing; the proof is
 then that the replay of the new log equals the transform applied to the old replay.
 
+Adjudication records a decision that leaves no coding («neither», or a span the consensus
+already had) as an ``add`` carrying an ``adjudication`` record that a ``remove`` takes back
+at once; adjudication reads those records to know what was decided. Compaction keeps each
+such decision as a minimal pair (the add without its text, span or memo, then its remove),
+so a compacted consensus log is not asked the same questions again and holds no old text.
+
 A suggestions log keeps what ``qcode autocode`` and the review read: every pending,
 accepted and rejected suggestion with its first decision; withdrawn suggestions (which
 autocode ignores) and later, ignored decisions go. Its proof compares the
@@ -110,12 +116,54 @@ def compact_coding_log(raw: bytes, coder: str, rel: str,
                              f"add event: {error or 'op must be add'}")
         lines.append(encode_event(event))
         expected.append(_event_key(event))
+    live = {coding.id for coding in replay.codings}
+    lines.extend(_decision_markers(raw, live, transform))
     data = b"".join(lines)
     after = replay_bytes(data, coder, rel)
     if after.problems or [_coding_key(c) for c in after.codings] != expected:
         raise CompactionNotProven(f"compacting {rel} would change its codings; nothing was "
                                   "written", "report this as a bug in qcode")
     return Compacted(rel, data, replay.events, after.events, len(raw), dropped)
+
+
+# The field adjudication's records live in (``qcode.coding.adjudication.RECORD``).
+DECISION_RECORD = "adjudication"
+
+
+def _decision_markers(raw: bytes, live: set[str], transform: Transform | None
+                      ) -> list[bytes]:
+    """The decisions of adjudication that no live coding carries, as minimal add/remove
+    pairs (see the module's docstring), in log order; ``transform`` rewrites or drops
+    each add as it does a coding's."""
+    import orjson
+
+    if DECISION_RECORD.encode() not in raw:
+        return []
+    lines: list[bytes] = []
+    seen: set[str] = set()
+    for raw_line in raw.split(b"\n"):
+        if b'"' + DECISION_RECORD.encode() + b'"' not in raw_line:
+            continue
+        try:
+            event = orjson.loads(raw_line)
+        except orjson.JSONDecodeError:
+            continue  # an unreadable line was refused before this is reached
+        if (not isinstance(event, dict) or event.get("op") != "add" or event_error(event)
+                or event["id"] in live or event["id"] in seen
+                or not isinstance(event.get(DECISION_RECORD), dict)):
+            continue
+        seen.add(event["id"])
+        marker: Event = {
+            "op": "add", "id": event["id"], "transcript": event["transcript"], "start": 0,
+            "end": 0, "code": event["code"], "text": "", "at": event["at"],
+            DECISION_RECORD: event[DECISION_RECORD]}
+        kept = transform(marker) if transform is not None else marker
+        if kept is None:
+            continue
+        marker = kept
+        lines.append(encode_event(marker))
+        lines.append(encode_event({"op": "remove", "id": marker["id"], "at": marker["at"]}))
+    return lines
 
 
 def _coding_key(coding: Any) -> tuple:
