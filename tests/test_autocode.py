@@ -538,3 +538,12 @@ def test_cli_errors_are_one_line(ruled, cli):
     assert result.exit_code == 2
     result = cli("autocode", "--codes", "personal")
     assert result.exit_code == 1 and "Traceback" not in result.output
+
+
+def test_a_repeated_phrase_is_marked_once_not_as_overlapping_matches():
+    """Found by the property test above: «ildsjel ildsjel» in «ildsjel ildsjel ildsjel»
+    matches at two word starts; the marked words are one span."""
+    transcript = parse_transcript("I: vikar ildsjel ildsjel ildsjel\n", "t.md", "t")
+    ruleset = RuleSet()
+    ruleset.add("c0", Rule(match="ildsjel ildsjel"))
+    assert [p.matches for p in ruleset.scan(transcript)] == [[(9, 32)]]

@@ -294,8 +294,8 @@ class RuleSet:
             for code, entry in found[unit].items():
                 if whole and code in whole:
                     continue  # a sentence inside a proposed passage adds nothing
-                if len(entry) == 2:
-                    rules, spans = [entry[0]], list(entry[1])
+                if len(entry) == 2:  # one rule; a phrase repeated («x x x») overlaps itself
+                    rules, spans = [entry[0]], _merge_spans(entry[1])
                 else:
                     rules = list(dict.fromkeys(entry[0::2]))
                     spans = _merge_spans([span for part in entry[1::2] for span in part])
