@@ -80,7 +80,7 @@ def atomic_output(path: Path, overwrite: bool = False, durable: bool = True
         with os.fdopen(fd, "w+b") as handle:
             yield handle
             handle.flush()
-            os.fchmod(handle.fileno(), _mode_for(path))
+            os.fchmod(handle.fileno(), mode_for(path))
             if durable:
                 os.fsync(handle.fileno())
         if path.exists() and not overwrite:
@@ -98,7 +98,7 @@ def atomic_output(path: Path, overwrite: bool = False, durable: bool = True
             raise WriteFailed.of(exc, path) from None
         raise
     if durable:
-        _sync_folder(path.parent)
+        sync_folder(path.parent)
 
 
 def atomic_write(path: Path, data: bytes | str, overwrite: bool = False,
@@ -141,7 +141,7 @@ def atomic_write_text(path: Path, text: str, *, overwrite: bool = False) -> None
     atomic_write(path, text, overwrite)
 
 
-def _mode_for(path: Path) -> int:
+def mode_for(path: Path) -> int:
     try:
         return path.stat().st_mode & 0o7777  # a replaced file keeps its mode
     except OSError:
@@ -160,7 +160,7 @@ def _umask() -> int:
 _UMASK: int | None = None
 
 
-def _sync_folder(folder: Path) -> None:
+def sync_folder(folder: Path) -> None:
     """Make the rename durable too (where the platform lets a folder be synced)."""
     try:
         fd = os.open(folder, os.O_RDONLY)

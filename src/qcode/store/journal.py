@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from qcode.errors import QcodeError, UnsafePath, WriteFailed
-from qcode.format.files import open_private, private_folder
+from qcode.format.files import mode_for, open_private, private_folder, sync_folder
 
 JOURNAL_DIR = Path(".qcode") / "journal"
 MANIFEST = "manifest.json"
@@ -70,7 +70,7 @@ class Transaction:
                 else:
                     handle.write(data)
                 handle.flush()
-                os.fchmod(handle.fileno(), _mode_for(target))
+                os.fchmod(handle.fileno(), mode_for(target))
                 os.fsync(handle.fileno())
         except OSError as exc:
             raise WriteFailed.of(exc, rel, "stage the new") from None
@@ -123,7 +123,7 @@ class Transaction:
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, folder / MANIFEST)
-            _sync_folder(folder)
+            sync_folder(folder)
         except OSError as exc:
             raise WriteFailed.of(exc, JOURNAL_DIR / self.id / MANIFEST) from None
         self.committed = True
@@ -197,7 +197,7 @@ def _carry_out(root: Path, folder: Path, manifest: dict[str, Any]) -> list[str]:
                               "command in the project: it finishes the change") from None
         synced.add(target.parent)
     for parent in synced:
-        _sync_folder(parent)
+        sync_folder(parent)
     return done
 
 
@@ -277,25 +277,3 @@ def _delete_folder(folder: Path) -> None:
             with suppress(FileNotFoundError):
                 os.unlink(folder / name)
         os.rmdir(folder)
-
-
-def _mode_for(path: Path) -> int:
-    try:
-        return os.stat(path).st_mode & 0o7777  # a replaced file keeps its mode
-    except OSError:
-        mask = os.umask(0o022)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
-def _sync_folder(folder: Path) -> None:
-    try:
-        fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
