@@ -120,12 +120,23 @@ def event_error(event: Any) -> str | None:
 
 def propose_event(transcript: str, start: int, end: int, code: str, text: str, at: str,
                   rule: str, passage: int | None,
-                  matches: Sequence[tuple[int, int] | list[int]]) -> Event:
+                  matches: Sequence[tuple[int, int] | list[int]],
+                  source: str = "rules", probability: float | None = None,
+                  features: Sequence[str] = ()) -> Event:
     """A suggestion of ``qcode autocode``: an ``add`` with the rule that made it, its
-    passage and the matched words."""
-    return {"op": "add", "id": new_id(), "transcript": transcript, "start": start,
-            "end": end, "code": code, "text": text, "at": at, "rule": rule,
-            "passage": passage, "matches": [list(m) for m in matches]}
+    passage and the matched words. A suggestion learned from a coder's work (``source``
+    ``learned``) also carries the model's ``probability`` and the ``features`` (words)
+    that weighed most for it; a rule's suggestion stays as it always was written."""
+    event: Event = {"op": "add", "id": new_id(), "transcript": transcript, "start": start,
+                    "end": end, "code": code, "text": text, "at": at, "rule": rule,
+                    "passage": passage, "matches": [list(m) for m in matches]}
+    if source != "rules":
+        event["source"] = source
+    if probability is not None:
+        event["probability"] = round(float(probability), 4)
+    if features:
+        event["features"] = list(features)
+    return event
 
 
 def accept_event(suggestion_id: str, coder: str, coding_id: str, at: str) -> Event:

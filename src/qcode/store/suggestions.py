@@ -54,6 +54,9 @@ class Suggestion:
     decided_at: str | None = None
     decided_by: str | None = None
     coding: str | None = None  # the id of the coding an acceptance added
+    source: str = "rules"  # rules | learned (``qcode autocode --learn``)
+    probability: float | None = None  # a learned suggestion's calibrated probability
+    features: list[str] = field(default_factory=list)  # the words that weighed most
 
     @property
     def memo(self) -> str:
@@ -63,7 +66,8 @@ class Suggestion:
         return {"id": self.id, "transcript": self.transcript, "start": self.start,
                 "end": self.end, "code": self.code, "text": self.text, "rule": self.rule,
                 "passage": self.passage, "matches": [list(m) for m in self.matches],
-                "status": self.status}
+                "status": self.status, "source": self.source,
+                "probability": self.probability, "features": list(self.features)}
 
 
 @dataclass
@@ -141,7 +145,9 @@ def replay_suggestions(lines: list[bytes], coder: str, rel: str,
                 id=event_id, transcript=event["transcript"], start=event["start"],
                 end=event["end"], code=event["code"], text=event["text"], at=event["at"],
                 rule=event.get("rule") or "", matches=event.get("matches") or [],
-                passage=event.get("passage"), line=index)
+                passage=event.get("passage"), line=index,
+                source=event.get("source") or "rules", probability=event.get("probability"),
+                features=event.get("features") or [])
             continue
         suggestion = suggestions.get(event_id)
         if suggestion is None:
@@ -182,6 +188,15 @@ def _suggestion_event_error(event: Any) -> str | None:
         return "`rule` must be a string"
     if "passage" in event and type(event["passage"]) is not int:
         return "`passage` must be a whole number"
+    if "source" in event and event["source"] not in ("rules", "learned"):
+        return "`source` must be \"rules\" or \"learned\""
+    probability = event.get("probability")
+    if probability is not None and (type(probability) not in (int, float)
+                                    or not 0 <= probability <= 1):
+        return "`probability` must be a number from 0 to 1"
+    features = event.get("features", [])
+    if type(features) is not list or not all(isinstance(f, str) for f in features):
+        return "`features` must be a list of strings"
     matches = event.get("matches", [])
     if type(matches) is not list:
         return "`matches` must be a list of [start, end] pairs"
