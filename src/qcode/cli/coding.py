@@ -2,6 +2,7 @@
 
 
 import sys
+from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -12,6 +13,17 @@ from qcode.cli.options import CoderOpt
 EXAMPLES: dict[str, list[str]] = {
     "code": ['qcode code --coder me', 'qcode code voss-principal --coder me --plain'],
 }
+
+
+class ReviewOrder(StrEnum):  # qcode.coding.review.ORDERS (a test keeps them equal)
+    certain = "certain"
+    uncertain = "uncertain"
+    position = "position"
+
+
+class SuggestionKind(StrEnum):  # qcode.coding.review.KINDS
+    rules = "rules"
+    learned = "learned"
 
 
 def code(
@@ -45,6 +57,13 @@ def code(
     source: Annotated[str, typer.Option(
         "--from", metavar="NAME", help="With --suggestions: whose suggestions log to review "
                                        "(default: `auto`, autocode's default).")] = "auto",
+    order: Annotated[ReviewOrder, typer.Option(
+        "--order", help="With --suggestions: learned suggestions most certain first, least "
+                        "certain first (closest to the threshold), or all by position; the "
+                        "rules' follow by position.")] = ReviewOrder.certain,
+    kind: Annotated[SuggestionKind | None, typer.Option(
+        "--source", help="With --suggestions: review only the rules' or only the learned "
+                         "suggestions.")] = None,
 ) -> None:
     """Code transcripts interactively; every change is saved as it is made.
 
@@ -60,12 +79,14 @@ def code(
             from qcode.cli.plain.suggestions import run_suggestions_plain
 
             run_suggestions_plain(project, coder, sys.stdin, sys.stdout, source=source,
-                                  transcripts=chosen)
+                                  transcripts=chosen, order=order.value,
+                                  kind=kind.value if kind else None)
             return
         from qcode.coding.review import Review
         from qcode.tui import run_app
 
-        with Review(project, coder, source=source, transcripts=chosen) as reviewing:
+        with Review(project, coder, source=source, transcripts=chosen, order=order.value,
+                    kind=kind.value if kind else None) as reviewing:
             run_app("suggestions", review=reviewing)
         return
     if review_orphans:

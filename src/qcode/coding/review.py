@@ -10,6 +10,12 @@ from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 from qcode.store.events import Event, accept_event, add_event, now_iso, reject_event
 from qcode.store.suggestions import Suggestion, SuggestionLog
 
+# How the review walks the suggestions: learned ones by probability (most certain first),
+# by uncertainty (closest to the threshold first, for active learning), or everything by
+# position; rules suggestions have no probability and always follow in position order.
+ORDERS = ("certain", "uncertain", "position")
+KINDS = ("rules", "learned")
+
 
 class Review:
     """A coder reviewing suggestions: accepting appends the coding to the coder's own log
@@ -18,13 +24,22 @@ class Review:
     ``source`` is whose suggestions log is reviewed (default: the coder's own). Only valid
     pending suggestions are offered: on a known transcript whose text is unchanged, with a
     codable code, and not already coded so by the coder (that covers a crash between the
-    two appends of an acceptance).
+    two appends of an acceptance). ``kind`` keeps only the suggestions of the rules or only
+    the learned ones (everything the review does, accept-all included, sees only those);
+    ``order`` is how ``queue`` walks them (see ``ORDERS``).
     """
 
     def __init__(self, corpus: Corpus | HasCorpus, coder: str, source: str | None = None,
-                 transcripts: list[str] | None = None) -> None:
+                 transcripts: list[str] | None = None, order: str = "certain",
+                 kind: str | None = None) -> None:
         corpus = as_corpus(corpus)
         check_coder_name(coder)
+        if order not in ORDERS:
+            raise QcodeError(f"unknown review order {order!r}; use one of {', '.join(ORDERS)}")
+        if kind is not None and kind not in KINDS:
+            raise QcodeError(f"unknown suggestion source {kind!r}; use one of {', '.join(KINDS)}")
+        self.order = order
+        self.kind = kind
         self.corpus = corpus
         self.coder = coder
         self.source = source or coder
@@ -60,7 +75,7 @@ class Review:
         return self._transcripts[suggestion.transcript]
 
     def is_pending(self, suggestion: Suggestion) -> bool:
-        if suggestion.status != "pending":
+        if suggestion.status != "pending" or (self.kind and suggestion.source != self.kind):
             return False
         transcript = self._transcripts.get(suggestion.transcript)
         if transcript is None or transcript.body[suggestion.start:suggestion.end] != suggestion.text:
@@ -90,6 +105,21 @@ class Review:
         found.sort(key=lambda s: (rank[s.transcript], s.start, s.end,
                                   self._order.get(self.codebook.canonical(s.code), 0)))
         return found
+
+    def queue(self) -> list[Suggestion]:
+        """The pending suggestions in the order they are reviewed: the learned ones first,
+        by ``order``, then the rules' in position order (``pending``); ``position`` keeps
+        everything in position order. Ties keep position order."""
+        found = self.pending()
+        if self.order == "position":
+            return found
+        learned = [s for s in found if s.source == "learned"]
+        rules = [s for s in found if s.source != "learned"]
+        if self.order == "certain":
+            learned.sort(key=lambda s: -(s.probability if s.probability is not None else -1.0))
+        else:
+            learned.sort(key=uncertainty)
+        return learned + rules
 
     def accept(self, suggestions: list[Suggestion]) -> list[Event]:
         """Accept pending suggestions; returns the coding events appended to the coder's log."""
@@ -133,3 +163,28 @@ class Review:
 
     def reject_all(self, transcript: str, code: str) -> int:
         return self.reject(self.pending(transcript, code))
+
+
+def uncertainty(suggestion: Suggestion) -> float:
+    """How far a learned suggestion's probability is from the decision: the threshold it
+    was proposed at when the log stores one, else 0.5; smaller is less certain (a
+    suggestion without a probability counts as the most certain, reviewed last)."""
+    if suggestion.probability is None:
+        return float("inf")
+    threshold = suggestion.threshold if suggestion.threshold is not None else 0.5
+    return abs(suggestion.probability - threshold)
+
+
+def provenance(suggestion: Suggestion) -> str:
+    """Where a suggestion comes from, in one line for the reviewer: the rule that matched,
+    or «learned p=0.87» with the threshold when stored and the words that weighed most."""
+    if suggestion.source != "learned":
+        return f"rule: {suggestion.rule or '-'}"
+    text = "learned"
+    if suggestion.probability is not None:
+        text += f" p={suggestion.probability:.2f}"
+    if suggestion.threshold is not None:
+        text += f" (threshold {suggestion.threshold:.2f})"
+    if suggestion.features:
+        text += f" · words: {', '.join(suggestion.features)}"
+    return text

@@ -57,6 +57,7 @@ class Suggestion:
     source: str = "rules"  # rules | learned (``qcode autocode --learn``)
     probability: float | None = None  # a learned suggestion's calibrated probability
     features: list[str] = field(default_factory=list)  # the words that weighed most
+    threshold: float | None = None  # the probability above which the model proposed it
 
     @property
     def memo(self) -> str:
@@ -67,7 +68,8 @@ class Suggestion:
                 "end": self.end, "code": self.code, "text": self.text, "rule": self.rule,
                 "passage": self.passage, "matches": [list(m) for m in self.matches],
                 "status": self.status, "source": self.source,
-                "probability": self.probability, "features": list(self.features)}
+                "probability": self.probability, "features": list(self.features),
+                "threshold": self.threshold}
 
 
 @dataclass
@@ -147,7 +149,7 @@ def replay_suggestions(lines: list[bytes], coder: str, rel: str,
                 rule=event.get("rule") or "", matches=event.get("matches") or [],
                 passage=event.get("passage"), line=index,
                 source=event.get("source") or "rules", probability=event.get("probability"),
-                features=event.get("features") or [])
+                features=event.get("features") or [], threshold=event.get("threshold"))
             continue
         suggestion = suggestions.get(event_id)
         if suggestion is None:
@@ -190,10 +192,10 @@ def _suggestion_event_error(event: Any) -> str | None:
         return "`passage` must be a whole number"
     if "source" in event and event["source"] not in ("rules", "learned"):
         return "`source` must be \"rules\" or \"learned\""
-    probability = event.get("probability")
-    if probability is not None and (type(probability) not in (int, float)
-                                    or not 0 <= probability <= 1):
-        return "`probability` must be a number from 0 to 1"
+    for key in ("probability", "threshold"):
+        number = event.get(key)
+        if number is not None and (type(number) not in (int, float) or not 0 <= number <= 1):
+            return f"`{key}` must be a number from 0 to 1"
     features = event.get("features", [])
     if type(features) is not list or not all(isinstance(f, str) for f in features):
         return "`features` must be a list of strings"

@@ -1,7 +1,8 @@
 """``qcode code --suggestions --plain``: reviewing auto-coding proposals line by line.
 
-One suggestion at a time: where it is, the code and the rule that proposed it, the text
-with the matched words marked ``**like this**``, and a ``>`` prompt. Every decision is
+One suggestion at a time: where it is, the code and what proposed it (the rule, or the
+learned model's probability and the words that weighed most), the text with the matched
+words marked ``**like this**``, and a ``>`` prompt. Every decision is
 appended (and fsynced) before the next suggestion is shown; accepting adds the coding to
 the coder's own log with ``memo: "autocode: <rule>"`` (``qcode.coding.review.Review``).
 """
@@ -34,28 +35,31 @@ Answer with one line per suggestion:
 
 def run_suggestions_plain(corpus: "Corpus | HasCorpus", coder: str, stdin: TextIO,
                           stdout: TextIO, source: str | None = None,
-                          transcripts: list[str] | None = None, width: int = 80) -> int:
+                          transcripts: list[str] | None = None, width: int = 80,
+                          order: str = "certain", kind: str | None = None) -> int:
     """Walk the pending suggestions in ``codings/<source>.suggestions.jsonl`` (default
     source: ``coder``); what ``coder`` accepts goes to ``codings/<coder>.jsonl``. Holds
-    the coder's session lock while it runs.
+    the coder's session lock while it runs. ``order`` and ``kind`` are those of
+    ``qcode.coding.review.Review`` (learned suggestions most certain first by default).
 
     Returns the number of decisions saved (accepted plus rejected suggestions).
     """
     from qcode.coding.review import Review
 
-    with Review(corpus, coder, source=source, transcripts=transcripts) as review:
+    with Review(corpus, coder, source=source, transcripts=transcripts, order=order,
+                kind=kind) as review:
         return _walk(review, stdin, stdout, width)
 
 
 def _walk(review: "Review", stdin: TextIO, stdout: TextIO, width: int) -> int:
     dialogue = Dialogue(stdin, stdout, width)
     say = dialogue.say
-    queue = review.pending()
+    queue = review.queue()
     if not queue:
         say(_nothing_pending(review))
         return 0
-    say(f"{len(queue)} suggestions to review for {review.coder} from {review.log.rel} "
-        f"(? for help)")
+    say(f"{len(queue)} suggestions to review for {review.coder} from {review.log.rel}"
+        f"{_order_note(review, queue)} (? for help)")
     skipped = 0
     position = 0
     while position < len(queue):
@@ -122,6 +126,8 @@ def _answer(review: "Review", suggestion: "Suggestion", answer: str,
 
 def _show(review: "Review", suggestion: "Suggestion", index: int, total: int,
           dialogue: Dialogue) -> None:
+    from qcode.coding.review import provenance
+
     say = dialogue.say
     transcript = review.transcript(suggestion)
     passages = transcript.passages_overlapping(suggestion.start, suggestion.end)
@@ -133,7 +139,7 @@ def _show(review: "Review", suggestion: "Suggestion", index: int, total: int,
     speaker = f"  {passage.speaker}" if passage and passage.speaker else ""
     say(f"[{index + 1}/{total}] [{transcript.id}] {where}{speaker}")
     say(f"suggested: {code_id}" + (f" ({code.label})" if code else ""))
-    say(f"rule: {suggestion.rule or '-'}")
+    say(provenance(suggestion))
     matches = [(start, end) for start, end in suggestion.matches]
     dialogue.text(highlight(suggestion.text, suggestion.start, matches))
     mine = _codes_on(review, transcript, passage)
@@ -141,6 +147,16 @@ def _show(review: "Review", suggestion: "Suggestion", index: int, total: int,
     same = len(review.pending(transcript.id, code_id))
     say(f"a accept · r reject · A/R accept/reject all {same} of {code_id} in "
         f"{transcript.id} · s skip · q quit")
+
+
+def _order_note(review: "Review", queue: list["Suggestion"]) -> str:
+    """Say how the queue is ordered when that is not plain position order."""
+    learned = sum(1 for s in queue if s.source == "learned")
+    if not learned or review.order == "position":
+        return ""
+    how = "most certain first" if review.order == "certain" else "least certain first"
+    rules = len(queue) - learned
+    return f"; {learned} learned {how}" + (f", then {rules} from rules" if rules else "")
 
 
 def _where(review: "Review", suggestion: "Suggestion") -> str:

@@ -1,7 +1,8 @@
 """Full-screen review of auto-coding suggestions (``qcode code --suggestions``).
 
 The state lives in ``qcode.coding.review.Review``; this screen shows one suggestion at a time
-(its passage, the matched words highlighted, the rule) and dispatches the decision keys.
+(its passage, the matched words highlighted, the rule or the learned probability and
+words) and dispatches the decision keys.
 Accepting appends the coding to the coder's log, rejecting records the rejection in the
 suggestions log; both before the next suggestion is shown.
 """
@@ -15,6 +16,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Static
 
+from qcode.coding.review import provenance
 from qcode.errors import QcodeError
 from qcode.tui.screens.dialogs import bindings
 from qcode.tui.widgets import ShownText
@@ -30,7 +32,7 @@ class SuggestionsScreen(Screen[None]):
     def __init__(self, review: Review) -> None:
         super().__init__()
         self.review = review
-        self.queue: list[Suggestion] = review.pending()
+        self.queue: list[Suggestion] = review.queue()
         self.index = 0
 
     def compose(self) -> ComposeResult:
@@ -65,7 +67,7 @@ class SuggestionsScreen(Screen[None]):
             text.append(f"   {suggestion.code}", style="bold magenta")
             if code is not None:
                 text.append(f" ({code.label})")
-            text.append(f"\nrule: {suggestion.rule or '-'}\n\n", style="dim")
+            text.append(f"\n{provenance(suggestion)}\n\n", style="dim")
             body = ShownText(transcript.body[start:end])
             body.stylize("underline", suggestion.start - start, suggestion.end - start)
             for match_start, match_end in suggestion.matches:
