@@ -122,7 +122,7 @@ def propose_event(transcript: str, start: int, end: int, code: str, text: str, a
                   rule: str, passage: int | None,
                   matches: Sequence[tuple[int, int] | list[int]],
                   source: str = "rules", probability: float | None = None,
-                  features: Sequence[str] = ()) -> Event:
+                  features: Sequence[str] = (), threshold: float | None = None) -> Event:
     """A suggestion of ``qcode autocode``: an ``add`` with the rule that made it, its
     passage and the matched words. A suggestion learned from a coder's work (``source``
     ``learned``) also carries the model's ``probability`` and the ``features`` (words)
@@ -134,6 +134,8 @@ def propose_event(transcript: str, start: int, end: int, code: str, text: str, a
         event["source"] = source
     if probability is not None:
         event["probability"] = round(float(probability), 4)
+    if threshold is not None:  # the code's decision threshold: the review orders by distance
+        event["threshold"] = round(float(threshold), 4)
     if features:
         event["features"] = list(features)
     return event
