@@ -1,0 +1,346 @@
+"""Suggestions learned from a coder's own codings: ``qcode autocode --learn``.
+
+For each code with enough coded passages by one coder, a text classifier (TF-IDF over word
+1-2-grams and character 3-5-grams inside words, a logistic regression with balanced class
+weights, calibrated probabilities when there are enough examples) is trained on that
+coder's passages: positive where a coding of the code overlaps the passage, negative in the
+other passages of the transcripts the coder has coded and where a suggestion of the code
+was rejected. Cross-validation grouped by transcript measures it and chooses the lowest
+threshold whose out-of-fold precision reaches ``MIN_PRECISION``; passages above it that the
+coder has not coded so are proposed into the same suggestions log as the rules
+(``record_proposals``), marked ``source: learned``. Interviewer turns are neither learned
+from nor proposed. Nothing is stored but the suggestions: models are retrained each run.
+
+scikit-learn is an optional extra (``qcode[learn]``), imported only inside these functions.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from qcode.analysis.scope import choose_coders, transcripts_where
+from qcode.coding.autocode import record_proposals
+from qcode.coding.autocode.engine import Proposal, compile_codebook, select_codes
+from qcode.coding.autocode.learned_report import (
+    CodeEvaluation,
+    LearnResult,
+    PassageRow,
+    choose_threshold,
+    macro_average,
+    prf,
+)
+from qcode.coding.autocode.scoring import CodeReport
+from qcode.errors import QcodeError, UsageError
+from qcode.format.config import interviewer_matcher
+from qcode.format.matching import text_areas
+from qcode.format.names import check_coder_name
+from qcode.store.corpus import Corpus, HasCorpus, as_corpus
+from qcode.store.suggestions import SuggestionLog
+
+if TYPE_CHECKING:  # pragma: no cover
+    from qcode.format.transcripts import Transcript
+
+RANDOM_STATE = 0
+CALIBRATE_MIN = 30   # positives (and negatives) needed for 3-fold sigmoid calibration
+MAX_FOLDS = 5
+TOP_FEATURES = 5
+INSTALL_HINT = "pip install 'qcode[learn]'"
+
+
+def require_sklearn() -> None:
+    """A clear error, naming the extra, when scikit-learn is not installed."""
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise QcodeError("learned suggestions need scikit-learn, which is not installed: "
+                         f"{INSTALL_HINT}") from None
+
+
+def learn(corpus: Corpus | HasCorpus, coder: str = "auto", source: str | None = None,
+          codes: Iterable[str] | None = None, where: Sequence[str] = (),
+          min_examples: int = 10, threshold: float | None = None, dry_run: bool = False,
+          evaluate: bool = False) -> LearnResult:
+    """Train one classifier per code on ``source``'s codings (default: the primary coder)
+    and propose, into ``coder``'s suggestions log, the passages above each code's threshold.
+
+    With ``evaluate`` nothing is written: the grouped cross-validation's figures are
+    reported beside the rules' on the same passages. ``threshold`` fixes the threshold
+    instead of choosing it from the cross-validation.
+    """
+    require_sklearn()
+    corpus = as_corpus(corpus)
+    check_coder_name(coder)
+    if min_examples < 2:
+        raise UsageError(f"--min-examples {min_examples} is too few to learn from",
+                         "give 2 or more (default 10)")
+    if threshold is not None and not 0.0 <= threshold <= 1.0:
+        raise UsageError(f"--threshold {threshold} is not a probability",
+                         "give a number from 0 to 1")
+    clock = time.perf_counter()
+    trainer = choose_coders(corpus, [source] if source else None)[0]
+    scope = transcripts_where(corpus, where)[1] if where else corpus.transcripts
+    rows = passage_rows(corpus, corpus.transcripts)
+    codebook = corpus.codebook
+    canonical = codebook.canonical
+    wanted = [c.id for c in codebook if c.id in select_codes(codebook, codes) and c.codable]
+    positives, coded_transcripts = _positives(corpus, trainer, rows, set(wanted))
+    if not coded_transcripts:
+        raise QcodeError(f"{trainer} has coded no passage to learn from",
+                         "code some transcripts first, or name another coder with --from")
+    log = SuggestionLog(corpus.store, coder)
+    state = log.read()
+    negatives = _rejected(state.suggestions.values(), rows, canonical)
+    seconds = {"load": time.perf_counter() - clock}
+
+    clock = time.perf_counter()
+    matrix, word_names = vectorize([r.text for r in rows])
+    seconds["vectorize"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    rule_passages = _rule_passages(corpus, wanted) if evaluate else {}
+    evaluations: list[CodeEvaluation] = []
+    found: list[Proposal] = []
+    skipped: dict[str, int] = {}
+    in_scope = {t.id for t in scope}
+    for code in wanted:
+        mine = positives.get(code, set())
+        labelled = sorted({i for i, r in enumerate(rows) if r.transcript in coded_transcripts}
+                          | negatives.get(code, set()) | mine)
+        if len(mine) < min_examples:
+            skipped[code] = len(mine)
+            continue
+        evaluation = train_code(matrix, labelled, [i in mine for i in labelled],
+                                [rows[i].transcript for i in labelled], threshold)
+        evaluation.code, evaluation.label = code, codebook.require(code).label
+        if code in rule_passages:
+            predicted = rule_passages[code]
+            evaluation.rules = prf([(rows[i].transcript, rows[i].number) in predicted
+                                    for i in labelled], [i in mine for i in labelled])
+        evaluations.append(evaluation)
+        if not evaluate and evaluation.threshold is not None:
+            found.extend(_propose(evaluation, rows, matrix, word_names, mine, in_scope,
+                                  code, trainer))
+    seconds["train"] = time.perf_counter() - clock
+
+    clock = time.perf_counter()
+    reports = {code: CodeReport(code, codebook.require(code).label, 0) for code in wanted}
+    new, withdrawn = [], []
+    if not evaluate:
+        new, withdrawn, _ = record_proposals(corpus, log, coder, found, reports, scope,
+                                             dry_run, source="learned")
+    for evaluation in evaluations:
+        evaluation.report = reports[evaluation.code]
+    seconds["propose"] = time.perf_counter() - clock
+    return LearnResult(coder=coder, trainer=trainer, log=log.rel, dry_run=dry_run or evaluate,
+                       evaluate=evaluate, transcripts=len(scope), passages=len(rows),
+                       min_examples=min_examples, codes=evaluations, skipped=skipped,
+                       new=new, withdrawn=withdrawn, macro=macro_average(evaluations),
+                       seconds=seconds)
+
+
+def passage_rows(corpus: Corpus, transcripts: list[Transcript]) -> list[PassageRow]:
+    """The passages learned from and proposed for: every passage with text, but the
+    interviewers' turns (qcode.yaml ``interviewer:``)."""
+    is_interviewer = interviewer_matcher(corpus.config.interviewer)
+    rows = []
+    for transcript in transcripts:
+        body = transcript.body
+        passages = transcript.passages
+        for passage, (start, end) in zip(passages, text_areas(body, passages), strict=True):
+            if is_interviewer is not None and is_interviewer(passage.speaker):
+                continue
+            text = body[start:end]
+            if text.strip():
+                rows.append(PassageRow(transcript.id, passage.number, passage.start,
+                                       passage.end, passage.speaker, text,
+                                       body[passage.start:start]))
+    return rows
+
+
+def _positives(corpus: Corpus, coder: str, rows: list[PassageRow], wanted: set[str]
+               ) -> tuple[dict[str, set[int]], set[str]]:
+    """The rows each code holds for in ``coder``'s codings, and the transcripts coded."""
+    index = {(r.transcript, r.number): i for i, r in enumerate(rows)}
+    by_id = {t.id: t for t in corpus.transcripts}
+    canonical = corpus.codebook.canonical
+    positives: dict[str, set[int]] = {}
+    coded: set[str] = set()
+    for coding in corpus.store.replay(coder).codings:
+        transcript = by_id.get(coding.transcript)
+        if transcript is None:
+            continue
+        coded.add(coding.transcript)
+        code = canonical(coding.code)
+        if code not in wanted:
+            continue
+        for passage in transcript.passages_overlapping(coding.start, coding.end):
+            row = index.get((coding.transcript, passage.number))
+            if row is not None:
+                positives.setdefault(code, set()).add(row)
+    return positives, coded
+
+
+def _rejected(suggestions: Iterable[Any], rows: list[PassageRow], canonical: Any
+              ) -> dict[str, set[int]]:
+    """The rows of each code's rejected suggestions: negatives, whoever coded there."""
+    by_transcript: dict[str, list[int]] = {}
+    for i, row in enumerate(rows):
+        by_transcript.setdefault(row.transcript, []).append(i)
+    found: dict[str, set[int]] = {}
+    for suggestion in suggestions:
+        if suggestion.status != "rejected":
+            continue
+        for i in by_transcript.get(suggestion.transcript, ()):
+            if rows[i].start < suggestion.end and suggestion.start < rows[i].end:
+                found.setdefault(canonical(suggestion.code), set()).add(i)
+    return found
+
+
+def vectorize(texts: list[str]) -> tuple[Any, list[str]]:
+    """TF-IDF of word 1-2-grams and of character 3-5-grams inside word boundaries (robust
+    to inflection and compounds), fitted on every passage's text (no labels are used), and
+    the names of the word features (the first columns)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.pipeline import FeatureUnion
+
+    words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2,
+                            sublinear_tf=True, dtype=np.float32)
+    chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(3, 5), min_df=2,
+                            sublinear_tf=True, dtype=np.float32)
+    union = FeatureUnion([("words", words), ("chars", chars)])
+    matrix = union.fit_transform(texts).tocsr()
+    matrix.sort_indices()  # else liblinear sorts every slice again, on every fit
+    return matrix, list(words.get_feature_names_out())
+
+
+def grouped_folds(groups: Sequence[str], labels: Sequence[bool]
+                  ) -> list[tuple[list[int], list[int]]]:
+    """GroupKFold by transcript, k = min(5, the transcripts with the code); none when fewer
+    than two transcripts have it (cross-validation cannot hold one out)."""
+    from sklearn.model_selection import GroupKFold
+
+    holding = {g for g, y in zip(groups, labels, strict=True) if y}
+    k = min(MAX_FOLDS, len(holding), len(set(groups)))
+    if k < 2:
+        return []
+    return [(list(train), list(test)) for train, test in
+            GroupKFold(n_splits=k).split(list(groups), list(labels), list(groups))]
+
+
+def fit(matrix: Any, labels: Sequence[bool]) -> tuple[Any, bool]:
+    """The classifier for one code, and whether its probabilities are calibrated."""
+    import numpy as np
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.linear_model import LogisticRegression
+
+    y = np.asarray(labels, dtype=bool)
+    model = LogisticRegression(class_weight="balanced", solver="liblinear", max_iter=1000,
+                               random_state=RANDOM_STATE)
+    if min(int(y.sum()), int((~y).sum())) >= CALIBRATE_MIN:
+        calibrated = CalibratedClassifierCV(model, method="sigmoid", cv=3)
+        return calibrated.fit(matrix, y), True
+    return model.fit(matrix, y), False
+
+
+def train_code(matrix: Any, labelled: list[int], labels: list[bool], groups: list[str],
+               threshold: float | None) -> CodeEvaluation:
+    """Cross-validate, choose the threshold and fit the final model for one code."""
+    import numpy as np
+    from sklearn.metrics import average_precision_score
+
+    x = matrix[labelled]
+    y = np.asarray(labels, dtype=bool)
+    folds = grouped_folds(groups, labels)
+    evaluation = CodeEvaluation(examples=int(y.sum()), negatives=int((~y).sum()),
+                                transcripts=len({g for g, v in zip(groups, labels,
+                                                                   strict=True) if v}),
+                                folds=len(folds))
+    if folds:
+        oof = np.zeros(len(labels))
+        for train, test in folds:
+            if y[train].all() or not y[train].any():
+                oof[test] = y[train].mean()
+                continue
+            oof[test] = fit(x[train], y[train])[0].predict_proba(x[test])[:, 1]
+        evaluation.average_precision = float(average_precision_score(y, oof))
+        if threshold is None:
+            evaluation.threshold = choose_threshold(oof.tolist(), labels)
+            evaluation.threshold_from = "cross-validation"
+        at = evaluation.threshold if threshold is None else threshold
+        if at is not None:
+            evaluation.learned = prf([p >= at for p in oof], labels)
+    if threshold is not None:
+        evaluation.threshold, evaluation.threshold_from = threshold, "--threshold"
+    evaluation.model, evaluation.calibrated = fit(x, y)
+    return evaluation
+
+
+def _coefficients(model: Any) -> Any:
+    import numpy as np
+
+    if hasattr(model, "calibrated_classifiers_"):
+        return np.mean([c.estimator.coef_[0] for c in model.calibrated_classifiers_], axis=0)
+    return model.coef_[0]
+
+
+def _propose(evaluation: CodeEvaluation, rows: list[PassageRow], matrix: Any,
+             word_names: list[str], coded: set[int], in_scope: set[str], code: str,
+             trainer: str) -> list[Proposal]:
+    """Proposals for the rows above the threshold that ``trainer`` has not coded so."""
+    candidates = [i for i, r in enumerate(rows) if i not in coded and r.transcript in in_scope]
+    if not candidates:
+        return []
+    probabilities = evaluation.model.predict_proba(matrix[candidates])[:, 1]
+    word_weights = _coefficients(evaluation.model)[:len(word_names)]
+    out = []
+    for row_index, probability in zip(candidates, probabilities, strict=True):
+        if probability < evaluation.threshold:
+            continue
+        row = rows[row_index]
+        features = _top_features(matrix[row_index], word_weights, word_names)
+        out.append(Proposal(
+            row.transcript, code, row.start, row.end, row.number, row.speaker, "passage",
+            [f"learned from {trainer}"], _feature_spans(row, features), row.label + row.text,
+            source="learned", probability=round(float(probability), 4), features=features))
+    return out
+
+
+def _top_features(vector: Any, weights: Any, names: list[str]) -> list[str]:
+    """The word features of the passage with the largest positive weight × tf-idf."""
+    vector = vector.tocoo()
+    scored = [(weights[c] * v, names[c]) for c, v in zip(vector.col, vector.data, strict=True)
+              if c < len(names) and weights[c] > 0]
+    scored.sort(key=lambda item: (-item[0], item[1]))
+    return [name for _, name in scored[:TOP_FEATURES]]
+
+
+def _feature_spans(row: PassageRow, features: list[str]) -> list[tuple[int, int]]:
+    """Where the features occur in the passage's text, as body spans (for highlighting)."""
+    offset = row.end - len(row.text)
+    spans = []
+    for feature in features:
+        pattern = r"\b" + r"\W+".join(re.escape(w) for w in feature.split()) + r"\b"
+        for match in re.finditer(pattern, row.text, re.IGNORECASE):
+            spans.append((offset + match.start(), offset + match.end()))
+    spans.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in spans:
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _rule_passages(corpus: Corpus, wanted: list[str]) -> dict[str, set[tuple[str, int]]]:
+    """The passages each code's rules hold for (codes without rules are absent)."""
+    ruleset = compile_codebook(corpus.codebook, wanted)
+    found: dict[str, set[tuple[str, int]]] = {}
+    for transcript in corpus.transcripts:
+        for proposal in ruleset.scan(transcript):
+            found.setdefault(proposal.code, set()).add((proposal.transcript, proposal.passage))
+    return found
