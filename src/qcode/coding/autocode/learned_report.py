@@ -36,9 +36,9 @@ class PassageRow:
 class Score:
     """Precision, recall and F1 from passage counts."""
 
-    true_positives: int
-    false_positives: int
-    false_negatives: int
+    true_positives: float  # weighted when the passages were subsampled
+    false_positives: float
+    false_negatives: float
 
     @property
     def precision(self) -> float | None:
@@ -59,35 +59,48 @@ class Score:
 
     def to_dict(self) -> dict[str, Any]:
         return {"precision": _round(self.precision), "recall": _round(self.recall),
-                "f1": _round(self.f1), "true_positives": self.true_positives,
-                "false_positives": self.false_positives,
-                "false_negatives": self.false_negatives}
+                "f1": _round(self.f1), "true_positives": round(self.true_positives, 2),
+                "false_positives": round(self.false_positives, 2),
+                "false_negatives": round(self.false_negatives, 2)}
 
 
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 4)
 
 
-def prf(predicted: Sequence[bool], actual: Sequence[bool]) -> Score:
-    tp = sum(1 for p, a in zip(predicted, actual, strict=True) if p and a)
-    fp = sum(1 for p, a in zip(predicted, actual, strict=True) if p and not a)
-    fn = sum(1 for p, a in zip(predicted, actual, strict=True) if a and not p)
+def prf(predicted: Sequence[bool], actual: Sequence[bool],
+        weights: tuple[float, float] = (1.0, 1.0)) -> Score:
+    """Precision, recall and F1; ``weights`` (a positive's, a negative's) undo a subsample."""
+    tp = fp = fn = 0.0
+    for p, a in zip(predicted, actual, strict=True):
+        if p and a:
+            tp += weights[0]
+        elif p:
+            fp += weights[1]
+        elif a:
+            fn += weights[0]
     return Score(tp, fp, fn)
 
 
 def choose_threshold(probabilities: Sequence[float], labels: Sequence[bool],
                      min_precision: float = MIN_PRECISION,
-                     min_true_positives: int = MIN_TRUE_POSITIVES) -> float | None:
+                     min_true_positives: int = MIN_TRUE_POSITIVES,
+                     weights: tuple[float, float] = (1.0, 1.0)) -> float | None:
     """The lowest threshold whose precision (passages at or above it) reaches
-    ``min_precision`` with at least ``min_true_positives``; None when none does."""
+    ``min_precision`` with at least ``min_true_positives`` (sampled) passages; None when
+    none does. ``weights`` (a positive's, a negative's) undo a subsample."""
     pairs = sorted(zip(probabilities, labels, strict=True), key=lambda p: -p[0])
     best = None
-    tp = fp = 0
+    tp = fp = 0.0
+    hits = 0
     for index, (probability, label) in enumerate(pairs):
-        tp += bool(label)
-        fp += not label
+        if label:
+            tp += weights[0]
+            hits += 1
+        else:
+            fp += weights[1]
         last_of_tie = index + 1 == len(pairs) or pairs[index + 1][0] != probability
-        if last_of_tie and tp >= min_true_positives and tp / (tp + fp) >= min_precision:
+        if last_of_tie and hits >= min_true_positives and tp / (tp + fp) >= min_precision:
             best = probability
     return None if best is None else float(best)
 
@@ -102,7 +115,8 @@ class CodeEvaluation:
     folds: int               # grouped cross-validation folds (0: too few transcripts)
     code: str = ""
     label: str = ""
-    calibrated: bool = False  # CalibratedClassifierCV, or the regression's own probabilities
+    calibrated: bool = False  # Platt-calibrated, or the regression's own probabilities
+    sampled: bool = False     # trained and measured on a weighted subsample
     threshold: float | None = None
     threshold_from: str = ""  # cross-validation | --threshold
     average_precision: float | None = None
@@ -126,6 +140,7 @@ class CodeEvaluation:
         return {"code": self.code, "label": self.label, "examples": self.examples,
                 "negatives": self.negatives, "transcripts": self.transcripts,
                 "folds": self.folds, "calibrated": self.calibrated,
+                "subsampled": self.sampled,
                 "threshold": _round(self.threshold), "threshold_from": self.threshold_from,
                 "average_precision": _round(self.average_precision),
                 "learned": self.learned.to_dict() if self.learned else None,
