@@ -46,8 +46,9 @@ if TYPE_CHECKING:  # pragma: no cover
 RANDOM_STATE = 0
 CALIBRATE_MIN = 30   # positives (and negatives) needed to calibrate the probabilities
 # Passages a code is trained on, at most: past this the negatives (and, past half, the
-# positives) are subsampled and weighted back (6,000: the 1,000-transcript bench in 60 s).
-MAX_TRAINING = 6000
+# positives) are subsampled and weighted back (4,000: the 1,000-transcript bench within 60 s).
+MAX_TRAINING = 4000
+VECTORIZE_BLOCK = 5000  # passages per block of the character n-gram counts
 MAX_FOLDS = 5
 TOP_FEATURES = 5
 INSTALL_HINT = "pip install 'qcode[learn]'"
@@ -108,10 +109,10 @@ def learn(corpus: Corpus | HasCorpus, coder: str = "auto", source: str | None = 
     found: list[Proposal] = []
     skipped: dict[str, int] = {}
     in_scope = {t.id for t in scope}
+    coded_rows = {i for i, r in enumerate(rows) if r.transcript in coded_transcripts}
     for code in wanted:
         mine = positives.get(code, set())
-        labelled = sorted({i for i, r in enumerate(rows) if r.transcript in coded_transcripts}
-                          | negatives.get(code, set()) | mine)
+        labelled = sorted(coded_rows | negatives.get(code, set()) | mine)
         if len(mine) < min_examples:
             skipped[code] = len(mine)
             continue
@@ -211,34 +212,57 @@ def vectorize(texts: list[str]) -> tuple[Any, list[str]]:
     to inflection and compounds), fitted on every passage's text (no labels are used), and
     the names of the word features (the first columns).
 
-    The character part equals ``TfidfVectorizer(analyzer="char_wb")``, but is counted once
-    per distinct word instead of once per occurrence: a passage's char_wb n-grams are those
-    of its whitespace-separated words, so the counts are (passages × words) @ (words ×
-    n-grams). On 100,000 passages that is seconds instead of minutes.
+    The character part is ``TfidfVectorizer(analyzer="char_wb", sublinear_tf=True)`` over
+    the words that occur in at least two passages, counted once per distinct word instead
+    of once per occurrence: a passage's char_wb n-grams are those of its whitespace-separated
+    words, so its counts are (passages × words) @ (words × n-grams). It is built in blocks
+    of passages straight into the final matrix: on 100,000 passages that is seconds instead
+    of minutes, and the largest matrix is never held twice.
     """
     import numpy as np
     import scipy.sparse as sp
-    from sklearn.feature_extraction.text import (
-        CountVectorizer,
-        TfidfTransformer,
-        TfidfVectorizer,
-    )
+    from sklearn.feature_extraction.text import CountVectorizer, TfidfVectorizer
+    from sklearn.preprocessing import normalize
 
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), min_df=2,
                             sublinear_tf=True, dtype=np.float32)
-    word_matrix = words.fit_transform(texts)
+    word_matrix = words.fit_transform(texts).tocsr()
     tokens = CountVectorizer(tokenizer=str.split, token_pattern=None, lowercase=True,
-                             dtype=np.float32)
-    token_counts = tokens.fit_transform(texts)
-    grams = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False,
-                            dtype=np.float32)
-    gram_counts = grams.fit_transform(tokens.get_feature_names_out())
-    char_counts = (token_counts @ gram_counts).tocsc()
-    frequent = np.flatnonzero(np.diff(char_counts.indptr) >= 2)  # min_df=2, as for words
-    char_counts = char_counts[:, frequent].tocsr()
-    chars = TfidfTransformer(sublinear_tf=True).fit_transform(char_counts)
-    matrix = sp.hstack([word_matrix, chars.astype(np.float32)], format="csr")
-    matrix.sort_indices()  # else liblinear sorts every slice again, on every fit
+                             min_df=2, dtype=np.float32)
+    token_counts = tokens.fit_transform(texts).tocsr()
+    gram_counts = CountVectorizer(analyzer="char_wb", ngram_range=(3, 5), lowercase=False,
+                                  dtype=np.float32).fit_transform(
+                                      tokens.get_feature_names_out()).tocsr()
+    count, grams = len(texts), gram_counts.shape[1]
+    blocks = []
+    frequency = np.zeros(grams, dtype=np.int64)
+    for start in range(0, count, VECTORIZE_BLOCK):
+        block = (token_counts[start:start + VECTORIZE_BLOCK] @ gram_counts).tocsr()
+        frequency += np.bincount(block.indices, minlength=grams)
+        blocks.append(block)
+    del token_counts
+    idf = (np.log((1 + count) / (1 + frequency)) + 1).astype(np.float32)  # smooth_idf
+    total = word_matrix.nnz + sum(b.nnz for b in blocks)
+    data = np.empty(total, dtype=np.float32)
+    indices = np.empty(total, dtype=np.int32 if total < 2**31 else np.int64)
+    indptr = np.zeros(count + 1, dtype=indices.dtype)
+    filled = 0
+    for number, block in enumerate(blocks):
+        start = number * VECTORIZE_BLOCK
+        block.data = np.log(block.data) + 1  # sublinear tf
+        block.data *= idf[block.indices]
+        normalize(block, copy=False)
+        both = sp.hstack([word_matrix[start:start + block.shape[0]], block], format="csr",
+                         dtype=np.float32)
+        both.sort_indices()  # else every fit sorts its slice again
+        data[filled:filled + both.nnz] = both.data
+        indices[filled:filled + both.nnz] = both.indices
+        indptr[start + 1:start + block.shape[0] + 1] = both.indptr[1:] + filled
+        filled += both.nnz
+        blocks[number] = None
+    matrix = sp.csr_matrix((data, indices, indptr),
+                           shape=(count, word_matrix.shape[1] + grams))
+    matrix.has_sorted_indices = True
     return matrix, list(words.get_feature_names_out())
 
 
@@ -300,7 +324,7 @@ class CodeModel:
 def regression(matrix: Any, labels: Any) -> Any:
     from sklearn.linear_model import LogisticRegression
 
-    # lbfgs: on 6,000 passages × 10,000 features it is several times faster than liblinear
+    # lbfgs: on 4,000 passages × 10,000 features it is several times faster than liblinear
     return LogisticRegression(class_weight="balanced", solver="lbfgs", max_iter=1000,
                               random_state=RANDOM_STATE).fit(matrix, labels)
 
@@ -373,15 +397,16 @@ def _propose(evaluation: CodeEvaluation, rows: list[PassageRow], matrix: Any,
              word_names: list[str], coded: set[int], in_scope: set[str], code: str,
              trainer: str) -> list[Proposal]:
     """Proposals for the rows above the threshold that ``trainer`` has not coded so."""
-    candidates = [i for i, r in enumerate(rows) if i not in coded and r.transcript in in_scope]
-    if not candidates:
-        return []
-    probabilities = evaluation.model.probabilities(matrix[candidates])
+    import numpy as np
+
+    # all passages at once: slicing out the candidates would copy the whole matrix
+    probabilities = evaluation.model.probabilities(matrix)
     word_weights = evaluation.model.weights()[:len(word_names)]
     out = []
-    for row_index, probability in zip(candidates, probabilities, strict=True):
-        if probability < evaluation.threshold:
+    for row_index in np.flatnonzero(probabilities >= evaluation.threshold).tolist():
+        if row_index in coded or rows[row_index].transcript not in in_scope:
             continue
+        probability = probabilities[row_index]
         row = rows[row_index]
         features = _top_features(matrix[row_index], word_weights, word_names)
         out.append(Proposal(
