@@ -14,15 +14,14 @@ import pytest
 
 pytest.importorskip("sklearn")
 
-from qcode import Project  # noqa: E402
-from qcode.cli.plain.suggestions import run_suggestions_plain  # noqa: E402
-from qcode.coding.autocode import autocode  # noqa: E402
-from qcode.coding.autocode.learned import grouped_folds, learn, passage_rows  # noqa: E402
-from qcode.coding.autocode.learned_report import choose_threshold  # noqa: E402
-from qcode.store.events import now_iso, reject_event  # noqa: E402
-from qcode.store.suggestions import SuggestionLog  # noqa: E402
-
-from conftest import ProjectBuilder  # noqa: E402
+from conftest import ProjectBuilder
+from qcode import Project
+from qcode.cli.plain.suggestions import run_suggestions_plain
+from qcode.coding.autocode import autocode
+from qcode.coding.autocode.learned import grouped_folds, learn, passage_rows
+from qcode.coding.autocode.learned_report import choose_threshold
+from qcode.store.events import now_iso, reject_event
+from qcode.store.suggestions import SuggestionLog
 
 CONFIG = """\
 name: Learning fixture

@@ -42,6 +42,7 @@ from qcode.store.suggestions import SuggestionLog
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.transcripts import Transcript
+    from qcode.store.suggestions import Suggestion
 
 RANDOM_STATE = 0
 CALIBRATE_MIN = 30   # positives (and negatives) needed to calibrate the probabilities
@@ -135,7 +136,8 @@ def learn(corpus: Corpus | HasCorpus, coder: str = "auto", source: str | None = 
 
     clock = time.perf_counter()
     reports = {code: CodeReport(code, codebook.require(code).label, 0) for code in wanted}
-    new, withdrawn = [], []
+    new: list[Proposal] = []
+    withdrawn: list[Suggestion] = []
     if not evaluate:
         new, withdrawn, _ = record_proposals(corpus, log, coder, found, reports, scope,
                                              dry_run, source="learned")
