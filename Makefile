@@ -19,7 +19,7 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[learn]'
 	@touch $@
 
 $(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
@@ -43,6 +43,10 @@ demo: $(VENV)/.installed
 	@echo
 	@echo "== qcode segments: what principals at Voss said about taking part in the work"
 	$(QCODE) segments leadership-involved --where school=Voss --where informant_group=principal --format table
+	@echo
+	@echo "== qcode autocode --learn --evaluate: suggestions learned from the consensus coding,"
+	@echo "   measured by cross-validation grouped by interview, beside the rules (writes nothing)"
+	$(QCODE) autocode --learn --evaluate --min-examples 15 --format table
 	@echo
 	@echo "== writing the matrices as CSV, XLSX and PNG under exports/"
 	@mkdir -p exports

@@ -41,6 +41,24 @@ def autocode(
         "--format", "-f", help="Output format (default: table on a terminal, csv "
                                "otherwise).")] = None,
     raw: RawOpt = False,
+    learn: Annotated[bool, typer.Option(
+        "--learn", help="Propose from classifiers learned from a coder's own codings "
+                        "instead of the rules (needs `pip install 'qcode[learn]'`; see "
+                        "README, Learned suggestions).")] = False,
+    source: Annotated[str | None, typer.Option(
+        "--from", metavar="CODER", help="With --learn: the coder to learn from (default: "
+                                        "the primary coder).")] = None,
+    min_examples: Annotated[int | None, typer.Option(
+        "--min-examples", metavar="N", help="With --learn: learn only codes with at least "
+                                            "N coded passages (default 10).")] = None,
+    threshold: Annotated[float | None, typer.Option(
+        "--threshold", metavar="P", help="With --learn: propose above this probability "
+                                         "(default: per code, the lowest reaching precision "
+                                         "0.7 in grouped cross-validation).")] = None,
+    evaluate: Annotated[bool, typer.Option(
+        "--evaluate", help="With --learn: cross-validate by transcript and report "
+                           "precision, recall, F1 and average precision per code beside the "
+                           "rules'; write nothing.")] = False,
 ) -> None:
     """Apply the codebook's rules and propose codings for review.
 
@@ -54,7 +72,24 @@ def autocode(
     from qcode.cli.context import guard, open_project
     from qcode.cli.output import emit_json, note, stdout_is_tty
     from qcode.coding.autocode import autocode as run
+    from qcode.errors import UsageError
 
+    learn_only = [name for name, given in (("--from", source is not None),
+                                           ("--min-examples", min_examples is not None),
+                                           ("--threshold", threshold is not None),
+                                           ("--evaluate", evaluate)) if given]
+    if learn:
+        from qcode.cli.autocode_learn import learn_command
+
+        if keywords or gold:
+            raise UsageError("--keywords and --gold are for the rules, not --learn",
+                             "drop them, or drop --learn")
+        learn_command(ctx, coder, source, codes, where or (), min_examples, threshold,
+                      dry_run, evaluate, format, raw)
+        return
+    if learn_only:
+        raise UsageError(f"{', '.join(learn_only)} only go with --learn",
+                         "add --learn, or drop them")
     project = open_project(ctx)
     guard(project, [c for c in gold or [] if c in project.coders] or None,
           all_coders=gold is None)

@@ -96,15 +96,8 @@ def autocode(corpus: Corpus | HasCorpus, coder: str = "auto", codes: Iterable[st
                                 sum(1 for r in ruleset.rules if r.code == code))
                for code in ruleset.codes}
     canonical = codebook.canonical
-    new, withdrawn, passages = _sort_out(found, log.read(), reports, transcripts,
-                                         _coded_spans(corpus, coder), canonical)
-    if not dry_run:
-        at = now_iso()
-        events: list[Event] = [
-            propose_event(p.transcript, p.start, p.end, p.code, p.text, at, p.rule,
-                          p.passage, p.matches) for p in new]
-        events += [withdraw_event(s.id, at, "no longer matched") for s in withdrawn]
-        log.append(events)
+    new, withdrawn, passages = record_proposals(corpus, log, coder, found, reports,
+                                                transcripts, dry_run)
     seconds["propose"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -120,12 +113,35 @@ def autocode(corpus: Corpus | HasCorpus, coder: str = "auto", codes: Iterable[st
         codes=ordered, total=total, seconds=seconds)
 
 
+def record_proposals(corpus: Corpus, log: SuggestionLog, coder: str, found: list[Proposal],
+                     reports: dict[str, CodeReport], transcripts: list[Transcript],
+                     dry_run: bool, source: str = "rules"
+                     ) -> tuple[list[Proposal], list[Suggestion], dict[str, set[tuple[str, int]]]]:
+    """Append the proposals that are new to ``log`` and withdraw the pending suggestions of
+    the same ``source`` (rules or learned) that are no longer made, for the codes of
+    ``reports`` in ``transcripts``; the counts go into ``reports``."""
+    new, withdrawn, passages = _sort_out(found, log.read(), reports, transcripts,
+                                         _coded_spans(corpus, coder), corpus.codebook.canonical,
+                                         source)
+    if not dry_run:
+        at = now_iso()
+        events: list[Event] = [
+            propose_event(p.transcript, p.start, p.end, p.code, p.text, at, p.rule,
+                          p.passage, p.matches, p.source, p.probability, p.features)
+            for p in new]
+        events += [withdraw_event(s.id, at, "no longer matched" if source == "rules"
+                                  else "no longer predicted") for s in withdrawn]
+        log.append(events)
+    return new, withdrawn, passages
+
+
 def _sort_out(found: list[Proposal], state: SuggestionState, reports: dict[str, CodeReport],
               transcripts: list[Transcript], coded: dict[tuple[str, str], list],
-              canonical: Callable[[str], str]
+              canonical: Callable[[str], str], source: str = "rules"
               ) -> tuple[list[Proposal], list[Suggestion], dict[str, set[tuple[str, int]]]]:
     """Which proposals are new, which pending suggestions to withdraw, and the passages each
-    code's rules hold for; counts go into ``reports``."""
+    code's rules hold for; counts go into ``reports``. Only suggestions of ``source`` are
+    withdrawn: a learned run never withdraws the rules' suggestions, nor the reverse."""
     by_span: dict[tuple[str, str, int, int], Suggestion] = {}
     rejected_text: set[tuple[str, str, str]] = set()
     for suggestion in state.suggestions.values():
@@ -162,7 +178,8 @@ def _sort_out(found: list[Proposal], state: SuggestionState, reports: dict[str, 
     bodies = {t.id: t.body for t in transcripts}
     withdrawn = []
     for suggestion in state.suggestions.values():
-        if suggestion.status != "pending" or suggestion.transcript not in bodies:
+        if (suggestion.status != "pending" or suggestion.transcript not in bodies
+                or suggestion.source != source):
             continue
         code = canonical(suggestion.code)
         if code not in reports:
@@ -187,4 +204,5 @@ def _coded_spans(corpus: Corpus, coder: str) -> dict[tuple[str, str], list]:
 
 
 __all__ = ["AutocodeResult", "CodeReport", "CompiledRule", "GoldScore", "Leaf", "Proposal",
-           "RuleSet", "autocode", "compile_codebook", "select_codes", "split_sentences"]
+           "RuleSet", "autocode", "compile_codebook", "record_proposals", "select_codes",
+           "split_sentences"]

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, cast
 
 from qcode.coding.autocode.units import Spans, Unit, Units
@@ -128,6 +128,9 @@ class Proposal:
     rules: list[str]      # the rules that fired, as text
     matches: list[tuple[int, int]]  # body spans of the words that matched, sorted
     text: str = ""
+    source: str = "rules"  # or "learned" (``qcode autocode --learn``)
+    probability: float | None = None  # a learned proposal's probability
+    features: list[str] = field(default_factory=list)  # the words that weighed most
 
     @property
     def rule(self) -> str:
@@ -137,7 +140,10 @@ class Proposal:
         return {"transcript": self.transcript, "code": self.code, "start": self.start,
                 "end": self.end, "passage": self.passage, "speaker": self.speaker,
                 "scope": self.scope, "rule": self.rule,
-                "matches": [list(m) for m in self.matches], "text": self.text}
+                "matches": [list(m) for m in self.matches], "text": self.text,
+                **({} if self.source == "rules" else {
+                    "source": self.source, "probability": self.probability,
+                    "features": list(self.features)})}
 
 
 # How a word start the locator found is checked against a leaf (see RuleSet._classify):
