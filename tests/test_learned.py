@@ -133,6 +133,7 @@ def test_proposals_are_uncoded_non_interviewer_passages_with_probability_and_wor
         assert proposal.speaker == "Informant" and proposal.source == "learned"
         assert (proposal.transcript, proposal.start) not in coded
         assert proposal.probability >= costs.threshold
+        assert proposal.threshold == pytest.approx(costs.threshold, abs=1e-4)
         assert proposal.features and proposal.matches
     # the uncoded transcripts' cost passages are found
     hits = [p for p in result.new if int(p.transcript[1:]) >= CODED]

@@ -127,7 +127,8 @@ def record_proposals(corpus: Corpus, log: SuggestionLog, coder: str, found: list
         at = now_iso()
         events: list[Event] = [
             propose_event(p.transcript, p.start, p.end, p.code, p.text, at, p.rule,
-                          p.passage, p.matches, p.source, p.probability, p.features)
+                          p.passage, p.matches, p.source, p.probability, p.features,
+                          p.threshold)
             for p in new]
         events += [withdraw_event(s.id, at, "no longer matched" if source == "rules"
                                   else "no longer predicted") for s in withdrawn]

@@ -131,6 +131,7 @@ class Proposal:
     source: str = "rules"  # or "learned" (``qcode autocode --learn``)
     probability: float | None = None  # a learned proposal's probability
     features: list[str] = field(default_factory=list)  # the words that weighed most
+    threshold: float | None = None  # the code's decision threshold (learned)
 
     @property
     def rule(self) -> str:
@@ -143,7 +144,7 @@ class Proposal:
                 "matches": [list(m) for m in self.matches], "text": self.text,
                 **({} if self.source == "rules" else {
                     "source": self.source, "probability": self.probability,
-                    "features": list(self.features)})}
+                    "threshold": self.threshold, "features": list(self.features)})}
 
 
 # How a word start the locator found is checked against a leaf (see RuleSet._classify):

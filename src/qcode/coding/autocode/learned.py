@@ -404,6 +404,7 @@ def _propose(evaluation: CodeEvaluation, rows: list[PassageRow], matrix: Any,
     # all passages at once: slicing out the candidates would copy the whole matrix
     probabilities = evaluation.model.probabilities(matrix)
     word_weights = evaluation.model.weights()[:len(word_names)]
+    threshold = round(float(evaluation.threshold or 0.0), 4)
     out = []
     for row_index in np.flatnonzero(probabilities >= evaluation.threshold).tolist():
         if row_index in coded or rows[row_index].transcript not in in_scope:
@@ -414,7 +415,8 @@ def _propose(evaluation: CodeEvaluation, rows: list[PassageRow], matrix: Any,
         out.append(Proposal(
             row.transcript, code, row.start, row.end, row.number, row.speaker, "passage",
             [f"learned from {trainer}"], _feature_spans(row, features), row.label + row.text,
-            source="learned", probability=round(float(probability), 4), features=features))
+            source="learned", probability=round(float(probability), 4), features=features,
+            threshold=threshold))
     return out
 
 
