@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import textwrap
-from typing import TextIO
+from collections.abc import Callable, Sequence
+from typing import TextIO, TypeVar
 
 from qcode.errors import QcodeError
 from qcode.format.text import printable
+
+Item = TypeVar("Item")
 
 
 class Dialogue:
@@ -40,3 +43,36 @@ class Dialogue:
 
     def error(self, exc: QcodeError, prefix: str = "error: ") -> None:
         self.say(f"{prefix}{exc.message}" + (f" ({exc.hint})" if exc.hint else ""))
+
+    def walk(self, queue: Sequence[Item], show: Callable[[Item, int], None],
+             answer: Callable[[Item, str], str], tally: Callable[[int], str],
+             finished: str, still_open: Callable[[Item], bool] = lambda item: True
+             ) -> None:
+        """One review of ``queue``: show an item, ask until ``answer`` says "decided",
+        "skip" or "quit" ("again" asks once more; a ``QcodeError`` is shown and asked
+        again), then the next. Items no longer ``still_open`` (decided meanwhile) are
+        passed over. Ends with a line saying why (the end of input, quit, or
+        ``finished``) and what ``tally(skipped)`` says."""
+        skipped = 0
+        for position, item in enumerate(queue):
+            if not still_open(item):
+                continue
+            show(item, position)
+            while True:
+                reply = self.ask()
+                if reply is None:  # end of input ends the session cleanly
+                    self.say()
+                    self.say(f"end of input: {tally(skipped)}")
+                    return
+                try:
+                    done = answer(item, reply)
+                except QcodeError as exc:
+                    self.error(exc)
+                    continue
+                if done == "quit":
+                    self.say(f"quit: {tally(skipped)}")
+                    return
+                if done in ("skip", "decided"):
+                    skipped += done == "skip"
+                    break
+        self.say(f"{finished}; {tally(skipped)}")

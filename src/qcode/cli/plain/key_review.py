@@ -10,7 +10,6 @@ from typing import TextIO
 
 from qcode.cli.plain.dialogue import Dialogue
 from qcode.coding.key_review import KeyReview
-from qcode.errors import QcodeError
 from qcode.format.pseudonyms import KINDS, KeyEntry
 
 HELP = """\
@@ -38,28 +37,10 @@ def run_key_review_plain(review: KeyReview, stdin: TextIO, stdout: TextIO,
             f"scan --add-to-key {review.path}` to find some")
         return 0
     say(f"{len(queue)} candidates to review in {review.path} (? for help)")
-    skipped = 0
-    for position, entry in enumerate(queue):
-        _show(review, entry, position, len(queue), dialogue)
-        while True:
-            answer = dialogue.ask()
-            if answer is None:
-                say()
-                say(f"end of input: {_tally(review, skipped)}")
-                return review.accepted + review.dismissed
-            try:
-                done = _answer(review, entry, answer, dialogue)
-            except QcodeError as exc:
-                dialogue.error(exc)
-                continue
-            if done == "quit":
-                say(f"quit: {_tally(review, skipped)}")
-                return review.accepted + review.dismissed
-            if done == "skip":
-                skipped += 1
-            if done in ("skip", "decided"):
-                break
-    say(f"end: no more candidates; {_tally(review, skipped)}")
+    dialogue.walk(
+        queue, lambda entry, position: _show(review, entry, position, len(queue), dialogue),
+        lambda entry, reply: _answer(review, entry, reply, dialogue),
+        lambda skipped: _tally(review, skipped), "end: no more candidates")
     return review.accepted + review.dismissed
 
 

@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, TextIO
 
 from qcode.analysis.excerpts import highlight
 from qcode.cli.plain.dialogue import Dialogue
-from qcode.errors import QcodeError
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.review import Review
@@ -60,34 +59,12 @@ def _walk(review: "Review", stdin: TextIO, stdout: TextIO, width: int) -> int:
         return 0
     say(f"{len(queue)} suggestions to review for {review.coder} from {review.log.rel}"
         f"{_order_note(review, queue)} (? for help)")
-    skipped = 0
-    position = 0
-    while position < len(queue):
-        suggestion = queue[position]
-        if not review.is_pending(suggestion):  # decided by an A or R meanwhile
-            position += 1
-            continue
-        _show(review, suggestion, position, len(queue), dialogue)
-        while True:
-            answer = dialogue.ask()
-            if answer is None:  # end of input ends the session cleanly
-                say()
-                say(f"end of input: {_tally(review, skipped)}")
-                return review.accepted + review.rejected
-            try:
-                done = _answer(review, suggestion, answer, say)
-            except QcodeError as exc:
-                dialogue.error(exc)
-                continue
-            if done == "quit":
-                say(f"quit: {_tally(review, skipped)}")
-                return review.accepted + review.rejected
-            if done == "skip":
-                skipped += 1
-            if done in ("skip", "decided"):
-                break
-        position += 1
-    say(f"end: no more suggestions; {_tally(review, skipped)}")
+    dialogue.walk(
+        queue, lambda suggestion, position: _show(review, suggestion, position, len(queue),
+                                                  dialogue),
+        lambda suggestion, reply: _answer(review, suggestion, reply, say),
+        lambda skipped: _tally(review, skipped), "end: no more suggestions",
+        still_open=review.is_pending)  # an A or R may decide later ones
     return review.accepted + review.rejected
 
 
