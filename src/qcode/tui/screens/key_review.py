@@ -10,40 +10,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
-from qcode.errors import QcodeError
+from qcode.format.pseudonyms import KeyEntry
 from qcode.tui.screens.dialogs import LineScreen, bindings
+from qcode.tui.screens.review_queue import ReviewQueueScreen
 from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.key_review import KeyReview
-    from qcode.format.pseudonyms import KeyEntry
 
 
-class KeyReviewScreen(Screen[None]):
+class KeyReviewScreen(ReviewQueueScreen[KeyEntry]):
     BINDINGS = bindings("key-review")
+    VIEW_ID = "candidate"
 
     def __init__(self, review: KeyReview) -> None:
-        super().__init__()
+        super().__init__(review.pending(), review.is_pending)
         self.review = review
-        self.queue: list[KeyEntry] = review.pending()
-        self.index = 0
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="main"):
-            yield Static(id="candidate")
-        yield Static(id="status")
-
-    def on_mount(self) -> None:
-        self._show()
-
-    @property
-    def current(self) -> KeyEntry | None:
-        return self.queue[self.index] if self.queue else None
 
     def _show(self, message: str = "saved") -> None:
         entry = self.current
@@ -75,24 +59,6 @@ class KeyReviewScreen(Screen[None]):
                       f"not identifying {self.review.dismissed} │ key {self.review.path.name}")
         self.query_one("#status", Static).update(status)
 
-    def _refresh_queue(self) -> None:
-        self.queue = [e for e in self.queue if self.review.is_pending(e)]
-        self.index = min(self.index, max(0, len(self.queue) - 1))
-        self._show()
-
-    def _decide(self, decide) -> None:
-        entry = self.current
-        if entry is None:
-            self.app.bell()
-            return
-        try:
-            decide(entry)
-        except QcodeError as exc:
-            self.app.bell()
-            self._show(exc.message)
-            return
-        self._refresh_queue()
-
     def action_accept(self, kind: str) -> None:
         entry = self.current
         if entry is None:
@@ -109,11 +75,3 @@ class KeyReviewScreen(Screen[None]):
 
     def action_not_identifying(self) -> None:
         self._decide(self.review.dismiss)
-
-    def action_move(self, delta: int) -> None:
-        if self.queue:
-            self.index = max(0, min(len(self.queue) - 1, self.index + delta))
-        self._show()
-
-    def action_quit(self) -> None:
-        self.app.exit()

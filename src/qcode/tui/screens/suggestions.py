@@ -11,41 +11,25 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual.app import ComposeResult
-from textual.containers import VerticalScroll
-from textual.screen import Screen
 from textual.widgets import Static
 
 from qcode.coding.review import provenance
-from qcode.errors import QcodeError
+from qcode.store.suggestions import Suggestion
 from qcode.tui.screens.dialogs import bindings
+from qcode.tui.screens.review_queue import ReviewQueueScreen
 from qcode.tui.widgets import ShownText
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.coding.review import Review
-    from qcode.store.suggestions import Suggestion
 
 
-class SuggestionsScreen(Screen[None]):
+class SuggestionsScreen(ReviewQueueScreen[Suggestion]):
     BINDINGS = bindings("suggestions")
+    VIEW_ID = "suggestion"
 
     def __init__(self, review: Review) -> None:
-        super().__init__()
+        super().__init__(review.queue(), review.is_pending)
         self.review = review
-        self.queue: list[Suggestion] = review.queue()
-        self.index = 0
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="main"):
-            yield Static(id="suggestion")
-        yield Static(id="status")
-
-    def on_mount(self) -> None:
-        self._show()
-
-    @property
-    def current(self) -> Suggestion | None:
-        return self.queue[self.index] if self.queue else None
 
     def _show(self, message: str = "saved") -> None:
         suggestion = self.current
@@ -82,24 +66,6 @@ class SuggestionsScreen(Screen[None]):
                       f"rejected {self.review.rejected} │ coder {self.review.coder}")
         self.query_one("#status", Static).update(status)
 
-    def _refresh_queue(self) -> None:
-        self.queue = [s for s in self.queue if self.review.is_pending(s)]
-        self.index = min(self.index, max(0, len(self.queue) - 1))
-        self._show()
-
-    def _decide(self, decide) -> None:
-        suggestion = self.current
-        if suggestion is None:
-            self.app.bell()
-            return
-        try:
-            decide(suggestion)
-        except QcodeError as exc:
-            self.app.bell()
-            self._show(exc.message)
-            return
-        self._refresh_queue()
-
     def action_accept(self) -> None:
         self._decide(lambda s: self.review.accept([s]))
 
@@ -111,11 +77,3 @@ class SuggestionsScreen(Screen[None]):
 
     def action_reject_all(self) -> None:
         self._decide(lambda s: self.review.reject_all(s.transcript, s.code))
-
-    def action_move(self, delta: int) -> None:
-        if self.queue:
-            self.index = max(0, min(len(self.queue) - 1, self.index + delta))
-        self._show()
-
-    def action_quit(self) -> None:
-        self.app.exit()
