@@ -32,7 +32,7 @@ from qcode.coding.autocode.learned_report import (
     macro_average,
     prf,
 )
-from qcode.coding.autocode.scoring import CodeReport
+from qcode.coding.autocode.scoring import CodeReport, coded_passages
 from qcode.errors import QcodeError, UsageError
 from qcode.format.config import interviewer_matcher
 from qcode.format.matching import text_areas
@@ -174,22 +174,11 @@ def _positives(corpus: Corpus, coder: str, rows: list[PassageRow], wanted: set[s
                ) -> tuple[dict[str, set[int]], set[str]]:
     """The rows each code holds for in ``coder``'s codings, and the transcripts coded."""
     index = {(r.transcript, r.number): i for i, r in enumerate(rows)}
-    by_id = {t.id: t for t in corpus.transcripts}
-    canonical = corpus.codebook.canonical
-    positives: dict[str, set[int]] = {}
-    coded: set[str] = set()
-    for coding in corpus.store.replay(coder).codings:
-        transcript = by_id.get(coding.transcript)
-        if transcript is None:
-            continue
-        coded.add(coding.transcript)
-        code = canonical(coding.code)
-        if code not in wanted:
-            continue
-        for passage in transcript.passages_overlapping(coding.start, coding.end):
-            row = index.get((coding.transcript, passage.number))
-            if row is not None:
-                positives.setdefault(code, set()).add(row)
+    held, coded = coded_passages(corpus.store.replay(coder).codings, corpus.transcripts,
+                                 corpus.codebook.canonical, wanted)
+    positives = {code: {index[p] for p in passages if p in index}
+                 for code, passages in held.items()}
+    positives = {code: found for code, found in positives.items() if found}
     return positives, coded
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -99,25 +99,35 @@ class AutocodeResult:
                 "seconds": {k: round(v, 3) for k, v in self.seconds.items()}}
 
 
+def coded_passages(codings: Iterable[Coding], transcripts: Iterable[Transcript],
+                   canonical: Callable[[str], str], codes: set[str]
+                   ) -> tuple[dict[str, set[tuple[str, int]]], set[str]]:
+    """The passages (transcript, number) each of ``codes`` holds for in ``codings`` (a
+    coding holds for every passage it overlaps, as in `qcode agree`), and the transcripts
+    with at least one coding, of any code: where the coder's silence means "not this"."""
+    by_id = {t.id: t for t in transcripts}
+    held: dict[str, set[tuple[str, int]]] = {}
+    coded: set[str] = set()
+    for coding in codings:
+        transcript = by_id.get(coding.transcript)
+        if transcript is None:
+            continue
+        coded.add(coding.transcript)
+        code = canonical(coding.code)
+        if code not in codes:
+            continue
+        for passage in transcript.passages_overlapping(coding.start, coding.end):
+            held.setdefault(code, set()).add((coding.transcript, passage.number))
+    return held, coded
+
+
 def score_against(codings: list[Coding], coder: str, transcripts: list[Transcript],
                   passages: dict[str, set[tuple[str, int]]], reports: dict[str, CodeReport],
                   canonical: Callable[[str], str]) -> None:
     """Precision and recall of the rules against ``coder`` on passages (like `qcode agree`):
     a passage counts as proposed (coded) when a proposal (a coding) of the code overlaps it,
     in the transcripts in scope where the coder has at least one coding."""
-    by_id = {t.id: t for t in transcripts}
-    human: dict[str, set[tuple[str, int]]] = {}
-    coded_transcripts: set[str] = set()
-    for coding in codings:
-        transcript = by_id.get(coding.transcript)
-        if transcript is None:
-            continue
-        coded_transcripts.add(coding.transcript)
-        code = canonical(coding.code)
-        if code not in reports:
-            continue
-        for passage in transcript.passages_overlapping(coding.start, coding.end):
-            human.setdefault(code, set()).add((coding.transcript, passage.number))
+    human, coded_transcripts = coded_passages(codings, transcripts, canonical, set(reports))
     for code, report in reports.items():
         mine = {p for p in passages.get(code, ()) if p[0] in coded_transcripts}
         theirs = human.get(code, set())
