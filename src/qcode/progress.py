@@ -5,9 +5,13 @@ A long loop asks for a ``Task`` and calls ``step()`` per item done::
     for path in progress.track(files, "reading transcripts"):
         ...
 
-    with progress.task("replaying codings/ann.jsonl", total=size, unit="bytes") as bar:
-        for chunk in chunks:
-            bar.step(len(chunk))
+    for chunk in progress.track(chunks, "replaying codings/ann.jsonl", size, size=len):
+        ...
+
+    with progress.task("bootstrapping", total=resamples) as bar:
+        for batch in batches:
+            ...
+            bar.step(len(batch))
 
 Nobody listens by default: ``track`` then hands back the items themselves and a task's
 ``step`` does nothing. A listener (a ``Reporter``) is installed for a block of work with
@@ -26,7 +30,7 @@ This module imports nothing but the standard library (it sits beside ``qcode.err
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sized
+from collections.abc import Callable, Iterable, Iterator, Sized
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import TypeVar
@@ -92,15 +96,19 @@ def task(label: str, total: int | None = None, unit: str = "items") -> Iterator[
         running.close()
 
 
-def track(items: Iterable[T], label: str, total: int | None = None) -> Iterable[T]:
+def track(items: Iterable[T], label: str, total: int | None = None,
+          size: Callable[[T], int] | None = None) -> Iterable[T]:
     """``items``, reporting one step per item taken (``total``: their number when
-    ``items`` has no length). With nobody listening, ``items`` itself."""
+    ``items`` has no length). With ``size``, each item counts ``size(item)`` bytes (a
+    file read in chunks: ``size=len``, ``total`` its size). With nobody listening,
+    ``items`` itself."""
     reporter = _current.get()
     if reporter is SILENT:
         return items
-    if total is None and isinstance(items, Sized):
+    if total is None and size is None and isinstance(items, Sized):
         total = len(items)
-    return _tracked(items, reporter.start(label, total))
+    running = reporter.start(label, total, "items" if size is None else "bytes")
+    return _tracked(items, running) if size is None else _sized(items, running, size)
 
 
 def _tracked(items: Iterable[T], running: Task) -> Iterator[T]:
@@ -109,5 +117,15 @@ def _tracked(items: Iterable[T], running: Task) -> Iterator[T]:
         for item in items:
             yield item
             step()
+    finally:
+        running.close()
+
+
+def _sized(items: Iterable[T], running: Task, size: Callable[[T], int]) -> Iterator[T]:
+    step = running.step
+    try:
+        for item in items:
+            yield item
+            step(size(item))
     finally:
         running.close()

@@ -89,8 +89,8 @@ class BarReporter(progress.Reporter):
 
 
 class BarTask(progress.Task):
-    __slots__ = ("reporter", "label", "total", "unit", "done", "started", "check_at",
-                 "stride", "last_look", "last_look_done", "last_update", "task_id")
+    __slots__ = ("check_at", "done", "label", "last_look", "last_look_done", "last_update",
+                 "reporter", "started", "stride", "task_id", "total", "unit")
 
     def __init__(self, reporter: BarReporter, label: str, total: int | None,
                  unit: str) -> None:
