@@ -77,6 +77,7 @@ class BarReporter(progress.Reporter):
 
     def hide(self, task_id: Any, done: int) -> None:
         self.bars.update(task_id, completed=done)
+        self.bars.refresh()  # the count it ended at, drawn once
         self.bars.remove_task(task_id)
         self.shown -= 1
         if not self.shown:
