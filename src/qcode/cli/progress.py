@@ -4,7 +4,7 @@ A bar shows what is being done, items done of the total, the rate and the time l
 is drawn only when stderr is a terminal and ``--quiet`` was not given, and only for a
 loop still running after ``SHOW_AFTER`` seconds: a quick command neither flickers nor
 pays for importing rich. The loops call ``step()`` per item; a step only adds to a count,
-and looks at the clock every ``stride`` steps (tuned to about 50 looks a second), and
+and looks at the clock every ``batch`` steps (tuned to about 50 looks a second), and
 rich hears of the count at most ``UPDATES_PER_SECOND`` times a second, so a bar costs a
 loop of 200,000 items nothing measurable (``bench/progress_bench.py``).
 
@@ -90,8 +90,8 @@ class BarReporter(progress.Reporter):
 
 
 class BarTask(progress.Task):
-    __slots__ = ("check_at", "done", "label", "last_look", "last_look_done", "last_update",
-                 "reporter", "started", "stride", "task_id", "total", "unit")
+    __slots__ = ("batch", "check_at", "done", "label", "last_look", "last_look_done",
+                 "last_update", "reporter", "started", "task_id", "total", "unit")
 
     def __init__(self, reporter: BarReporter, label: str, total: int | None,
                  unit: str) -> None:
@@ -100,7 +100,7 @@ class BarTask(progress.Task):
         self.started = self.last_look = time.monotonic()
         self.last_look_done = 0
         self.last_update = 0.0
-        self.check_at = self.stride = 1
+        self.check_at = self.batch = 1  # batch: steps between looks at the clock
         self.task_id: Any = None
 
     def step(self, n: int = 1) -> None:
@@ -114,9 +114,9 @@ class BarTask(progress.Task):
         elapsed = now - self.last_look
         if elapsed > 0:
             rate = (self.done - self.last_look_done) / elapsed
-            self.stride = max(1, min(int(rate / _LOOKS_PER_SECOND), self.stride * 4))
+            self.batch = max(1, min(int(rate / _LOOKS_PER_SECOND), self.batch * 4))
         self.last_look, self.last_look_done = now, self.done
-        self.check_at = self.done + self.stride
+        self.check_at = self.done + self.batch
         if self.task_id is None:
             if now - self.started >= self.reporter.show_after:
                 self.task_id = self.reporter.show(self.label, self.total, self.unit,
