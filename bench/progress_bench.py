@@ -27,10 +27,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from rich.console import Console  # noqa: E402
+from rich.console import Console
 
-from qcode import progress  # noqa: E402
-from qcode.cli import progress as cli_progress  # noqa: E402
+from qcode import progress
+from qcode.cli import progress as cli_progress
 
 
 def bar_reporter(show_after: float = 0.0) -> cli_progress.BarReporter:

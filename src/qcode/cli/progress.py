@@ -67,16 +67,16 @@ class BarReporter(progress.Reporter):
     def start(self, label: str, total: int | None = None, unit: str = "items") -> BarTask:
         return BarTask(self, label, total, unit)
 
-    def show(self, label: str, total: int | None, unit: str, done: int) -> Any:
+    def show(self, label: str, total: int | None, unit: str, done: int, rate: float) -> Any:
         if self.bars is None:
             self.bars = _make_bars(self.console or make_console())
             self.bars.start()
         self.shown += 1
-        return self.bars.add_task(label, total=total, completed=done,
+        return self.bars.add_task(label, total=total, completed=done, rate=rate,
                                   unit="B" if unit == "bytes" else "")
 
-    def hide(self, task_id: Any, done: int) -> None:
-        self.bars.update(task_id, completed=done)
+    def hide(self, task_id: Any, done: int, rate: float) -> None:
+        self.bars.update(task_id, completed=done, rate=rate)
         self.bars.refresh()  # the count it ended at, drawn once
         self.bars.remove_task(task_id)
         self.shown -= 1
@@ -120,19 +120,25 @@ class BarTask(progress.Task):
         if self.task_id is None:
             if now - self.started >= self.reporter.show_after:
                 self.task_id = self.reporter.show(self.label, self.total, self.unit,
-                                                  self.done)
+                                                  self.done, self._rate(now))
                 self.last_update = now
         elif now - self.last_update >= 1 / UPDATES_PER_SECOND:
-            self.reporter.bars.update(self.task_id, completed=self.done)
+            self.reporter.bars.update(self.task_id, completed=self.done, rate=self._rate(now))
             self.last_update = now
+
+    def _rate(self, now: float) -> float:
+        """Items a second since the loop began (rich's own estimate needs several updates
+        before it says anything; this is known at the first)."""
+        return self.done / (now - self.started) if now > self.started else 0.0
 
     def close(self) -> None:
         if self.task_id is not None:
-            self.reporter.hide(self.task_id, self.done)
+            self.reporter.hide(self.task_id, self.done, self._rate(time.monotonic()))
             self.task_id = None
 
 
 def _make_bars(console: Any) -> Any:
+    from rich.filesize import decimal
     from rich.progress import (
         BarColumn,
         DownloadColumn,
@@ -140,8 +146,6 @@ def _make_bars(console: Any) -> Any:
         Progress,
         ProgressColumn,
         TextColumn,
-        TimeRemainingColumn,
-        TransferSpeedColumn,
     )
     from rich.text import Text
 
@@ -158,17 +162,23 @@ def _make_bars(console: Any) -> Any:
     class Rate(ProgressColumn):
         """Items a second, or bytes a second as a size."""
 
-        def __init__(self) -> None:
-            super().__init__()
-            self.sizes = TransferSpeedColumn()
+        def render(self, task: Any) -> Any:
+            rate = task.fields.get("rate") or 0.0
+            shown = (f"{decimal(int(rate))}/s" if task.fields.get("unit") == "B"
+                     else f"{rate:,.0f}/s")
+            return Text(shown if rate else "", style="progress.data.speed")
+
+    class TimeLeft(ProgressColumn):
+        """The time left at the rate so far."""
 
         def render(self, task: Any) -> Any:
-            if task.fields.get("unit") == "B":
-                return self.sizes.render(task)
-            speed = task.finished_speed or task.speed
-            return Text("" if speed is None else f"{speed:,.0f}/s", style="progress.data.speed")
+            rate = task.fields.get("rate") or 0.0
+            if not rate or task.total is None:
+                return Text("", style="progress.remaining")
+            seconds = max(0, int((task.total - task.completed) / rate))
+            return Text(f"{seconds // 60}:{seconds % 60:02d} left", style="progress.remaining")
 
     return Progress(
         TextColumn("{task.description}", markup=False), BarColumn(), Counts(), Rate(),
-        TimeRemainingColumn(), console=console, transient=True,
+        TimeLeft(), console=console, transient=True,
         refresh_per_second=UPDATES_PER_SECOND, redirect_stdout=False, redirect_stderr=False)
