@@ -159,6 +159,7 @@ def test_on_a_terminal_a_bar_shows_what_is_done_of_how_many(cli, coded, project_
     drawn = terminal.getvalue()
     assert "reading transcripts" in drawn
     assert "3/3" in drawn  # items done of the total, at the end
+    assert "/s " in drawn and " left" in drawn  # the rate and the time left
     assert "replaying codings/a.jsonl" in drawn
     assert result.stdout == quiet.stdout  # the bar never reaches the data
 
