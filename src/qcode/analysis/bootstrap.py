@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from qcode import progress
 from qcode.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -115,7 +116,7 @@ def add_intervals(report: AgreementReport, level: float = 0.95,
     transcripts = [t.id for t in report.scope.transcripts]
     coders = len(report.coders)
     weights = resample_weights(len(transcripts), resamples, seed)
-    for row in report.rows:
+    for row in progress.track(report.rows, f"bootstrapping intervals ({resamples} resamples)"):
         matrix = pattern_matrix(report.per_transcript[row.code], transcripts, coders)
         computed = statistics(weights @ matrix, coders)
         computed[report.kappa_name] = computed.pop("kappa")

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qcode import progress
 from qcode._version import __version__
 from qcode.analysis import bootstrap, counting, reliability, retrieval, saturation
 from qcode.analysis import cooccur as cooccur_module
@@ -253,8 +254,11 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
     first = _attributes(by[:1])[0] if by else None
     common = (options.coders, options.all_coders, options.where, options.codes)
     notes: list[str] = []
+    # Sections, not a loop: one step each (counts, matrices, quotes, agreement, framework).
+    stage = progress.current().start("building the report sections", 5)
     counts = counting.freq(corpus, None, False, *common)
     matrices = [matrix_section(corpus, attribute, options) for attribute in by]
+    stage.step()
     try:
         curve: SaturationSection | None = saturation_section(
             saturation.saturation(corpus, "coding", options.coders, options.all_coders,
@@ -281,8 +285,10 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
         method=_method(corpus, options),
         notes=notes,
     )
+    stage.step()
     if len(scope.coders) > 1:
         report.agreement = agreement_section(corpus, list(scope.coders), options)
+    stage.step()
     if first and options.quotes > 0:
         try:
             report.framework = framework_module.framework(
@@ -291,8 +297,11 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
                 "longest", changed)
         except QcodeError as error:
             notes.append(f"no framework matrix: {error.message}")
+    stage.step()
     if options.transcripts:
         report.transcripts = [appendix_transcript(t) for t in scope.transcripts]
+    stage.step()
+    stage.close()
     return report
 
 

@@ -68,6 +68,9 @@ def _root(
              "qcode.yaml from here upwards).")] = None,
     debug: Annotated[bool, typer.Option(
         "--debug", help="Show a traceback for unexpected errors (bugs).")] = False,
+    quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="No progress bars on stderr (they appear only on a "
+                              "terminal, for work that takes a while).")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_version, is_eager=True,
         help="Print the version and the Python it runs on.")] = False,
@@ -80,6 +83,7 @@ def _root(
     current = state(ctx)
     current.project = project
     current.debug = debug or os.environ.get("QCODE_DEBUG", "") not in ("", "0")
+    current.quiet = quiet
 
 
 def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -87,10 +91,13 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from qcode.cli import context
+        from qcode.cli.progress import showing_progress
         from qcode.errors import InternalError, QcodeError
 
         try:
-            return func(*args, **kwargs)
+            with showing_progress(context.current.quiet):
+                return func(*args, **kwargs)
         except QcodeError as exc:
             from qcode.cli.output import error_line
 
@@ -113,7 +120,6 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except InternalError as exc:
             # A crash caught at a boundary (the full-screen app): its message holds no
             # project data; the traceback (without local variables) only with --debug.
-            from qcode.cli import context
             from qcode.cli.output import error_line
 
             if context.current.debug:
@@ -130,8 +136,6 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         except (KeyboardInterrupt, typer.Exit, typer.Abort):
             raise
         except Exception as exc:
-            from qcode.cli import context
-
             if context.current.debug:
                 raise
             from qcode.cli.output import error_line

@@ -1,4 +1,4 @@
-"""Global options (``--project``, ``--debug``) and opening the project for a command."""
+"""Global options (``--project``, ``--debug``, ``--quiet``) and opening the project for a command."""
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 class State:
     project: str | None = None
     debug: bool = False
+    quiet: bool = False  # no progress bars
 
 
 # The options of the running invocation, for code that has no context at hand (the

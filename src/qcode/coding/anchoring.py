@@ -35,6 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from qcode import progress
 from qcode.errors import QcodeError, UsageError
 from qcode.store.codings import Coding
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
@@ -373,7 +374,7 @@ def plan_reanchor(corpus: Corpus | HasCorpus, transcripts: Iterable[str] | None 
     for coding in codings:
         by_transcript.setdefault(coding.transcript, []).append(coding)
     plan = ReanchorPlan(min_score)
-    for transcript in chosen:
+    for transcript in progress.track(chosen, "re-anchoring codings"):
         plan.transcripts.append(plan_body(transcript.id, transcript.body,
                                           by_transcript.get(transcript.id, []), min_score,
                                           transcript.file))

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qcode import progress
 from qcode.coding.anchoring import plan_body
 from qcode.coding.pseudonymise_ids import (
     IdRename,
@@ -223,7 +224,7 @@ def _transcripts(corpus: Corpus, matcher: KeyMatcher, renames: dict[str, IdRenam
                  ) -> dict[str, FileRewrite]:
     rewrites: dict[str, FileRewrite] = {}
     values = rewrite_values(matcher)
-    for transcript in corpus.transcripts:
+    for transcript in progress.track(corpus.transcripts, "pseudonymising transcripts"):
         path = corpus.root / transcript.file
         raw = _read(path, transcript.file)
         rename = renames.get(transcript.id)

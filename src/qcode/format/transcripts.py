@@ -464,6 +464,7 @@ def load_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cache,
 
 def _parsed_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cache,
                         problems: Problems) -> list[Transcript]:
+    from qcode import progress
     from qcode._bulk import bulk_load
     from qcode.format.cache import Stamp, content_hash, source_record, stamp_proves
     from qcode.format.files import decode_text
@@ -476,7 +477,7 @@ def _parsed_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cach
     changed = False
     prefix = "" if base in ("", ".") else f"{base}/"
     with bulk_load():
-        for path, inside in discover(folder):
+        for path, inside in progress.track(discover(folder), "reading transcripts"):
             rel = f"{prefix}{inside}"
             record = known.get(rel)
             record = record if isinstance(record, dict) else None

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from qcode import progress
 from qcode.coding.anchoring import DEFAULT_MIN_SCORE, TranscriptPlan, apply_plan, plan_body
 from qcode.errors import QcodeError, UsageError, WriteFailed
 from qcode.format.files import atomic_write_text
@@ -134,7 +135,7 @@ def import_transcripts(corpus: Corpus, request: ImportRequest) -> ImportResult:
     folder = _transcript_folder(corpus)
     reports: list[FileReport] = []
     claimed: dict[str, str] = {}  # id -> file, within this run
-    for path in request.files:
+    for path in progress.track(request.files, "importing transcripts"):
         report = FileReport(file=str(path))
         reports.append(report)
         try:

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from qcode import progress
 from qcode.format.files import atomic_output, atomic_write, check_output
 from qcode.interchange.common import (
     is_datetime,
@@ -134,7 +135,7 @@ def _write_archive(plan: ExportPlan, out: IO[bytes]) -> None:
         with zf.open(_member_info(QDE_NAME, plan.stamp), "w", force_zip64=big) as member:
             for chunk in _made_ahead(_encoded(_qde_pieces(plan))):
                 member.write(chunk)
-        for source in plan.sources:
+        for source in progress.track(plan.sources, "writing the transcripts into the archive"):
             _add_member(zf, f"{SOURCES_DIR}/{source.guid}.txt",
                         source.transcript.body.encode("utf-8"), plan.stamp)
 
@@ -182,6 +183,7 @@ def _made_ahead(items: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
     of the interpreter, so on two cores the two overlap. An error in either thread ends both
     and is raised here.
     """
+    import contextvars
     import queue
     import threading
 
@@ -207,7 +209,9 @@ def _made_ahead(items: Iterator[bytes], depth: int = 4) -> Iterator[bytes]:
             return
         hand_over(_DONE)
 
-    thread = threading.Thread(target=make, name="qcode-qdpx-xml", daemon=True)
+    # Run in this thread's context, so that the maker's progress reaches our listener.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(make,),
+                              name="qcode-qdpx-xml", daemon=True)
     thread.start()
     try:
         while True:
@@ -237,7 +241,7 @@ def _qde_pieces(plan: ExportPlan) -> Iterator[str]:
     yield plan.head
     if plan.sources:
         yield f"\n{INDENT}<Sources>"
-        for source in plan.sources:
+        for source in progress.track(plan.sources, "writing codings per transcript"):
             yield from _source_pieces(plan, source)
         yield f"\n{INDENT}</Sources>"
     if plan.notes or memo_notes:

@@ -13,6 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qcode import progress
 from qcode._bulk import bulk_load
 from qcode.errors import LogWriteError
 from qcode.format.names import CODER_RE, check_coder_name
@@ -183,7 +184,8 @@ class CodingLog:
         # replay holds neither the file nor its texts, only the coding table.
         replayer.keep_text = cache is None
         complete, pending = covered, b""  # complete: the end of the last whole line fed
-        for chunk in _chunks(fd, covered, stamp.size):
+        for chunk in progress.track(_chunks(fd, covered, stamp.size), f"replaying {self.rel}",
+                                    stamp.size - covered, size=len):
             cut = chunk.rfind(b"\n") + 1
             if not cut:
                 pending += chunk  # a line longer than a chunk: wait for its end

@@ -31,8 +31,11 @@ def make_app(screen: str, **state: Any) -> QcodeApp:
 
 def run_app(screen: str, **state: Any) -> None:
     """Run the app for ``screen`` in the terminal until the user quits."""
+    from qcode import progress
+
     app = make_app(screen, **state)
-    app.run()
+    with progress.reporting(progress.SILENT):  # the full screen owns the terminal: no bars
+        app.run()
     if app.crash is not None:
         raise InternalError(crash_summary(app.crash), app.crash)
 

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
+from qcode import progress
 from qcode._bulk import bulk_load
 from qcode.analysis.scope import transcripts_where
 from qcode.coding.autocode.engine import (
@@ -86,7 +87,7 @@ def autocode(corpus: Corpus | HasCorpus, coder: str = "auto", codes: Iterable[st
     clock = time.perf_counter()
     found: list[Proposal] = []
     with bulk_load():  # many small objects, no cycles: the collector would only slow it
-        for transcript in transcripts:
+        for transcript in progress.track(transcripts, "auto-coding transcripts"):
             found.extend(ruleset.scan(transcript))
     seconds["scan"] = time.perf_counter() - clock
 
