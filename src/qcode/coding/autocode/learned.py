@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+from qcode import progress
 from qcode.analysis.scope import choose_coders, transcripts_where
 from qcode.coding.autocode import record_proposals
 from qcode.coding.autocode.engine import Proposal, compile_codebook, select_codes
@@ -111,7 +112,7 @@ def learn(corpus: Corpus | HasCorpus, coder: str = "auto", source: str | None = 
     skipped: dict[str, int] = {}
     in_scope = {t.id for t in scope}
     coded_rows = {i for i, r in enumerate(rows) if r.transcript in coded_transcripts}
-    for code in wanted:
+    for code in progress.track(wanted, "learning per code"):
         mine = positives.get(code, set())
         labelled = sorted(coded_rows | negatives.get(code, set()) | mine)
         if len(mine) < min_examples:
