@@ -14,7 +14,6 @@ from typing import Annotated, Any
 
 import typer
 
-from qcode._version import __version__
 from qcode.cli import (
     adjudicate,
     agree,
@@ -39,6 +38,7 @@ from qcode.cli import (
     transcript_import,
 )
 from qcode.cli.context import state
+from qcode.cli.entry import version_line
 from qcode.cli.help import examples_epilog, first_sentence
 
 app = typer.Typer(
@@ -54,8 +54,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        python = ".".join(str(p) for p in sys.version_info[:3])
-        typer.echo(f"qcode {__version__} (Python {python}, {sys.executable})")
+        typer.echo(version_line())
         raise typer.Exit()
 
 
