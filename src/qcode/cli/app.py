@@ -209,4 +209,7 @@ app.add_typer(pseudonymise_app, name="pseudonymise")
 
 
 def main() -> None:
+    from qcode.cli.lazy import only_what_runs
+
+    only_what_runs(app, sys.argv[1:])
     app(prog_name="qcode")
