@@ -13,7 +13,6 @@ This module is imported only by commands that count; it imports pandas at module
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -21,11 +20,8 @@ import numpy as np
 import pandas as pd
 
 from qcode.analysis.scope import (
-    MISSING,
     TRANSCRIPT,
     Scope,
-    attribute_text,
-    attribute_value,
     case_attributes,
     case_key,
     check_attribute,
@@ -39,39 +35,15 @@ from qcode.analysis.segments import (
     _span_words,
     segment_frame,
 )
+from qcode.analysis.tally import column_key as _column_key
+from qcode.analysis.tally import column_values
 from qcode.errors import UsageError
-from qcode.format.transcripts import Transcript
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 MEASURES = ("segments", "documents", "documents-pct", "words", "cases", "cases-pct")
 CASE_MEASURES = ("cases", "cases-pct")
 TOTAL = "TOTAL"
 ALL = -1  # the internal column number of "all transcripts in scope"
-
-
-def column_values(corpus: Corpus, scope: Scope, attribute: str) -> list[str]:
-    """Declared values in declared order, then the other values found, sorted; then
-    ``(missing)`` if some transcript in scope lacks the attribute. ``transcript``: the
-    ids in file order."""
-    if attribute == TRANSCRIPT:
-        return [t.id for t in scope.transcripts]
-    declared = corpus.config.attributes.get(attribute)
-    values = list(declared.values) if declared and declared.values else []
-    found = {attribute_text(t.attributes[attribute]) for t in scope.transcripts
-             if t.attributes.get(attribute) is not None}
-    values += sorted(found - set(values), key=_natural)
-    if any(t.attributes.get(attribute) is None for t in scope.transcripts):
-        values.append(MISSING)
-    return values
-
-
-def _natural(text: str) -> tuple:
-    return tuple(int(p) if p.isdecimal() else p.lower() for p in re.split(r"(\d+)", text))
-
-
-def _column_key(transcript: Transcript, by: Sequence[str]) -> tuple[str, ...]:
-    return tuple(MISSING if (value := attribute_value(transcript, a)) is None
-                 else attribute_text(value) for a in by)
 
 
 def _measure(rows: pd.DataFrame, group: list[str], measure: str,

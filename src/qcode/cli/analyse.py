@@ -151,11 +151,10 @@ def freq(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    table = project.freq(by, rollup, coder, all_coders, where or (), codes)
+    header, rows = project.freq_rows(by, rollup, coder, all_coders, where or (), codes)
     chosen = _format(format, output)
-    header, rows = _frame_table(table)
     if chosen is ReportFormat.table:
-        _print_freq_table(table, by, project)
+        _print_freq_table(header, rows, by, project)
         return
     outputs = Outputs(force)
     _deliver_table(chosen, header, rows, output, outputs, f"{project.name}: code frequencies",
@@ -530,14 +529,15 @@ def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
     print_table(title, columns, rows, styles, out)
 
 
-def _print_freq_table(table: "pd.DataFrame", by: str | None, project: "Project") -> None:
+def _print_freq_table(header: list[str], table: list[list[Any]], by: str | None,
+                      project: "Project") -> None:
     from qcode.cli.tables import Column, print_table
 
     columns = [Column("code", label=True), *([Column(by)] if by else []),
                *[Column(name, numeric=True) for name in ("segments", "documents", "coders")]]
     codebook = project.codebook
     rows, styles = [], []
-    for row in table.to_dict(orient="records"):
+    for row in (dict(zip(header, values, strict=True)) for values in table):
         known = codebook.get(row["code"])
         styles.append("bold" if known is not None and not known.codable else "")
         rows.append(["  " * int(row["depth"]) + row["code"], *([str(row[by])] if by else []),

@@ -60,6 +60,16 @@ class AnalysisMethods:
         return counting.freq(self.corpus, by, rollup, coder_list(coders), all_coders, where,
                              codes)
 
+    def freq_rows(self, by: str | None = None, rollup: bool = False,
+                  coders: str | list[str] | None = None, all_coders: bool = False,
+                  where: Sequence[str] = (), codes: list[str] | None = None
+                  ) -> tuple[list[str], list[list[Any]]]:
+        """``freq`` as a header and rows of plain values, counted without pandas."""
+        from qcode.analysis import tally
+
+        return tally.freq_rows(self.corpus, by, rollup, coder_list(coders), all_coders,
+                               where, codes)
+
     def cooccur(self, unit: str = "segment", rollup: bool = False,
                 coders: str | list[str] | None = None, all_coders: bool = False,
                 where: Sequence[str] = (), codes: list[str] | None = None,

@@ -1,0 +1,46 @@
+"""The plain-Python counts the command line prints (``qcode.analysis.tally``) are the
+library's DataFrame counts (``qcode.analysis.counting``), on random codings, replayed and
+read back from the cache."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from qcode import Project
+from qcode.analysis import tally
+from test_analysis_vectorised import _write, codings
+
+
+def frame_rows(frame) -> tuple[list[str], list[list]]:
+    from qcode.render.tables import number
+
+    rows = [[None if v is None or (isinstance(v, float) and v != v) else number(v)
+             for v in row] for row in frame.itertuples(index=False, name=None)]
+    return [str(c) for c in frame.columns], rows
+
+
+@settings(max_examples=50, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=codings, rollup=st.booleans(), by=st.sampled_from([None, "school", "transcript"]),
+       coders=st.sampled_from([["a"], ["a", "b"], ["c", "b", "a"]]),
+       codes=st.sampled_from([None, ["leadership"], ["outcomes", "lead-weak"]]))
+def test_freq_rows_are_the_frame_of_freq(project_dir, rows, rollup, by, coders, codes):
+    project = _write(project_dir.root, rows)
+    coders = [c for c in coders if c in project.coders]
+    if not coders:
+        return
+    for opened in (project, Project.open(project.root)):  # replayed, then from the cache
+        expected = frame_rows(opened.freq(by, rollup, coders, codes=codes))
+        assert tally.freq_rows(opened.corpus, by, rollup, coders, codes=codes) == expected
+
+
+def test_the_bundled_study_counts_the_same_without_pandas():
+    from pathlib import Path
+
+    study = Project.open(Path(__file__).resolve().parents[1])
+    for by in (None, "school", "informant_group"):
+        for rollup in (False, True):
+            expected = frame_rows(study.freq(by, rollup, all_coders=True))
+            assert study.freq_rows(by, rollup, all_coders=True) == expected
+            assert any(row[-3] for row in expected[1])  # something was counted
