@@ -44,3 +44,32 @@ def test_the_bundled_study_counts_the_same_without_pandas():
             expected = frame_rows(study.freq(by, rollup, all_coders=True))
             assert study.freq_rows(by, rollup, all_coders=True) == expected
             assert any(row[-3] for row in expected[1])  # something was counted
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=codings, rollup=st.booleans(), totals=st.booleans(),
+       measure=st.sampled_from(tally.MEASURES),
+       by=st.sampled_from(["school", "transcript", "school,informant_group"]),
+       coders=st.sampled_from([["a"], ["a", "b"], ["c", "b", "a"]]),
+       min_documents=st.sampled_from([1, 2]))
+def test_matrix_grid_is_the_frame_of_matrix(project_dir, rows, rollup, totals, measure, by,
+                                            coders, min_documents):
+    if measure not in tally.CASE_MEASURES:
+        min_documents = 1
+    project = _write(project_dir.root, rows)
+    coders = [c for c in coders if c in project.coders]
+    if not coders:
+        return
+    for opened in (project, Project.open(project.root)):  # replayed, then from the cache
+        frame = opened.matrix(by, measure, rollup, coders, totals=totals,
+                              min_documents=min_documents)
+        plain = tally.matrix_grid(opened.corpus, by, measure, rollup, coders, totals=totals,
+                                  min_documents=min_documents)
+        assert plain.index == [str(i) for i in frame.index]
+        assert plain.columns == list(frame.columns)
+        cells = frame.to_numpy().tolist()
+        assert plain.to_numpy().tolist() == cells
+        assert [[type(v) for v in row] for row in plain.cells] == [[type(v) for v in row]
+                                                                    for row in cells]
+        assert plain.attrs == frame.attrs

@@ -14,6 +14,7 @@ The definitions (distinct segments, rollup, who coded what) are those of
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -23,9 +24,14 @@ from qcode.analysis.scope import (
     Scope,
     attribute_text,
     attribute_value,
+    case_attributes,
+    case_key,
     check_attribute,
     resolve_scope,
+    scope_attrs,
 )
+from qcode.errors import UsageError
+from qcode.format.text import count_words
 from qcode.format.transcripts import Transcript
 from qcode.store.codings import CodingTable
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
@@ -154,3 +160,152 @@ def _groups(codes: list[str], values: list[str] | None) -> Iterator[tuple[str, s
             yield code, ""
         else:
             yield from ((code, value) for value in values)
+
+
+MEASURES = ("segments", "documents", "documents-pct", "words", "cases", "cases-pct")
+CASE_MEASURES = ("cases", "cases-pct")
+TOTAL = "TOTAL"
+ALL = -1  # the column number of "all transcripts in scope"
+
+
+class PlainGrid:
+    """What the command line reads of ``counting.matrix``'s DataFrame: row labels
+    (``index``), column labels (a value, or a tuple of two), the cells by row, ``attrs``."""
+
+    def __init__(self, index: list[str], columns: list[Any], cells: list[list[Any]],
+                 attrs: dict[str, Any]) -> None:
+        self.index, self.columns, self.cells, self.attrs = index, columns, cells, attrs
+
+    def to_numpy(self) -> PlainGrid:  # the DataFrame's ``grid.to_numpy().tolist()``
+        return self
+
+    def tolist(self) -> list[list[Any]]:
+        return [list(row) for row in self.cells]
+
+
+def check_matrix_options(attributes: list[str], measure: str, min_documents: int) -> None:
+    if not 1 <= len(attributes) <= 2:
+        raise UsageError("--by takes one attribute or two (ATTR or ATTR1,ATTR2)")
+    if measure not in MEASURES:
+        raise UsageError(f"unknown measure {measure!r}", f"choose one of {', '.join(MEASURES)}")
+    if min_documents < 1:
+        raise UsageError(f"--min-documents {min_documents} must be 1 or more")
+    if min_documents != 1 and measure not in CASE_MEASURES:
+        raise UsageError("--min-documents applies to the case measures only",
+                         "add --measure cases or --measure cases-pct")
+
+
+def case_numbers(corpus: Corpus, scope: Scope) -> dict[str, int]:
+    """Each transcript in scope's case, numbered (see ``case_key``)."""
+    attributes = case_attributes(corpus)
+    numbers: dict[tuple[str, ...], int] = {}
+    return {t.id: numbers.setdefault(case_key(t, attributes), len(numbers))
+            for t in scope.transcripts}
+
+
+def by_list(by: str | Sequence[str]) -> list[str]:
+    if isinstance(by, str):
+        return [a.strip() for a in by.split(",") if a.strip()]
+    return [a for part in by for a in by_list(part)]
+
+
+def matrix_grid(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "segments",
+                rollup: bool = False, coders: Sequence[str] | None = None,
+                all_coders: bool = False, where: Iterable[str] = (),
+                codes: Iterable[str] | None = None, totals: bool = False,
+                min_documents: int = 1) -> PlainGrid:
+    """``counting.matrix`` without pandas: the same cells, labels and ``attrs``."""
+    corpus = as_corpus(corpus)
+    attributes = by_list(by)
+    check_matrix_options(attributes, measure, min_documents)
+    scope = resolve_scope(corpus, coders, all_coders, where, codes)
+    for attribute in attributes:
+        check_attribute(corpus, attribute)
+    case_of = case_numbers(corpus, scope) if measure in CASE_MEASURES else {}
+    keys = {t.id: column_key(t, attributes) for t in scope.transcripts}
+    columns: list[tuple[str, ...]]
+    if len(attributes) == 1:
+        columns = [(v,) for v in column_values(corpus, scope, attributes[0])]
+    else:
+        present = set(keys.values())
+        orders = [column_values(corpus, scope, a) for a in attributes]
+        columns = [(a, b) for a in orders[0] for b in orders[1] if (a, b) in present]
+    number = {key: i for i, key in enumerate(columns)}
+    column_of = {tid: number[key] for tid, key in keys.items()}
+    transcripts_per_column = Counter(column_of.values())
+    per_column: dict[int, int] = Counter(column_of.values())
+    per_column[ALL] = len(scope.transcripts)
+    if case_of:
+        per_column = Counter(column for column, _ in {(column_of[tid], case_of[tid])
+                                                      for tid in column_of})
+        per_column[ALL] = len(set(case_of.values()))
+    bodies = {t.id: t.body for t in corpus.transcripts}
+    words: dict[Span, int] = {}
+
+    def measured(spans: Iterable[Span], key) -> dict[Any, Any]:
+        """One value per ``key(span)``, which ends in the column's number."""
+        totals_of: dict[Any, Any] = {}
+        if measure == "segments":
+            for span in spans:
+                group = key(span)
+                totals_of[group] = totals_of.get(group, 0) + 1
+            return totals_of
+        if measure == "words":
+            for span in spans:
+                place = (span[0], span[1], span[2], "")
+                if place not in words:
+                    words[place] = count_words(bodies[span[0]][span[1]:span[2]])
+                group = key(span)
+                totals_of[group] = totals_of.get(group, 0) + words[place]
+            return totals_of
+        documents: dict[Any, set[str]] = {}
+        for span in spans:
+            documents.setdefault(key(span), set()).add(span[0])
+        if case_of:
+            per_case: dict[Any, dict[int, set[str]]] = {}
+            for group, found in documents.items():
+                for transcript in found:
+                    per_case.setdefault(group, {}).setdefault(case_of[transcript],
+                                                              set()).add(transcript)
+            counted = {group: sum(len(found) >= min_documents for found in cases.values())
+                       for group, cases in per_case.items()}
+            counted = {group: n for group, n in counted.items() if n}
+        else:
+            counted = {group: len(found) for group, found in documents.items()}
+        if measure in ("documents", "cases"):
+            return counted
+        # As pandas rounds: numpy's rint of the value times ten, then divided by ten.
+        return {group: round(n / per_column[group[-1]] * 100 * 10) / 10
+                for group, n in counted.items()}
+
+    counted = counted_spans(corpus, scope, segment_coders(corpus, scope), rollup)
+    cells = measured(counted, lambda span: (span[3], column_of[span[0]]))
+    grid = [[cells.get((code, i), 0) for i in range(len(columns))] for code in scope.codes]
+    labels: list[Any] = [c[0] if len(attributes) == 1 else c for c in columns]
+    index = list(scope.codes)
+    if totals:
+        everywhere = measured(counted, lambda span: (span[3], ALL))
+        for row, code in zip(grid, scope.codes, strict=True):
+            row.append(everywhere.get((code, ALL), 0))
+        # The TOTAL row counts each code's own segments once ("any code" in the column).
+        shown = set(scope.codes)
+        own = [span for span in segment_coders(corpus, scope) if span[3] in shown]
+        by_column = measured(own, lambda span: (column_of[span[0]],))
+        overall = measured(own, lambda span: (ALL,))
+        grid.append([by_column.get((i,), 0) for i in range(len(columns))]
+                    + [overall.get((ALL,), 0)])
+        index.append(TOTAL)
+        labels.append(TOTAL if len(attributes) == 1 else (TOTAL, ""))
+    kind = float if measure.endswith("-pct") else int
+    grid = [[kind(value) for value in row] for row in grid]
+    column_n = [per_column[i] for i in range(len(columns))] + ([per_column[ALL]]
+                                                                if totals else [])
+    if all(a == TRANSCRIPT for a in attributes):
+        column_n = []  # a column per transcript: n would always be 1
+    attrs = scope_attrs(scope, measure=measure, rollup=rollup, by=attributes,
+                        column_transcripts=[transcripts_per_column[i]
+                                            for i in range(len(columns))],
+                        column_n=column_n, n_label="n_cases" if case_of else "n_transcripts")
+    if measure in CASE_MEASURES:
+        attrs.update(case=case_attributes(corpus), min_documents=min_documents)
+    return PlainGrid(index, labels, grid, attrs)

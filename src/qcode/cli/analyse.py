@@ -53,6 +53,7 @@ FormatOpt = Annotated[ReportFormat | None, typer.Option(
 RetrievalFormatOpt = Annotated[RetrievalFormat | None, typer.Option(
     "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")]
 TotalsOpt = Annotated[bool, typer.Option("--totals", help="Add a TOTAL row and column.")]
+PLAIN_FORMATS = tuple(ReportFormat(f) for f in ("table", "csv", "tsv", "json", "md"))
 MinDocumentsOpt = Annotated[int, typer.Option(
     "--min-documents", metavar="N", min=1, help="A case counts for a code when at least N "
     "of its transcripts have it (case measures and --unit case; default 1).")]
@@ -95,8 +96,10 @@ def matrix(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    grid = project.matrix(by, measure, rollup, coder, all_coders, where or (), codes, totals,
-                          min_documents)
+    plain = plot is None and _early_format(format, output) in PLAIN_FORMATS  # no pandas
+    counted = project.matrix_grid if plain else project.matrix
+    grid = counted(by, measure, rollup, coder, all_coders, where or (), codes, totals,
+                   min_documents)
     chosen = _format(format, output)
     title = (f"{project.name}: {measure} by {' × '.join(grid.attrs['by'])} "
              f"({_scope_text(grid)})")
@@ -317,6 +320,16 @@ def query(
 
 # -- delivery -----------------------------------------------------------------------------------
 
+def _early_format(chosen, output: Path | None) -> ReportFormat | None:
+    """The format, or None: a bad one fails after the counting, as it always has."""
+    from qcode.errors import QcodeError
+
+    try:
+        return _format(chosen, output)
+    except QcodeError:
+        return None
+
+
 def _format(chosen, output: Path | None) -> ReportFormat:
     from qcode.cli.output import choose_format
 
@@ -515,8 +528,10 @@ def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
     shade = out.is_terminal and not out.no_color
     columns = [Column("code", label=True),
                *[Column(name, numeric=True) for name in column_headings(grid)]]
-    peak = float(grid.drop(index="TOTAL", columns="TOTAL", errors="ignore").to_numpy().max()
-                 if grid.size else 0)
+    inner = [i for i, c in enumerate(grid.columns) if (c[0] if isinstance(c, tuple) else c)
+             != "TOTAL"]  # the peak of the cells, sums left out; grid may be a PlainGrid
+    cells = zip(grid.index, grid.to_numpy().tolist(), strict=True)
+    peak = float(max((r[i] for code, r in cells if code != "TOTAL" for i in inner), default=0))
     rows, styles = [], []
     for code, values in zip(grid.index, grid.to_numpy().tolist(), strict=True):
         known = codebook.get(code)
