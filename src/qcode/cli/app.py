@@ -14,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from qcode._version import version_line
 from qcode.cli import (
     adjudicate,
     agree,
@@ -38,7 +39,6 @@ from qcode.cli import (
     transcript_import,
 )
 from qcode.cli.context import state
-from qcode.cli.entry import version_line
 from qcode.cli.help import examples_epilog, first_sentence
 
 app = typer.Typer(

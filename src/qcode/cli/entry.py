@@ -7,12 +7,7 @@ other invocation goes to the typer app in ``qcode.cli.app``.
 
 import sys
 
-from qcode._version import __version__
-
-
-def version_line() -> str:
-    python = ".".join(str(p) for p in sys.version_info[:3])
-    return f"qcode {__version__} (Python {python}, {sys.executable})"
+from qcode._version import version_line
 
 
 def main() -> None:
