@@ -4,7 +4,7 @@ read back from the cache."""
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from qcode import Project
@@ -72,4 +72,30 @@ def test_matrix_grid_is_the_frame_of_matrix(project_dir, rows, rollup, totals, m
         assert plain.to_numpy().tolist() == cells
         assert [[type(v) for v in row] for row in plain.cells] == [[type(v) for v in row]
                                                                     for row in cells]
+        assert plain.attrs == frame.attrs
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=codings, rollup=st.booleans(), unit=st.sampled_from(tally.COOCCUR_UNITS),
+       coders=st.sampled_from([["a"], ["a", "b"], ["c", "b", "a"]]),
+       min_documents=st.sampled_from([1, 2]))
+# An empty span where another starts shares no character with it.
+@example(rows=[("a", "voss-principal", 10, 5, "lead-weak", None, 0),
+               ("a", "voss-principal", 10, 0, "lead-strong", None, 1)],
+         rollup=False, unit="segment", coders=["a"], min_documents=1)
+def test_cooccur_grid_is_the_frame_of_cooccur(project_dir, rows, rollup, unit, coders,
+                                              min_documents):
+    if unit != "case":
+        min_documents = 1
+    project = _write(project_dir.root, rows)
+    coders = [c for c in coders if c in project.coders]
+    if not coders:
+        return
+    for opened in (project, Project.open(project.root)):  # replayed, then from the cache
+        frame = opened.cooccur(unit, rollup, coders, min_documents=min_documents)
+        plain = tally.cooccur_grid(opened.corpus, unit, rollup, coders,
+                                   min_documents=min_documents)
+        assert plain.index == list(frame.index) and plain.columns == list(frame.columns)
+        assert plain.to_numpy().tolist() == frame.to_numpy().tolist()
         assert plain.attrs == frame.attrs

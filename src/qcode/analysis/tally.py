@@ -14,6 +14,7 @@ The definitions (distinct segments, rollup, who coded what) are those of
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
@@ -309,3 +310,86 @@ def matrix_grid(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: st
     if measure in CASE_MEASURES:
         attrs.update(case=case_attributes(corpus), min_documents=min_documents)
     return PlainGrid(index, labels, grid, attrs)
+
+
+COOCCUR_UNITS = ("segment", "passage", "transcript", "case")
+
+
+def check_cooccur_options(unit: str, min_documents: int) -> None:
+    if unit not in COOCCUR_UNITS:
+        raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(COOCCUR_UNITS)}")
+    if min_documents < 1:
+        raise UsageError(f"--min-documents {min_documents} must be 1 or more")
+    if min_documents != 1 and unit != "case":
+        raise UsageError("--min-documents applies to --unit case only")
+
+
+def cooccur_grid(corpus: Corpus | HasCorpus, unit: str = "segment", rollup: bool = False,
+                 coders: Sequence[str] | None = None, all_coders: bool = False,
+                 where: Iterable[str] = (), codes: Iterable[str] | None = None,
+                 min_documents: int = 1) -> PlainGrid:
+    """``cooccur.cooccur`` without pandas: the same code × code counts and ``attrs``."""
+    corpus = as_corpus(corpus)
+    check_cooccur_options(unit, min_documents)
+    scope = resolve_scope(corpus, coders, all_coders, where, codes)
+    shown = list(scope.codes)
+    index = {c: i for i, c in enumerate(shown)}
+    spans = [(t, s, e, index[c]) for t, s, e, c in
+             counted_spans(corpus, scope, segment_coders(corpus, scope), rollup)]
+    counts = [[0] * len(shown) for _ in shown]
+    extra: dict[str, Any] = {}
+    if unit == "segment":
+        _overlaps(spans, counts)
+    else:
+        units: dict[Any, set[int]] = {}
+        if unit == "transcript":
+            for transcript, _, _, code in spans:
+                units.setdefault(transcript, set()).add(code)
+        elif unit == "passage":
+            by_id = {t.id: t for t in corpus.transcripts}
+            for transcript, start, end, code in spans:
+                starts, ends = by_id[transcript].passage_columns()[:2]
+                for passage in _passages_overlapping(starts, ends, start, end):
+                    units.setdefault((transcript, passage), set()).add(code)
+        else:
+            attributes = case_attributes(corpus)
+            case_of = {t.id: case_key(t, attributes) for t in scope.transcripts}
+            documents: dict[tuple[Any, int], set[str]] = {}
+            for transcript, _, _, code in spans:
+                documents.setdefault((case_of[transcript], code), set()).add(transcript)
+            for (case, code), found in documents.items():
+                if len(found) >= min_documents:
+                    units.setdefault(case, set()).add(code)
+            extra = {"case": attributes, "min_documents": min_documents}
+        for present in units.values():
+            for a in present:
+                for b in present:
+                    counts[a][b] += 1
+    return PlainGrid(shown, list(shown), counts,
+                     scope_attrs(scope, unit=unit, rollup=rollup, **extra))
+
+
+def _overlaps(spans: list[tuple[str, int, int, int]], counts: list[list[int]]) -> None:
+    """The diagonal counts segments; elsewhere, pairs of segments of two codes whose spans
+    share a character."""
+    for _, _, _, code in spans:
+        counts[code][code] += 1
+    ordered = sorted(spans, key=lambda span: (span[0], span[1]))
+    for i, (transcript, start, end, code) in enumerate(ordered):
+        for other, other_start, other_end, other_code in ordered[i + 1:]:
+            if other != transcript or other_start >= end:
+                break
+            if start < other_end and code != other_code:
+                counts[code][other_code] += 1
+                counts[other_code][code] += 1
+
+
+def _passages_overlapping(starts: list[int], ends: list[int], start: int, end: int
+                          ) -> range:
+    """The passages (sorted, disjoint) that share a character with ``[start, end)``; an
+    empty span takes the passage it lies in (``Transcript.passages_overlapping``)."""
+    if end <= start:
+        at = bisect_right(starts, start) - 1
+        return range(at, at + 1) if at >= 0 and start < ends[at] else range(0)
+    first, stop = bisect_right(ends, start), bisect_left(starts, end)
+    return range(first, max(stop, first))

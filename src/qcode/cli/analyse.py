@@ -96,8 +96,7 @@ def matrix(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    plain = plot is None and _early_format(format, output) in PLAIN_FORMATS  # no pandas
-    counted = project.matrix_grid if plain else project.matrix
+    counted = project.matrix_grid if _plain(plot, format, output) else project.matrix
     grid = counted(by, measure, rollup, coder, all_coders, where or (), codes, totals,
                    min_documents)
     chosen = _format(format, output)
@@ -193,8 +192,8 @@ def cooccur(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    grid = project.cooccur(unit, rollup, coder, all_coders, where or (), codes,
-                           min_documents)
+    grid = (project.cooccur_grid if _plain(plot, format, output) else project.cooccur)(
+        unit, rollup, coder, all_coders, where or (), codes, min_documents)
     chosen = _format(format, output)
     title = f"{project.name}: co-occurrence by {unit} ({_scope_text(grid)})"
     codebook = project.codebook
@@ -320,14 +319,15 @@ def query(
 
 # -- delivery -----------------------------------------------------------------------------------
 
-def _early_format(chosen, output: Path | None) -> ReportFormat | None:
-    """The format, or None: a bad one fails after the counting, as it always has."""
+def _plain(plot: Path | None, chosen, output: Path | None) -> bool:
+    """Whether the output is rows counted without pandas (the import alone outweighs the
+    counting of a small study). A bad format fails after the counting, as it always has."""
     from qcode.errors import QcodeError
 
     try:
-        return _format(chosen, output)
+        return plot is None and _format(chosen, output) in PLAIN_FORMATS
     except QcodeError:
-        return None
+        return False
 
 
 def _format(chosen, output: Path | None) -> ReportFormat:

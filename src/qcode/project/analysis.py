@@ -72,6 +72,16 @@ class AnalysisMethods:
         return tally.matrix_grid(self.corpus, by, measure, rollup, coder_list(coders),
                                  all_coders, where, codes, totals, min_documents)
 
+    def cooccur_grid(self, unit: str = "segment", rollup: bool = False,
+                     coders: str | list[str] | None = None, all_coders: bool = False,
+                     where: Sequence[str] = (), codes: list[str] | None = None,
+                     min_documents: int = 1) -> PlainGrid:
+        """``cooccur``'s counts and ``attrs``, without pandas."""
+        from qcode.analysis import tally
+
+        return tally.cooccur_grid(self.corpus, unit, rollup, coder_list(coders), all_coders,
+                                  where, codes, min_documents)
+
     def freq_rows(self, by: str | None = None, rollup: bool = False,
                   coders: str | list[str] | None = None, all_coders: bool = False,
                   where: Sequence[str] = (), codes: list[str] | None = None
