@@ -1,3 +1,3 @@
-from qcode.cli.app import main
+from qcode.cli.entry import main
 
 main()

@@ -9,10 +9,9 @@ import pandas as pd
 
 from qcode.analysis.scope import case_attributes, case_key, resolve_scope, scope_attrs
 from qcode.analysis.segments import _codes, _counted_rows, _map_values, segment_frame
-from qcode.errors import UsageError
+from qcode.analysis.tally import COOCCUR_UNITS as COOCCUR_UNITS  # where callers look
+from qcode.analysis.tally import check_cooccur_options
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
-
-COOCCUR_UNITS = ("segment", "passage", "transcript", "case")
 
 
 def cooccur(corpus: Corpus | HasCorpus, unit: str = "segment", rollup: bool = False,
@@ -30,12 +29,7 @@ def cooccur(corpus: Corpus | HasCorpus, unit: str = "segment", rollup: bool = Fa
       same ones).
     """
     corpus = as_corpus(corpus)
-    if unit not in COOCCUR_UNITS:
-        raise UsageError(f"unknown unit {unit!r}", f"choose one of {', '.join(COOCCUR_UNITS)}")
-    if min_documents < 1:
-        raise UsageError(f"--min-documents {min_documents} must be 1 or more")
-    if min_documents != 1 and unit != "case":
-        raise UsageError("--min-documents applies to --unit case only")
+    check_cooccur_options(unit, min_documents)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
     rows = _counted_rows(corpus, scope, segment_frame(corpus, scope, categorical=True),
                          rollup)

@@ -13,7 +13,6 @@ This module is imported only by commands that count; it imports pandas at module
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
@@ -21,13 +20,8 @@ import numpy as np
 import pandas as pd
 
 from qcode.analysis.scope import (
-    MISSING,
     TRANSCRIPT,
-    Scope,
-    attribute_text,
-    attribute_value,
     case_attributes,
-    case_key,
     check_attribute,
     resolve_scope,
     scope_attrs,
@@ -39,39 +33,18 @@ from qcode.analysis.segments import (
     _span_words,
     segment_frame,
 )
-from qcode.errors import UsageError
-from qcode.format.transcripts import Transcript
+from qcode.analysis.tally import (
+    ALL,
+    CASE_MEASURES,
+    TOTAL,
+    by_list,
+    case_numbers,
+    check_matrix_options,
+    column_values,
+)
+from qcode.analysis.tally import MEASURES as MEASURES  # where callers have looked for it
+from qcode.analysis.tally import column_key as _column_key
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
-
-MEASURES = ("segments", "documents", "documents-pct", "words", "cases", "cases-pct")
-CASE_MEASURES = ("cases", "cases-pct")
-TOTAL = "TOTAL"
-ALL = -1  # the internal column number of "all transcripts in scope"
-
-
-def column_values(corpus: Corpus, scope: Scope, attribute: str) -> list[str]:
-    """Declared values in declared order, then the other values found, sorted; then
-    ``(missing)`` if some transcript in scope lacks the attribute. ``transcript``: the
-    ids in file order."""
-    if attribute == TRANSCRIPT:
-        return [t.id for t in scope.transcripts]
-    declared = corpus.config.attributes.get(attribute)
-    values = list(declared.values) if declared and declared.values else []
-    found = {attribute_text(t.attributes[attribute]) for t in scope.transcripts
-             if t.attributes.get(attribute) is not None}
-    values += sorted(found - set(values), key=_natural)
-    if any(t.attributes.get(attribute) is None for t in scope.transcripts):
-        values.append(MISSING)
-    return values
-
-
-def _natural(text: str) -> tuple:
-    return tuple(int(p) if p.isdecimal() else p.lower() for p in re.split(r"(\d+)", text))
-
-
-def _column_key(transcript: Transcript, by: Sequence[str]) -> tuple[str, ...]:
-    return tuple(MISSING if (value := attribute_value(transcript, a)) is None
-                 else attribute_text(value) for a in by)
 
 
 def _measure(rows: pd.DataFrame, group: list[str], measure: str,
@@ -108,16 +81,12 @@ def matrix(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "
     ``column_n`` each column's number of transcripts (of cases for the case measures;
     ``n_label`` says which), TOTAL's included."""
     corpus = as_corpus(corpus)
-    attributes = _by_list(by)
-    if not 1 <= len(attributes) <= 2:
-        raise UsageError("--by takes one attribute or two (ATTR or ATTR1,ATTR2)")
-    if measure not in MEASURES:
-        raise UsageError(f"unknown measure {measure!r}", f"choose one of {', '.join(MEASURES)}")
-    _check_min_documents(measure, min_documents)
+    attributes = by_list(by)
+    check_matrix_options(attributes, measure, min_documents)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
     for attribute in attributes:
         check_attribute(corpus, attribute)
-    case_of = _case_numbers(corpus, scope) if measure in CASE_MEASURES else {}
+    case_of = case_numbers(corpus, scope) if measure in CASE_MEASURES else {}
     keys = {t.id: _column_key(t, attributes) for t in scope.transcripts}
     columns: list[tuple[str, ...]]
     if len(attributes) == 1:
@@ -189,28 +158,6 @@ def matrix(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "
     if measure in CASE_MEASURES:
         grid.attrs.update(case=case_attributes(corpus), min_documents=min_documents)
     return grid
-
-
-def _check_min_documents(measure: str, min_documents: int) -> None:
-    if min_documents < 1:
-        raise UsageError(f"--min-documents {min_documents} must be 1 or more")
-    if min_documents != 1 and measure not in CASE_MEASURES:
-        raise UsageError("--min-documents applies to the case measures only",
-                         "add --measure cases or --measure cases-pct")
-
-
-def _case_numbers(corpus: Corpus, scope: Scope) -> dict[str, int]:
-    """Each transcript in scope's case, numbered (see ``case_key``)."""
-    attributes = case_attributes(corpus)
-    numbers: dict[tuple[str, ...], int] = {}
-    return {t.id: numbers.setdefault(case_key(t, attributes), len(numbers))
-            for t in scope.transcripts}
-
-
-def _by_list(by: str | Sequence[str]) -> list[str]:
-    if isinstance(by, str):
-        return [a.strip() for a in by.split(",") if a.strip()]
-    return [a for part in by for a in _by_list(part)]
 
 
 def freq(corpus: Corpus | HasCorpus, by: str | None = None, rollup: bool = False,

@@ -26,9 +26,9 @@ from typing import Any
 
 import pandas as pd
 
-from qcode.analysis.counting import _natural
 from qcode.analysis.scope import attribute_text, resolve_scope, scope_attrs
 from qcode.analysis.segments import segment_frame
+from qcode.analysis.tally import natural as _natural
 from qcode.errors import QcodeError, UnknownName, UsageError
 from qcode.format.attributes import attribute_types, typed_value
 from qcode.format.names import did_you_mean

@@ -53,6 +53,7 @@ FormatOpt = Annotated[ReportFormat | None, typer.Option(
 RetrievalFormatOpt = Annotated[RetrievalFormat | None, typer.Option(
     "--format", "-f", help="Output format (default: table on a terminal, csv otherwise).")]
 TotalsOpt = Annotated[bool, typer.Option("--totals", help="Add a TOTAL row and column.")]
+PLAIN_FORMATS = tuple(ReportFormat(f) for f in ("table", "csv", "tsv", "json", "md"))
 MinDocumentsOpt = Annotated[int, typer.Option(
     "--min-documents", metavar="N", min=1, help="A case counts for a code when at least N "
     "of its transcripts have it (case measures and --unit case; default 1).")]
@@ -95,8 +96,9 @@ def matrix(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    grid = project.matrix(by, measure, rollup, coder, all_coders, where or (), codes, totals,
-                          min_documents)
+    counted = project.matrix_grid if _plain(plot, format, output) else project.matrix
+    grid = counted(by, measure, rollup, coder, all_coders, where or (), codes, totals,
+                   min_documents)
     chosen = _format(format, output)
     title = (f"{project.name}: {measure} by {' × '.join(grid.attrs['by'])} "
              f"({_scope_text(grid)})")
@@ -151,11 +153,10 @@ def freq(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    table = project.freq(by, rollup, coder, all_coders, where or (), codes)
+    header, rows = project.freq_rows(by, rollup, coder, all_coders, where or (), codes)
     chosen = _format(format, output)
-    header, rows = _frame_table(table)
     if chosen is ReportFormat.table:
-        _print_freq_table(table, by, project)
+        _print_freq_table(header, rows, by, project)
         return
     outputs = Outputs(force)
     _deliver_table(chosen, header, rows, output, outputs, f"{project.name}: code frequencies",
@@ -191,8 +192,8 @@ def cooccur(
 
     project = open_project(ctx)
     guard(project, coder, all_coders)
-    grid = project.cooccur(unit, rollup, coder, all_coders, where or (), codes,
-                           min_documents)
+    grid = (project.cooccur_grid if _plain(plot, format, output) else project.cooccur)(
+        unit, rollup, coder, all_coders, where or (), codes, min_documents)
     chosen = _format(format, output)
     title = f"{project.name}: co-occurrence by {unit} ({_scope_text(grid)})"
     codebook = project.codebook
@@ -317,6 +318,17 @@ def query(
 
 
 # -- delivery -----------------------------------------------------------------------------------
+
+def _plain(plot: Path | None, chosen, output: Path | None) -> bool:
+    """Whether the output is rows counted without pandas (the import alone outweighs the
+    counting of a small study). A bad format fails after the counting, as it always has."""
+    from qcode.errors import QcodeError
+
+    try:
+        return plot is None and _format(chosen, output) in PLAIN_FORMATS
+    except QcodeError:
+        return False
+
 
 def _format(chosen, output: Path | None) -> ReportFormat:
     from qcode.cli.output import choose_format
@@ -516,8 +528,10 @@ def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
     shade = out.is_terminal and not out.no_color
     columns = [Column("code", label=True),
                *[Column(name, numeric=True) for name in column_headings(grid)]]
-    peak = float(grid.drop(index="TOTAL", columns="TOTAL", errors="ignore").to_numpy().max()
-                 if grid.size else 0)
+    inner = [i for i, c in enumerate(grid.columns) if (c[0] if isinstance(c, tuple) else c)
+             != "TOTAL"]  # the peak of the cells, sums left out; grid may be a PlainGrid
+    cells = zip(grid.index, grid.to_numpy().tolist(), strict=True)
+    peak = float(max((r[i] for code, r in cells if code != "TOTAL" for i in inner), default=0))
     rows, styles = [], []
     for code, values in zip(grid.index, grid.to_numpy().tolist(), strict=True):
         known = codebook.get(code)
@@ -530,14 +544,15 @@ def _print_heat_table(grid: "pd.DataFrame", title: str, codebook) -> None:
     print_table(title, columns, rows, styles, out)
 
 
-def _print_freq_table(table: "pd.DataFrame", by: str | None, project: "Project") -> None:
+def _print_freq_table(header: list[str], table: list[list[Any]], by: str | None,
+                      project: "Project") -> None:
     from qcode.cli.tables import Column, print_table
 
     columns = [Column("code", label=True), *([Column(by)] if by else []),
                *[Column(name, numeric=True) for name in ("segments", "documents", "coders")]]
     codebook = project.codebook
     rows, styles = [], []
-    for row in table.to_dict(orient="records"):
+    for row in (dict(zip(header, values, strict=True)) for values in table):
         known = codebook.get(row["code"])
         styles.append("bold" if known is not None and not known.codable else "")
         rows.append(["  " * int(row["depth"]) + row["code"], *([str(row[by])] if by else []),

@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
-from qcode._version import __version__
+from qcode._version import version_line
 from qcode.cli import (
     adjudicate,
     agree,
@@ -54,8 +54,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        python = ".".join(str(p) for p in sys.version_info[:3])
-        typer.echo(f"qcode {__version__} (Python {python}, {sys.executable})")
+        typer.echo(version_line())
         raise typer.Exit()
 
 
@@ -214,4 +213,7 @@ app.add_typer(pseudonymise_app, name="pseudonymise")
 
 
 def main() -> None:
+    from qcode.cli.lazy import only_what_runs
+
+    only_what_runs(app, sys.argv[1:])
     app(prog_name="qcode")

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.analysis.framework import FrameworkMatrix
     from qcode.analysis.report import Report, ReportOptions
     from qcode.analysis.search import Hit, SearchResult
+    from qcode.analysis.tally import PlainGrid
     from qcode.coding.hits import HitCoding
     from qcode.store.consistency import Assessment
     from qcode.store.corpus import Corpus
@@ -59,6 +60,37 @@ class AnalysisMethods:
 
         return counting.freq(self.corpus, by, rollup, coder_list(coders), all_coders, where,
                              codes)
+
+    def matrix_grid(self, by: str | list[str], measure: str = "segments",
+                    rollup: bool = False, coders: str | list[str] | None = None,
+                    all_coders: bool = False, where: Sequence[str] = (),
+                    codes: list[str] | None = None, totals: bool = False,
+                    min_documents: int = 1) -> PlainGrid:
+        """``matrix``'s cells, labels and ``attrs``, counted without pandas."""
+        from qcode.analysis import tally
+
+        return tally.matrix_grid(self.corpus, by, measure, rollup, coder_list(coders),
+                                 all_coders, where, codes, totals, min_documents)
+
+    def cooccur_grid(self, unit: str = "segment", rollup: bool = False,
+                     coders: str | list[str] | None = None, all_coders: bool = False,
+                     where: Sequence[str] = (), codes: list[str] | None = None,
+                     min_documents: int = 1) -> PlainGrid:
+        """``cooccur``'s counts and ``attrs``, without pandas."""
+        from qcode.analysis import tally
+
+        return tally.cooccur_grid(self.corpus, unit, rollup, coder_list(coders), all_coders,
+                                  where, codes, min_documents)
+
+    def freq_rows(self, by: str | None = None, rollup: bool = False,
+                  coders: str | list[str] | None = None, all_coders: bool = False,
+                  where: Sequence[str] = (), codes: list[str] | None = None
+                  ) -> tuple[list[str], list[list[Any]]]:
+        """``freq`` as a header and rows of plain values, counted without pandas."""
+        from qcode.analysis import tally
+
+        return tally.freq_rows(self.corpus, by, rollup, coder_list(coders), all_coders,
+                               where, codes)
 
     def cooccur(self, unit: str = "segment", rollup: bool = False,
                 coders: str | list[str] | None = None, all_coders: bool = False,

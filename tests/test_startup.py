@@ -1,0 +1,117 @@
+"""The fixed cost of a command (#25): what the installed ``qcode`` imports and builds.
+
+Each check runs the console script's entry point (``qcode.cli.entry.main``) in a fresh
+process on a copy of the bundled study, the way a researcher runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("pandas", "numpy", "pyarrow", "textual", "matplotlib", "openpyxl")
+
+
+@pytest.fixture(scope="module")
+def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("study")
+    for part in ("qcode.yaml", "codebooks", "transcripts", "codings", "cases"):
+        source = REPO / part
+        if source.is_dir():
+            shutil.copytree(source, root / part)
+        else:
+            shutil.copy2(source, root / part)
+    return root
+
+
+def run_entry(args: list[str], cwd: Path, report: Path) -> tuple[int, list[str]]:
+    """Exit code and the heavy modules imported by ``qcode ARGS`` run through the entry."""
+    code = (
+        "import json, sys\n"
+        "from qcode.cli.entry import main\n"
+        f"sys.argv = ['qcode', *{args!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "    status = 0\n"
+        "except SystemExit as stop:\n"
+        "    status = stop.code or 0\n"
+        f"loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
+        f"open({str(report)!r}, 'w').write(json.dumps([status, loaded]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert report.exists(), done.stderr
+    status, loaded = json.loads(report.read_text())
+    assert status == 0, done.stderr
+    return status, loaded
+
+
+WITHOUT_PANDAS = [["freq"], ["freq", "--by", "school", "--rollup"], ["matrix", "--by", "school"],
+                 ["matrix", "--by", "school,informant_group", "-m", "cases-pct", "--totals",
+                  "-f", "json"], ["cooccur"], ["cooccur", "--unit", "passage", "-f", "csv"],
+                 ["codes"], ["transcripts"],
+                 ["show", "voss-principal", "--coder", "consensus"],
+                 ["search", "praksisplass*"]]
+
+
+@pytest.mark.parametrize("args", WITHOUT_PANDAS, ids=[" ".join(a) for a in WITHOUT_PANDAS])
+def test_counting_and_text_commands_import_no_pandas_or_numpy(args, study, tmp_path):
+    _, loaded = run_entry(args, study, tmp_path / "report.json")
+    assert loaded == []
+
+
+STILL_PANDAS = [["segments", "leadership-involved"]]
+
+
+@pytest.mark.xfail(strict=True, reason="segments still builds a pandas DataFrame (issue 25, "
+                   "target 1): remove this mark when a pure-Python path lands")
+@pytest.mark.parametrize("args", STILL_PANDAS, ids=[a[0] for a in STILL_PANDAS])
+def test_segments_imports_no_pandas(args, study, tmp_path):
+    _, loaded = run_entry(args, study, tmp_path / "report.json")
+    assert "pandas" not in loaded
+
+
+def test_version_is_answered_before_typer_and_reads_as_before(tmp_path):
+    report = tmp_path / "report.json"
+    code = (
+        "import json, sys\n"
+        "from qcode.cli.entry import main\n"
+        "sys.argv = ['qcode', '--version']\n"
+        "main()\n"
+        f"open({str(report)!r}, 'w').write(json.dumps('typer' in sys.modules))\n"
+    )
+    fast = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=60, check=True).stdout
+    assert json.loads(report.read_text()) is False
+    through_typer = subprocess.run(
+        [sys.executable, "-c", "from qcode.cli.app import app; app(prog_name='qcode')",
+         "--version"], capture_output=True, text=True, timeout=60, check=True).stdout
+    assert fast == through_typer
+    assert fast.startswith("qcode ") and "(Python " in fast
+
+
+# Each invocation's whole output, built lazily (entry) and with every command built (app).
+SAME_OUTPUT = [["--help"], [], ["-h"], ["-p", ".", "--help"], ["matrix", "--help"],
+               ["codes", "--help"], ["export"], ["frobnicate"], ["matrix", "--nonsense"],
+               ["--debug", "freq", "-f", "json"], ["-p.", "codes", "-f", "csv"],
+               ["--project", "nowhere", "check"]]
+
+
+@pytest.mark.parametrize("args", SAME_OUTPUT, ids=[" ".join(a) or "(none)" for a in SAME_OUTPUT])
+def test_building_only_the_invoked_command_changes_no_output(args, study):
+    def run(code: str) -> tuple[int, str, str]:
+        done = subprocess.run([sys.executable, "-c", code, *args], cwd=study,
+                              capture_output=True, text=True, timeout=120, check=False,
+                              env={**os.environ, "COLUMNS": "80"})
+        return done.returncode, done.stdout, done.stderr
+
+    lazy = run("from qcode.cli.entry import main; main()")
+    whole = run("from qcode.cli.app import app; app(prog_name='qcode')")
+    assert lazy == whole
