@@ -102,7 +102,8 @@ def decode_lines(data: bytes, index: int, offset: int, keep_text: bool,
     items: list[tuple] = []
     extras: dict[int, dict[str, Any]] = {}
     append = items.append
-    # A transcript id or code repeats on thousands of lines: keep one string of each.
+    # A transcript id or code repeats on thousands of lines: keep one string of each (a
+    # piece decoded in another process comes back with its own, shared within the piece).
     shared = {} if shared is None else shared
     intern = shared.setdefault
     for raw_line in data.split(b"\n"):
@@ -177,7 +178,7 @@ class _Replayer:
         """Replay lines decoded by ``decode_lines`` (here or in another process), in log
         order: what one line cannot decide alone (ids seen before, removes) is decided here."""
         items, extras = decoded
-        rows, row_of, removed, shared = self.rows, self.row_of, self.removed, self.shared
+        rows, row_of, removed = self.rows, self.row_of, self.removed
         events, last_add = self.events, None
         self._table = None
         for position, item in enumerate(items):
@@ -195,10 +196,6 @@ class _Replayer:
             row_of[event_id] = len(rows)
             if extras and position in extras:
                 self.extras[len(rows)] = extras[position]
-            if shared.get(item[1]) is not item[1] or shared.get(item[4]) is not item[4]:
-                # Decoded in another process: keep one string of each transcript and code.
-                item = (item[0], shared.setdefault(item[1], item[1]), item[2], item[3],
-                        shared.setdefault(item[4], item[4]), *item[5:])
             rows.append(item)
             last_add = item
         self.events = events
