@@ -99,7 +99,7 @@ class PieceFeeder:
         if future is not None:
             try:
                 checksum, decoded = future.result()
-            except Exception:  # noqa: BLE001 - a broken worker: the piece is decoded here
+            except Exception:  # a broken worker: the piece is decoded here
                 decoded = None
             else:
                 if checksum != zlib.crc32(lines):
