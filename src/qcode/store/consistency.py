@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from qcode.format.names import did_you_mean, plural
 from qcode.problems import Problem, Problems
-from qcode.store.codings import text_digest
 from qcode.store.suggestions import SuggestionLog
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,9 +23,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from qcode.store.codings import CodingTable
     from qcode.store.log import CodingStore
     from qcode.store.replay import Replay
-
-
-_UNRESOLVED: Any = object()
 
 
 @dataclass
@@ -65,15 +61,13 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
     audit = LogAudit(table.coder, rel)
     seen: dict[tuple[str, int, int, str], int] = {}
     resolved: dict[str, Code | None] = {}
-    # The texts known to the table (a replay here) or their digests (a replay from the
-    # cache), read once: text_matches inlined, for every coding of every coder.
-    texts, digests = table.texts, table.digests
     for row, (transcript_id, start, end, code_id, line) in enumerate(zip(
             table.transcripts, table.starts, table.ends, table.codes, table.lines,
             strict=True)):
         transcript = transcripts.get(transcript_id)
-        code = resolved.get(code_id, _UNRESOLVED)
-        if code is _UNRESOLVED:
+        if code_id in resolved:
+            code = resolved[code_id]
+        else:
             code = resolved[code_id] = codebook.resolve(code_id) if codebook else None
         # The common case first, kept short: this runs for every coding of every coder.
         if transcript is not None and code is not None and code.codable:
@@ -85,13 +79,9 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
             if line <= upto and line not in failed_before and transcript.sha256 is not None \
                     and verified.get(transcript_id) == transcript.sha256:
                 continue
-            if end <= transcript.body_length:
-                span, known = transcript.body[start:end], texts[row]
-                if known is not None:
-                    if known == span:
-                        continue
-                elif digests[row] == text_digest(span):
-                    continue
+            if end <= transcript.body_length and table.text_matches(
+                    row, transcript.body[start:end]):
+                continue
         else:
             audit.left_out.append(row)
         if _report_coding(rel, table, row, transcript, code, transcripts, codebook, problems):
