@@ -163,3 +163,22 @@ def test_a_bad_line_in_a_large_log_keeps_its_line_in_pieces(
 
 def test_small_logs_are_decoded_in_this_process() -> None:
     assert parallel.worker_count(parallel.PARALLEL_MIN_BYTES - 1) == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+@pytest.mark.parametrize("failure", ["raises", "read other bytes"])
+def test_a_failing_worker_costs_speed_only(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                           failure: str) -> None:
+    in_one_process(monkeypatch)
+    reference = cold(project)
+    used: list[bool] = []
+    in_pieces(monkeypatch, used)
+
+    def broken(fd: int, offset: int, size: int, index: int, keep_text: bool) -> object:
+        if failure == "raises":
+            raise MemoryError("a worker ran out of memory")
+        return 0, ([], {})  # nothing decoded, under a checksum of other bytes
+
+    monkeypatch.setattr(parallel, "_decode_piece", broken)
+    assert cold(project) == reference
+    assert any(used)

@@ -196,8 +196,10 @@ class CodingLog:
                 prefix.update(lines)
                 complete += len(lines)
                 pending = chunk[cut:]
-        finally:
-            feeder.close()
+        except BaseException:  # Ctrl-C, say: stop the workers, decode nothing more
+            feeder.abandon()
+            raise
+        feeder.close()
         if cache is not None:
             whole = prefix.copy()
             whole.update(pending)

@@ -84,13 +84,21 @@ class PieceFeeder:
             self._apply_oldest()
 
     def close(self) -> None:
+        """Apply the pieces still out, then stop the workers."""
         try:
             while self.pending:
                 self._apply_oldest()
-        finally:
-            if self.pool is not None:
-                self.pool.shutdown(wait=True, cancel_futures=True)
-                self.pool = None
+        except BaseException:
+            self.abandon()
+            raise
+        self.abandon()
+
+    def abandon(self) -> None:
+        """Stop the workers without waiting for the pieces still out."""
+        self.pending.clear()
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
 
     def _apply_oldest(self) -> None:
         future, lines, index, offset, count = self.pending.popleft()
