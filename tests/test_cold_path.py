@@ -61,6 +61,7 @@ def in_pieces(monkeypatch: pytest.MonkeyPatch, used: list[bool]) -> None:
     monkeypatch.setattr(parallel, "PARALLEL_MIN_BYTES", 8 << 10)
     monkeypatch.setattr(parallel, "PIECE_BYTES", 4 << 10)
     monkeypatch.setattr(parallel, "threading", SimpleNamespace(active_count=lambda: 1))
+    monkeypatch.setattr(parallel, "idle_cores", lambda cores: cores)
     real_init = parallel.PieceFeeder.__init__
 
     def init(self: parallel.PieceFeeder, *args: object) -> None:
@@ -161,8 +162,18 @@ def test_a_bad_line_in_a_large_log_keeps_its_line_in_pieces(
     assert texts[numbers["invalid"]].startswith(f"line {numbers['invalid']}: `start`")
 
 
-def test_small_logs_are_decoded_in_this_process() -> None:
+def test_small_logs_and_busy_machines_decode_in_this_process(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3},
+                        raising=False)
+    monkeypatch.setattr(parallel.sys, "platform", "linux")
+    monkeypatch.setattr(parallel, "threading", SimpleNamespace(active_count=lambda: 1))
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (0.5, 0.5, 0.5))
+    large = 64 * parallel.PIECE_BYTES
     assert parallel.worker_count(parallel.PARALLEL_MIN_BYTES - 1) == 0
+    assert parallel.worker_count(large) == 4
+    monkeypatch.setattr(parallel.os, "getloadavg", lambda: (4.5, 3.0, 2.0))
+    assert parallel.worker_count(large) == 0  # every core busy with other work
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")

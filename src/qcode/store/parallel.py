@@ -42,7 +42,20 @@ def worker_count(size: int) -> int:
     if threading.active_count() > 1:
         return 0
     cores = len(os.sched_getaffinity(0))
-    return min(cores, MAX_WORKERS, size // PIECE_BYTES) if cores > 1 else 0
+    if cores < 2 or idle_cores(cores) < 1:
+        # With no core to spare, workers only add their own cost (passing the pieces
+        # and the decoded rows: about a third more work in all) to a busy machine.
+        return 0
+    return min(cores, MAX_WORKERS, size // PIECE_BYTES)
+
+
+def idle_cores(cores: int) -> float:
+    """About how many of ``cores`` nothing else is using: the last minute's load, less
+    the one this process makes."""
+    try:
+        return cores - max(0.0, os.getloadavg()[0] - 1)
+    except OSError:
+        return cores
 
 
 class PieceFeeder:
