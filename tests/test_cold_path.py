@@ -193,3 +193,31 @@ def test_a_failing_worker_costs_speed_only(project: Path, monkeypatch: pytest.Mo
     monkeypatch.setattr(parallel, "_decode_piece", broken)
     assert cold(project) == reference
     assert any(used)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+def test_a_log_that_grew_goes_on_from_its_cache_entry_in_pieces(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = project / "codings" / "coder-a.jsonl"
+    original = log.read_bytes()
+    grown = b"".join(
+        json.dumps(dict(event, id=event["id"] + "-again", start=0,
+                        end=len(event["text"]))).encode() + b"\n"
+        for event in map(json.loads, original.splitlines()))
+
+    used: list[bool] = []
+
+    def after_growing() -> list[tuple[int, str]]:
+        log.write_bytes(original)
+        cold(project)  # a cache entry for the log as it was
+        with log.open("ab") as handle:
+            handle.write(grown)
+        used.clear()
+        return outputs(project)  # the entry, then the new lines
+
+    in_one_process(monkeypatch)
+    reference = after_growing()
+    assert json.loads(reference[0][1])["problems"]  # the copies are not at 0:len(text)
+    in_pieces(monkeypatch, used)
+    assert after_growing() == reference
+    assert used[0] is True  # the first command replays the new lines in pieces
