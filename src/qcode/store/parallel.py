@@ -42,9 +42,10 @@ def worker_count(size: int) -> int:
     if threading.active_count() > 1:
         return 0
     cores = len(os.sched_getaffinity(0))
-    if cores < 2 or idle_cores(cores) < 1:
-        # With no core to spare, workers only add their own cost (passing the pieces
-        # and the decoded rows: about a third more work in all) to a busy machine.
+    if cores < 2 or idle_cores(cores) < 1.5:
+        # With no core to spare besides this process's (give or take half a core: the
+        # load average lags), workers only add their own cost (passing the pieces and
+        # the decoded rows: about a third more work in all) to a busy machine.
         return 0
     return min(cores, MAX_WORKERS, size // PIECE_BYTES)
 
