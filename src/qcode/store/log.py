@@ -147,6 +147,7 @@ class CodingLog:
 
     def _replay_open(self, fd: int, cache: Cache | None) -> Replay:
         from qcode.format.cache import MALFORMED_ENTRY, Stamp, source_record, stamp_proves
+        from qcode.store.parallel import PIECE_BYTES, PieceFeeder, worker_count
 
         stamp = Stamp.of(os.fstat(fd))
         if cache is not None and not cache.enabled:
@@ -184,17 +185,24 @@ class CodingLog:
         # replay holds neither the file nor its texts, only the coding table.
         replayer.keep_text = cache is None
         complete, pending = covered, b""  # complete: the end of the last whole line fed
-        for chunk in progress.track(_chunks(fd, covered, stamp.size), f"replaying {self.rel}",
-                                    stamp.size - covered, size=len):
-            cut = chunk.rfind(b"\n") + 1
-            if not cut:
-                pending += chunk  # a line longer than a chunk: wait for its end
-                continue
-            lines = pending + chunk[:cut] if pending else chunk[:cut]
-            prefix.update(lines)
-            replayer.feed(lines, complete)
-            complete += len(lines)
-            pending = chunk[cut:]
+        feeder = PieceFeeder(replayer, worker_count(stamp.size - covered), fd)
+        try:
+            for chunk in progress.track(_chunks(fd, covered, stamp.size, PIECE_BYTES),
+                                        f"replaying {self.rel}", stamp.size - covered,
+                                        size=len):
+                cut = chunk.rfind(b"\n") + 1
+                if not cut:
+                    pending += chunk  # a line longer than a chunk: wait for its end
+                    continue
+                lines = pending + chunk[:cut] if pending else chunk[:cut]
+                feeder.feed(lines, complete)
+                prefix.update(lines)
+                complete += len(lines)
+                pending = chunk[cut:]
+        except BaseException:  # Ctrl-C, say: stop the workers, decode nothing more
+            feeder.abandon()
+            raise
+        feeder.close()
         if cache is not None:
             whole = prefix.copy()
             whole.update(pending)

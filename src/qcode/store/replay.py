@@ -82,6 +82,66 @@ def _read_range(fd: int, start: int, end: int) -> bytes:
     return b"".join(chunks)
 
 
+# What ``decode_lines`` leaves to ``_Replayer.apply``: (line, offset, bytes, reason).
+_DEFERRED_LEN = 4
+_UNREADABLE, _TOO_DEEP, _OTHER = 0, 1, 2
+DecodedLines = tuple[list[tuple], dict[int, dict[str, Any]]]
+
+
+def decode_lines(data: bytes, index: int, offset: int, keep_text: bool,
+                 shared: dict[str, str] | None = None) -> DecodedLines:
+    """Decode log lines (``data`` starts at line ``index + 1``, byte ``offset``) on their
+    own, in log order: a well-formed add becomes its coding row, anything else (a remove,
+    an invalid or unreadable line) is deferred to ``_Replayer.apply`` with its line number,
+    offset and bytes. Needs no state of the replay, so pieces of a log can be decoded in
+    other processes (``qcode.store.parallel``). Returns the items and the fields qcode
+    does not know of the adds that carry them, by item position."""
+    import orjson
+
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    items: list[tuple] = []
+    extras: dict[int, dict[str, Any]] = {}
+    append = items.append
+    # A transcript id or code repeats on thousands of lines: keep one string of each (a
+    # piece decoded in another process comes back with its own, shared within the piece).
+    shared = {} if shared is None else shared
+    intern = shared.setdefault
+    for raw_line in data.split(b"\n"):
+        index += 1
+        line_offset = offset
+        offset += len(raw_line) + 1
+        try:
+            event = loads(raw_line)
+        except decode_error:
+            if raw_line.strip():
+                append((index, line_offset, raw_line, _UNREADABLE))
+            continue
+        get = event.get if type(event) is dict else None
+        if get is not None and get("op") == "add":
+            # The fast path: a well-formed add (the conditions of event_error, inlined).
+            event_id, transcript, start, end = get("id"), get("transcript"), get("start"), \
+                get("end")
+            code, text, at, memo = get("code"), get("text"), get("at"), get("memo")
+            if (type(event_id) is str and event_id and type(at) is str
+                    and type(transcript) is str and type(code) is str
+                    and type(text) is str and type(start) is int
+                    and type(end) is int and 0 <= start <= end
+                    and (memo is None or type(memo) is str)):
+                if len(event) > 8 and not ADD_KEYS.issuperset(event):
+                    extra = {k: v for k, v in event.items() if k not in ADD_KEYS}
+                    if json_depth(extra) > MAX_JSON_DEPTH:
+                        append((index, line_offset, raw_line, _TOO_DEEP))
+                        continue
+                    extras[len(items)] = extra
+                append((event_id, intern(transcript, transcript), start, end,
+                        intern(code, code), at, index, memo, line_offset, len(raw_line),
+                        text if keep_text else None,
+                        None if keep_text else text_digest(text)))
+                continue
+        append((index, line_offset, raw_line, _OTHER))
+    return items, extras
+
+
 class _Replayer:
     """Replays log lines into a ``CodingTable``; can stop, be saved, and go on later.
 
@@ -111,90 +171,84 @@ class _Replayer:
     def feed(self, data: bytes, offset: int) -> None:
         """Replay ``data``, which starts at byte ``offset`` of the log right after the
         lines read so far."""
+        self.apply(decode_lines(data, self.lines_read, offset, self.keep_text, self.shared))
+        self.lines_read += data.count(b"\n")
+
+    def apply(self, decoded: DecodedLines) -> None:
+        """Replay lines decoded by ``decode_lines`` (here or in another process), in log
+        order: what one line cannot decide alone (ids seen before, removes) is decided here."""
+        items, extras = decoded
+        rows, row_of, removed = self.rows, self.row_of, self.removed
+        events, last_add = self.events, None
+        self._table = None
+        for position, item in enumerate(items):
+            if len(item) == _DEFERRED_LEN:
+                self.events = events
+                if self._careful(*item):
+                    last_add = None
+                events = self.events
+                continue
+            events += 1
+            event_id = item[0]
+            if event_id in row_of or event_id in removed:
+                self._duplicate(event_id, item[6])
+                continue
+            row_of[event_id] = len(rows)
+            if extras and position in extras:
+                self.extras[len(rows)] = extras[position]
+            rows.append(item)
+            last_add = item
+        self.events = events
+        if last_add is not None:
+            self.last_position = (last_add[1], last_add[2])
+
+    def _careful(self, index: int, line_offset: int, raw_line: bytes, reason: int) -> bool:
+        """Replay a line the fast path left alone; whether it moved ``last_position``."""
         import orjson
 
-        loads, decode_error = orjson.loads, orjson.JSONDecodeError
-        problems, rel, rows, row_of, removed = (self.problems, self.rel, self.rows,
-                                                self.row_of, self.removed)
-        index, events, last_position = self.lines_read, self.events, self.last_position
-        keep = self.keep_text
-        self._table = None
-        # A transcript id or code repeats on thousands of lines: keep one string of each.
-        shared = self.shared
-        for raw_line in data.split(b"\n"):
-            index += 1
-            line_offset = offset
-            offset += len(raw_line) + 1
+        rel, problems = self.rel, self.problems
+        if reason == _UNREADABLE:
             try:
-                event = loads(raw_line)
-            except decode_error as exc:
-                if raw_line.strip():
-                    _report_unreadable(raw_line, exc, index, rel, problems)
-                continue
-            get = event.get if type(event) is dict else None
-            if get is not None and get("op") == "add":
-                # The fast path: a well-formed add (the conditions of _event_error, inlined).
-                event_id, transcript, start, end = get("id"), get("transcript"), get("start"), \
-                    get("end")
-                code, text, at, memo = get("code"), get("text"), get("at"), get("memo")
-                if (type(event_id) is str and event_id and type(at) is str
-                        and type(transcript) is str and type(code) is str
-                        and type(text) is str and type(start) is int
-                        and type(end) is int and 0 <= start <= end
-                        and (memo is None or type(memo) is str)):
-                    extra = None
-                    if len(event) > 8 and not ADD_KEYS.issuperset(event):
-                        extra = {k: v for k, v in event.items() if k not in ADD_KEYS}
-                        if json_depth(extra) > MAX_JSON_DEPTH:
-                            # Kept, it would be written again by every export and
-                            # followed into a RecursionError there.
-                            problems.error("log-invalid-event", rel, index,
-                                           f"line {index} nests a field more than "
-                                           f"{MAX_JSON_DEPTH} levels deep; it is ignored",
-                                           "coding logs are written by qcode; restore the "
-                                           "line from git")
-                            continue
-                    events += 1
-                    if event_id in row_of or event_id in removed:
-                        self._duplicate(event_id, index)
-                        continue
-                    row_of[event_id] = len(rows)
-                    if extra is not None:
-                        self.extras[len(rows)] = extra
-                    transcript = shared.setdefault(transcript, transcript)
-                    code = shared.setdefault(code, code)
-                    rows.append((event_id, transcript, start, end, code, at, index, memo,
-                                 line_offset, len(raw_line), text if keep else None,
-                                 None if keep else text_digest(text)))
-                    last_position = (transcript, start)
-                    continue
-            error = event_error(event)
-            if error:
-                problems.error("log-invalid-event", rel, index, f"line {index}: {error}",
-                               "each line needs op, id, at (and for add: transcript, start, "
-                               "end, code, text)")
-                continue
-            # A remove (every valid add took the fast path).
-            events += 1
-            event_id = event["id"]
-            row = row_of.pop(event_id, None)
-            if row is not None:
-                withdrawn = rows[row]
-                assert withdrawn is not None  # row_of names live rows only
-                rows[row] = None
-                removed[event_id] = (withdrawn[6], index)
-                last_position = (withdrawn[1], withdrawn[2])
-            elif event_id in removed:
-                problems.warning("log-remove-unknown", rel, index,
-                                 f"line {index} removes {event_id!r}, already removed at "
-                                 f"line {removed[event_id][1]}",
-                                 "the second remove changes nothing")
-            else:
-                problems.error("log-remove-unknown", rel, index,
-                               f"line {index} removes {event_id!r}, which no earlier line "
-                               "adds", "a remove must follow the add it undoes")
-        self.events, self.last_position = events, last_position
-        self.lines_read += data.count(b"\n")
+                orjson.loads(raw_line)
+            except orjson.JSONDecodeError as exc:
+                _report_unreadable(raw_line, exc, index, rel, problems)
+            return False
+        if reason == _TOO_DEEP:
+            # Kept, it would be written again by every export and followed into a
+            # RecursionError there.
+            problems.error("log-invalid-event", rel, index,
+                           f"line {index} nests a field more than {MAX_JSON_DEPTH} levels "
+                           "deep; it is ignored",
+                           "coding logs are written by qcode; restore the line from git")
+            return False
+        event = orjson.loads(raw_line)
+        error = event_error(event)
+        if error:
+            problems.error("log-invalid-event", rel, index, f"line {index}: {error}",
+                           "each line needs op, id, at (and for add: transcript, start, "
+                           "end, code, text)")
+            return False
+        # A remove (every valid add took the fast path).
+        self.events += 1
+        event_id = event["id"]
+        row = self.row_of.pop(event_id, None)
+        if row is not None:
+            withdrawn = self.rows[row]
+            assert withdrawn is not None  # row_of names live rows only
+            self.rows[row] = None
+            self.removed[event_id] = (withdrawn[6], index)
+            self.last_position = (withdrawn[1], withdrawn[2])
+            return True
+        if event_id in self.removed:
+            problems.warning("log-remove-unknown", rel, index,
+                             f"line {index} removes {event_id!r}, already removed at "
+                             f"line {self.removed[event_id][1]}",
+                             "the second remove changes nothing")
+        else:
+            problems.error("log-remove-unknown", rel, index,
+                           f"line {index} removes {event_id!r}, which no earlier line "
+                           "adds", "a remove must follow the add it undoes")
+        return False
 
     def _duplicate(self, event_id: str, index: int) -> None:
         row = self.row_of.get(event_id)
