@@ -104,7 +104,7 @@ def resolve_agreement_scope(corpus: Corpus | HasCorpus, coders: Sequence[str],
     base = resolve_scope(corpus, chosen, False, where, codes)
     codebook = corpus.codebook
     compared = [c for c in base.codes if codebook.require(c).codable]
-    lengths = {t.id: len(t.body) for t in base.transcripts}
+    lengths = {t.id: t.body_length for t in base.transcripts}
     spans: dict[str, dict[str, dict[str, list[Span]]]] = {c: {} for c in chosen}
     coded: dict[str, set[str]] = {c: set() for c in chosen}
     for coding in corpus.codings(chosen):
@@ -214,9 +214,9 @@ def unit_total(scope: AgreementScope, unit: str, transcript: Transcript) -> int:
     if unit == "passage":
         return len(kept)
     if len(kept) == len(transcript.passages):
-        return len(transcript.body)
-    return len(transcript.body) - sum(p.end - p.start for p in transcript.passages
-                                      if p.number in scope.skipped[transcript.id])
+        return transcript.body_length
+    return transcript.body_length - sum(p.end - p.start for p in transcript.passages
+                                        if p.number in scope.skipped[transcript.id])
 
 
 def _passage_patterns(scope: AgreementScope) -> Patterns:
@@ -472,7 +472,7 @@ def agreement_report(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: st
                 else _character_patterns(scope))
     total = sum(unit_total(scope, unit, t) for t in scope.transcripts)
     every = (sum(len(t.passages) for t in scope.transcripts) if unit == "passage"
-             else sum(len(t.body) for t in scope.transcripts))
+             else sum(t.body_length for t in scope.transcripts))
     asked = bool(codes)
     rows, unused = [], []
     pooled: dict[str, Counter] = {t.id: Counter() for t in scope.transcripts}
