@@ -48,6 +48,10 @@ DEFAULT_WORDS = 5000
 TARGET_SIZE = 1000
 TARGET_CODINGS_PER_TRANSCRIPT = 200
 MEMORY_TARGET_MB = 1024
+# Issue 25's memory targets at TARGET_SIZE, for the warm runs: counting commands 400 MB,
+# agree and export qdpx 600 MB (Command.memory_mb; the others keep MEMORY_TARGET_MB).
+COUNTING_MB = 400
+AGREE_EXPORT_MB = 600
 # Time may grow at most linearly with the transcripts; 10 % slack for noise.
 GROWTH_SLACK = 1.1
 TUI_CODER = "coder-a"
@@ -61,6 +65,7 @@ class Command:
     args: tuple[str, ...]  # after `qcode`; "{out}" is a scratch folder for output files
     target_s: float | None = None
     per_size: bool = True  # False: measured once (does not read the project)
+    memory_mb: float = MEMORY_TARGET_MB  # peak of the warm runs at TARGET_SIZE
 
     @property
     def shown(self) -> str:
@@ -83,19 +88,23 @@ class Command:
 # the default scope, the primary coder, is 60 % of them).
 COMMANDS = [
     Command("help", ("--help",), 0.15, per_size=False),
-    Command("check", ("check",), 2.0),
-    Command("matrix", ("matrix", "--by", "school", "--all-coders", "-f", "csv"), 1.5),
+    Command("check", ("check",), 2.0, memory_mb=COUNTING_MB),
+    Command("matrix", ("matrix", "--by", "school", "--all-coders", "-f", "csv"), 1.5,
+            memory_mb=COUNTING_MB),
     # --plot FILE.svg is drawn by qcode itself (issue #21): compared with "matrix" above
     Command("matrix-svg", ("matrix", "--by", "school", "--all-coders", "--plot",
                            "{out}/m.svg", "--force", "-f", "csv"), 1.7),
     Command("matrix-2", ("matrix", "--by", "school,informant_group", "--measure", "documents",
-                         "--all-coders", "-f", "csv"), 1.5),
-    Command("freq", ("freq", "--all-coders", "-f", "csv"), 1.5),
-    Command("cooccur", ("cooccur", "--all-coders", "-f", "csv"), 1.5),
+                         "--all-coders", "-f", "csv"), 1.5, memory_mb=COUNTING_MB),
+    Command("freq", ("freq", "--all-coders", "-f", "csv"), 1.5, memory_mb=COUNTING_MB),
+    Command("cooccur", ("cooccur", "--all-coders", "-f", "csv"), 1.5, memory_mb=COUNTING_MB),
     Command("segments", ("segments", "leadership-involved", "--all-coders", "-f", "csv",
-                         "-o", "{out}/segments.csv", "--force")),
-    Command("agree", ("agree", "--coders", "coder-a,coder-b", "-f", "csv")),
-    Command("export-qdpx", ("export", "qdpx", "-o", "{out}/project.qdpx", "--force")),
+                         "-o", "{out}/segments.csv", "--force"), memory_mb=COUNTING_MB),
+    Command("codes", ("codes", "-f", "csv"), memory_mb=COUNTING_MB),
+    Command("agree", ("agree", "--coders", "coder-a,coder-b", "-f", "csv"),
+            memory_mb=AGREE_EXPORT_MB),
+    Command("export-qdpx", ("export", "qdpx", "-o", "{out}/project.qdpx", "--force"),
+            memory_mb=AGREE_EXPORT_MB),
     Command("autocode", ("autocode", "--dry-run")),
     # the units and views of issue #19
     Command("matrix-cases", ("matrix", "--by", "region", "--measure", "cases",
@@ -466,6 +475,8 @@ def bench_command(opts: Options, command: Command, root: Path, n: int | None,
             return record
         runs.append(run)
     record.update(status="ok", stdout_bytes=runs[-1].stdout_bytes, **summarise(runs))
+    record["warm_peak_mb"] = record["peak_mb"]
+    record["memory_target_mb"] = command.memory_mb
     if cold is not None and cold.peak_mb is not None:
         record["peak_mb"] = max(record["peak_mb"], cold.peak_mb)
     if n:
@@ -484,8 +495,9 @@ def judge(record: dict[str, Any]) -> None:
     checks = []
     if record["target_s"] is not None:
         checks.append(record["median_s"] <= record["target_s"])
-    if record["transcripts"] is not None and record.get("peak_mb") is not None:
-        checks.append(record["peak_mb"] <= MEMORY_TARGET_MB)
+    warm_peak = record.get("warm_peak_mb", record.get("peak_mb"))
+    if record["transcripts"] is not None and warm_peak is not None:
+        checks.append(warm_peak <= record.get("memory_target_mb", MEMORY_TARGET_MB))
     if checks:
         record["pass"] = all(checks)
 
@@ -503,8 +515,12 @@ def growth(results: list[dict[str, Any]], sizes: list[int]) -> list[dict[str, An
                 continue
             ratio = b["median_s"] / a["median_s"]
             limit = GROWTH_SLACK * large / small
+            peaks = a.get("warm_peak_mb"), b.get("warm_peak_mb")
+            memory = peaks[1] / peaks[0] if None not in peaks else None
             rows.append({"command": command, "from": small, "to": large, "ratio": ratio,
-                         "limit": limit, "super_linear": ratio > limit})
+                         "limit": limit, "super_linear": ratio > limit,
+                         "memory_ratio": memory,
+                         "peak_mb": [round(p, 1) if p else p for p in peaks]})
     return rows
 
 
@@ -578,7 +594,8 @@ def run_benchmark(opts: Options) -> dict[str, Any]:
                      "seed": opts.seed, "words_per_transcript": opts.words, "cold": opts.cold,
                      "presses": opts.presses, "timeout_s": opts.timeout},
         "targets": {"size": TARGET_SIZE, "codings_per_transcript": TARGET_CODINGS_PER_TRANSCRIPT,
-                    "memory_mb": MEMORY_TARGET_MB, "growth_slack": GROWTH_SLACK,
+                    "memory_mb": {c.id: c.memory_mb for c in COMMANDS if c.per_size},
+                    "growth_slack": GROWTH_SLACK,
                     "seconds": {c.id: c.target_s for c in COMMANDS if c.target_s}},
         "projects": [], "results": [], "tui": [], "phases": [], "profiles": [],
     }
@@ -701,7 +718,9 @@ def markdown(report: dict[str, Any]) -> str:
         "the child's peak resident memory over all its runs",
         f"- Targets (at {TARGET_SIZE:,} transcripts / "
         f"{TARGET_SIZE * TARGET_CODINGS_PER_TRANSCRIPT:,} codings): the time shown, and peak "
-        f"memory ≤ {MEMORY_TARGET_MB:,} MB; `--help` at any size",
+        f"warm peak memory ≤ {COUNTING_MB} MB for counting commands, ≤ {AGREE_EXPORT_MB} "
+        f"MB for agree and export qdpx, ≤ {MEMORY_TARGET_MB:,} MB for the rest; `--help` "
+        "at any size",
         "",
         "| command | transcripts | median s (min–max) | cold s | s / 1,000 transcripts "
         "| peak MB | target s | result |",
@@ -725,11 +744,16 @@ def markdown(report: dict[str, Any]) -> str:
     if report["growth"]:
         lines += ["", "Growth of the median time between sizes (linear = the ratio of the "
                   f"sizes; flagged above {GROWTH_SLACK}× that):", "",
-                  "| command | sizes | time ratio | limit | growth |", "|---|---|--:|--:|---|"]
+                  "| command | sizes | time ratio | limit | growth | warm peak MB | "
+                  "memory ratio |", "|---|---|--:|--:|---|--:|--:|"]
         for row in report["growth"]:
+            small_mb, large_mb = row.get("peak_mb") or (None, None)
+            peaks = (f"{small_mb:.0f} → {large_mb:.0f}" if small_mb and large_mb else "—")
+            memory = row.get("memory_ratio")
             lines.append(f"| {row['command']} | {row['from']:,} → {row['to']:,} | "
                          f"{row['ratio']:.2f} | {row['limit']:.1f} | "
-                         f"{'**super-linear**' if row['super_linear'] else 'ok'} |")
+                         f"{'**super-linear**' if row['super_linear'] else 'ok'} | "
+                         f"{peaks} | {f'{memory:.2f}' if memory else '—'} |")
     if report["tui"]:
         lines += ["", f"Interactive coder (Textual Pilot, 80×24): open `{TUI_TRANSCRIPT}` as "
                   f"{TUI_CODER}, then {settings['presses']}× (toggle a code, next passage); "

@@ -282,3 +282,18 @@ def test_made_ahead_keeps_order_and_stops_when_abandoned():
     with pytest.raises(KeyError, match="made badly"):
         next(made)
     assert threading.active_count() == threads
+
+
+def test_a_cached_project_exports_the_same_archive_holding_no_body_after(rich, monkeypatch):
+    Project.open(rich.root).check()  # the cache: transcripts whose bodies are read on use
+    cached = Project.open(rich.root)
+    exported = qdpx.export_project(cached).data
+    monkeypatch.setenv("QCODE_NO_CACHE", "1")
+    assert exported == qdpx.export_project(Project.open(rich.root)).data
+    # Each body was released once its source was written: the export held one at a time.
+    assert all(t._body is None for t in cached.transcripts)
+    uncached = Project.open(rich.root)
+    for transcript, fresh in zip(cached.transcripts, uncached.transcripts, strict=True):
+        assert transcript.body == fresh.body  # read again, from the file it was made from
+        fresh.release_body()  # no loader: nothing to read it again from, so it is kept
+        assert fresh._body is not None

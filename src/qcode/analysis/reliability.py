@@ -27,7 +27,7 @@ the command line prints.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -104,7 +104,7 @@ def resolve_agreement_scope(corpus: Corpus | HasCorpus, coders: Sequence[str],
     base = resolve_scope(corpus, chosen, False, where, codes)
     codebook = corpus.codebook
     compared = [c for c in base.codes if codebook.require(c).codable]
-    lengths = {t.id: len(t.body) for t in base.transcripts}
+    lengths = {t.id: t.body_length for t in base.transcripts}
     spans: dict[str, dict[str, dict[str, list[Span]]]] = {c: {} for c in chosen}
     coded: dict[str, set[str]] = {c: set() for c in chosen}
     for coding in corpus.codings(chosen):
@@ -167,30 +167,38 @@ def passage_spans(scope: AgreementScope, codes: Sequence[str] | None = None
     """For every (transcript, passage number, code) that some coder coded: each coder's
     segments with the code clipped to the passage and merged (coders without any are
     absent). Counted transcripts only; keys in transcript, passage, codebook order."""
+    return dict(iter_passage_spans(scope, codes))
+
+
+def iter_passage_spans(scope: AgreementScope, codes: Sequence[str] | None = None
+                       ) -> Iterator[tuple[tuple[str, int, str], dict[str, tuple[Span, ...]]]]:
+    """The items of :func:`passage_spans` in its order, one transcript at a time: a caller
+    that only counts them never holds the whole corpus's clipped spans at once."""
     wanted = scope.codes if codes is None else list(codes)
-    out: dict[tuple[str, int, str], dict[str, tuple[Span, ...]]] = {}
+    order = {c: i for i, c in enumerate(wanted)}
     for transcript in scope.transcripts:
-        for code in wanted:
-            per_passage: dict[int, dict[str, tuple[Span, ...]]] = {}
-            for coder in scope.coders:
-                spans = scope.coder_spans(coder, transcript.id, code)
+        # Only the codes some coder used here: scanning every code of the codebook per
+        # transcript costs more than the spans themselves on a large codebook.
+        by_coder = [(coder, scope.spans.get(coder, {}).get(transcript.id, {}))
+                    for coder in scope.coders]
+        used = {code for _coder, per_code in by_coder for code in per_code
+                if code in order and per_code[code]}
+        skipped = scope.skipped.get(transcript.id, frozenset())
+        found: dict[tuple[str, int, str], dict[str, tuple[Span, ...]]] = {}
+        for code in sorted(used, key=order.__getitem__):
+            for coder, per_code in by_coder:
+                spans = per_code.get(code)
                 if not spans:
                     continue
                 touched: dict[int, Passage] = {}
-                skipped = scope.skipped.get(transcript.id, frozenset())
                 for start, end in spans:
                     for passage in transcript.passages_overlapping(start, end):
                         if passage.number not in skipped:
                             touched[passage.number] = passage
                 for number, passage in touched.items():
-                    per_passage.setdefault(number, {})[coder] = clip(
+                    found.setdefault((transcript.id, number, code), {})[coder] = clip(
                         spans, passage.start, passage.end)
-            for number in sorted(per_passage):
-                out[(transcript.id, number, code)] = per_passage[number]
-    order = {c: i for i, c in enumerate(wanted)}
-    index = {t.id: i for i, t in enumerate(scope.transcripts)}
-    return dict(sorted(out.items(), key=lambda kv: (index[kv[0][0]], kv[0][1],
-                                                    order[kv[0][2]])))
+        yield from sorted(found.items(), key=lambda kv: (kv[0][1], order[kv[0][2]]))
 
 
 # -- the patterns each code's statistics are computed from -----------------------------------
@@ -206,15 +214,15 @@ def unit_total(scope: AgreementScope, unit: str, transcript: Transcript) -> int:
     if unit == "passage":
         return len(kept)
     if len(kept) == len(transcript.passages):
-        return len(transcript.body)
-    return len(transcript.body) - sum(p.end - p.start for p in transcript.passages
-                                      if p.number in scope.skipped[transcript.id])
+        return transcript.body_length
+    return transcript.body_length - sum(p.end - p.start for p in transcript.passages
+                                        if p.number in scope.skipped[transcript.id])
 
 
 def _passage_patterns(scope: AgreementScope) -> Patterns:
     bit = {c: 1 << i for i, c in enumerate(scope.coders)}
     masks: Patterns = {c: {t.id: Counter() for t in scope.transcripts} for c in scope.codes}
-    for (tid, _n, code), per_coder in passage_spans(scope).items():
+    for (tid, _n, code), per_coder in iter_passage_spans(scope):
         mask = 0
         for coder in per_coder:
             mask |= bit[coder]
@@ -464,7 +472,7 @@ def agreement_report(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: st
                 else _character_patterns(scope))
     total = sum(unit_total(scope, unit, t) for t in scope.transcripts)
     every = (sum(len(t.passages) for t in scope.transcripts) if unit == "passage"
-             else sum(len(t.body) for t in scope.transcripts))
+             else sum(t.body_length for t in scope.transcripts))
     asked = bool(codes)
     rows, unused = [], []
     pooled: dict[str, Counter] = {t.id: Counter() for t in scope.transcripts}
@@ -498,7 +506,7 @@ def disagreement_counts(scope: AgreementScope) -> dict[str, int]:
     from dataclasses import replace
 
     counts = {"presence": 0, "extent": 0, "excluded": 0}
-    for (tid, number, _code), per_coder in passage_spans(replace(scope, skipped={})).items():
+    for (tid, number, _code), per_coder in iter_passage_spans(replace(scope, skipped={})):
         kind = disagreement_kind([per_coder.get(c, ()) for c in scope.coders])
         if kind is not None:
             counts["excluded" if number in scope.skipped.get(tid, ()) else kind] += 1
@@ -539,7 +547,7 @@ def disagreements(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str =
     codebook = corpus.codebook
     transcripts = {t.id: t for t in scope.transcripts}
     records = []
-    for (tid, number, code), per_coder in passage_spans(scope).items():
+    for (tid, number, code), per_coder in iter_passage_spans(scope):
         coded = [c for c in scope.coders if c in per_coder]
         kind = disagreement_kind([per_coder.get(c, ()) for c in scope.coders])
         if kind is None or (kind == "extent" and unit == "passage"):
@@ -563,6 +571,6 @@ def disagreements(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: str =
 __all__ = [
     "DISAGREEMENT_KINDS", "OVERALL", "UNITS", "AgreementReport", "AgreementScope",
     "CodeAgreement", "agreement_report", "clip", "disagreement_counts", "disagreements",
-    "merge_spans", "passage_spans", "plain_value", "resolve_agreement_scope",
-    "statistics_from_patterns",
+    "iter_passage_spans", "merge_spans", "passage_spans", "plain_value",
+    "resolve_agreement_scope", "statistics_from_patterns",
 ]

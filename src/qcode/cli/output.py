@@ -104,12 +104,26 @@ def emit_json(data: Any) -> None:
     write(to_json(data))
 
 
+CSV_BATCH_ROWS = 5000
+
+
 def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: str = ",",
              raw: bool = False) -> None:
-    """CSV to stdout, safe for a spreadsheet unless ``raw`` (``render.tables.delimited``)."""
+    """CSV to stdout, safe for a spreadsheet unless ``raw`` (``render.tables.delimited``).
+
+    Written a batch of rows at a time: a listing of a million rows (an auto-coding dry run
+    at 10,000 transcripts) never lives in memory whole, as rows or as text."""
+    from itertools import islice
+
     from qcode.render.tables import delimited
 
-    write(delimited(columns, list(rows), delimiter, raw))
+    pending = iter(rows)
+    batch = list(islice(pending, CSV_BATCH_ROWS))
+    write(delimited(columns, batch, delimiter, raw))
+    while len(batch) == CSV_BATCH_ROWS:
+        batch = list(islice(pending, CSV_BATCH_ROWS))
+        if batch:
+            write(delimited(None, batch, delimiter, raw))
 
 
 def plain_text(value: Any, style: str = ""):

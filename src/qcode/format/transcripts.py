@@ -109,6 +109,12 @@ class Transcript:
             self._body = self._loader.body(self)
         return self._body
 
+    def release_body(self) -> None:
+        """Forget the body if it can be read again (a cached transcript's, checked against
+        its hash when it is): a pass over every transcript then holds one body at a time."""
+        if self._loader is not None:
+            self._body = None
+
     @property
     def passages(self) -> list[Passage]:
         if self._passages is None:

@@ -138,6 +138,7 @@ def _write_archive(plan: ExportPlan, out: IO[bytes]) -> None:
         for source in progress.track(plan.sources, "writing the transcripts into the archive"):
             _add_member(zf, f"{SOURCES_DIR}/{source.guid}.txt",
                         source.transcript.body.encode("utf-8"), plan.stamp)
+            source.transcript.release_body()
 
 
 def _member_info(name: str, stamp: tuple[int, int, int, int, int, int]) -> zipfile.ZipInfo:
@@ -243,6 +244,7 @@ def _qde_pieces(plan: ExportPlan) -> Iterator[str]:
         yield f"\n{INDENT}<Sources>"
         for source in progress.track(plan.sources, "writing codings per transcript"):
             yield from _source_pieces(plan, source)
+            source.transcript.release_body()
         yield f"\n{INDENT}</Sources>"
     if plan.notes or memo_notes:
         yield f"\n{INDENT}<Notes>"

@@ -247,6 +247,7 @@ def plan_export(corpus: Corpus, coders: list[str] | None) -> ExportPlan:
         selections = _plan_selections(transcript, by_transcript.pop(transcript.id, []),
                                       codebook, code_ref, user_guid, store, meta["codings"],
                                       notes, warnings)
+        transcript.release_body()  # read again when its source is written
         exported += sum(len(selection.members) for selection in selections)
         memo_notes = memos.by_transcript.get(transcript.id, [])
         description = "\n\n".join(note.memo.text for note in memo_notes) or None

@@ -89,6 +89,7 @@ def autocode(corpus: Corpus | HasCorpus, coder: str = "auto", codes: Iterable[st
     with bulk_load():  # many small objects, no cycles: the collector would only slow it
         for transcript in progress.track(transcripts, "auto-coding transcripts"):
             found.extend(ruleset.scan(transcript))
+            transcript.release_body()  # the proposals keep their own text
     seconds["scan"] = time.perf_counter() - clock
 
     clock = time.perf_counter()
@@ -177,17 +178,18 @@ def _sort_out(found: list[Proposal], state: SuggestionState, reports: dict[str, 
     for code, where in passages.items():
         reports[code].passages = len(where)
     # Pending suggestions the rules no longer make, or whose text has changed under them.
-    bodies = {t.id: t.body for t in transcripts}
+    # A body is read only for a transcript with pending suggestions (the scan let go of it).
+    by_id = {t.id: t for t in transcripts}
     withdrawn = []
     for suggestion in state.suggestions.values():
-        if (suggestion.status != "pending" or suggestion.transcript not in bodies
+        if (suggestion.status != "pending" or suggestion.transcript not in by_id
                 or suggestion.source != source):
             continue
         code = canonical(suggestion.code)
         if code not in reports:
             continue
         if ((suggestion.transcript, code, suggestion.start, suggestion.end) not in produced
-                or bodies[suggestion.transcript][suggestion.start:suggestion.end]
+                or by_id[suggestion.transcript].body[suggestion.start:suggestion.end]
                 != suggestion.text):
             withdrawn.append(suggestion)
             reports[code].withdrawn += 1
