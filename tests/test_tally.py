@@ -4,6 +4,7 @@ read back from the cache."""
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -99,3 +100,41 @@ def test_cooccur_grid_is_the_frame_of_cooccur(project_dir, rows, rollup, unit, c
         assert plain.index == list(frame.index) and plain.columns == list(frame.columns)
         assert plain.to_numpy().tolist() == frame.to_numpy().tolist()
         assert plain.attrs == frame.attrs
+
+
+@pytest.mark.parametrize("args", [
+    ["matrix", "--by", "school", "--measure", "documents-pct", "--rollup"],
+    ["matrix", "--by", "school,informant_group", "--measure", "segments", "--totals"],
+    ["freq", "--by", "informant_group", "--rollup"],
+    ["cooccur", "--unit", "passage"],
+    ["cooccur", "--unit", "segment", "--rollup"],
+])
+@pytest.mark.parametrize("output", ["csv", "json"])
+def test_the_command_line_prints_the_same_on_either_side_of_the_plain_counting_limit(
+        args, output, monkeypatch):
+    """A small project is counted in plain Python, a large one with pandas
+    (``PLAIN_COUNTING_LIMIT``): what the command prints must not depend on which."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from qcode.cli.app import app
+    from qcode.project import analysis
+
+    runner = CliRunner()
+    command = ["--project", str(Path(__file__).resolve().parents[1]), *args, "--all-coders",
+               "-f", output]
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("counted by the other engine")
+
+    with monkeypatch.context() as patch:  # the bundled study is small: no pandas counting
+        for name in ("matrix", "freq", "cooccur"):
+            patch.setattr(analysis.AnalysisMethods, name, refuse)
+        plain = runner.invoke(app, command, catch_exceptions=False)
+    monkeypatch.setattr(analysis, "PLAIN_COUNTING_LIMIT", 0)
+    for name in ("matrix_grid", "freq_rows", "cooccur_grid"):
+        monkeypatch.setattr(tally, name, refuse)
+    with_pandas = runner.invoke(app, command, catch_exceptions=False)
+    assert plain.exit_code == with_pandas.exit_code == 0
+    assert plain.stdout == with_pandas.stdout
+    assert len(plain.stdout) > 200

@@ -443,12 +443,9 @@ def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
 
 
 def _frame_table(frame: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
-    from qcode.render.tables import number
+    from qcode.render.tables import frame_rows
 
-    header = [str(c) for c in frame.columns]
-    rows = [[None if _is_missing(v) else number(v) for v in row]
-            for row in frame.itertuples(index=False, name=None)]
-    return header, rows
+    return frame_rows(frame)
 
 
 def _is_missing(value: Any) -> bool:

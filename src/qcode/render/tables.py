@@ -80,6 +80,16 @@ def number(value: Any) -> Any:
     return value
 
 
+def frame_rows(frame: Any) -> tuple[list[str], list[list[Any]]]:
+    """A DataFrame as a header and rows of plain values (missing values as None), what the
+    delimited, JSON and Markdown writers take."""
+    header = [str(c) for c in frame.columns]
+    rows = [[None if value is None or (isinstance(value, float) and value != value)
+             else number(value) for value in row]
+            for row in frame.itertuples(index=False, name=None)]
+    return header, rows
+
+
 # -- wide tables (matrix, co-occurrence) ------------------------------------------------------
 
 def wide_rows(grid: pd.DataFrame, first: str = "code") -> tuple[list[str], list[list[Any]]]:
