@@ -37,10 +37,8 @@ from qcode.analysis.tally import (
     ALL,
     CASE_MEASURES,
     TOTAL,
-    by_list,
-    case_numbers,
-    check_matrix_options,
     column_values,
+    matrix_layout,
 )
 from qcode.analysis.tally import MEASURES as MEASURES  # where callers have looked for it
 from qcode.analysis.tally import column_key as _column_key
@@ -81,29 +79,10 @@ def matrix(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "
     ``column_n`` each column's number of transcripts (of cases for the case measures;
     ``n_label`` says which), TOTAL's included."""
     corpus = as_corpus(corpus)
-    attributes = by_list(by)
-    check_matrix_options(attributes, measure, min_documents)
-    scope = resolve_scope(corpus, coders, all_coders, where, codes)
-    for attribute in attributes:
-        check_attribute(corpus, attribute)
-    case_of = case_numbers(corpus, scope) if measure in CASE_MEASURES else {}
-    keys = {t.id: _column_key(t, attributes) for t in scope.transcripts}
-    columns: list[tuple[str, ...]]
-    if len(attributes) == 1:
-        columns = [(v,) for v in column_values(corpus, scope, attributes[0])]
-    else:
-        present = set(keys.values())
-        orders = [column_values(corpus, scope, a) for a in attributes]
-        columns = [(a, b) for a in orders[0] for b in orders[1] if (a, b) in present]
-    # Columns are numbered internally so that tuples never meet pandas' index inference.
-    number = {key: i for i, key in enumerate(columns)}
-    column_of = {tid: number[key] for tid, key in keys.items()}
-    per_column: dict[int, int] = Counter(column_of.values())
-    per_column[ALL] = len(scope.transcripts)
-    if case_of:
-        per_column = Counter(column for column, _ in {(column_of[tid], case_of[tid])
-                                                      for tid in column_of})
-        per_column[ALL] = len(set(case_of.values()))
+    layout = matrix_layout(corpus, by, measure, coders, all_coders, where, codes,
+                           min_documents)
+    scope, attributes, case_of = layout.scope, layout.attributes, layout.case_of
+    columns, column_of, per_column = layout.columns, layout.column_of, layout.per_column
 
     def prepared(rows: pd.DataFrame) -> pd.DataFrame:
         if measure == "words":

@@ -17,6 +17,7 @@ import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from qcode.analysis.scope import (
@@ -210,13 +211,24 @@ def by_list(by: str | Sequence[str]) -> list[str]:
     return [a for part in by for a in by_list(part)]
 
 
-def matrix_grid(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "segments",
-                rollup: bool = False, coders: Sequence[str] | None = None,
-                all_coders: bool = False, where: Iterable[str] = (),
-                codes: Iterable[str] | None = None, totals: bool = False,
-                min_documents: int = 1) -> PlainGrid:
-    """``counting.matrix`` without pandas: the same cells, labels and ``attrs``."""
-    corpus = as_corpus(corpus)
+@dataclass
+class MatrixLayout:
+    """The columns of a matrix and what each holds, shared by both ways of counting it
+    (``matrix_grid`` here, ``counting.matrix`` with pandas): the scope, the attributes,
+    each transcript's case number (case measures), the column keys in order, each
+    transcript's column number, and each column's n (``ALL``: the whole scope's)."""
+
+    scope: Scope
+    attributes: list[str]
+    case_of: dict[str, int]
+    columns: list[tuple[str, ...]]
+    column_of: dict[str, int]
+    per_column: dict[int, int]
+
+
+def matrix_layout(corpus: Corpus, by: str | Sequence[str], measure: str,
+                  coders: Sequence[str] | None, all_coders: bool, where: Iterable[str],
+                  codes: Iterable[str] | None, min_documents: int) -> MatrixLayout:
     attributes = by_list(by)
     check_matrix_options(attributes, measure, min_documents)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
@@ -231,15 +243,30 @@ def matrix_grid(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: st
         present = set(keys.values())
         orders = [column_values(corpus, scope, a) for a in attributes]
         columns = [(a, b) for a in orders[0] for b in orders[1] if (a, b) in present]
+    # Columns are numbered so that tuples never meet pandas' index inference.
     number = {key: i for i, key in enumerate(columns)}
     column_of = {tid: number[key] for tid, key in keys.items()}
-    transcripts_per_column = Counter(column_of.values())
     per_column: dict[int, int] = Counter(column_of.values())
     per_column[ALL] = len(scope.transcripts)
     if case_of:
         per_column = Counter(column for column, _ in {(column_of[tid], case_of[tid])
                                                       for tid in column_of})
         per_column[ALL] = len(set(case_of.values()))
+    return MatrixLayout(scope, attributes, case_of, columns, column_of, per_column)
+
+
+def matrix_grid(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: str = "segments",
+                rollup: bool = False, coders: Sequence[str] | None = None,
+                all_coders: bool = False, where: Iterable[str] = (),
+                codes: Iterable[str] | None = None, totals: bool = False,
+                min_documents: int = 1) -> PlainGrid:
+    """``counting.matrix`` without pandas: the same cells, labels and ``attrs``."""
+    corpus = as_corpus(corpus)
+    layout = matrix_layout(corpus, by, measure, coders, all_coders, where, codes,
+                           min_documents)
+    scope, attributes, case_of = layout.scope, layout.attributes, layout.case_of
+    columns, column_of, per_column = layout.columns, layout.column_of, layout.per_column
+    transcripts_per_column = Counter(column_of.values())
     bodies = {t.id: t.body for t in corpus.transcripts}
     words: dict[Span, int] = {}
 
