@@ -101,7 +101,27 @@ def test_version_is_answered_before_typer_and_reads_as_before(tmp_path):
 SAME_OUTPUT = [["--help"], [], ["-h"], ["-p", ".", "--help"], ["matrix", "--help"],
                ["codes", "--help"], ["export"], ["frobnicate"], ["matrix", "--nonsense"],
                ["--debug", "freq", "-f", "json"], ["-p.", "codes", "-f", "csv"],
-               ["--project", "nowhere", "check"]]
+               ["--project", "nowhere", "check"], ["-q", "codes", "-f", "csv"],
+               ["--quiet", "--help"]]
+
+
+def test_every_root_option_keeps_the_lazy_path():
+    """A root option the lazy builder does not know makes it build every command: each
+    of ``_root``'s options must be known to it."""
+    import typing
+
+    from qcode.cli.app import _root
+    from qcode.cli.lazy import ROOT_FLAGS, ROOT_VALUE_OPTIONS, invoked_name
+
+    hints = typing.get_type_hints(_root, include_extras=True)
+    # typer.Option("--project", "-p"): the first name is kept as its ``default``
+    declared = {name for hint in hints.values() for extra in getattr(hint, "__metadata__", ())
+                for name in (getattr(extra, "default", None),
+                             *getattr(extra, "param_decls", ()))
+                if isinstance(name, str) and name.startswith("-")}
+    assert {"--project", "--quiet", "-q"} <= declared  # the options were found
+    assert declared <= set(ROOT_FLAGS) | set(ROOT_VALUE_OPTIONS)
+    assert invoked_name(["-q", "codes"]) == ("codes", True)
 
 
 @pytest.mark.parametrize("args", SAME_OUTPUT, ids=[" ".join(a) or "(none)" for a in SAME_OUTPUT])

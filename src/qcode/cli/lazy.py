@@ -17,7 +17,7 @@ from typer.models import CommandInfo, TyperInfo
 
 # The root's own options (``_root`` in app.py): those that take a value, and flags.
 ROOT_VALUE_OPTIONS = ("--project", "-p")
-ROOT_FLAGS = ("--debug", "--version")
+ROOT_FLAGS = ("--debug", "--version", "--quiet", "-q")
 HELP = ("--help", "-h")
 
 
