@@ -115,16 +115,9 @@ def _summary(result: "AutocodeResult") -> str:
     found = (f"the rules hold for {total.found} units ({total.passages} passages) in "
              f"{result.transcripts} transcripts ({result.rules} rules, "
              f"{sum(result.seconds.values()):.1f} s)")
-    withdrawn = f", withdraw {len(result.withdrawn)}" if result.withdrawn else ""
-    if result.dry_run:
-        return (f"dry run: would propose {len(result.new)} new suggestions{withdrawn} in "
-                f"{result.log}; {found}")
-    withdrawn = withdrawn.replace("withdraw", "withdrew")
-    source = "" if result.coder == "auto" else f" --from {result.coder}"
-    review = (f"; review them with `qcode code --coder NAME --suggestions{source}`"
-              if result.new or total.pending else "")
-    return (f"proposed {len(result.new)} new suggestions{withdrawn} in {result.log}; "
-            f"{found}{review}")
+    from qcode.cli.autocode_summary import proposals_line
+
+    return proposals_line(result, "suggestions", found, bool(result.new or total.pending))
 
 
 def _ratio(value: float | None) -> str:

@@ -127,14 +127,7 @@ def _summary(result: "LearnResult") -> str:
                f"{result.min_examples} examples; {sum(result.seconds.values()):.1f} s)")
     if result.evaluate:
         return f"evaluated: nothing written; {trained}"
-    withdrawn = f", withdraw {len(result.withdrawn)}" if result.withdrawn else ""
-    if result.dry_run:
-        return (f"dry run: would propose {len(result.new)} new learned suggestions"
-                f"{withdrawn} in {result.log}; {trained}")
-    withdrawn = withdrawn.replace("withdraw", "withdrew")
-    source = "" if result.coder == "auto" else f" --from {result.coder}"
-    review = (f"; review them with `qcode code --coder NAME --suggestions{source}`"
-              if result.new else "")
-    return (f"proposed {len(result.new)} new learned suggestions{withdrawn} in {result.log}; "
-            f"{trained}{review}")
+    from qcode.cli.autocode_summary import proposals_line
+
+    return proposals_line(result, "learned suggestions", trained, bool(result.new))
 

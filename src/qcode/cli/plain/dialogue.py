@@ -46,11 +46,13 @@ class Dialogue:
 
     def walk(self, queue: Sequence[Item], show: Callable[[Item, int], None],
              answer: Callable[[Item, str], str], tally: Callable[[int], str],
-             finished: str, still_open: Callable[[Item], bool] = lambda item: True
-             ) -> None:
-        """One review of ``queue``: show an item, ask until ``answer`` says "decided",
-        "skip" or "quit" ("again" asks once more; a ``QcodeError`` is shown and asked
-        again), then the next. Items no longer ``still_open`` (decided meanwhile) are
+             finished: str, help_text: str,
+             still_open: Callable[[Item], bool] = lambda item: True) -> None:
+        """One review of ``queue``: show an item, ask until the reply decides it, skips
+        it or quits, then the next. Every review reads the same skip (empty, ``.``,
+        ``s``), quit (``q``) and help (``?``, which shows ``help_text``); any other reply
+        goes to ``answer``, which returns "decided", "skip", "quit" or "again" (a
+        ``QcodeError`` is shown and the question asked again). Items no longer ``still_open`` (decided meanwhile) are
         passed over. Ends with a line saying why (the end of input, quit, or
         ``finished``) and what ``tally(skipped)`` says."""
         skipped = 0
@@ -64,8 +66,12 @@ class Dialogue:
                     self.say()
                     self.say(f"end of input: {tally(skipped)}")
                     return
+                if reply == "?":
+                    self.say(help_text.rstrip())
+                    continue
                 try:
-                    done = answer(item, reply)
+                    done = ("skip" if reply in ("", ".", "s") else "quit" if reply == "q"
+                            else answer(item, reply))
                 except QcodeError as exc:
                     self.error(exc)
                     continue

@@ -40,20 +40,13 @@ def run_key_review_plain(review: KeyReview, stdin: TextIO, stdout: TextIO,
     dialogue.walk(
         queue, lambda entry, position: _show(review, entry, position, len(queue), dialogue),
         lambda entry, reply: _answer(review, entry, reply, dialogue),
-        lambda skipped: _tally(review, skipped), "end: no more candidates")
+        lambda skipped: _tally(review, skipped), "end: no more candidates", HELP)
     return review.accepted + review.dismissed
 
 
 def _answer(review: KeyReview, entry: KeyEntry, answer: str, dialogue: Dialogue) -> str:
     """Carry out one answer; returns "decided", "skip", "quit" or "again"."""
     say = dialogue.say
-    if answer in ("", ".", "s"):
-        return "skip"
-    if answer == "q":
-        return "quit"
-    if answer == "?":
-        say(HELP.rstrip())
-        return "again"
     if answer == "n":
         review.dismiss(entry)
         say(f"saved: {entry.original} is not identifying (none)")

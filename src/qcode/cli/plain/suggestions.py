@@ -63,7 +63,7 @@ def _walk(review: "Review", stdin: TextIO, stdout: TextIO, width: int) -> int:
         queue, lambda suggestion, position: _show(review, suggestion, position, len(queue),
                                                   dialogue),
         lambda suggestion, reply: _answer(review, suggestion, reply, say),
-        lambda skipped: _tally(review, skipped), "end: no more suggestions",
+        lambda skipped: _tally(review, skipped), "end: no more suggestions", HELP,
         still_open=review.is_pending)  # an A or R may decide later ones
     return review.accepted + review.rejected
 
@@ -73,13 +73,6 @@ def _answer(review: "Review", suggestion: "Suggestion", answer: str,
     """Carry out one answer; returns "decided", "skip", "quit" or "again"."""
     code = review.codebook.resolve(suggestion.code)
     code_id = code.id if code else suggestion.code
-    if answer in ("", ".", "s"):
-        return "skip"
-    if answer == "q":
-        return "quit"
-    if answer == "?":
-        say(HELP.rstrip())
-        return "again"
     if answer == "a":
         review.accept([suggestion])
         say(f"saved: +{code_id} ({suggestion.transcript} {_where(review, suggestion)})")
