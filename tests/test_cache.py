@@ -381,7 +381,7 @@ def test_check_keeps_verified_codings_per_transcript_content(coded, project_dir,
     assert len(compared) == voss  # only the codings on the changed transcript
     assert {p.rule for p in report.errors} == {"coding-text-mismatch"}
     compared.clear()
-    again = Project.open(root).check()  # failing codings are compared (and reported) again
+    again = Project.open(root).check()  # nothing changed since: the same problems again
     assert [p.to_dict() for p in again.problems] == [p.to_dict() for p in report.problems]
 
 

@@ -138,3 +138,21 @@ def test_the_command_line_prints_the_same_on_either_side_of_the_plain_counting_l
     assert plain.exit_code == with_pandas.exit_code == 0
     assert plain.stdout == with_pandas.stdout
     assert len(plain.stdout) > 200
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=codings, by=st.sampled_from(["code", "transcript"]))
+def test_coding_usage_counts_each_coders_distinct_codings(project_dir, rows, by):
+    """What `qcode codes` and `qcode transcripts` count: distinct (span, canonical code)
+    per coder, broken codings included, read from the columns as from the objects."""
+    project = _write(project_dir.root, rows)
+    for opened in (project, Project.open(project.root)):  # replayed, then from the cache
+        distinct = {(c.coder, c.transcript, c.start, c.end, opened.codebook.canonical(c.code))
+                    for c in opened.codings()}
+        expected: dict[str, dict[str, int]] = {}
+        for coder, transcript, _start, _end, code in distinct:
+            per_coder = expected.setdefault(code if by == "code" else transcript, {})
+            per_coder[coder] = per_coder.get(coder, 0) + 1
+        usage = opened.code_usage() if by == "code" else opened.transcript_usage()
+        assert usage == expected

@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,6 +100,32 @@ def segment_coders(corpus: Corpus, scope: Scope) -> dict[Span, set[str]]:
             found.setdefault((transcript, int(start), int(end), code_id), set()).add(
                 table.coder)
     return found
+
+
+def coding_usage(tables: Iterable[CodingTable], canonical: Callable[[str], str],
+                 by: str) -> dict[str, dict[str, int]]:
+    """How many codings each code (``by="code"``, aliases counted as their code) or
+    transcript (``by="transcript"``) has, per coder: the same span coded twice with one
+    code counts once. Unlike the counting commands, codings ``qcode check`` reports as
+    broken count too: this is what the logs hold (``qcode codes``, ``qcode transcripts``).
+    Reads the columns; no object per coding."""
+    usage: dict[str, dict[str, int]] = {}
+    resolved: dict[str, str] = {}
+    for table in tables:
+        coder, seen = table.coder, set()
+        for transcript, start, end, logged in zip(
+                _column(table, "transcripts"), table.starts, table.ends,
+                _column(table, "codes"), strict=True):
+            code = resolved.get(logged)
+            if code is None:
+                code = resolved[logged] = canonical(logged)
+            key = (transcript, start, end, code)
+            if key in seen:
+                continue
+            seen.add(key)
+            per_coder = usage.setdefault(code if by == "code" else transcript, {})
+            per_coder[coder] = per_coder.get(coder, 0) + 1
+    return usage
 
 
 def counted_spans(corpus: Corpus, scope: Scope, segments: dict[Span, set[str]],

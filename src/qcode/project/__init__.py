@@ -267,24 +267,15 @@ class Project(AnalysisMethods, MemoMethods):
     def code_usage(self) -> dict[str, dict[str, int]]:
         """How many codings each code has, per coder (aliases counted as their code; the
         same span coded twice with one code counts once, as in every count)."""
-        usage: dict[str, dict[str, int]] = {}
-        for (coder, _transcript, _start, _end, code) in self._distinct_codings():
-            per_coder = usage.setdefault(code, {})
-            per_coder[coder] = per_coder.get(coder, 0) + 1
-        return usage
+        from qcode.analysis.tally import coding_usage
+
+        return coding_usage(self.store.tables(), self._canonical, "code")
 
     def transcript_usage(self) -> dict[str, dict[str, int]]:
         """How many codings each transcript has, per coder (counted as ``code_usage``)."""
-        usage: dict[str, dict[str, int]] = {}
-        for (coder, transcript, _start, _end, _code) in self._distinct_codings():
-            per_coder = usage.setdefault(transcript, {})
-            per_coder[coder] = per_coder.get(coder, 0) + 1
-        return usage
+        from qcode.analysis.tally import coding_usage
 
-    def _distinct_codings(self) -> set[tuple[str, str, int, int, str]]:
-        canonical = self._canonical
-        return {(c.coder, c.transcript, c.start, c.end, canonical(c.code))
-                for c in self.codings()}
+        return coding_usage(self.store.tables(), self._canonical, "transcript")
 
     def passage_codings(self, transcript: Transcript, coder: str | list[str] | None = None
                         ) -> dict[int, list[Coding]]:

@@ -8,10 +8,12 @@ the facade runs them all (``Project.check``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from qcode.format.cache import MALFORMED_ENTRY
 from qcode.format.names import did_you_mean, plural
 from qcode.problems import Problem, Problems
 from qcode.store.suggestions import SuggestionLog
@@ -43,14 +45,30 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
     """Every current coding of one log against its transcript and the codebook; the
     problems go to ``problems`` and the rows they concern come back as a ``LogAudit``.
 
-    Reads the coding table's columns. Whether a coding's span still holds its text
-    depends only on its log line and its transcript's content, so the answer is kept in
-    the cache (``check/<coder>.json``) per transcript content hash, under the log's
-    lineage: the next check compares only codings on changed transcripts and new lines.
+    What it finds depends only on the log's lines, the transcripts' contents and how the
+    codebook resolves the logged code ids, so it is kept in the cache
+    (``check/<coder>.json``) under the log's lineage: when none of the three changed, the
+    audit and its problems are read back without looking at a coding (at 10,000
+    transcripts that is most of a counting command's time, and the columns it would read
+    stay in the cache). Otherwise whether a coding's span still holds its text is kept per
+    transcript content hash, so the next check compares only codings on changed
+    transcripts and new lines.
     """
     table = replay.table
     name = f"check/{table.coder}.json"
     known = cache.load(name) or {}
+    hashes = {t.id: t.sha256 for t in transcripts.values() if t.sha256}
+    state = {"events": replay.events, "rows": len(table),
+             "codebook": _resolution(table, codebook),
+             # what the problems' wording names besides the codings themselves
+             "names": _digest([*(f"{t.id}\0{t.file}" for t in transcripts.values()),
+                               "\1", *(codebook.ids if codebook is not None else ())]),
+             "every_transcript_hashed": len(hashes) == len(transcripts)}
+    kept = _kept_audit(known, replay, state, hashes, table.coder, rel)
+    if kept is not None:
+        audit, found = kept
+        problems.extend(found)
+        return audit
     verified, upto, failed_before = known.get("transcripts"), known.get("upto_line"), \
         known.get("failing_lines")
     if (known.get("lineage") != replay.lineage or not isinstance(verified, dict)
@@ -59,6 +77,7 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
     failed_before = {line for line in failed_before if type(line) is int}
     failing: list[int] = []
     audit = LogAudit(table.coder, rel)
+    found = Problems()
     seen: dict[tuple[str, int, int, str], int] = {}
     resolved: dict[str, Code | None] = {}
     for row, (transcript_id, start, end, code_id, line) in enumerate(zip(
@@ -74,7 +93,7 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
             key = (transcript_id, start, end, code.id)
             first = seen.setdefault(key, row)
             if first != row:
-                _report_duplicate(rel, table, row, first, code.id, problems)
+                _report_duplicate(rel, table, row, first, code.id, found)
                 audit.duplicates.append(row)
             if line <= upto and line not in failed_before and transcript.sha256 is not None \
                     and verified.get(transcript_id) == transcript.sha256:
@@ -84,15 +103,53 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
                 continue
         else:
             audit.left_out.append(row)
-        if _report_coding(rel, table, row, transcript, code, transcripts, codebook, problems):
+        if _report_coding(rel, table, row, transcript, code, transcripts, codebook, found):
             failing.append(line)
             audit.drifted.append(row)
+    problems.extend(found)
     cache.save(name, {
         "lineage": replay.lineage, "upto_line": max(table.lines, default=0),
-        "transcripts": {t.id: t.sha256 for t in transcripts.values() if t.sha256},
-        "failing_lines": failing,
+        "transcripts": hashes, "failing_lines": failing,
+        "audit": {**state, "drifted": audit.drifted, "left_out": audit.left_out,
+                  "duplicates": audit.duplicates,
+                  "problems": [problem.to_dict() for problem in found]},
     })
     return audit
+
+
+def _resolution(table: CodingTable, codebook: Codebook | None) -> list[list[object]]:
+    """How the codebook resolves each code id the log uses: all of the codebook an audit
+    depends on (renaming a code's label changes nothing; adding an alias does)."""
+    known = table.categories.get("codes")
+    used = known[0] if known is not None else list(dict.fromkeys(table.codes))
+    resolution: list[list[object]] = []
+    for code_id in sorted(used):
+        code = codebook.resolve(code_id) if codebook is not None else None
+        resolution.append([code_id, code.id if code else None, code.codable if code else None])
+    return resolution
+
+
+def _digest(parts: list[str]) -> str:
+    return hashlib.blake2b("\n".join(parts).encode("utf-8", "surrogatepass"),
+                           digest_size=16).hexdigest()
+
+
+def _kept_audit(known: dict, replay: Replay, state: dict, hashes: dict[str, str],
+                coder: str, rel: str) -> tuple[LogAudit, list[Problem]] | None:
+    """The audit kept in the cache, when the log, the transcripts and the codebook's
+    resolution are all as they were when it was made."""
+    kept = known.get("audit")
+    if (not isinstance(kept, dict) or known.get("lineage") != replay.lineage
+            or not state["every_transcript_hashed"] or known.get("transcripts") != hashes
+            or any(kept.get(field) != value for field, value in state.items())):
+        return None
+    try:
+        audit = LogAudit(coder, rel, [int(row) for row in kept["drifted"]],
+                         [int(row) for row in kept["left_out"]],
+                         [int(row) for row in kept["duplicates"]])
+        return audit, [Problem(**problem) for problem in kept["problems"]]
+    except MALFORMED_ENTRY:
+        return None
 
 
 def _report_duplicate(rel: str, table: CodingTable, row: int, first: int, code_id: str,
