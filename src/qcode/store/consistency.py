@@ -66,8 +66,8 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
              "every_transcript_hashed": len(hashes) == len(transcripts)}
     kept = _kept_audit(known, replay, state, hashes, table.coder, rel)
     if kept is not None:
-        audit, found = kept
-        problems.extend(found)
+        audit, kept_problems = kept
+        problems.extend(kept_problems)
         return audit
     verified, upto, failed_before = known.get("transcripts"), known.get("upto_line"), \
         known.get("failing_lines")
