@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from qcode import Project
+from qcode.analysis import cooccur as cooccur_module
 from qcode.analysis.counting import _counted_rows, resolve_scope, segment_frame
 from qcode.store.events import add_event
 
@@ -79,12 +80,17 @@ def test_segment_frame_is_the_merge_of_identical_spans(project_dir, rows, order)
 
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=codings)
-def test_segment_cooccurrence_counts_overlapping_pairs(project_dir, rows):
+@given(rows=codings, block=st.sampled_from([1, 2, 5, cooccur_module.PAIR_BLOCK]))
+def test_segment_cooccurrence_counts_overlapping_pairs(project_dir, rows, block):
+    """Whatever the number of candidate pairs examined at once."""
     project = _write(project_dir.root, rows)
     if not project.coders:
         return
-    grid = project.cooccur("segment", all_coders=True)
+    default, cooccur_module.PAIR_BLOCK = cooccur_module.PAIR_BLOCK, block
+    try:
+        grid = project.cooccur("segment", all_coders=True)
+    finally:
+        cooccur_module.PAIR_BLOCK = default
     scope = resolve_scope(project, all_coders=True)
     segments = _counted_rows(project, scope, segment_frame(project, scope), rollup=False)
     expected: dict[tuple[str, str], int] = defaultdict(int)

@@ -13,6 +13,9 @@ from qcode.analysis.tally import COOCCUR_UNITS as COOCCUR_UNITS  # where callers
 from qcode.analysis.tally import check_cooccur_options
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
+# Candidate pairs of overlapping segments examined at once (see _overlap_counts).
+PAIR_BLOCK = 1 << 22
+
 
 def cooccur(corpus: Corpus | HasCorpus, unit: str = "segment", rollup: bool = False,
             coders: Sequence[str] | None = None, all_coders: bool = False,
@@ -94,13 +97,23 @@ def _overlap_counts(rows: pd.DataFrame, shown: list[str]) -> np.ndarray:
     line_start, line_end = offset + start, offset + end
     reach = np.searchsorted(line_start, line_end, side="left")  # later rows starting before
     later = np.maximum(reach - np.arange(len(code)) - 1, 0)
-    first = np.repeat(np.arange(len(code)), later)
-    second = first + 1 + (np.arange(len(first)) - np.repeat(np.cumsum(later) - later, later))
-    overlap = ((start[first] < end[second]) & (start[second] < end[first])
-               & (code[first] != code[second]))
-    first, second = first[overlap], second[overlap]
-    pairs = _pair_counts(code[first], code[second], len(shown))
-    counts += pairs + pairs.T
+    # The candidate pairs, a block of rows at a time: all at once they take several
+    # arrays of 8 bytes per pair (about 1 GB at 10,000 transcripts).
+    candidates = np.cumsum(later)
+    bounds = np.searchsorted(candidates, np.arange(PAIR_BLOCK, int(candidates[-1]),
+                                                   PAIR_BLOCK), side="left")
+    for low, high in zip([0, *bounds.tolist()], [*bounds.tolist(), len(code)], strict=True):
+        if high <= low:
+            continue
+        block = later[low:high]
+        first = np.repeat(np.arange(low, high), block)
+        second = first + 1 + (np.arange(len(first))
+                              - np.repeat(np.cumsum(block) - block, block))
+        overlap = ((start[first] < end[second]) & (start[second] < end[first])
+                   & (code[first] != code[second]))
+        first, second = first[overlap], second[overlap]
+        pairs = _pair_counts(code[first], code[second], len(shown))
+        counts += pairs + pairs.T
     return counts
 
 
