@@ -7,7 +7,6 @@ by the functions that need them.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import math
@@ -174,6 +173,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]],
 
 
 def html_document(title: str, body: str) -> str:
+    import html  # only HTML output needs it: not imported by every table command
+
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{html.escape(title)}</title>\n<style>\n"
@@ -188,6 +189,8 @@ def html_document(title: str, body: str) -> str:
 
 def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric_from: int = 1,
                heat: bool = False) -> str:
+    import html
+
     peak = max((v for row in rows for v in row[numeric_from:]
                 if isinstance(v, (int, float)) and not isinstance(v, bool)), default=0) or 1
     out = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>"
