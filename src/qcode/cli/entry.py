@@ -35,6 +35,9 @@ def main() -> None:
         sys.stdout.write(version_line() + "\n")
         return
     _no_pydantic_plugins()
+    from qcode.cli import lazy
+
+    lazy.request(sys.argv[1:])
     from qcode.cli.app import main as run_app
 
     run_app()
