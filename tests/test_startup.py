@@ -58,24 +58,15 @@ WITHOUT_PANDAS = [["freq"], ["freq", "--by", "school", "--rollup"], ["matrix", "
                   "-f", "json"], ["cooccur"], ["cooccur", "--unit", "passage", "-f", "csv"],
                  ["codes"], ["transcripts"],
                  ["show", "voss-principal", "--coder", "consensus"],
-                 ["search", "praksisplass*"]]
+                 ["search", "praksisplass*"], ["segments", "leadership-involved"],
+                 ["segments", "--all-coders", "--by", "school", "-f", "md"],
+                 ["segments", "origins", "-f", "json", "--memos"]]
 
 
 @pytest.mark.parametrize("args", WITHOUT_PANDAS, ids=[" ".join(a) for a in WITHOUT_PANDAS])
 def test_counting_and_text_commands_import_no_pandas_or_numpy(args, study, tmp_path):
     _, loaded = run_entry(args, study, tmp_path / "report.json")
     assert loaded == []
-
-
-STILL_PANDAS = [["segments", "leadership-involved"]]
-
-
-@pytest.mark.xfail(strict=True, reason="segments still builds a pandas DataFrame (issue 25, "
-                   "target 1): remove this mark when a pure-Python path lands")
-@pytest.mark.parametrize("args", STILL_PANDAS, ids=[a[0] for a in STILL_PANDAS])
-def test_segments_imports_no_pandas(args, study, tmp_path):
-    _, loaded = run_entry(args, study, tmp_path / "report.json")
-    assert "pandas" not in loaded
 
 
 def test_version_is_answered_before_typer_and_reads_as_before(tmp_path):
