@@ -45,6 +45,9 @@ class YamlProblem(Exception):
 class YamlDocument:
     data: Any
     positions: dict[Loc, int] = field(default_factory=dict)
+    # The SHA-256 of the bytes parsed, when read from a file by ``load_yaml_file``: what
+    # the cache keys on.
+    sha256: str | None = field(default=None, compare=False)
 
     def line_for(self, loc: Loc) -> int | None:
         """The line of ``loc``, or of its nearest enclosing key when ``loc`` is absent."""
@@ -359,7 +362,8 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
 
             try:
                 return YamlDocument(entry["data"], {tuple(loc): line
-                                                    for loc, line in entry["positions"]})
+                                                    for loc, line in entry["positions"]},
+                                    entry["sha256"])
             except MALFORMED_ENTRY:
                 pass  # parse the file instead
     text = decode_text(raw, rel, problems)
@@ -371,6 +375,9 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
         problems.error(exc.rule, rel, exc.line, exc.message, exc.hint)
         return None
     if cache is not None:
+        from qcode.format.cache import content_hash
+
+        doc.sha256 = content_hash(raw)
         remember_yaml(cache, rel, raw, doc)
     return doc
 
@@ -378,7 +385,7 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
 def remember_yaml(cache: Cache, rel: str, raw: bytes, doc: YamlDocument) -> None:
     """Keep ``doc``, parsed from ``raw`` (the bytes of ``rel``), in the cache, so the
     next ``load_yaml_file`` of those bytes does not parse them again."""
-    if cache.enabled and _survives_json(doc.data):
+    if cache.enabled and survives_json(doc.data):
         from qcode.format.cache import content_hash
 
         cache.save(_cache_name(rel), {
@@ -392,7 +399,7 @@ def _cache_name(rel: str) -> str:
     return f"yaml/{content_hash(rel.encode())[:20]}.json"
 
 
-def _survives_json(data: Any) -> bool:
+def survives_json(data: Any) -> bool:
     """Whether ``data`` comes back from JSON exactly (not so: NaN, keys that are not text,
     integers beyond 64 bits); only such documents are cached."""
     import orjson
