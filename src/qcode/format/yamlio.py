@@ -419,8 +419,15 @@ _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # What YAML 1.2 does not allow in a stream (its printable set is tab, line ends, U+0085
 # and the rest of Unicode outside the C0/C1 controls, surrogates and U+FFFE/U+FFFF).
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
-                            "\U00010000-\U0010ffff]")
+_NOT_PRINTABLE = ("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                  "\U00010000-\U0010ffff]")
+
+
+@functools.cache
+def _not_printable() -> re.Pattern[str]:
+    # Compiled when first needed: the class spans most of Unicode and takes ~7 ms to
+    # compile, which a warm command (its YAML all from the cache) never needs.
+    return re.compile(_NOT_PRINTABLE)
 _WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
           "FALSE": False, "null": None, "Null": None, "NULL": None, "~": None}
 
@@ -434,7 +441,7 @@ def parse_simple_mapping(text: str, line_offset: int = 0) -> YamlDocument | None
     decimal numbers, dates (kept as text), true/false and null. A property test holds it
     to ``parse_yaml``.
     """
-    if _NOT_PRINTABLE.search(text):
+    if _not_printable().search(text):
         return None  # parse_yaml refuses it, with its line
     data: dict[str, Any] = {}
     positions: dict[Loc, int] = {}

@@ -282,9 +282,18 @@ class Project(AnalysisMethods, MemoMethods):
         return usage
 
     def _distinct_codings(self) -> set[tuple[str, str, int, int, str]]:
-        canonical = self._canonical
-        return {(c.coder, c.transcript, c.start, c.end, canonical(c.code))
-                for c in self.codings()}
+        # From the coding tables' columns: a Coding object per coding would also read the
+        # columns only they hold (ids, times, lines) from the cache's second file.
+        canonical: dict[str, str] = {}
+        distinct = set()
+        for table in self.coding_tables():
+            for transcript, start, end, code in zip(table.transcripts, table.starts,
+                                                    table.ends, table.codes, strict=True):
+                current = canonical.get(code)
+                if current is None:
+                    current = canonical[code] = self._canonical(code)
+                distinct.add((table.coder, transcript, start, end, current))
+        return distinct
 
     def passage_codings(self, transcript: Transcript, coder: str | list[str] | None = None
                         ) -> dict[int, list[Coding]]:
