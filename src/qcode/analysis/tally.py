@@ -307,7 +307,8 @@ def matrix_grid(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: st
     scope, attributes, case_of = layout.scope, layout.attributes, layout.case_of
     columns, column_of, per_column = layout.columns, layout.column_of, layout.per_column
     transcripts_per_column = Counter(column_of.values())
-    bodies = {t.id: t.body for t in corpus.transcripts}
+    # Bodies only for the words measure: reading them is most of a small matrix.
+    bodies = {t.id: t.body for t in corpus.transcripts} if measure == "words" else {}
     words: dict[Span, int] = {}
 
     def measured(spans: Iterable[Span], key) -> dict[Any, Any]:

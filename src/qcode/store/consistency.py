@@ -87,11 +87,13 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
         if _report_coding(rel, table, row, transcript, code, transcripts, codebook, problems):
             failing.append(line)
             audit.drifted.append(row)
-    cache.save(name, {
+    entry = {
         "lineage": replay.lineage, "upto_line": max(table.lines, default=0),
         "transcripts": {t.id: t.sha256 for t in transcripts.values() if t.sha256},
         "failing_lines": failing,
-    })
+    }
+    if any(known.get(key) != value for key, value in entry.items()):
+        cache.save(name, entry)  # unchanged: not written again by every warm command
     return audit
 
 
