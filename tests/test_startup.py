@@ -179,3 +179,19 @@ def test_a_command_loads_no_pydantic_plugins_or_package_metadata(study, tmp_path
     loaded = loaded_modules(["freq", "--by", "school"], study, tmp_path / "report.json",
                             "importlib.metadata")
     assert loaded == []
+
+
+def test_a_warm_command_writes_nothing_into_the_cache(study, tmp_path):
+    """Rewriting an unchanged entry (as ``check/<coder>.json`` was) costs every command a
+    write and a rename."""
+    def snapshot() -> dict[str, tuple[int, int]]:
+        return {str(p.relative_to(study)): (p.stat().st_mtime_ns, p.stat().st_ino)
+                for p in (study / ".qcode" / "cache").rglob("*") if p.is_file()}
+
+    for args in (["check"], ["matrix", "--by", "school"]):  # warm every entry
+        run_entry(args, study, tmp_path / f"{args[0]}-first.json")
+    before = snapshot()
+    assert any(name.startswith(".qcode/cache/check/") for name in before)
+    for args in (["matrix", "--by", "school"], ["freq"], ["codes"], ["check"]):
+        run_entry(args, study, tmp_path / f"{args[0]}.json")
+    assert snapshot() == before
