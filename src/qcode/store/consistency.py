@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from qcode.format.names import did_you_mean, plural
 from qcode.problems import Problem, Problems
-from qcode.store.suggestions import SuggestionLog
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.cache import Cache
@@ -154,6 +153,8 @@ def check_suggestion_logs(store: CodingStore, transcripts: dict[str, Transcript]
                           codebook: Codebook | None, problems: Problems) -> None:
     """The `qcode check` rules for suggestions logs: readable events, known transcripts and
     codes, and pending suggestions still on their text."""
+    from qcode.store.suggestions import SuggestionLog  # only `check` reads them
+
     for coder in store.suggestion_logs():
         log = SuggestionLog(store, coder)
         state = log.read()
