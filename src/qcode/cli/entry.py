@@ -5,6 +5,7 @@ in a bug report, by a packaging script) should cost no more than Python starting
 other invocation goes to the typer app in ``qcode.cli.app``.
 """
 
+import gc
 import sys
 import types
 
@@ -40,4 +41,12 @@ def main() -> None:
     lazy.request(sys.argv[1:])
     from qcode.cli.app import main as run_app
 
-    run_app()
+    try:
+        run_app()
+    finally:
+        # The process ends here. Its last garbage collections (Python runs them while it
+        # tears the modules down) would walk every object the imports made, pydantic's
+        # and typer's included: ~20 ms of a small command, ~10 ms of --help. Frozen, they
+        # are left to the exit; files are closed, exit handlers run, output is flushed
+        # as before.
+        gc.freeze()
