@@ -58,24 +58,15 @@ WITHOUT_PANDAS = [["freq"], ["freq", "--by", "school", "--rollup"], ["matrix", "
                   "-f", "json"], ["cooccur"], ["cooccur", "--unit", "passage", "-f", "csv"],
                  ["codes"], ["transcripts"],
                  ["show", "voss-principal", "--coder", "consensus"],
-                 ["search", "praksisplass*"]]
+                 ["search", "praksisplass*"], ["segments", "leadership-involved"],
+                 ["segments", "--all-coders", "--by", "school", "-f", "md"],
+                 ["segments", "origins", "-f", "json", "--memos"]]
 
 
 @pytest.mark.parametrize("args", WITHOUT_PANDAS, ids=[" ".join(a) for a in WITHOUT_PANDAS])
 def test_counting_and_text_commands_import_no_pandas_or_numpy(args, study, tmp_path):
     _, loaded = run_entry(args, study, tmp_path / "report.json")
     assert loaded == []
-
-
-STILL_PANDAS = [["segments", "leadership-involved"]]
-
-
-@pytest.mark.xfail(strict=True, reason="segments still builds a pandas DataFrame (issue 25, "
-                   "target 1): remove this mark when a pure-Python path lands")
-@pytest.mark.parametrize("args", STILL_PANDAS, ids=[a[0] for a in STILL_PANDAS])
-def test_segments_imports_no_pandas(args, study, tmp_path):
-    _, loaded = run_entry(args, study, tmp_path / "report.json")
-    assert "pandas" not in loaded
 
 
 def test_version_is_answered_before_typer_and_reads_as_before(tmp_path):
@@ -102,7 +93,9 @@ SAME_OUTPUT = [["--help"], [], ["-h"], ["-p", ".", "--help"], ["matrix", "--help
                ["codes", "--help"], ["export"], ["frobnicate"], ["matrix", "--nonsense"],
                ["--debug", "freq", "-f", "json"], ["-p.", "codes", "-f", "csv"],
                ["--project", "nowhere", "check"], ["-q", "codes", "-f", "csv"],
-               ["--quiet", "--help"]]
+               ["--quiet", "--help"], ["codes", "rename", "--help"], ["export", "--help"],
+               ["import", "transcripts", "--help"], ["pseudonymise", "--help"],
+               ["show", "voss-principal", "-f", "json"]]
 
 
 def test_every_root_option_keeps_the_lazy_path():
@@ -135,3 +128,70 @@ def test_building_only_the_invoked_command_changes_no_output(args, study):
     lazy = run("from qcode.cli.entry import main; main()")
     whole = run("from qcode.cli.app import app; app(prog_name='qcode')")
     assert lazy == whole
+
+
+def loaded_modules(args: list[str], cwd: Path, report: Path, prefix: str) -> list[str]:
+    """The modules named ``prefix...`` that ``qcode ARGS``, run through the entry, imported."""
+    code = (
+        "import json, sys\n"
+        "from qcode.cli.entry import main\n"
+        f"sys.argv = ['qcode', *{args!r}]\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"loaded = sorted(m for m in sys.modules if m.startswith({prefix!r}))\n"
+        f"open({str(report)!r}, 'w').write(json.dumps(loaded))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert report.exists(), done.stderr
+    return json.loads(report.read_text())
+
+
+def command_modules() -> set[str]:
+    from qcode.cli.app import COMMANDS
+
+    return {f"qcode.cli.{module}" for module, *_ in COMMANDS} | {"qcode.cli.browse"}
+
+
+@pytest.mark.parametrize(("args", "module"), [
+    (["matrix", "--by", "school"], "qcode.cli.analyse"),
+    (["-q", "codes", "-f", "csv"], "qcode.cli.browse"),
+    (["show", "voss-principal"], "qcode.cli.browse"),
+    (["search", "praksisplass*"], "qcode.cli.search"),
+])
+def test_a_command_imports_only_its_own_command_module(args, module, study, tmp_path):
+    loaded = set(loaded_modules(args, study, tmp_path / "report.json", "qcode.cli."))
+    assert loaded & command_modules() == {module} | (
+        {"qcode.cli.codebook_cmds"} if module == "qcode.cli.browse" and "codes" in args
+        else set())
+
+
+def test_help_imports_every_command_module(study, tmp_path):
+    loaded = set(loaded_modules(["--help"], study, tmp_path / "report.json", "qcode.cli."))
+    assert command_modules() <= loaded
+
+
+def test_a_command_loads_no_pydantic_plugins_or_package_metadata(study, tmp_path):
+    """The console script stands in for pydantic's plugin loader (cli/entry.py): no scan
+    of installed packages, no ``importlib.metadata``, in a command that builds options."""
+    loaded = loaded_modules(["freq", "--by", "school"], study, tmp_path / "report.json",
+                            "importlib.metadata")
+    assert loaded == []
+
+
+def test_a_warm_command_writes_nothing_into_the_cache(study, tmp_path):
+    """Rewriting an unchanged entry (as ``check/<coder>.json`` was) costs every command a
+    write and a rename."""
+    def snapshot() -> dict[str, tuple[int, int]]:
+        return {str(p.relative_to(study)): (p.stat().st_mtime_ns, p.stat().st_ino)
+                for p in (study / ".qcode" / "cache").rglob("*") if p.is_file()}
+
+    for args in (["check"], ["matrix", "--by", "school"]):  # warm every entry
+        run_entry(args, study, tmp_path / f"{args[0]}-first.json")
+    before = snapshot()
+    assert any(name.startswith(".qcode/cache/check/") for name in before)
+    for args in (["matrix", "--by", "school"], ["freq"], ["codes"], ["check"]):
+        run_entry(args, study, tmp_path / f"{args[0]}.json")
+    assert snapshot() == before

@@ -1,12 +1,15 @@
-"""Retrieval: the coded text itself, one row per segment, with where it sits."""
+"""Retrieval: the coded text itself, one row per segment, with where it sits.
+
+Built in plain Python (``Retrieved``); the DataFrame of ``Project.segments`` is made from
+those rows, so the command line's text, CSV and JSON need no pandas.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
-from qcode.analysis.counting import column_values
 from qcode.analysis.scope import (
     MISSING,
     TRANSCRIPT,
@@ -15,8 +18,11 @@ from qcode.analysis.scope import (
     resolve_scope,
     scope_attrs,
 )
-from qcode.analysis.segments import segment_frame
+from qcode.analysis.tally import column_values, segment_records
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 RETRIEVAL_COLUMNS = ["code", "label", "transcript", "passage", "speaker", "start", "end",
                      "text", "text_changed", "coders", "memo"]
@@ -36,56 +42,87 @@ def segments(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
     then transcript and position. A segment in ``changed`` (its
     transcript was edited after coding) shows the text that was coded, with
     ``text_changed`` true: never the words that now happen to sit at its old offsets."""
+    return retrieve(corpus, codes, coders, all_coders, where, by, changed).frame()
+
+
+@dataclass
+class Retrieved:
+    """The rows of ``segments`` in plain Python (``columns`` as the DataFrame's): what the
+    command line prints and writes as CSV, JSON or Markdown, without importing pandas."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def records(self) -> list[dict[str, Any]]:
+        """Each row as ``DataFrame.to_dict(orient="records")`` gives it."""
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    def values(self, column: str) -> list[Any]:
+        at = self.columns.index(column)
+        return [row[at] for row in self.rows]
+
+    def frame(self) -> pd.DataFrame:
+        import pandas as pd
+
+        frame = pd.DataFrame.from_records(self.rows, columns=self.columns)
+        frame.attrs = dict(self.attrs)
+        return frame
+
+
+def retrieve(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
+             coders: Sequence[str] | None = None, all_coders: bool = False,
+             where: Iterable[str] = (), by: str | None = None,
+             changed: Changed | None = None) -> Retrieved:
+    """``segments`` as plain rows (see there)."""
     changed = changed or {}
     corpus = as_corpus(corpus)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
     if by:
         check_attribute(corpus, by)
     codebook = corpus.codebook
-    frame = segment_frame(corpus, scope)
-    frame = frame[frame["code"].isin(scope.codes)]
     transcripts = {t.id: t for t in scope.transcripts}
     order = {c: i for i, c in enumerate(scope.codes)}
-    records = []
-    for row in frame.itertuples(index=False):
-        t = transcripts[row.transcript]
-        passage = t.passage_at(row.start) or next(
-            iter(t.passages_overlapping(row.start, row.end)), None)
-        coded = changed.get((row.transcript, int(row.start), int(row.end), row.code))
-        records.append({
-            "code": row.code, "label": codebook.require(row.code).label,
-            "transcript": row.transcript,
-            "passage": passage.number if passage else None,
-            "speaker": passage.speaker if passage else None,
-            "start": int(row.start), "end": int(row.end),
-            "text": t.body[row.start:row.end] if coded is None else coded,
-            "text_changed": coded is not None,
-            "coders": row.coders, "memo": row.memo,
-            **{f"@{k}": attribute_text(v) for k, v in t.attributes.items()},
-        })
-    result = pd.DataFrame.from_records(records, columns=_retrieval_columns(corpus, records))
+    attributes = corpus.attribute_names()
+    columns = RETRIEVAL_COLUMNS + [f"@{a}" for a in attributes]
+    rows = []
+    for transcript_id, start, end, code, coded_by, memo in segment_records(corpus, scope):
+        if code not in order:
+            continue
+        t = transcripts[transcript_id]
+        passage = t.passage_at(start) or next(iter(t.passages_overlapping(start, end)), None)
+        coded = changed.get((transcript_id, start, end, code))
+        row = [code, codebook.require(code).label, transcript_id,
+               passage.number if passage else None, passage.speaker if passage else None,
+               start, end, t.body[start:end] if coded is None else coded, coded is not None,
+               coded_by, memo]
+        # A record's attribute columns, as a DataFrame built from records fills them.
+        row += [attribute_text(t.attributes[a]) if a in t.attributes else None
+                for a in attributes]
+        rows.append(row)
     values = column_values(corpus, scope, by) if by else []
-    result = _order_retrieval(result, order, by, {v: i for i, v in enumerate(values)})
-    result.attrs = scope_attrs(scope, by=[by] if by else [])
-    return result
+    rows = _order_retrieval(rows, columns, order, by, {v: i for i, v in enumerate(values)})
+    return Retrieved([c[1:] if c.startswith("@") else c for c in columns], rows,
+                     scope_attrs(scope, by=[by] if by else []))
 
 
-def _retrieval_columns(corpus: Corpus, records: list[dict]) -> list[str]:
-    attributes = [f"@{a}" for a in corpus.attribute_names()]
-    return RETRIEVAL_COLUMNS + attributes
-
-
-def _order_retrieval(frame: pd.DataFrame, order: dict[str, int], by: str | None,
-                     rank: dict[str, int]) -> pd.DataFrame:
-    if not len(frame):
-        return frame.rename(columns=lambda c: c[1:] if c.startswith("@") else c)
-    keys = [frame["code"].map(order).rename("_order")]
-    sort = ["_order"]
+def _order_retrieval(rows: list[list[Any]], columns: list[str], order: dict[str, int],
+                     by: str | None, rank: dict[str, int]) -> list[list[Any]]:
+    """By code, then by ``by``'s rank (values without one last), transcript, start, end:
+    a stable sort, as pandas' ``sort_values(kind="stable")`` made it."""
     column = "transcript" if by == TRANSCRIPT else f"@{by}"
-    if by and column in frame.columns:
-        keys.append(frame[column].fillna(MISSING).map(rank).rename("_by"))
-        sort.append("_by")
-    frame = pd.concat([frame, *keys], axis=1).sort_values([*sort, "transcript", "start", "end"],
-                                                       kind="stable")
-    frame = frame.drop(columns=sort).reset_index(drop=True)
-    return frame.rename(columns=lambda c: c[1:] if c.startswith("@") else c)
+    at = columns.index(column) if by and column in columns else None
+
+    def key(row: list[Any]) -> tuple:
+        if at is None:
+            placed: tuple = ()
+        else:
+            value = row[at]
+            known = rank.get(MISSING if value is None else value)
+            placed = (1, 0) if known is None else (0, known)
+        return (order[row[0]], placed, row[2], row[5], row[6])
+
+    return sorted(rows, key=key)

@@ -128,6 +128,46 @@ def coding_usage(tables: Iterable[CodingTable], canonical: Callable[[str], str],
     return usage
 
 
+# A distinct segment as ``segment_frame`` gives it: (transcript, start, end, code, coders
+# sorted and joined by ", ", distinct memos joined by " | " or None).
+SegmentRow = tuple[str, int, int, str, str, str | None]
+
+
+def segment_records(corpus: Corpus, scope: Scope) -> list[SegmentRow]:
+    """The rows of ``segments.segment_frame(corpus, scope)`` in plain Python, in the same
+    order (first occurrence, coders in scope order, each in log order): what retrieval
+    reads, so that ``qcode segments`` needs no pandas."""
+    codebook = corpus.codebook
+    lengths = {t.id: t.body_length for t in scope.transcripts}
+    canonical: dict[str, str | None] = {}
+    found: dict[Span, list[Any]] = {}  # span -> [coders, memo]
+    for table in corpus.tables(scope.coders):
+        if not len(table):
+            continue
+        for transcript, start, end, logged, memo in zip(
+                _column(table, "transcripts"), table.starts, table.ends,
+                _column(table, "codes"), table.memos, strict=True):
+            if logged not in canonical:
+                code = codebook.resolve(logged)
+                canonical[logged] = code.id if code else None
+            code_id = canonical[logged]
+            length = lengths.get(transcript)
+            if code_id is None or length is None or end > length:
+                continue
+            span = (transcript, int(start), int(end), code_id)
+            known = found.get(span)
+            if known is None:
+                found[span] = [{table.coder}, memo or None]  # an empty memo is no memo
+                continue
+            known[0].add(table.coder)
+            if memo and known[1] is None:
+                known[1] = memo
+            elif memo and memo not in known[1].split(" | "):
+                known[1] = f"{known[1]} | {memo}"
+    return [(*span, ", ".join(sorted(coders)), memo)
+            for span, (coders, memo) in found.items()]
+
+
 def counted_spans(corpus: Corpus, scope: Scope, segments: dict[Span, set[str]],
                   rollup: bool) -> dict[Span, set[str]]:
     """The (span, shown code) pairs each code counts and who coded them: its own segments,
@@ -293,7 +333,8 @@ def matrix_grid(corpus: Corpus | HasCorpus, by: str | Sequence[str], measure: st
     scope, attributes, case_of = layout.scope, layout.attributes, layout.case_of
     columns, column_of, per_column = layout.columns, layout.column_of, layout.per_column
     transcripts_per_column = Counter(column_of.values())
-    bodies = {t.id: t.body for t in corpus.transcripts}
+    # Bodies only for the words measure: reading them is most of a small matrix.
+    bodies = {t.id: t.body for t in corpus.transcripts} if measure == "words" else {}
     words: dict[Span, int] = {}
 
     def measured(spans: Iterable[Span], key) -> dict[Any, Any]:

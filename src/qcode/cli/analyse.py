@@ -32,6 +32,7 @@ from qcode.cli.output import Outputs
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
+    from qcode.analysis.retrieval import Retrieved
     from qcode.project import Project
     from qcode.render.segment_memos import SegmentMemos
 
@@ -245,6 +246,7 @@ def segments(
     they were coded are marked. The memo files on each code shown, and with --by on each
     case shown (`case:ATTR=VALUE`), come under their headings."""
     from qcode.cli.context import guard, open_project
+    from qcode.cli.quotes import is_missing
     from qcode.errors import UsageError
     from qcode.render.segment_memos import segment_memos
 
@@ -255,39 +257,26 @@ def segments(
         raise UsageError(f"--memos has no place in {chosen.value}: it changes only JSON",
                          "use -f json, md, html or xlsx, which show the memo files")
     wanted = [*(code or []), *(codes or [])] or None
-    frame = project.segments(wanted, coder, all_coders, where or (), by)
+    # Plain rows: pandas only where a DataFrame is the product (HTML, --reveal).
+    segments = project.segment_rows(wanted, coder, all_coders, where or (), by)
+    frame = None
     if reveal:
-        frame = _revealed(frame, project.root, key, output)
+        from qcode.analysis.retrieval import Retrieved
+        from qcode.cli.quotes import revealed
+
+        frame = revealed(segments.frame(), project.root, key, output)
+        segments = Retrieved(list(frame.columns), frame.to_dict(orient="split")["data"],
+                             dict(frame.attrs))
     shown = ", ".join(wanted) if wanted else "all codes"
-    values = frame[by].dropna().unique() if by and by in frame.columns else []
-    memos = segment_memos(project.memos(), frame["code"].unique(), by, values,
+    values = (list(dict.fromkeys(v for v in segments.values(by) if not is_missing(v)))
+              if by and by in segments.columns else [])
+    memos = segment_memos(project.memos(), dict.fromkeys(segments.values("code")), by, values,
                           project.codebook.canonical)
-    _deliver_retrieval(frame, chosen, output, force, by,
-                       f"{project.name}: coded segments of {shown} ({_scope_text(frame)})",
+    _deliver_retrieval(segments, frame, chosen, output, force, by,
+                       f"{project.name}: coded segments of {shown} "
+                       f"({_scope_text(segments)})",
                        types=project.attribute_types(), raw=raw, memos=memos,
                        memos_json=memos_json)
-
-
-def _revealed(frame: "pd.DataFrame", root: Path, key: str | None, output: Path | None
-              ) -> "pd.DataFrame":
-    """The quotes with the key's placeholders mapped back to the originals."""
-    from qcode.errors import UsageError
-    from qcode.format.pseudonym_files import Revealer
-    from qcode.format.pseudonyms import PseudonymKey, key_path
-
-    path = key_path(key)
-    if path is None:
-        raise UsageError("--reveal needs the key", "name it with --key PATH or QCODE_KEY")
-    if output is not None and Path(output).resolve().is_relative_to(root):
-        raise UsageError(f"--reveal writes originals: {output} is inside the project",
-                         "write it outside the project, or leave out --reveal")
-    reveal = Revealer(PseudonymKey.load(path).entries)
-    from pandas.api.types import is_object_dtype, is_string_dtype
-
-    kept = {"transcript", "code"}
-    return frame.assign(**{column: frame[column].map(reveal) for column in frame.columns
-                           if column not in kept and (is_string_dtype(frame[column])
-                                                      or is_object_dtype(frame[column]))})
 
 
 def query(
@@ -312,7 +301,11 @@ def query(
     guard(project, coder, all_coders)
     frame = project.query(expression, coder, all_coders, where or ())
     frame = frame.assign(code=expression, label=f"Query: {expression}")
-    _deliver_retrieval(frame, _format(format, output), output, force, None,
+    from qcode.analysis.retrieval import Retrieved
+
+    passages = Retrieved(list(frame.columns), frame.to_dict(orient="split")["data"],
+                         dict(frame.attrs))
+    _deliver_retrieval(passages, frame, _format(format, output), output, force, None,
                        f"{project.name}: passages where {expression} ({_scope_text(frame)})",
                        query=True, types=project.attribute_types(), raw=raw)
 
@@ -404,29 +397,38 @@ def _deliver_table(chosen, header, rows, output, outputs: Outputs, title, label_
         outputs.text(reports.delimited(header, rows, delimiter, raw), output)
 
 
-def _deliver_retrieval(frame: "pd.DataFrame", chosen, output, force, by, title,
-                       query: bool = False, types: dict[str, str] | None = None,
-                       raw: bool = False, memos: "SegmentMemos | None" = None,
-                       memos_json: bool = False) -> None:
+def _deliver_retrieval(retrieved: "Retrieved", frame: "pd.DataFrame | None", chosen, output,
+                       force, by, title, query: bool = False,
+                       types: dict[str, str] | None = None, raw: bool = False,
+                       memos: "SegmentMemos | None" = None, memos_json: bool = False) -> None:
+    """``retrieved``: the rows; ``frame``: the same as a DataFrame when there is one (made
+    from the rows only for HTML, the one output that reads a DataFrame)."""
     from qcode.render import tables as reports
     from qcode.render.segment_memos import memos_sheet
 
     if chosen is ReportFormat.table and output is None:
-        _print_quotes(frame, title, query, by, memos)
+        from qcode.cli.quotes import print_quotes
+
+        print_quotes(retrieved.records(), title, query, by, memos)
         return
     outputs = Outputs(force)
     if chosen is ReportFormat.md:
-        outputs.text(reports.quotes_markdown(frame, by, title, memos), output)
+        outputs.text(reports.quotes_markdown(retrieved.records(), by, title, memos), output)
     elif chosen is ReportFormat.html:
         from qcode.analysis.report import quote_sections
         from qcode.render.report_html import quotes_page
 
+        if frame is None:
+            frame = retrieved.frame()
         sections = quote_sections(frame, len(frame), by, detail=True)
         outputs.text(quotes_page(title, sections, by, memos), output)
     else:
+        header = list(retrieved.columns)
+        rows = reports.plain_rows(retrieved.rows)
         if query:
-            frame = frame.drop(columns=["code", "label"])
-        header, rows = _frame_table(frame)
+            kept = [i for i, column in enumerate(header) if column not in ("code", "label")]
+            header = [header[i] for i in kept]
+            rows = [[row[i] for i in kept] for row in rows]
         if memos_json and chosen is ReportFormat.json:
             # An object only when asked: the JSON of segments stays a bare list otherwise.
             outputs.text(reports.to_json({
@@ -448,16 +450,12 @@ def _frame_table(frame: "pd.DataFrame") -> tuple[list[str], list[list[Any]]]:
     return frame_rows(frame)
 
 
-def _is_missing(value: Any) -> bool:
-    return value is None or (isinstance(value, float) and value != value)
-
-
 def _label(codebook, code_id: str) -> str:
     code = codebook.get(code_id)
     return code.label if code else code_id
 
 
-def _scope_text(grid: "pd.DataFrame") -> str:
+def _scope_text(grid: "pd.DataFrame | Retrieved") -> str:
     attrs = grid.attrs
     text = f"coders: {', '.join(attrs.get('coders') or ['none'])}; "
     text += f"{attrs.get('transcripts', 0)} transcripts"
@@ -555,43 +553,3 @@ def _print_freq_table(header: list[str], table: list[list[Any]], by: str | None,
         rows.append(["  " * int(row["depth"]) + row["code"], *([str(row[by])] if by else []),
                      *[str(row[c]) for c in ("segments", "documents", "coders")]])
     print_table(f"{project.name}: code frequencies", columns, rows, styles)
-
-
-def _print_quotes(frame: "pd.DataFrame", title: str, query: bool,
-                  by: str | None = None, memos: "SegmentMemos | None" = None) -> None:
-    from rich.text import Text
-
-    from qcode.analysis.scope import MISSING
-    from qcode.cli.output import console, plain_text
-    from qcode.render.segment_memos import memos_terminal
-    from qcode.render.tables import CHANGED_MARK
-
-    out = console()
-    out.print(plain_text(f"{title} ({len(frame)} {'passages' if query else 'segments'})",
-                   style="bold"))
-    current = group = None
-    for row in frame.to_dict(orient="records"):
-        if not query and row["code"] != current:
-            current, group = row["code"], None
-            out.print(plain_text(f"\n{row['label']} ({current})", style="bold underline"))
-            for line in memos_terminal(memos.for_code(current)) if memos else []:
-                out.print(plain_text(line, style="magenta"), soft_wrap=True)
-        if by and by in row:  # a heading per value, as the md and html groups have
-            value = MISSING if _is_missing(row[by]) else row[by]
-            if value != group:
-                group = value
-                out.print(plain_text(f"\n{by}: {value}", style="bold"))
-                for line in memos_terminal(memos.for_value(row[by])) if memos else []:
-                    out.print(plain_text(line, style="magenta"), soft_wrap=True)
-        where = f"{row['transcript']} [{row['passage']}]"
-        if row.get("speaker"):
-            where += f" {row['speaker']}"
-        if row.get("coders"):
-            where += f" · {row['coders']}"
-        out.print(plain_text(f"\n{where}", style="cyan"))
-        if row.get("text_changed"):
-            out.print(Text(CHANGED_MARK, style="bold yellow"))
-        out.print(plain_text(row["text"]), soft_wrap=True)
-        if row.get("memo"):  # later lines of a memo indented under its first
-            memo = str(row["memo"]).replace("\n", "\n      ")
-            out.print(plain_text(f"memo: {memo}", style="italic"), soft_wrap=True)

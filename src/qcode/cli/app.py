@@ -1,8 +1,10 @@
 """The ``qcode`` entry point: global options, command registration, error mapping.
 
-Every command module is imported here, so each must stay cheap to import: pandas,
-textual, matplotlib and the heavy parts of the library are imported inside the
-command functions (a test checks ``qcode --help`` in a fresh process).
+Importing this module registers every command (importing every command module), unless
+the console script said which one runs (``qcode.cli.lazy``): then only that command's
+module is imported. ``qcode --help`` imports them all, so each must stay cheap to
+import: pandas, textual, matplotlib and the heavy parts of the library are imported
+inside the command functions (a test checks ``qcode --help`` in a fresh process).
 """
 
 
@@ -15,29 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from qcode._version import version_line
-from qcode.cli import (
-    adjudicate,
-    agree,
-    analyse,
-    autocode,
-    browse,
-    codebook,
-    codebook_cmds,
-    coding,
-    framework,
-    log_cmds,
-    memo_cmds,
-    project_cmds,
-    pseudo_apply,
-    pseudo_verify,
-    pseudonymise,
-    refi,
-    report,
-    saturation,
-    search,
-    tagging,
-    transcript_import,
-)
+from qcode.cli import lazy
 from qcode.cli.context import state
 from qcode.cli.help import examples_epilog, first_sentence
 
@@ -146,74 +126,115 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _register(module: Any, names: list[str], group: typer.Typer | None = None,
+# Every command, in the order the command list shows them: (module in qcode.cli, its
+# command functions, the group they belong to or None, the prefix stripped from the name).
+# Modules are imported only for the command being run (``qcode.cli.lazy``).
+COMMANDS: list[tuple[str, list[str], str | None, str]] = [
+    ("project_cmds", ["init", "check"], None, ""),
+    ("codebook_cmds", ["codes_rename", "codes_merge", "codes_move", "codes_add"], "codes",
+     "codes_"),
+    ("browse", ["transcripts", "show"], None, ""),
+    ("tagging", ["tag", "untag"], None, ""),
+    ("memo_cmds", ["memo", "memos"], None, ""),
+    ("coding", ["code"], None, ""),
+    ("analyse", ["matrix", "freq", "cooccur", "segments", "query"], None, ""),
+    ("framework", ["framework"], None, ""),
+    ("saturation", ["saturation"], None, ""),
+    ("report", ["report"], None, ""),
+    ("agree", ["agree"], None, ""),
+    ("adjudicate", ["adjudicate"], None, ""),
+    ("autocode", ["autocode"], None, ""),
+    ("search", ["search"], None, ""),
+    ("log_cmds", ["compact", "erase"], None, ""),
+    ("refi", ["export_qdc", "export_qdpx", "export_tables", "export_codebook"], "export",
+     "export_"),
+    ("refi", ["import_qdc", "import_qdpx"], "import", "import_"),
+    ("transcript_import", ["import_transcripts"], "import", "import_"),
+    ("transcript_import", ["reanchor"], None, ""),
+    ("codebook", ["diff"], "codebook", ""),
+    ("pseudonymise", ["scan", "review"], "pseudonymise", ""),
+    ("pseudo_apply", ["apply"], "pseudonymise", ""),
+    ("pseudo_verify", ["verify"], "pseudonymise", ""),
+]
+
+
+def command_name(function: str, prefix: str) -> str:
+    """``export_qdc`` in the ``export`` group is ``qcode export qdc``."""
+    return function.removeprefix(prefix).rstrip("_").replace("_", "-")
+
+
+def _register(module_name: str, names: list[str], group: typer.Typer | None = None,
               prefix: str = "") -> None:
-    """Register ``module.<name>`` as a command; ``prefix`` is stripped from the name
-    (``export_qdc`` in the ``export`` group is ``qcode export qdc``)."""
+    """Register ``qcode.cli.<module_name>.<name>`` as a command."""
+    import importlib
+
     from qcode.cli.help import QcodeCommand, examples_epilog, first_sentence
 
+    module = importlib.import_module(f"qcode.cli.{module_name}")
     examples = getattr(module, "EXAMPLES", {})
     for name in names:
         func = getattr(module, name)
-        command = name.removeprefix(prefix).rstrip("_").replace("_", "-")
-        (group or app).command(name=command, cls=QcodeCommand,
+        (group or app).command(name=command_name(name, prefix), cls=QcodeCommand,
                                short_help=first_sentence(func.__doc__),
                                epilog=examples_epilog(examples.get(name, [])),
                                )(handle_errors(func))
 
 
-export_app = typer.Typer(help="Write the project in another format.",
-                         short_help="Write the project in another format.", no_args_is_help=True)
-import_app = typer.Typer(help="Bring transcripts, codebooks or projects in from other tools.",
-                         short_help="Bring transcripts, codebooks or projects in from other "
-                                    "tools.", no_args_is_help=True)
+def _codes_app() -> typer.Typer:
+    from qcode.cli import browse
 
-_register(project_cmds, ["init", "check"])
-codes_app = typer.Typer(help=browse.codes.__doc__, short_help=first_sentence(browse.codes.__doc__))
-codes_app.callback(invoke_without_command=True, epilog=examples_epilog(
-    browse.EXAMPLES["codes"]))(handle_errors(browse.codes))
-_register(codebook_cmds, ["codes_rename", "codes_merge", "codes_move", "codes_add"], codes_app,
-          prefix="codes_")
-app.add_typer(codes_app, name="codes")
-_register(browse, ["transcripts", "show"])
-_register(tagging, ["tag", "untag"])
-_register(memo_cmds, ["memo", "memos"])
-_register(coding, ["code"])
-_register(analyse, ["matrix", "freq", "cooccur", "segments", "query"])
-_register(framework, ["framework"])
-_register(saturation, ["saturation"])
-_register(report, ["report"])
-_register(agree, ["agree"])
-_register(adjudicate, ["adjudicate"])
-_register(autocode, ["autocode"])
-_register(search, ["search"])
-_register(log_cmds, ["compact", "erase"])
-# Commands of the export and import groups are registered below as they exist, e.g.
-# _register(refi, ["export_qdc"], export_app, prefix="export_")
-_register(refi, ["export_qdc", "export_qdpx", "export_tables"], export_app, prefix="export_")
-_register(refi, ["export_codebook"], export_app, prefix="export_")
-_register(refi, ["import_qdc", "import_qdpx"], import_app, prefix="import_")
-app.add_typer(export_app, name="export")
-_register(transcript_import, ["import_transcripts"], import_app, prefix="import_")
-_register(transcript_import, ["reanchor"])
-app.add_typer(import_app, name="import")
-codebook_app = typer.Typer(help="Compare versions of the codebook.",
-                           short_help="Compare versions of the codebook.", no_args_is_help=True)
-_register(codebook, ["diff"], codebook_app)
-app.add_typer(codebook_app, name="codebook")
-pseudonymise_app = typer.Typer(
-    help="Replace names and other identifiers with placeholders from a key kept outside "
-         "the project, and prove that none is left.",
-    short_help="Pseudonymise transcripts with a key kept apart, and prove nothing leaks.",
-    no_args_is_help=True)
-_register(pseudonymise, ["scan", "review"], pseudonymise_app)
-_register(pseudo_apply, ["apply"], pseudonymise_app)
-_register(pseudo_verify, ["verify"], pseudonymise_app)
-app.add_typer(pseudonymise_app, name="pseudonymise")
+    codes = typer.Typer(help=browse.codes.__doc__,
+                        short_help=first_sentence(browse.codes.__doc__))
+    codes.callback(invoke_without_command=True, epilog=examples_epilog(
+        browse.EXAMPLES["codes"]))(handle_errors(browse.codes))
+    return codes
+
+
+def _plain_group(help_text: str, short_help: str) -> Callable[[], typer.Typer]:
+    return lambda: typer.Typer(help=help_text, short_help=short_help, no_args_is_help=True)
+
+
+# Each group's application, made when the group is registered (in this order).
+_GROUP_FACTORIES: dict[str, Callable[[], typer.Typer]] = {
+    "codes": _codes_app,
+    "export": _plain_group("Write the project in another format.",
+                           "Write the project in another format."),
+    "import": _plain_group("Bring transcripts, codebooks or projects in from other tools.",
+                           "Bring transcripts, codebooks or projects in from other tools."),
+    "codebook": _plain_group("Compare versions of the codebook.",
+                             "Compare versions of the codebook."),
+    "pseudonymise": _plain_group(
+        "Replace names and other identifiers with placeholders from a key kept outside "
+        "the project, and prove that none is left.",
+        "Pseudonymise transcripts with a key kept apart, and prove nothing leaks."),
+}
+
+
+def top_level_names() -> set[str]:
+    """Every name ``qcode NAME`` runs: a command or a group."""
+    return {group or command_name(name, prefix)
+            for _, names, group, prefix in COMMANDS for name in names}
+
+
+def register(only: str | None = None) -> None:
+    """Register every command, or only the command or group named ``only``."""
+    groups = {name: factory for name, factory in _GROUP_FACTORIES.items()
+              if only is None or name == only}
+    built = {name: factory() for name, factory in groups.items()}
+    for module_name, names, group, prefix in COMMANDS:
+        if group is None:
+            wanted = [n for n in names if only is None or command_name(n, prefix) == only]
+            if wanted:
+                _register(module_name, wanted, None, prefix)
+        elif group in built:
+            _register(module_name, names, built[group], prefix)
+    for name, group_app in built.items():
+        app.add_typer(group_app, name=name)
+
+
+register(lazy.command_to_build(top_level_names()))
 
 
 def main() -> None:
-    from qcode.cli.lazy import only_what_runs
-
-    only_what_runs(app, sys.argv[1:])
+    lazy.only_what_runs(app, sys.argv[1:])
     app(prog_name="qcode")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationError, field_validator
 
 from qcode.errors import NotCodable, UnknownName
 from qcode.format.limits import MAX_CODE_DEPTH
@@ -18,6 +18,7 @@ from qcode.problems import Problems
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.cache import Cache
+    from qcode.problems import Problem
 
 CODE_ID_PATTERN = r"^[a-z0-9][a-z0-9_-]*$"
 COLOR_PATTERN = r"^#[0-9A-Fa-f]{6}$"
@@ -201,9 +202,74 @@ class Codebook:
 
 def load_codebook(path: Path, rel: str, problems: Problems, cache: Cache | None = None
                   ) -> Codebook | None:
-    """Read, validate and check a codebook file; every problem goes into ``problems``."""
+    """Read, validate and check a codebook file; every problem goes into ``problems``.
+
+    With a ``cache``, a file checked before (same bytes) is not checked again: its entry
+    holds the parsed data, the lines and the problems the checks found, and the model is
+    validated from that data, so the codebook and the problems are those of a first
+    read. The checks (rules compiled with ``regex``, every line looked up) are most of a
+    small study's warm command otherwise.
+    """
+    if cache is not None and cache.enabled:
+        from qcode.format.cache import content_hash
+        from qcode.format.files import read_bytes
+
+        raw = read_bytes(path, rel, Problems())  # unreadable: the careful path says so
+        if raw is not None:
+            known = _checked_codebook(cache, rel, content_hash(raw), problems)
+            if known is not None:
+                return known
     doc = load_yaml_file(path, rel, problems, cache)
-    return None if doc is None else codebook_from_document(doc, rel, problems)
+    if doc is None:
+        return None
+    before = len(problems)
+    codebook = codebook_from_document(doc, rel, problems)
+    if codebook is not None and cache is not None and doc.sha256 is not None:
+        _remember_checked(cache, rel, doc, codebook, list(problems)[before:])
+    return codebook
+
+
+def _checked_name(rel: str) -> str:
+    from qcode.format.cache import content_hash
+
+    return f"codebook/{content_hash(rel.encode())[:20]}.json"
+
+
+def _checked_codebook(cache: Cache, rel: str, sha256: str, problems: Problems
+                      ) -> Codebook | None:
+    """The codebook of ``rel`` from its cache entry when the entry was made from these
+    bytes (``sha256``); its problems go into ``problems``. None: no such entry."""
+    from qcode.format.cache import MALFORMED_ENTRY
+    from qcode.problems import Problem
+
+    entry = cache.load(_checked_name(rel))
+    if entry is None or entry.get("file") != rel or entry.get("sha256") != sha256:
+        return None
+    try:
+        model = CodebookFile.model_validate(entry["data"])
+        codebook = Codebook(model, rel, {code: line for code, line in entry["lines"]},
+                            {(code, index): line for code, index, line in entry["rule_lines"]})
+        codebook.changelog_lines = list(entry["changelog_lines"])
+        found = [Problem(*fields) for fields in entry["problems"]]
+    except (*MALFORMED_ENTRY, ValidationError):
+        return None  # made by another qcode, or edited: check the file instead
+    problems.extend(found)
+    return codebook
+
+
+def _remember_checked(cache: Cache, rel: str, doc: YamlDocument, codebook: Codebook,
+                      found: list[Problem]) -> None:
+    from qcode.format.yamlio import survives_json
+
+    if not survives_json(doc.data):
+        return
+    cache.save(_checked_name(rel), {
+        "file": rel, "sha256": doc.sha256, "data": doc.data,
+        "lines": [[code, line] for code, line in codebook.lines.items()],
+        "rule_lines": [[code, index, line]
+                       for (code, index), line in codebook.rule_lines.items()],
+        "changelog_lines": codebook.changelog_lines,
+        "problems": [[p.severity, p.rule, p.file, p.line, p.message, p.hint] for p in found]})
 
 
 def codebook_from_document(doc: YamlDocument, rel: str, problems: Problems

@@ -280,7 +280,7 @@ class BodyLoader:
         if raw is None or content_hash(raw) != self.sha256:
             raise QcodeError(f"{transcript.file} changed while qcode was reading it ({why})",
                              "run the command again")
-        return split_front_matter(normalize(raw.decode("utf-8")))[1]
+        return split_front_matter(normalize(raw.decode("utf-8")), parse=False)[1]
 
 
 class FrontMatterError(Exception):
@@ -291,19 +291,22 @@ class FrontMatterError(Exception):
         self.hint = hint
 
 
-def split_front_matter(text: str) -> tuple[dict[str, Any], str, int, dict[str, int]]:
-    """Split normalised text into (front matter, body, body's first file line, key lines)."""
+def split_front_matter(text: str, parse: bool = True
+                       ) -> tuple[dict[str, Any], str, int, dict[str, int]]:
+    """Split normalised text into (front matter, body, body's first file line, key lines).
+    ``parse=False``: the body only (of a file whose front matter was read before)."""
     if text.split("\n", 1)[0].rstrip(" \t") != "---":
         return {}, text, 1, {}
     first_nl = text.index("\n") if "\n" in text else len(text)
-    pos = first_nl + 1
-    line_no = 2
+    pos, line_no = first_nl + 1, 2
     while pos <= len(text):
         nl = text.find("\n", pos)
         line_end = len(text) if nl == -1 else nl
         if text[pos:line_end].rstrip(" \t") in ("---", "..."):
             yaml_text = text[first_nl + 1:pos]
             body_start = len(text) if nl == -1 else nl + 1
+            if not parse:
+                return {}, text[body_start:], line_no + 1, {}
             try:
                 doc = (parse_simple_mapping(yaml_text, line_offset=1)
                        or parse_yaml(yaml_text, line_offset=1))

@@ -45,6 +45,9 @@ class YamlProblem(Exception):
 class YamlDocument:
     data: Any
     positions: dict[Loc, int] = field(default_factory=dict)
+    # The SHA-256 of the bytes parsed, when read from a file by ``load_yaml_file``: what
+    # the cache keys on.
+    sha256: str | None = field(default=None, compare=False)
 
     def line_for(self, loc: Loc) -> int | None:
         """The line of ``loc``, or of its nearest enclosing key when ``loc`` is absent."""
@@ -359,7 +362,8 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
 
             try:
                 return YamlDocument(entry["data"], {tuple(loc): line
-                                                    for loc, line in entry["positions"]})
+                                                    for loc, line in entry["positions"]},
+                                    entry["sha256"])
             except MALFORMED_ENTRY:
                 pass  # parse the file instead
     text = decode_text(raw, rel, problems)
@@ -371,6 +375,9 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
         problems.error(exc.rule, rel, exc.line, exc.message, exc.hint)
         return None
     if cache is not None:
+        from qcode.format.cache import content_hash
+
+        doc.sha256 = content_hash(raw)
         remember_yaml(cache, rel, raw, doc)
     return doc
 
@@ -378,7 +385,7 @@ def load_yaml_file(path, rel: str, problems: Problems, cache: Cache | None = Non
 def remember_yaml(cache: Cache, rel: str, raw: bytes, doc: YamlDocument) -> None:
     """Keep ``doc``, parsed from ``raw`` (the bytes of ``rel``), in the cache, so the
     next ``load_yaml_file`` of those bytes does not parse them again."""
-    if cache.enabled and _survives_json(doc.data):
+    if cache.enabled and survives_json(doc.data):
         from qcode.format.cache import content_hash
 
         cache.save(_cache_name(rel), {
@@ -392,7 +399,7 @@ def _cache_name(rel: str) -> str:
     return f"yaml/{content_hash(rel.encode())[:20]}.json"
 
 
-def _survives_json(data: Any) -> bool:
+def survives_json(data: Any) -> bool:
     """Whether ``data`` comes back from JSON exactly (not so: NaN, keys that are not text,
     integers beyond 64 bits); only such documents are cached."""
     import orjson
@@ -412,8 +419,15 @@ _FLOAT = re.compile(r"[-+]?(?:0|[1-9][0-9]*)\.[0-9]+")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 # What YAML 1.2 does not allow in a stream (its printable set is tab, line ends, U+0085
 # and the rest of Unicode outside the C0/C1 controls, surrogates and U+FFFE/U+FFFF).
-_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
-                            "\U00010000-\U0010ffff]")
+_NOT_PRINTABLE = ("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd"
+                  "\U00010000-\U0010ffff]")
+
+
+@functools.cache
+def _not_printable() -> re.Pattern[str]:
+    # Compiled when first needed: the class spans most of Unicode and takes ~7 ms to
+    # compile, which a warm command (its YAML all from the cache) never needs.
+    return re.compile(_NOT_PRINTABLE)
 _WORDS = {"true": True, "True": True, "TRUE": True, "false": False, "False": False,
           "FALSE": False, "null": None, "Null": None, "NULL": None, "~": None}
 
@@ -427,7 +441,7 @@ def parse_simple_mapping(text: str, line_offset: int = 0) -> YamlDocument | None
     decimal numbers, dates (kept as text), true/false and null. A property test holds it
     to ``parse_yaml``.
     """
-    if _NOT_PRINTABLE.search(text):
+    if _not_printable().search(text):
         return None  # parse_yaml refuses it, with its line
     data: dict[str, Any] = {}
     positions: dict[Loc, int] = {}

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from qcode.analysis.framework import FrameworkMatrix
     from qcode.analysis.report import Report, ReportOptions
+    from qcode.analysis.retrieval import Retrieved
     from qcode.analysis.search import Hit, SearchResult
     from qcode.analysis.tally import PlainGrid
     from qcode.coding.hits import HitCoding
@@ -154,10 +155,16 @@ class AnalysisMethods:
                  all_coders: bool = False, where: Sequence[str] = (),
                  by: str | None = None) -> pd.DataFrame:
         """The coded segments with their text, attributes, passage and speaker."""
+        return self.segment_rows(codes, coders, all_coders, where, by).frame()
+
+    def segment_rows(self, codes: list[str] | None = None,
+                     coders: str | list[str] | None = None, all_coders: bool = False,
+                     where: Sequence[str] = (), by: str | None = None) -> Retrieved:
+        """``segments`` as plain rows, without pandas (``qcode.analysis.retrieval``)."""
         from qcode.analysis import retrieval
 
         changed = self.assess(coders, all_coders).changed
-        return retrieval.segments(self.corpus, codes, coder_list(coders), all_coders, where,
+        return retrieval.retrieve(self.corpus, codes, coder_list(coders), all_coders, where,
                                   by, changed)
 
     def framework(self, rows: str, codes: list[str], coders: str | list[str] | None = None,

@@ -7,13 +7,12 @@ by the functions that need them.
 
 from __future__ import annotations
 
-import html
 import io
 import json
 import math
 import re
 import warnings
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -83,11 +82,13 @@ def number(value: Any) -> Any:
 def frame_rows(frame: Any) -> tuple[list[str], list[list[Any]]]:
     """A DataFrame as a header and rows of plain values (missing values as None), what the
     delimited, JSON and Markdown writers take."""
-    header = [str(c) for c in frame.columns]
-    rows = [[None if value is None or (isinstance(value, float) and value != value)
-             else number(value) for value in row]
-            for row in frame.itertuples(index=False, name=None)]
-    return header, rows
+    return [str(c) for c in frame.columns], plain_rows(frame.itertuples(index=False, name=None))
+
+
+def plain_rows(rows: Iterable[Sequence[Any]]) -> list[list[Any]]:
+    """Rows of plain values, missing values (None, NaN) as None."""
+    return [[None if value is None or (isinstance(value, float) and value != value)
+             else number(value) for value in row] for row in rows]
 
 
 # -- wide tables (matrix, co-occurrence) ------------------------------------------------------
@@ -174,6 +175,8 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[Any]],
 
 
 def html_document(title: str, body: str) -> str:
+    import html  # only HTML output needs it: not imported by every table command
+
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
         f"<title>{html.escape(title)}</title>\n<style>\n"
@@ -188,6 +191,8 @@ def html_document(title: str, body: str) -> str:
 
 def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric_from: int = 1,
                heat: bool = False) -> str:
+    import html
+
     peak = max((v for row in rows for v in row[numeric_from:]
                 if isinstance(v, (int, float)) and not isinstance(v, bool)), default=0) or 1
     out = ["<table>", "<thead><tr>" + "".join(f"<th>{html.escape(str(h))}</th>"
@@ -208,14 +213,15 @@ def html_table(header: Sequence[str], rows: Sequence[Sequence[Any]], numeric_fro
     return "\n".join(out)
 
 
-def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str,
+def quotes_markdown(records: Sequence[Mapping[str, Any]], by: str | None, title: str,
                     memos: SegmentMemos | None = None) -> str:
     """Coded text grouped by code, then by ``by``'s value: ready to paste into a report.
+    ``records``: the rows of ``segments`` (or of ``query``) as dicts, in order.
     ``memos``: each code's memos under its heading, each case's under its group's."""
     from qcode.render.segment_memos import memos_markdown
 
     out = [f"# {markdown_text(title, one_line=True)}\n"]
-    for (code, label), group in _groups(frame, ["code", "label"]):
+    for (code, label), group in _groups(records, lambda row: (row["code"], row["label"])):
         out.append(f"## {markdown_text(label, one_line=True)} ({markdown_code(code)})\n")
         if memos:
             out += memos_markdown(memos.for_code(code))
@@ -224,7 +230,7 @@ def quotes_markdown(frame: pd.DataFrame, by: str | None, title: str,
                 out.append(f"### {markdown_text(f'{by}: {value}', one_line=True)}\n")
                 if memos:
                     out += memos_markdown(memos.for_value(value))
-            for row in quotes.to_dict(orient="records"):
+            for row in quotes:
                 quoted = markdown_quote(str(row["text"]))
                 if row.get("text_changed"):
                     quoted = f"> **{CHANGED_MARK}**\n>\n" + quoted
@@ -242,16 +248,23 @@ def markdown_quote(text: str) -> str:
                    for line in text.split("\n"))
 
 
-def _groups(frame: pd.DataFrame, keys: list[str]):
-    if not len(frame):
-        return []
-    return frame.groupby(keys, sort=False)
+def _groups(records: Sequence[Mapping[str, Any]], key) -> list[tuple[Any, list]]:
+    """The records grouped by ``key(record)``, groups in order of first appearance (as
+    pandas' ``groupby(sort=False)``)."""
+    groups: dict[Any, list] = {}
+    for record in records:
+        groups.setdefault(key(record), []).append(record)
+    return list(groups.items())
 
 
-def _by_groups(frame: pd.DataFrame, by: str | None):
-    if not by or by not in frame.columns:
-        return [(None, frame)]
-    return frame.groupby(frame[by].fillna("(missing)"), sort=False)
+def _by_groups(records: Sequence[Mapping[str, Any]], by: str | None):
+    if not by or not records or by not in records[0]:
+        return [(None, records)]
+    return _groups(records, lambda row: "(missing)" if _missing(row[by]) else row[by])
+
+
+def _missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and value != value)
 
 
 def _attribution(row: dict) -> str:

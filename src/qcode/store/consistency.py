@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from qcode.format.cache import MALFORMED_ENTRY
 from qcode.format.names import did_you_mean, plural
 from qcode.problems import Problem, Problems
-from qcode.store.suggestions import SuggestionLog
 
 if TYPE_CHECKING:  # pragma: no cover
     from qcode.format.cache import Cache
@@ -107,13 +106,15 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
             failing.append(line)
             audit.drifted.append(row)
     problems.extend(found)
-    cache.save(name, {
+    entry = {
         "lineage": replay.lineage, "upto_line": max(table.lines, default=0),
         "transcripts": hashes, "failing_lines": failing,
         "audit": {**state, "drifted": audit.drifted, "left_out": audit.left_out,
                   "duplicates": audit.duplicates,
                   "problems": [problem.to_dict() for problem in found]},
-    })
+    }
+    if any(known.get(key) != value for key, value in entry.items()):
+        cache.save(name, entry)  # unchanged: not written again by every warm command
     return audit
 
 
@@ -209,6 +210,8 @@ def check_suggestion_logs(store: CodingStore, transcripts: dict[str, Transcript]
                           codebook: Codebook | None, problems: Problems) -> None:
     """The `qcode check` rules for suggestions logs: readable events, known transcripts and
     codes, and pending suggestions still on their text."""
+    from qcode.store.suggestions import SuggestionLog  # only `check` reads them
+
     for coder in store.suggestion_logs():
         log = SuggestionLog(store, coder)
         state = log.read()

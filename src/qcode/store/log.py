@@ -147,7 +147,6 @@ class CodingLog:
 
     def _replay_open(self, fd: int, cache: Cache | None) -> Replay:
         from qcode.format.cache import MALFORMED_ENTRY, Stamp, source_record, stamp_proves
-        from qcode.store.parallel import PIECE_BYTES, PieceFeeder, worker_count
 
         stamp = Stamp.of(os.fstat(fd))
         if cache is not None and not cache.enabled:
@@ -165,6 +164,10 @@ class CodingLog:
                 replayer = _Replayer.from_entry(entry, self, cache)
                 replayer.feed(_read_range(fd, covered, stamp.size), covered)
                 return replayer.finish()
+        # Only a log read anew may be decoded in pieces: the warm path above never needs
+        # multiprocessing and its imports (about 5 ms of every small command).
+        from qcode.store.parallel import PIECE_BYTES, PieceFeeder, worker_count
+
         covered = 0
         resumed: _Replayer | None = None
         if cache is not None and entry is not None:

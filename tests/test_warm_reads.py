@@ -1,0 +1,37 @@
+"""What a warm command reads of a cached transcript: its body, cut where a full read cuts
+it, without parsing the front matter again (``split_front_matter(parse=False)``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from qcode.format.text import normalize
+from qcode.format.transcripts import FrontMatterError, split_front_matter
+
+STUDY = Path(__file__).resolve().parents[1]
+
+front_lines = st.lists(st.sampled_from(["school: Voss", "id: x", "note: 'a: b'", "n: 3",
+                                        "  ", "# comment", "tags: [a, b]"]), max_size=4)
+closers = st.sampled_from(["---", "...", "--- ", "...\t"])
+bodies = st.text(alphabet=st.sampled_from("ab -:\n.#"), max_size=60)
+
+
+@given(front=front_lines, closer=closers, body=bodies, with_front=st.booleans())
+def test_the_body_alone_is_the_body_of_a_full_read(front, closer, body, with_front):
+    text = "\n".join(["---", *front, closer, body]) if with_front else body
+    try:
+        full = split_front_matter(text)
+    except FrontMatterError:  # refused by a full read: never cached
+        return
+    assert split_front_matter(text, parse=False)[1] == full[1]
+
+
+def test_every_bundled_transcript_has_the_same_body_either_way():
+    files = sorted((STUDY / "transcripts").glob("*.md"))
+    assert files
+    for path in files:
+        text = normalize(path.read_text("utf-8"))
+        assert split_front_matter(text, parse=False)[1] == split_front_matter(text)[1]
