@@ -35,3 +35,19 @@ def test_every_bundled_transcript_has_the_same_body_either_way():
     for path in files:
         text = normalize(path.read_text("utf-8"))
         assert split_front_matter(text, parse=False)[1] == split_front_matter(text)[1]
+
+
+def test_the_passage_at_an_offset_is_found_from_the_columns_alone():
+    """A transcript from the cache finds the passage at an offset without building an
+    object per passage, and finds the same one as its full list of passages."""
+    from qcode import Project
+
+    project = Project.open(Path(__file__).resolve().parents[1])
+    for cached in project.transcripts:
+        fresh = Project.open(project.root).transcript(cached.id)
+        length = cached.body_length
+        for offset in (-1, 0, 1, length // 3, length // 2, length - 1, length, length + 5):
+            found = fresh.passage_at(offset)
+            assert fresh._passages is None  # nothing built for it
+            assert found == cached.passage_at(offset) == next(
+                (p for p in cached.passages if p.start <= offset < p.end), None)

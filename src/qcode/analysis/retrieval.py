@@ -89,9 +89,8 @@ def retrieve(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
     attributes = corpus.attribute_names()
     columns = RETRIEVAL_COLUMNS + [f"@{a}" for a in attributes]
     rows = []
-    for transcript_id, start, end, code, coded_by, memo in segment_records(corpus, scope):
-        if code not in order:
-            continue
+    for transcript_id, start, end, code, coded_by, memo in segment_records(corpus, scope,
+                                                                           order):
         t = transcripts[transcript_id]
         passage = t.passage_at(start) or next(iter(t.passages_overlapping(start, end)), None)
         coded = changed.get((transcript_id, start, end, code))

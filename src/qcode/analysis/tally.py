@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -133,10 +133,12 @@ def coding_usage(tables: Iterable[CodingTable], canonical: Callable[[str], str],
 SegmentRow = tuple[str, int, int, str, str, str | None]
 
 
-def segment_records(corpus: Corpus, scope: Scope) -> list[SegmentRow]:
+def segment_records(corpus: Corpus, scope: Scope, codes: Collection[str] | None = None
+                    ) -> list[SegmentRow]:
     """The rows of ``segments.segment_frame(corpus, scope)`` in plain Python, in the same
     order (first occurrence, coders in scope order, each in log order): what retrieval
-    reads, so that ``qcode segments`` needs no pandas."""
+    reads, so that ``qcode segments`` needs no pandas. With ``codes``, only the rows of
+    those codes (the others' rows neither merge with nor reorder these)."""
     codebook = corpus.codebook
     lengths = {t.id: t.body_length for t in scope.transcripts}
     canonical: dict[str, str | None] = {}
@@ -153,6 +155,8 @@ def segment_records(corpus: Corpus, scope: Scope) -> list[SegmentRow]:
             code_id = canonical[logged]
             length = lengths.get(transcript)
             if code_id is None or length is None or end > length:
+                continue
+            if codes is not None and code_id not in codes:
                 continue
             span = (transcript, int(start), int(end), code_id)
             known = found.get(span)

@@ -167,9 +167,13 @@ class Transcript:
     def passage_at(self, offset: int) -> Passage | None:
         """The passage whose span holds ``offset``, if any."""
         index = bisect.bisect_right(self._passage_starts(), offset) - 1
-        if index >= 0 and self.passages[index].start <= offset < self.passages[index].end:
-            return self.passages[index]
-        return None
+        if index < 0:
+            return None
+        # One object, not one per passage of the transcript, unless they exist already.
+        starts, ends, speakers, lines = self.passage_columns()
+        passage = (self._passages[index] if self._passages is not None else
+                   Passage(index + 1, starts[index], ends[index], speakers[index], lines[index]))
+        return passage if passage.start <= offset < passage.end else None
 
     def passages_overlapping(self, start: int, end: int) -> list[Passage]:
         """Passages that share at least one character with ``[start, end)``."""
