@@ -187,7 +187,7 @@ def show(
 ) -> None:
     """Show a transcript's numbered passages, speakers and the codes on each."""
     from qcode.cli.context import guard, open_project
-    from qcode.cli.output import cell, console, emit_json
+    from qcode.cli.output import cell, emit_json
 
     project = open_project(ctx)
     item = project.transcript(transcript)
@@ -215,24 +215,20 @@ def show(
                             "id": c.id, "memo": c.memo} for c in by_passage[p.number]]}
                 for p in item.passages]})
         return
-    from rich.text import Text
+    from qcode.cli.output import Line, print_lines
 
-    from qcode.cli.output import plain_text
-    from qcode.format.text import printable
-
-    out = console()
     attrs = ", ".join(f"{k}: {cell(v)}" for k, v in item.attributes.items())
-    out.print(plain_text(f"{item.id}  ({item.file}; {attrs})", style="bold"))
+    out: list[Line] = [([(f"{item.id}  ({item.file}; {attrs})", "bold")], False)]
     for m in memos:  # the transcript's memos (memos/), before its passages
         when = m.updated or m.created
-        out.print(plain_text(f"\nmemo by {m.author or 'no author'}"
-                             + (f", {when}" if when else "") + f" ({m.file}):", style="italic"))
-        out.print(plain_text(m.text), soft_wrap=True)
+        out.append(([(f"\nmemo by {m.author or 'no author'}" + (f", {when}" if when else "")
+                      + f" ({m.file}):", "italic")], False))
+        out.append(([(m.text, "")], True))
     codebook = project.codebook
     for p in item.passages:
-        head = Text(f"\n[{p.number}]", style="bold")
+        head = [(f"\n[{p.number}]", "bold")]
         if p.speaker:
-            head.append(f" {printable(p.speaker)}", style="bold cyan")
+            head.append((f" {p.speaker}", "bold cyan"))
         codings = by_passage[p.number]
         labels = []
         for c in codings:
@@ -242,13 +238,14 @@ def show(
             labels.append((f"{partial}{name}" + (f"@{c.coder}" if several else ""),
                            code.color if code and code.color else "magenta"))
         if codings:
-            head.append("  ")
+            head.append(("  ", ""))
             for i, (label, color) in enumerate(labels):
-                head.append(("  " if i else "") + printable(label), style=f"bold {color}")
-        out.print(head)
-        out.print(plain_text(item.body[p.start:p.end]), soft_wrap=True)
+                head.append((("  " if i else "") + label, f"bold {color}"))
+        out.append((head, False))
+        out.append(([(item.body[p.start:p.end], "")], True))
         for c, (label, _color) in zip(codings, labels, strict=True):
             if c.memo:  # under the passage, every line of it, indented
                 first, *rest = c.memo.split("\n")
                 lines = [f"  memo on {label}: {first}", *(f"    {line}" for line in rest)]
-                out.print(plain_text("\n".join(lines), style="italic"), soft_wrap=True)
+                out.append(([("\n".join(lines), "italic")], True))
+    print_lines(out)

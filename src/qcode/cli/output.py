@@ -126,6 +126,49 @@ def emit_csv(columns: Sequence[str], rows: Iterable[Sequence[Any]], delimiter: s
             write(delimited(None, batch, delimiter, raw))
 
 
+# A line for people: its pieces of text with their rich styles, and whether the terminal
+# (not rich) wraps it (``soft_wrap``).
+Piece = tuple[str, str]
+Line = tuple[Sequence[Piece], bool]
+
+
+def print_lines(lines: Iterable[Line]) -> None:
+    """Lines of styled text for people on stdout: through rich at a terminal (styles, its
+    width); to a pipe or a file the bytes rich would write there (no style, nothing
+    wrapped, every piece printable), without importing rich, which would take longer than
+    a short command's own work. A tab goes through rich: it expands tabs by cell width."""
+    lines = list(lines)
+    if _rich_writes_plain() and not any("\t" in text for pieces, _ in lines
+                                        for text, _style in pieces):
+        from qcode.format.text import printable
+
+        sys.stdout.write("".join(printable("".join(text for text, _ in pieces)) + "\n"
+                                 for pieces, _ in lines))
+        sys.stdout.flush()
+        return
+    print_lines_with_rich(lines)
+
+
+def print_lines_with_rich(lines: Iterable[Line]) -> None:
+    from rich.text import Text
+
+    from qcode.format.text import printable
+
+    out = console()
+    for pieces, soft_wrap in lines:
+        text = Text()
+        for piece, style in pieces:
+            text.append(printable(piece), style=style)
+        out.print(text, soft_wrap=soft_wrap)
+
+
+def _rich_writes_plain() -> bool:
+    """Whether rich would write stdout without styles or wrapping (see ``console``)."""
+    env = os.environ
+    return (not sys.stdout.isatty() and not env.get("COLUMNS")
+            and env.get("TTY_COMPATIBLE") != "1" and not env.get("FORCE_COLOR"))
+
+
 def plain_text(value: Any, style: str = ""):
     """Project text as a rich ``Text`` for people: printable (``printable`` before rich
     sees it, which would drop a few controls silently), and never markup."""
