@@ -185,10 +185,11 @@ def test_a_failing_worker_costs_speed_only(project: Path, monkeypatch: pytest.Mo
     used: list[bool] = []
     in_pieces(monkeypatch, used)
 
-    def broken(fd: int, offset: int, size: int, index: int, keep_text: bool) -> object:
+    def broken(fd: int, offset: int, size: int, index: int, keep_text: bool,
+               compare: bool) -> object:
         if failure == "raises":
             raise MemoryError("a worker ran out of memory")
-        return 0, ([], {})  # nothing decoded, under a checksum of other bytes
+        return 0, ([], {}, [])  # nothing decoded, under a checksum of other bytes
 
     monkeypatch.setattr(parallel, "_decode_piece", broken)
     assert cold(project) == reference
@@ -221,3 +222,60 @@ def test_a_log_that_grew_goes_on_from_its_cache_entry_in_pieces(
     in_pieces(monkeypatch, used)
     assert after_growing() == reference
     assert used[0] is True  # the first command replays the new lines in pieces
+
+
+def change_transcripts(root: Path) -> None:
+    """Edit two transcripts under their codings: in one, a character that a coding covers
+    is changed; the other is cut short, so some codings end past the body."""
+    coding = json.loads((root / "codings" / "coder-a.jsonl").read_bytes().split(b"\n")[0])
+    changed = root / "transcripts" / f"{coding['transcript']}.md"
+    text = changed.read_text(encoding="utf-8")
+    at = text.index("\n---\n") + 5 + coding["start"]
+    changed.write_text(text[:at] + ("X" if text[at] != "X" else "Y") + text[at + 1:],
+                       encoding="utf-8")
+    other = next(p for p in sorted((root / "transcripts").glob("*.md")) if p != changed)
+    text = other.read_text(encoding="utf-8")
+    other.write_text(text[: len(text) // 2] + "\n", encoding="utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+def test_coded_texts_compared_while_decoding_find_what_check_finds(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    change_transcripts(project)
+    in_one_process(monkeypatch)
+    with monkeypatch.context() as no_cache:
+        no_cache.setenv("QCODE_NO_CACHE", "1")
+        reference = outputs(project)
+    report = json.loads(reference[0][1])
+    rules = {p["rule"] for p in report["problems"]}
+    assert {"coding-text-mismatch", "coding-span-outside"} <= rules
+    assert cold(project) == reference
+    used: list[bool] = []
+    in_pieces(monkeypatch, used)
+    assert cold(project) == reference
+    assert any(used)
+    assert outputs(project) == reference  # warm: from the cache's digests
+
+
+def test_a_cold_check_compares_each_coded_text_once(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The texts compared while decoding are not hashed again by check_codings; the ones
+    that differ are, and are reported as before."""
+    from qcode.store.codings import CodingTable
+
+    change_transcripts(project)
+    in_one_process(monkeypatch)
+    real = CodingTable.text_matches
+    compared: list[bool] = []
+
+    def counted(self: CodingTable, row: int, text: str) -> bool:
+        compared.append(real(self, row, text))
+        return compared[-1]
+
+    monkeypatch.setattr(CodingTable, "text_matches", counted)
+    shutil.rmtree(project / ".qcode", ignore_errors=True)
+    code, out = run(project, "check", "--format", "json")
+    mismatches = [p for p in json.loads(out)["problems"] if p["rule"] == "coding-text-mismatch"]
+    assert code == 1 and mismatches
+    assert compared.count(False) == 2 * len(mismatches)  # the check, then the report
+    assert compared.count(True) == 0

@@ -109,6 +109,11 @@ class Transcript:
             self._body = self._loader.body(self)
         return self._body
 
+    @property
+    def loaded_body(self) -> str | None:
+        """The body if it is in memory (never read for this)."""
+        return self._body
+
     def release_body(self) -> None:
         """Forget the body if it can be read again (a cached transcript's, checked against
         its hash when it is): a pass over every transcript then holds one body at a time."""

@@ -459,8 +459,9 @@ class Project(AnalysisMethods, MemoMethods):
         if codebook is not None:
             chosen = ([] if coders is not None and not coders
                       else choose_coders(self.corpus, coder_list(coders), all_coders))
+            bodies = loaded_bodies(transcripts)
             for coder in chosen:
-                replay = self.store.replay(coder)
+                replay = self.store.replay(coder, bodies)
                 tables[coder] = replay.table
                 audits.append(check_codings(replay, self.store.log(coder).rel, transcripts,
                                             codebook, self.cache, Problems()))
@@ -497,8 +498,9 @@ class Project(AnalysisMethods, MemoMethods):
         counts["transcripts"] = len(transcripts)
         counts["coders"] = len(store.coders)
         total = 0
+        bodies = loaded_bodies(transcripts)
         for coder in store.coders:
-            replay = store.replay(coder)
+            replay = store.replay(coder, bodies)
             total += len(replay.table)
             check_codings(replay, store.log(coder).rel, transcripts, codebook, self.cache,
                           problems)
@@ -544,6 +546,12 @@ def import_qdpx(path: Path, into: Path, display: str | None = None) -> ImportRep
         "warnings": len(result.warnings),
     }
     return report
+
+
+def loaded_bodies(transcripts: dict[str, Transcript]) -> dict[str, str]:
+    """The bodies in memory, by transcript id: a log replayed from its first line compares
+    its coded texts with them while decoding (the check of ``check_codings``)."""
+    return {tid: body for tid, t in transcripts.items() if (body := t.loaded_body) is not None}
 
 
 def _unique(items: list[str]) -> list[str]:
