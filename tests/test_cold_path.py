@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qcode.cli.app import app
+from qcode.format import forking, transcript_files
 from qcode.store import parallel
 
 REPO = Path(__file__).resolve().parents[1]
@@ -279,3 +280,59 @@ def test_a_cold_check_compares_each_coded_text_once(
     assert code == 1 and mismatches
     assert compared.count(False) == 2 * len(mismatches)  # the check, then the report
     assert compared.count(True) == 0
+
+
+def transcripts_forked(monkeypatch: pytest.MonkeyPatch, used: list[bool]) -> None:
+    """Read the later transcripts of any folder in a forked worker, noting for each
+    reading whether a worker ran."""
+    monkeypatch.setattr(transcript_files, "FORK_MIN_BYTES", 1)
+    monkeypatch.setattr(forking, "threading", SimpleNamespace(active_count=lambda: 1))
+    monkeypatch.setattr(forking, "idle_cores", lambda cores: cores)
+    monkeypatch.setattr(forking.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    real = transcript_files._later_results
+
+    def later(reader: object, files: list, pool: object, worker: object,
+              problems: object) -> object:
+        used.append(worker is not None)
+        return real(reader, files, pool, worker, problems)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transcript_files, "_later_results", later)
+
+
+def break_late_transcripts(root: Path) -> None:
+    """Bad files among the last transcripts (the worker's share): a front matter that is
+    not closed, bytes that are not UTF-8, an id another file has."""
+    files = sorted((root / "transcripts").glob("*.md"))
+    files[-1].write_text("---\nid: broken\nschool: x\n", encoding="utf-8")
+    files[-2].write_bytes(files[-2].read_bytes().replace(b"a", b"\xff", 1))
+    text = files[-3].read_text(encoding="utf-8")
+    own = text.split("id: ", 1)[1].split("\n", 1)[0]
+    files[-3].write_text(text.replace(f"id: {own}", f"id: {files[0].stem}", 1),
+                         encoding="utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+@pytest.mark.parametrize("failure", [None, "raises"])
+def test_transcripts_read_by_a_worker_give_what_one_process_gives(
+        project: Path, monkeypatch: pytest.MonkeyPatch, failure: str | None) -> None:
+    break_late_transcripts(project)
+    in_one_process(monkeypatch)
+    monkeypatch.setattr(transcript_files, "FORK_MIN_BYTES", 1 << 60)
+    with monkeypatch.context() as no_cache:
+        no_cache.setenv("QCODE_NO_CACHE", "1")
+        reference = outputs(project)
+    rules = {p["rule"] for p in json.loads(reference[0][1])["problems"]}
+    assert {"transcript-front-matter", "transcript-encoding",
+            "transcript-id-duplicate"} <= rules
+    used: list[bool] = []
+    transcripts_forked(monkeypatch, used)
+    if failure:
+        def broken(files: list) -> object:
+            raise MemoryError("a worker ran out of memory")
+
+        monkeypatch.setattr(transcript_files, "_read_in_worker", broken)
+    assert cold(project) == reference
+    assert used[0] is True  # the cold command's reading forked a worker
+    assert outputs(project) == reference  # warm: from the cache the worker's share made
+    in_pieces(monkeypatch, [])
+    assert cold(project) == reference  # and with the logs decoded in pieces after it

@@ -34,7 +34,8 @@ from qcode.format.cases import CaseTable, load_case_table
 from qcode.format.codebook import Code, Codebook, load_codebook
 from qcode.format.config import CONFIG_NAME, ProjectConfig, find_project_root, load_config
 from qcode.format.files import private_folder_links
-from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
+from qcode.format.transcript_files import EARLY_WORKER_SHARE, TranscriptReading
+from qcode.format.transcripts import Passage, Transcript, find_transcript
 from qcode.format.yamlio import YamlDocument
 from qcode.problems import CheckReport, Problems
 from qcode.project.analysis import AnalysisMethods, coder_list
@@ -170,13 +171,31 @@ class Project(AnalysisMethods, MemoMethods):
                 tables.append(table)
         return tables
 
+    def _begin_reading(self) -> None:
+        """Begin reading the transcripts before the codebook is read: on a cold start a
+        worker parses most of them meanwhile (``TranscriptReading``)."""
+        if "_transcripts" in self.__dict__ or "_reading" in self.__dict__ \
+                or "_codebook" in self.__dict__ or self.config is None:
+            return
+        try:
+            folder = self._folder("transcripts")
+        except InvalidProject:
+            return  # reported when the transcripts are read
+        if os.path.isdir(folder):
+            self.__dict__["_reading"] = TranscriptReading(
+                folder, self.rel(folder), self.config.segmentation, self.cache,
+                EARLY_WORKER_SHARE)
+
     @cached_property
     def _transcripts(self) -> dict[str, Transcript]:
         config = self.require_config()
         folder = self._folder("transcripts")
+        reading = self.__dict__.pop("_reading", None)
         if os.path.isdir(folder):  # never raises (a name too long, say)
-            loaded = load_transcripts(folder, self.rel(folder), config.segmentation,
-                                      self.cache, self.problems)
+            if reading is None:
+                reading = TranscriptReading(folder, self.rel(folder), config.segmentation,
+                                            self.cache)
+            loaded = reading.finish(self.problems)
         else:
             loaded = {}
             self.problems.error(
@@ -413,7 +432,8 @@ class Project(AnalysisMethods, MemoMethods):
 
         result = apply_key(self.corpus, load_key_for(self.root, Path(key)), dry_run)
         if not dry_run and not result.nothing_to_do:
-            for name in ("_transcripts", "_corpus", "_memos", "case_tables", "_assessments"):
+            for name in ("_transcripts", "_reading", "_corpus", "_memos", "case_tables",
+                         "_assessments"):
                 self.__dict__.pop(name, None)
         return result
 
@@ -447,6 +467,7 @@ class Project(AnalysisMethods, MemoMethods):
         if key in kept:
             return kept[key]
         config = self.require_config()
+        self._begin_reading()
         files = {CONFIG_NAME: "config", config.codebook: "codebook",
                  **{spec.file: "cases" for spec in config.cases}}
         codebook = self._codebook if "codebook" in used else None
@@ -485,6 +506,7 @@ class Project(AnalysisMethods, MemoMethods):
         counts: dict[str, int] = {}
         if self.config is None:
             return CheckReport(problems.sorted(), counts)
+        self._begin_reading()
         codebook = self._codebook
         try:
             transcripts = self._transcripts

@@ -23,6 +23,7 @@ from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
+from qcode.format.forking import idle_cores
 from qcode.store.replay import DecodedLines, decode_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -52,15 +53,6 @@ def worker_count(size: int) -> int:
         # the decoded rows: about a third more work in all) to a busy machine.
         return 0
     return min(cores, MAX_WORKERS, size // PIECE_BYTES)
-
-
-def idle_cores(cores: int) -> float:
-    """About how many of ``cores`` nothing else is using: the last minute's load, less
-    the one this process makes."""
-    try:
-        return cores - max(0.0, os.getloadavg()[0] - 1)
-    except OSError:
-        return cores
 
 
 class PieceFeeder:
