@@ -336,3 +336,39 @@ def test_transcripts_read_by_a_worker_give_what_one_process_gives(
     assert outputs(project) == reference  # warm: from the cache the worker's share made
     in_pieces(monkeypatch, [])
     assert cold(project) == reference  # and with the logs decoded in pieces after it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+@pytest.mark.parametrize("child", ["writes", "fails"])
+def test_cache_entries_written_by_a_child_change_nothing_but_speed(
+        project: Path, monkeypatch: pytest.MonkeyPatch, child: str) -> None:
+    from qcode.format import cache
+
+    damage(project / "codings" / "coder-a.jsonl")  # a torn last line: its entry is made first
+    in_one_process(monkeypatch)
+    reference = cold(project)
+    transcripts_forked(monkeypatch, [])  # a core is spare...
+    monkeypatch.setattr(transcript_files, "FORK_MIN_BYTES", 1 << 60)  # ...for the cache only
+    real_fork, forked = os.fork, []
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid == 0 and child == "fails":
+            os._exit(3)  # the child dies before writing anything
+        forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(cache.os, "fork", fork)
+    shutil.rmtree(project / ".qcode", ignore_errors=True)
+    first = run(project, "check", "--format", "json")
+    assert forked, "no child wrote the entries"
+    cache.wait_for_writers()
+    entries = project / ".qcode" / "cache" / "logs"
+    written = sorted(p.name for p in entries.iterdir()) if entries.is_dir() else []
+    if child == "writes":
+        assert written == ["coder-a.json", "coder-a.rest.json", "coder-b.json",
+                           "coder-b.rest.json"]
+    else:
+        assert written == []
+    assert [first, *outputs(project)[1:]] == reference
+    assert outputs(project) == reference

@@ -458,9 +458,6 @@ class Project(AnalysisMethods, MemoMethods):
         and the logs of the coders in scope, and sort the problems found into those that
         make the answer undefined (``blocking``) and one note per kind of problem that
         changes it (see ``qcode.store.consistency.assess``)."""
-        from qcode.analysis.scope import choose_coders
-        from qcode.store.consistency import assess, check_codings
-
         used = set(uses)
         key = (tuple(coder_list(coders) or ()), all_coders, tuple(sorted(used)))
         kept = self.__dict__.setdefault("_assessments", {})
@@ -468,13 +465,21 @@ class Project(AnalysisMethods, MemoMethods):
             return kept[key]
         config = self.require_config()
         self._begin_reading()
+        with self.cache.deferred():
+            kept[key] = self._assess(config, coders, all_coders, used)
+        return kept[key]
+
+    def _assess(self, config: ProjectConfig, coders: str | list[str] | None,
+                all_coders: bool, used: set[str]) -> Assessment:
+        from qcode.analysis.scope import choose_coders
+        from qcode.store.consistency import assess, check_codings
+
         files = {CONFIG_NAME: "config", config.codebook: "codebook",
                  **{spec.file: "cases" for spec in config.cases}}
         codebook = self._codebook if "codebook" in used else None
         transcripts = self._transcripts
         first = assess(self.problems, files, used, [], {}, str)
         if first.blocking or ("codebook" in used and codebook is None):
-            kept[key] = first
             return first
         audits, tables = [], {}
         if codebook is not None:
@@ -487,8 +492,7 @@ class Project(AnalysisMethods, MemoMethods):
                 audits.append(check_codings(replay, self.store.log(coder).rel, transcripts,
                                             codebook, self.cache, Problems()))
         canonical = codebook.canonical if codebook is not None else str
-        kept[key] = assess(self.problems, files, used, audits, tables, canonical)
-        return kept[key]
+        return assess(self.problems, files, used, audits, tables, canonical)
 
     # -- checking ------------------------------------------------------------------------
 
@@ -496,6 +500,15 @@ class Project(AnalysisMethods, MemoMethods):
         """Read every file, apply every rule, and report all problems at once. With the
         pseudonymisation ``key`` (its path), also ``identifier-residue`` and
         ``key-location`` (``qcode.project.residue``); an unreadable key is ``InvalidKey``."""
+        counts: dict[str, int] = {}
+        if self.config is None:
+            return CheckReport(self.problems.sorted(), counts)
+        self._begin_reading()
+        with self.cache.deferred():
+            return self._check(self.config, key, counts)
+
+    def _check(self, config: ProjectConfig, key: Path | None, counts: dict[str, int]
+               ) -> CheckReport:
         from qcode.coding.keymap import check_keys
         from qcode.format.config import check_interviewer_labels
         from qcode.format.rules import check_speaker_rules
@@ -503,10 +516,6 @@ class Project(AnalysisMethods, MemoMethods):
         from qcode.store.consistency import check_codings, check_suggestion_logs
 
         problems = self.problems
-        counts: dict[str, int] = {}
-        if self.config is None:
-            return CheckReport(problems.sorted(), counts)
-        self._begin_reading()
         codebook = self._codebook
         try:
             transcripts = self._transcripts
@@ -539,18 +548,18 @@ class Project(AnalysisMethods, MemoMethods):
         check_control_characters(transcripts.values(), problems)
         speakers = {s for t in transcripts.values() for s in t.passage_columns()[2] if s}
         if codebook is not None:
-            check_keys(self.config.keys, self.config_doc, codebook, problems)
+            check_keys(config.keys, self.config_doc, codebook, problems)
             check_speaker_rules(((c.id, c.rules) for c in codebook), codebook.lines,
                                 codebook.file, speakers, problems)
         if transcripts:
-            check_interviewer_labels(self.config, self.config_doc, speakers, problems)
+            check_interviewer_labels(config, self.config_doc, speakers, problems)
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
         self._check_memos(problems, transcripts)
         if key is not None:
             from qcode.project.residue import check_key
 
-            check_key(self.root, self.config, Path(key), problems)
+            check_key(self.root, config, Path(key), problems)
         found.extend(problems.sorted())
         return CheckReport(found.sorted(), counts)
 

@@ -211,10 +211,17 @@ class CodingLog:
         if cache is not None:
             whole = prefix.copy()
             whole.update(pending)
-            main, rest = replayer.to_entry(complete, prefix.hexdigest(),
-                                           source_record(stamp, whole.hexdigest()))
-            cache.save(self._rest_name, rest)  # first: a main entry never lacks its rest
-            cache.save(self._cache_name, main)
+            covered = (complete, prefix.hexdigest(), source_record(stamp, whole.hexdigest()))
+            # The entry covers the complete lines: an unfinished last one is fed below, so
+            # the entry is made now; else when it is written (by a child, perhaps).
+            made = replayer.to_entry(*covered) if pending else None
+
+            def build() -> dict[str, dict[str, Any]]:
+                main, rest = made or replayer.to_entry(*covered)
+                # The rest first: a main entry never lacks its rest.
+                return {self._rest_name: rest, self._cache_name: main}
+
+            cache.save_later(build)
         if pending:
             replayer.feed(pending, complete)
         return replayer.finish()
