@@ -465,6 +465,7 @@ class Project(AnalysisMethods, MemoMethods):
             return kept[key]
         config = self.require_config()
         self._begin_reading()
+        # The cache entries are written while the command goes on to count and print.
         with self.cache.deferred():
             kept[key] = self._assess(config, coders, all_coders, used)
         return kept[key]
@@ -504,8 +505,9 @@ class Project(AnalysisMethods, MemoMethods):
         if self.config is None:
             return CheckReport(self.problems.sorted(), counts)
         self._begin_reading()
-        with self.cache.deferred():
-            return self._check(self.config, key, counts)
+        # The cache is written here, not deferred (as ``assess`` does): after the logs,
+        # a check has too little left to do for a writing child to save any time.
+        return self._check(self.config, key, counts)
 
     def _check(self, config: ProjectConfig, key: Path | None, counts: dict[str, int]
                ) -> CheckReport:
