@@ -10,14 +10,21 @@ from pathlib import Path
 
 import pytest
 
-FAST = "from qcode.cli.entry import main; main()"
-ORDINARY = ("import qcode.cli.entry as entry; entry.exit_at_once = lambda code: None; "
-            "entry.main()")
+# The installed command's script, as pip writes it (its file is named ``qcode``); the same
+# code run with ``-c`` is a caller of main(), which gets the ordinary exit.
+FAST = "import sys\nfrom qcode.cli.entry import main\nsys.exit(main())\n"
+ORDINARY = "-c"
 
 
-def qcode(root: Path, script: str, *args: str, pipe_to: list[str] | None = None
-          ) -> tuple[int, bytes, bytes]:
-    command = [sys.executable, "-c", script, *args]
+def qcode(root: Path, script: str, *args: str, pipe_to: list[str] | None = None,
+          prelude: str = "") -> tuple[int, bytes, bytes]:
+    if script == ORDINARY:
+        command = [sys.executable, "-c", prelude + FAST, *args]
+    else:
+        installed = root.parent / "bin" / "qcode"
+        installed.parent.mkdir(exist_ok=True)
+        installed.write_text(prelude + script, encoding="utf-8")
+        command = [sys.executable, str(installed), *args]
     if pipe_to is None:
         done = subprocess.run(command, cwd=root, capture_output=True, check=False)
         return done.returncode, done.stdout, done.stderr
@@ -61,13 +68,23 @@ def test_atexit_handlers_run_and_nothing_is_torn_down(coded: object, project_dir
                                                      tmp_path: Path) -> None:
     root = project_dir.root  # type: ignore[attr-defined]
     ran, torn_down = tmp_path / "ran", tmp_path / "torn-down"
-    script = (f"import atexit, pathlib; atexit.register(pathlib.Path({str(ran)!r}).touch)\n"
-              "class Kept:\n"
-              f"    def __del__(self): pathlib.Path({str(torn_down)!r}).touch()\n"
-              "kept = Kept()\n")
-    status, out, _ = qcode(root, script + FAST, "check")
+    prelude = (f"import atexit, pathlib; atexit.register(pathlib.Path({str(ran)!r}).touch)\n"
+               "class Kept:\n"
+               f"    def __del__(self): pathlib.Path({str(torn_down)!r}).touch()\n"
+               "kept = Kept()\n")
+    status, out, _ = qcode(root, FAST, "check", prelude=prelude)
     assert status == 0 and out
     assert ran.exists()
     assert not torn_down.exists()  # the interpreter's teardown was skipped
-    qcode(root, script + ORDINARY.replace("; ", "\n"), "check")
+    qcode(root, ORDINARY, "check", prelude=prelude)
     assert torn_down.exists()  # which an ordinary exit does
+
+
+def test_a_profiled_command_exits_as_usual(coded: object, project_dir: object,
+                                           tmp_path: Path) -> None:
+    root = project_dir.root  # type: ignore[attr-defined]
+    profile = tmp_path / "check.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m",
+                           "qcode", "check"], cwd=root, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert profile.stat().st_size > 0  # written after main() returned

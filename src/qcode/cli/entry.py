@@ -7,8 +7,10 @@ other invocation goes to the typer app in ``qcode.cli.app``.
 
 When the command is done, freeing every object it made (a cold ``check`` of 1,000
 transcripts holds their bodies and 200,000 codings: about 0.15 s) changes nothing anyone
-can see, so the process ends at once: output flushed, ``atexit`` handlers run (worker
-pools joined, temporary files removed), then ``os._exit`` with the command's status.
+can see, so the installed command (or ``python -m qcode``) ends at once: output flushed,
+``atexit`` handlers run (worker pools joined, temporary files removed), then ``os._exit``
+with the command's status. Code that calls ``main()`` itself, or runs it under a profiler
+or a tracer, gets it back as an ordinary ``SystemExit``.
 """
 
 import sys
@@ -39,6 +41,8 @@ def exit_at_once(code: object) -> None:
 
     if threading.active_count() > 1:
         return  # Python would wait for it
+    if not _is_the_command() or sys.getprofile() is not None or sys.gettrace() is not None:
+        return  # something may follow main(): a caller's code, a profile being written
     if code is None:
         status = 0
     elif isinstance(code, int):
@@ -57,3 +61,16 @@ def exit_at_once(code: object) -> None:
     except BaseException:
         status = 120  # what Python's exit gives when the last flush fails
     os._exit(status)
+
+
+def _is_the_command() -> bool:
+    """Whether this process is the ``qcode`` command: the installed script (or a copy of
+    it named ``qcode``) or ``python -m qcode``, so nothing runs after ``main()``."""
+    import os
+
+    program = sys.modules.get("__main__")
+    spec = getattr(program, "__spec__", None)
+    if spec is not None:
+        return spec.name == "qcode.__main__"
+    file = getattr(program, "__file__", None)
+    return file is not None and os.path.basename(file) in ("qcode", "qcode-script.py")
