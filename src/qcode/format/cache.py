@@ -21,9 +21,10 @@ Entries are written atomically (temp file + rename). Deleting ``.qcode/cache/`` 
 nothing but speed, and ``QCODE_NO_CACHE=1`` turns the cache off.
 
 A cold start writes tens of megabytes of entries; inside ``Cache.deferred()`` they are
-built and written when the block ends, by a forked child when a core is spare, while this
-process goes on to count and print. The process waits for that child before it ends, and
-before it reads the cache again; a child that fails leaves no entry (the temp file is
+built and written when the block ends, by a forked child when a core is spare and the
+command allows it (``writing_in_background``), while this process goes on to count and
+print. The command waits for that child when it is done, and before it reads the cache
+again; a child that fails leaves no entry (the temp file is
 never renamed), which costs the next command speed only.
 """
 
@@ -139,7 +140,7 @@ class Cache:
                 for name, data in build().items():
                     self.save(name, data)
 
-        if not spare_cores():
+        if not _background or not spare_cores():
             write_all()
             return
         import sys
@@ -259,6 +260,23 @@ class Cache:
 # cache again or ends.
 _writers: list[int] = []
 _waiting = False
+_background = False  # whether a child may write them: inside ``writing_in_background()``
+
+
+@contextmanager
+def writing_in_background() -> Iterator[None]:
+    """Let deferred entries be written by a child during this block (a command), and wait
+    for it when the block ends: whoever ran the command then finds the cache complete."""
+    global _background
+    if _background:
+        yield
+        return
+    _background = True
+    try:
+        yield
+    finally:
+        _background = False
+        wait_for_writers()
 
 
 def wait_for_writers() -> None:
