@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from qcode.cli.app import app
+from qcode.format import forking, transcript_files
 from qcode.store import parallel
 
 REPO = Path(__file__).resolve().parents[1]
@@ -185,10 +186,11 @@ def test_a_failing_worker_costs_speed_only(project: Path, monkeypatch: pytest.Mo
     used: list[bool] = []
     in_pieces(monkeypatch, used)
 
-    def broken(fd: int, offset: int, size: int, index: int, keep_text: bool) -> object:
+    def broken(fd: int, offset: int, size: int, index: int, keep_text: bool,
+               compare: bool) -> object:
         if failure == "raises":
             raise MemoryError("a worker ran out of memory")
-        return 0, ([], {})  # nothing decoded, under a checksum of other bytes
+        return 0, ([], {}, [])  # nothing decoded, under a checksum of other bytes
 
     monkeypatch.setattr(parallel, "_decode_piece", broken)
     assert cold(project) == reference
@@ -221,3 +223,152 @@ def test_a_log_that_grew_goes_on_from_its_cache_entry_in_pieces(
     in_pieces(monkeypatch, used)
     assert after_growing() == reference
     assert used[0] is True  # the first command replays the new lines in pieces
+
+
+def change_transcripts(root: Path) -> None:
+    """Edit two transcripts under their codings: in one, a character that a coding covers
+    is changed; the other is cut short, so some codings end past the body."""
+    coding = json.loads((root / "codings" / "coder-a.jsonl").read_bytes().split(b"\n")[0])
+    changed = root / "transcripts" / f"{coding['transcript']}.md"
+    text = changed.read_text(encoding="utf-8")
+    at = text.index("\n---\n") + 5 + coding["start"]
+    changed.write_text(text[:at] + ("X" if text[at] != "X" else "Y") + text[at + 1:],
+                       encoding="utf-8")
+    other = next(p for p in sorted((root / "transcripts").glob("*.md")) if p != changed)
+    text = other.read_text(encoding="utf-8")
+    other.write_text(text[: len(text) // 2] + "\n", encoding="utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+def test_coded_texts_compared_while_decoding_find_what_check_finds(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    change_transcripts(project)
+    in_one_process(monkeypatch)
+    with monkeypatch.context() as no_cache:
+        no_cache.setenv("QCODE_NO_CACHE", "1")
+        reference = outputs(project)
+    report = json.loads(reference[0][1])
+    rules = {p["rule"] for p in report["problems"]}
+    assert {"coding-text-mismatch", "coding-span-outside"} <= rules
+    assert cold(project) == reference
+    used: list[bool] = []
+    in_pieces(monkeypatch, used)
+    assert cold(project) == reference
+    assert any(used)
+    assert outputs(project) == reference  # warm: from the cache's digests
+
+
+def test_a_cold_check_compares_each_coded_text_once(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The texts compared while decoding are not hashed again by check_codings; the ones
+    that differ are, and are reported as before."""
+    from qcode.store.codings import CodingTable
+
+    change_transcripts(project)
+    in_one_process(monkeypatch)
+    real = CodingTable.text_matches
+    compared: list[bool] = []
+
+    def counted(self: CodingTable, row: int, text: str) -> bool:
+        compared.append(real(self, row, text))
+        return compared[-1]
+
+    monkeypatch.setattr(CodingTable, "text_matches", counted)
+    shutil.rmtree(project / ".qcode", ignore_errors=True)
+    code, out = run(project, "check", "--format", "json")
+    mismatches = [p for p in json.loads(out)["problems"] if p["rule"] == "coding-text-mismatch"]
+    assert code == 1 and mismatches
+    assert compared.count(False) == 2 * len(mismatches)  # the check, then the report
+    assert compared.count(True) == 0
+
+
+def transcripts_forked(monkeypatch: pytest.MonkeyPatch, used: list[bool]) -> None:
+    """Read the later transcripts of any folder in a forked worker, noting for each
+    reading whether a worker ran."""
+    monkeypatch.setattr(transcript_files, "FORK_MIN_BYTES", 1)
+    monkeypatch.setattr(forking, "threading", SimpleNamespace(active_count=lambda: 1))
+    monkeypatch.setattr(forking, "idle_cores", lambda cores: cores)
+    monkeypatch.setattr(forking.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    real = transcript_files._later_results
+
+    def later(reader: object, files: list, pool: object, worker: object,
+              problems: object) -> object:
+        used.append(worker is not None)
+        return real(reader, files, pool, worker, problems)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(transcript_files, "_later_results", later)
+
+
+def break_late_transcripts(root: Path) -> None:
+    """Bad files among the last transcripts (the worker's share): a front matter that is
+    not closed, bytes that are not UTF-8, an id another file has."""
+    files = sorted((root / "transcripts").glob("*.md"))
+    files[-1].write_text("---\nid: broken\nschool: x\n", encoding="utf-8")
+    files[-2].write_bytes(files[-2].read_bytes().replace(b"a", b"\xff", 1))
+    text = files[-3].read_text(encoding="utf-8")
+    own = text.split("id: ", 1)[1].split("\n", 1)[0]
+    files[-3].write_text(text.replace(f"id: {own}", f"id: {files[0].stem}", 1),
+                         encoding="utf-8")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+@pytest.mark.parametrize("failure", [None, "raises"])
+def test_transcripts_read_by_a_worker_give_what_one_process_gives(
+        project: Path, monkeypatch: pytest.MonkeyPatch, failure: str | None) -> None:
+    break_late_transcripts(project)
+    in_one_process(monkeypatch)
+    monkeypatch.setattr(transcript_files, "FORK_MIN_BYTES", 1 << 60)
+    with monkeypatch.context() as no_cache:
+        no_cache.setenv("QCODE_NO_CACHE", "1")
+        reference = outputs(project)
+    rules = {p["rule"] for p in json.loads(reference[0][1])["problems"]}
+    assert {"transcript-front-matter", "transcript-encoding",
+            "transcript-id-duplicate"} <= rules
+    used: list[bool] = []
+    transcripts_forked(monkeypatch, used)
+    if failure:
+        def broken(files: list) -> object:
+            raise MemoryError("a worker ran out of memory")
+
+        monkeypatch.setattr(transcript_files, "_read_in_worker", broken)
+    assert cold(project) == reference
+    assert used[0] is True  # the cold command's reading forked a worker
+    assert outputs(project) == reference  # warm: from the cache the worker's share made
+    in_pieces(monkeypatch, [])
+    assert cold(project) == reference  # and with the logs decoded in pieces after it
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="workers fork on Linux")
+@pytest.mark.parametrize("child", ["writes", "fails"])
+def test_cache_entries_written_by_a_child_change_nothing_but_speed(
+        project: Path, monkeypatch: pytest.MonkeyPatch, child: str) -> None:
+    from qcode.format import cache
+
+    damage(project / "codings" / "coder-a.jsonl")  # a torn last line: its entry is made first
+    in_one_process(monkeypatch)
+    reference = cold(project)
+    transcripts_forked(monkeypatch, [])  # a core is spare...
+    monkeypatch.setattr(transcript_files, "FORK_MIN_BYTES", 1 << 60)  # ...for the cache only
+    real_fork, forked = os.fork, []
+
+    def fork() -> int:
+        pid = real_fork()
+        if pid == 0 and child == "fails":
+            os._exit(3)  # the child dies before writing anything
+        forked.append(pid)
+        return pid
+
+    monkeypatch.setattr(cache.os, "fork", fork)
+    shutil.rmtree(project / ".qcode", ignore_errors=True)
+    first = run(project, "matrix", "--by", "school", "--all-coders", "-f", "json")
+    assert forked, "no child wrote the entries"
+    cache.wait_for_writers()
+    entries = project / ".qcode" / "cache" / "logs"
+    written = sorted(p.name for p in entries.iterdir()) if entries.is_dir() else []
+    if child == "writes":
+        assert written == ["coder-a.json", "coder-a.rest.json", "coder-b.json",
+                           "coder-b.rest.json"]
+    else:
+        assert written == []
+    assert first == reference[1]
+    assert outputs(project) == reference

@@ -73,9 +73,10 @@ def handle_errors(func: Callable[..., Any]) -> Callable[..., Any]:
         from qcode.cli import context
         from qcode.cli.progress import showing_progress
         from qcode.errors import InternalError, QcodeError
+        from qcode.format.cache import writing_in_background
 
         try:
-            with showing_progress(context.current.quiet):
+            with showing_progress(context.current.quiet), writing_in_background():
                 return func(*args, **kwargs)
         except QcodeError as exc:
             from qcode.cli.output import error_line

@@ -19,6 +19,13 @@ this machine's and counts as no entry, as does an unreadable, foreign or outdate
 is then rebuilt from the files. qcode never follows a symbolic link in ``.qcode/``.
 Entries are written atomically (temp file + rename). Deleting ``.qcode/cache/`` changes
 nothing but speed, and ``QCODE_NO_CACHE=1`` turns the cache off.
+
+A cold start writes tens of megabytes of entries; inside ``Cache.deferred()`` they are
+built and written when the block ends, by a forked child when a core is spare and the
+command allows it (``writing_in_background``), while this process goes on to count and
+print. The command waits for that child when it is done, and before it reads the cache
+again; a child that fails leaves no entry (the temp file is
+never renamed), which costs the next command speed only.
 """
 
 from __future__ import annotations
@@ -29,6 +36,8 @@ import os
 import secrets
 import stat
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,11 +105,74 @@ class Cache:
         if enabled is None:
             enabled = os.environ.get(NO_CACHE_ENV, "").strip() in ("", "0")
         self.enabled = enabled
+        # Inside ``deferred()``: what builds each entry still to write, in order.
+        self._pending: list[Callable[[], dict[str, dict[str, Any]]]] | None = None
+
+    @contextmanager
+    def deferred(self) -> Iterator[None]:
+        """Write the entries saved in this block when it ends: by a forked child when a
+        core is spare (this process goes on meanwhile), else here."""
+        if self._pending is not None or not self.enabled:
+            yield
+            return
+        self._pending = []
+        try:
+            yield
+        finally:
+            pending, self._pending = self._pending, None
+            if pending:
+                self._write_pending(pending)
+
+    def save_later(self, build: Callable[[], dict[str, dict[str, Any]]]) -> None:
+        """Save the entries ``build()`` gives (name -> data, written in that order): at
+        the end of a ``deferred()`` block, or now."""
+        if self._pending is not None:
+            self._pending.append(build)
+            return
+        for name, data in build().items():
+            self.save(name, data)
+
+    def _write_pending(self, pending: list[Callable[[], dict[str, dict[str, Any]]]]) -> None:
+        from qcode.format.forking import spare_cores
+
+        def write_all() -> None:
+            for build in pending:
+                for name, data in build().items():
+                    self.save(name, data)
+
+        if not _background or not spare_cores():
+            write_all()
+            return
+        import sys
+
+        sys.stdout.flush()  # a child never flushes what this process has buffered
+        sys.stderr.flush()
+        try:
+            pid = os.fork()
+        except OSError:
+            write_all()
+            return
+        if pid == 0:  # pragma: no cover - the child, measured by its entries
+            status = 1
+            try:
+                write_all()
+                status = 0
+            finally:
+                os._exit(status)
+        _writers.append(pid)
+        global _waiting
+        if not _waiting:
+            import atexit
+
+            atexit.register(wait_for_writers)
+            _waiting = True
 
     def load(self, name: str) -> dict[str, Any] | None:
         if not self.enabled:
             return None
         import orjson
+
+        wait_for_writers()  # what a child is writing is read once it is written
 
         raw = self._read(name)
         if raw is None or not raw.startswith(_MAGIC):
@@ -119,6 +191,9 @@ class Cache:
 
     def save(self, name: str, data: dict[str, Any]) -> None:
         if not self.enabled:
+            return
+        if self._pending is not None:
+            self._pending.append(lambda: {name: data})
             return
         import orjson
 
@@ -179,6 +254,38 @@ class Cache:
                 with os.fdopen(fd, "wb") as handle:
                     handle.write(content)
         return folder
+
+
+# Children writing entries (``Cache.deferred``), waited for before this process reads the
+# cache again or ends.
+_writers: list[int] = []
+_waiting = False
+_background = False  # whether a child may write them: inside ``writing_in_background()``
+
+
+@contextmanager
+def writing_in_background() -> Iterator[None]:
+    """Let deferred entries be written by a child during this block (a command), and wait
+    for it when the block ends: whoever ran the command then finds the cache complete."""
+    global _background
+    if _background:
+        yield
+        return
+    _background = True
+    try:
+        yield
+    finally:
+        _background = False
+        wait_for_writers()
+
+
+def wait_for_writers() -> None:
+    while _writers:
+        pid = _writers.pop()
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            continue
 
 
 def _mac(name: str, payload: bytes) -> bytes:

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
 from qcode.format.text import (
     CONTROL_RE,
@@ -26,9 +26,6 @@ from qcode.format.text import (
 )
 from qcode.format.yamlio import YamlProblem, parse_simple_mapping, parse_yaml
 from qcode.problems import Problems
-
-if TYPE_CHECKING:  # pragma: no cover
-    from qcode.format.cache import Cache
 
 Segmentation = Literal["turns", "paragraphs", "lines"]
 SEGMENTATIONS: tuple[str, ...] = ("turns", "paragraphs", "lines")
@@ -108,6 +105,17 @@ class Transcript:
             assert self._loader is not None  # a transcript has a body or a loader for it
             self._body = self._loader.body(self)
         return self._body
+
+    @property
+    def loaded_body(self) -> str | None:
+        """The body if it is in memory (never read for this)."""
+        return self._body
+
+    def compact(self) -> None:
+        """Keep the passages as columns only (before sending the transcript elsewhere)."""
+        self.passage_columns()
+        self._passages = None
+        self._starts = None
 
     def release_body(self) -> None:
         """Forget the body if it can be read again (a cached transcript's, checked against
@@ -450,96 +458,6 @@ def transcript_from_text(text: str, rel: str, default_id: str, problems: Problem
     except FrontMatterError as exc:
         problems.error("transcript-front-matter", rel, exc.line, exc.message, exc.hint)
         return None
-
-
-def load_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cache,
-                     problems: Problems) -> dict[str, Transcript]:
-    """Every readable transcript under ``folder`` (``base`` is its path relative to the
-    project), by id in file order. A file is parsed, or taken from the cache when it is
-    provably the one the cache entry was made from (see ``qcode.format.cache``). A
-    second transcript with an id already taken is reported and left out."""
-    if not os.path.isdir(folder):
-        problems.error("transcripts-missing", base, None,
-                       f"transcript folder {base} does not exist",
-                       "create it or fix `transcripts:` in qcode.yaml")
-    loaded: dict[str, Transcript] = {}
-    for transcript in _parsed_transcripts(folder, base, mode, cache, problems):
-        if transcript.id in loaded:
-            first = loaded[transcript.id].file
-            problems.error(
-                "transcript-id-duplicate", transcript.file, transcript.front_lines.get("id", 1),
-                f"transcript id {transcript.id!r} is also used by {first}; this file is "
-                "ignored", "give each transcript its own `id:` (default: the file name)")
-            continue
-        loaded[transcript.id] = transcript
-    return loaded
-
-
-def _parsed_transcripts(folder: Path, base: str, mode: Segmentation, cache: Cache,
-                        problems: Problems) -> list[Transcript]:
-    from qcode import progress
-    from qcode._bulk import bulk_load
-    from qcode.format.cache import Stamp, content_hash, source_record, stamp_proves
-    from qcode.format.files import decode_text
-
-    entry = cache.load("transcripts.json") or {}
-    known = entry.get("files") if entry.get("segmentation") == mode else None
-    known = known if isinstance(known, dict) else {}
-    records: dict[str, Any] = {}
-    out: list[Transcript] = []
-    changed = False
-    prefix = "" if base in ("", ".") else f"{base}/"
-    with bulk_load():
-        for path, inside in progress.track(discover(folder), "reading transcripts"):
-            rel = f"{prefix}{inside}"
-            record = known.get(rel)
-            record = record if isinstance(record, dict) else None
-            try:
-                stamp = Stamp.of(path.stat())
-                if record is not None and stamp_proves(record.get("source"), stamp):
-                    cached = _from_record(record, rel, BodyLoader(
-                        path, record["source"]["sha256"], mode))
-                    if cached is not None:
-                        out.append(cached)
-                        records[rel] = record
-                        continue
-                raw = path.read_bytes()
-            except OSError as exc:
-                problems.error("file-unreadable", rel, None,
-                               f"cannot read {rel}: {exc.strerror}")
-                continue
-            digest = content_hash(raw)
-            changed = True
-            cached = None
-            if record is not None and (record.get("source") or {}).get("sha256") == digest:
-                cached = _from_record(record, rel, BodyLoader(path, digest, mode))
-            if cached is not None:
-                out.append(cached)
-            else:
-                text = decode_text(raw, rel, problems, "transcript-encoding")
-                transcript = (transcript_from_text(text, rel, path.stem, problems, mode)
-                              if text is not None else None)
-                if transcript is None:
-                    continue  # not cached: its problems are reported on every read
-                out.append(transcript)
-                record = transcript.to_record()
-            out[-1].sha256 = digest
-            records[rel] = {**(record or {}), "source": source_record(stamp, digest)}
-    if changed or len(records) != len(known):
-        cache.save("transcripts.json", {"segmentation": mode, "files": records})
-    return out
-
-
-def _from_record(record: Any, rel: str, loader: BodyLoader) -> Transcript | None:
-    """A transcript from its cache record, or None when the record is malformed."""
-    from qcode.format.cache import MALFORMED_ENTRY
-
-    try:
-        transcript = Transcript.from_record(record, rel, loader)
-    except MALFORMED_ENTRY:
-        return None
-    transcript.sha256 = loader.sha256
-    return transcript
 
 
 def find_transcript(transcripts: dict[str, Transcript], transcript_id: str) -> Transcript:

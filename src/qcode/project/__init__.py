@@ -34,7 +34,8 @@ from qcode.format.cases import CaseTable, load_case_table
 from qcode.format.codebook import Code, Codebook, load_codebook
 from qcode.format.config import CONFIG_NAME, ProjectConfig, find_project_root, load_config
 from qcode.format.files import private_folder_links
-from qcode.format.transcripts import Passage, Transcript, find_transcript, load_transcripts
+from qcode.format.transcript_files import EARLY_WORKER_SHARE, TranscriptReading
+from qcode.format.transcripts import Passage, Transcript, find_transcript
 from qcode.format.yamlio import YamlDocument
 from qcode.problems import CheckReport, Problems
 from qcode.project.analysis import AnalysisMethods, coder_list
@@ -170,13 +171,31 @@ class Project(AnalysisMethods, MemoMethods):
                 tables.append(table)
         return tables
 
+    def _begin_reading(self) -> None:
+        """Begin reading the transcripts before the codebook is read: on a cold start a
+        worker parses most of them meanwhile (``TranscriptReading``)."""
+        if "_transcripts" in self.__dict__ or "_reading" in self.__dict__ \
+                or "_codebook" in self.__dict__ or self.config is None:
+            return
+        try:
+            folder = self._folder("transcripts")
+        except InvalidProject:
+            return  # reported when the transcripts are read
+        if os.path.isdir(folder):
+            self.__dict__["_reading"] = TranscriptReading(
+                folder, self.rel(folder), self.config.segmentation, self.cache,
+                EARLY_WORKER_SHARE)
+
     @cached_property
     def _transcripts(self) -> dict[str, Transcript]:
         config = self.require_config()
         folder = self._folder("transcripts")
+        reading = self.__dict__.pop("_reading", None)
         if os.path.isdir(folder):  # never raises (a name too long, say)
-            loaded = load_transcripts(folder, self.rel(folder), config.segmentation,
-                                      self.cache, self.problems)
+            if reading is None:
+                reading = TranscriptReading(folder, self.rel(folder), config.segmentation,
+                                            self.cache)
+            loaded = reading.finish(self.problems)
         else:
             loaded = {}
             self.problems.error(
@@ -404,7 +423,8 @@ class Project(AnalysisMethods, MemoMethods):
 
         result = apply_key(self.corpus, load_key_for(self.root, Path(key)), dry_run)
         if not dry_run and not result.nothing_to_do:
-            for name in ("_transcripts", "_corpus", "_memos", "case_tables", "_assessments"):
+            for name in ("_transcripts", "_reading", "_corpus", "_memos", "case_tables",
+                         "_assessments"):
                 self.__dict__.pop(name, None)
         return result
 
@@ -429,35 +449,42 @@ class Project(AnalysisMethods, MemoMethods):
         and the logs of the coders in scope, and sort the problems found into those that
         make the answer undefined (``blocking``) and one note per kind of problem that
         changes it (see ``qcode.store.consistency.assess``)."""
-        from qcode.analysis.scope import choose_coders
-        from qcode.store.consistency import assess, check_codings
-
         used = set(uses)
         key = (tuple(coder_list(coders) or ()), all_coders, tuple(sorted(used)))
         kept = self.__dict__.setdefault("_assessments", {})
         if key in kept:
             return kept[key]
         config = self.require_config()
+        self._begin_reading()
+        # The cache entries are written while the command goes on to count and print.
+        with self.cache.deferred():
+            kept[key] = self._assess(config, coders, all_coders, used)
+        return kept[key]
+
+    def _assess(self, config: ProjectConfig, coders: str | list[str] | None,
+                all_coders: bool, used: set[str]) -> Assessment:
+        from qcode.analysis.scope import choose_coders
+        from qcode.store.consistency import assess, check_codings
+
         files = {CONFIG_NAME: "config", config.codebook: "codebook",
                  **{spec.file: "cases" for spec in config.cases}}
         codebook = self._codebook if "codebook" in used else None
         transcripts = self._transcripts
         first = assess(self.problems, files, used, [], {}, str)
         if first.blocking or ("codebook" in used and codebook is None):
-            kept[key] = first
             return first
         audits, tables = [], {}
         if codebook is not None:
             chosen = ([] if coders is not None and not coders
                       else choose_coders(self.corpus, coder_list(coders), all_coders))
+            bodies = loaded_bodies(transcripts)
             for coder in chosen:
-                replay = self.store.replay(coder)
+                replay = self.store.replay(coder, bodies)
                 tables[coder] = replay.table
                 audits.append(check_codings(replay, self.store.log(coder).rel, transcripts,
                                             codebook, self.cache, Problems()))
         canonical = codebook.canonical if codebook is not None else str
-        kept[key] = assess(self.problems, files, used, audits, tables, canonical)
-        return kept[key]
+        return assess(self.problems, files, used, audits, tables, canonical)
 
     # -- checking ------------------------------------------------------------------------
 
@@ -465,6 +492,16 @@ class Project(AnalysisMethods, MemoMethods):
         """Read every file, apply every rule, and report all problems at once. With the
         pseudonymisation ``key`` (its path), also ``identifier-residue`` and
         ``key-location`` (``qcode.project.residue``); an unreadable key is ``InvalidKey``."""
+        counts: dict[str, int] = {}
+        if self.config is None:
+            return CheckReport(self.problems.sorted(), counts)
+        self._begin_reading()
+        # The cache is written here, not deferred (as ``assess`` does): after the logs,
+        # a check has too little left to do for a writing child to save any time.
+        return self._check(self.config, key, counts)
+
+    def _check(self, config: ProjectConfig, key: Path | None, counts: dict[str, int]
+               ) -> CheckReport:
         from qcode.coding.keymap import check_keys
         from qcode.format.config import check_interviewer_labels
         from qcode.format.rules import check_speaker_rules
@@ -472,9 +509,6 @@ class Project(AnalysisMethods, MemoMethods):
         from qcode.store.consistency import check_codings, check_suggestion_logs
 
         problems = self.problems
-        counts: dict[str, int] = {}
-        if self.config is None:
-            return CheckReport(problems.sorted(), counts)
         codebook = self._codebook
         try:
             transcripts = self._transcripts
@@ -488,8 +522,9 @@ class Project(AnalysisMethods, MemoMethods):
         counts["transcripts"] = len(transcripts)
         counts["coders"] = len(store.coders)
         total = 0
+        bodies = loaded_bodies(transcripts)
         for coder in store.coders:
-            replay = store.replay(coder)
+            replay = store.replay(coder, bodies)
             total += len(replay.table)
             check_codings(replay, store.log(coder).rel, transcripts, codebook, self.cache,
                           problems)
@@ -506,18 +541,18 @@ class Project(AnalysisMethods, MemoMethods):
         check_control_characters(transcripts.values(), problems)
         speakers = {s for t in transcripts.values() for s in t.passage_columns()[2] if s}
         if codebook is not None:
-            check_keys(self.config.keys, self.config_doc, codebook, problems)
+            check_keys(config.keys, self.config_doc, codebook, problems)
             check_speaker_rules(((c.id, c.rules) for c in codebook), codebook.lines,
                                 codebook.file, speakers, problems)
         if transcripts:
-            check_interviewer_labels(self.config, self.config_doc, speakers, problems)
+            check_interviewer_labels(config, self.config_doc, speakers, problems)
         found = Problems()
         check_suggestion_logs(store, transcripts, codebook, found)
         self._check_memos(problems, transcripts)
         if key is not None:
             from qcode.project.residue import check_key
 
-            check_key(self.root, self.config, Path(key), problems)
+            check_key(self.root, config, Path(key), problems)
         found.extend(problems.sorted())
         return CheckReport(found.sorted(), counts)
 
@@ -535,6 +570,12 @@ def import_qdpx(path: Path, into: Path, display: str | None = None) -> ImportRep
         "warnings": len(result.warnings),
     }
     return report
+
+
+def loaded_bodies(transcripts: dict[str, Transcript]) -> dict[str, str]:
+    """The bodies in memory, by transcript id: a log replayed from its first line compares
+    its coded texts with them while decoding (the check of ``check_codings``)."""
+    return {tid: body for tid, t in transcripts.items() if (body := t.loaded_body) is not None}
 
 
 def _unique(items: list[str]) -> list[str]:

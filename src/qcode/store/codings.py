@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, overload
 
@@ -154,6 +154,7 @@ class CodingTable:
         "_reader",
         "_rest",
         "categories",
+        "checked",
         "coder",
         "codes",
         "ends",
@@ -192,6 +193,9 @@ class CodingTable:
         # that counting need not find the distinct values again.
         self.categories: dict[str, tuple[list[str], list[int]]] = {}
         self._reader = reader
+        # When the replay compared each row's text with its transcript as it decoded the
+        # log: (the bodies compared with, by transcript id; the rows whose text differed).
+        self.checked: tuple[Mapping[str, str], set[int]] | None = None
 
     def __len__(self) -> int:
         return len(self.starts)

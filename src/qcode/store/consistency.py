@@ -79,6 +79,8 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
     found = Problems()
     seen: dict[tuple[str, int, int, str], int] = {}
     resolved: dict[str, Code | None] = {}
+    # Texts the replay already compared with these very bodies as it decoded the log.
+    compared, differing = table.checked if table.checked is not None else ({}, set())
     for row, (transcript_id, start, end, code_id, line) in enumerate(zip(
             table.transcripts, table.starts, table.ends, table.codes, table.lines,
             strict=True)):
@@ -96,6 +98,9 @@ def check_codings(replay: Replay, rel: str, transcripts: dict[str, Transcript],
                 audit.duplicates.append(row)
             if line <= upto and line not in failed_before and transcript.sha256 is not None \
                     and verified.get(transcript_id) == transcript.sha256:
+                continue
+            if compared and row not in differing and transcript.loaded_body is not None \
+                    and compared.get(transcript_id) is transcript.loaded_body:
                 continue
             if end <= transcript.body_length and table.text_matches(
                     row, transcript.body[start:end]):

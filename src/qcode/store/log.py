@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import os
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import suppress
 from functools import cached_property
 from pathlib import Path
@@ -118,11 +118,14 @@ class CodingLog:
                 self._store.forget(self.coder)
         return len(events)
 
-    def replay(self, cache: Cache | None = None) -> Replay:
+    def replay(self, cache: Cache | None = None, bodies: Mapping[str, str] | None = None
+               ) -> Replay:
         """Read the log and replay it; never raises for bad content.
 
         With a ``cache``, the replay of the log's first N bytes is taken from it when those
         bytes are provably unchanged (``qcode.cache``), and only later lines are read.
+        With ``bodies`` (transcript id -> body), a log replayed from its first line has
+        each coded text compared with its transcript as it is decoded (``CodingTable.checked``).
         """
         try:  # non-blocking: a pipe named like a log must not hang the command
             fd = os.open(self.path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -141,11 +144,12 @@ class CodingLog:
                                "move it out of the codings folder (a log is a file)")
                 return Replay(self.coder, CodingTable(self.coder), 0, problems)
             with bulk_load():
-                return self._replay_open(fd, cache)
+                return self._replay_open(fd, cache, bodies)
         finally:
             os.close(fd)
 
-    def _replay_open(self, fd: int, cache: Cache | None) -> Replay:
+    def _replay_open(self, fd: int, cache: Cache | None, bodies: Mapping[str, str] | None
+                     ) -> Replay:
         from qcode.format.cache import MALFORMED_ENTRY, Stamp, source_record, stamp_proves
 
         stamp = Stamp.of(os.fstat(fd))
@@ -181,6 +185,7 @@ class CodingLog:
                     covered = entry["covered"]
         if resumed is None:
             replayer, prefix = _Replayer(self.coder, self.rel, self.path), hashlib.sha256()
+            replayer.bodies = bodies
         else:
             replayer = resumed
         # With a cache, texts are replaced by their digests as they are read: the cache
@@ -209,10 +214,17 @@ class CodingLog:
         if cache is not None:
             whole = prefix.copy()
             whole.update(pending)
-            main, rest = replayer.to_entry(complete, prefix.hexdigest(),
-                                           source_record(stamp, whole.hexdigest()))
-            cache.save(self._rest_name, rest)  # first: a main entry never lacks its rest
-            cache.save(self._cache_name, main)
+            covered = (complete, prefix.hexdigest(), source_record(stamp, whole.hexdigest()))
+            # The entry covers the complete lines: an unfinished last one is fed below, so
+            # the entry is made now; else when it is written (by a child, perhaps).
+            made = replayer.to_entry(*covered) if pending else None
+
+            def build() -> dict[str, dict[str, Any]]:
+                main, rest = made or replayer.to_entry(*covered)
+                # The rest first: a main entry never lacks its rest.
+                return {self._rest_name: rest, self._cache_name: main}
+
+            cache.save_later(build)
         if pending:
             replayer.feed(pending, complete)
         return replayer.finish()
@@ -362,11 +374,12 @@ class CodingStore:
                                 "move it out of the codings folder (a log is a file)")
         return False
 
-    def replay(self, coder: str) -> Replay:
-        """The replay of one coder's log (read once, then kept until it is written)."""
+    def replay(self, coder: str, bodies: Mapping[str, str] | None = None) -> Replay:
+        """The replay of one coder's log (read once, then kept until it is written); see
+        ``CodingLog.replay`` for ``bodies``."""
         replay = self._replays.get(coder)
         if replay is None:
-            replay = self.log(coder).replay(self.cache)
+            replay = self.log(coder).replay(self.cache, bodies)
             self.problems.extend(replay.problems)
             self._replays[coder] = replay
         return replay

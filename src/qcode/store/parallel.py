@@ -19,9 +19,11 @@ import sys
 import threading
 import zlib
 from collections import deque
+from collections.abc import Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import TYPE_CHECKING
 
+from qcode.format.forking import idle_cores
 from qcode.store.replay import DecodedLines, decode_lines
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -33,6 +35,9 @@ PARALLEL_MIN_BYTES = 16 << 20
 # and memory bounded, large enough that passing it costs little beside decoding it.
 PIECE_BYTES = 4 << 20
 MAX_WORKERS = 8
+# The replayer's transcript bodies, set before the workers fork so that each has them
+# without their being sent (tens of megabytes) with every piece.
+_bodies: Mapping[str, str] | None = None
 
 
 def worker_count(size: int) -> int:
@@ -50,15 +55,6 @@ def worker_count(size: int) -> int:
     return min(cores, MAX_WORKERS, size // PIECE_BYTES)
 
 
-def idle_cores(cores: int) -> float:
-    """About how many of ``cores`` nothing else is using: the last minute's load, less
-    the one this process makes."""
-    try:
-        return cores - max(0.0, os.getloadavg()[0] - 1)
-    except OSError:
-        return cores
-
-
 class PieceFeeder:
     """Feeds pieces of complete log lines to a ``_Replayer``: decoded by worker processes
     when ``workers`` > 0, applied in log order; ``close()`` applies the last ones. A
@@ -74,6 +70,8 @@ class PieceFeeder:
         self.pool: ProcessPoolExecutor | None = None
         self.limit = 2 * workers
         if workers:
+            global _bodies
+            _bodies = replayer.bodies
             try:
                 self.pool = ProcessPoolExecutor(
                     workers, mp_context=multiprocessing.get_context("fork"))
@@ -88,7 +86,7 @@ class PieceFeeder:
         future: Future[tuple[int, DecodedLines]] | None
         try:
             future = self.pool.submit(_decode_piece, self.fd, offset, len(lines), self.index,
-                                      self.replayer.keep_text)
+                                      self.replayer.keep_text, self.replayer.bodies is not None)
         except RuntimeError:  # the pool broke: decode here
             future = None
         count = lines.count(b"\n")
@@ -109,10 +107,12 @@ class PieceFeeder:
 
     def abandon(self) -> None:
         """Stop the workers without waiting for the pieces still out."""
+        global _bodies
         self.pending.clear()
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
+        _bodies = None
 
     def _apply_oldest(self) -> None:
         future, lines, index, offset, count = self.pending.popleft()
@@ -127,15 +127,19 @@ class PieceFeeder:
                 if checksum != zlib.crc32(lines):
                     decoded = None  # the worker read other bytes than these (a rewrite)
         if decoded is None:
-            decoded = decode_lines(lines, index, offset, replayer.keep_text, replayer.shared)
+            decoded = decode_lines(lines, index, offset, replayer.keep_text, replayer.shared,
+                                   replayer.bodies)
         replayer.apply(decoded)
         replayer.lines_read = index + count
 
 
-def _decode_piece(fd: int, offset: int, size: int, index: int, keep_text: bool
-                  ) -> tuple[int, DecodedLines]:
-    """In a worker: decode the log's bytes ``[offset, offset + size)``; with their CRC, so
-    the parent knows they are the bytes it read and hashed."""
+def _decode_piece(fd: int, offset: int, size: int, index: int, keep_text: bool,
+                  compare: bool) -> tuple[int, DecodedLines]:
+    """In a worker: decode the log's bytes ``[offset, offset + size)`` (comparing texts
+    with the bodies the worker was forked with when ``compare``); with their CRC, so the
+    parent knows they are the bytes it read and hashed."""
+    if compare and _bodies is None:
+        raise RuntimeError("forked without the bodies to compare with")  # decoded in the parent
     chunks, at = [], offset
     while at < offset + size:
         chunk = os.pread(fd, offset + size - at, at)
@@ -144,4 +148,5 @@ def _decode_piece(fd: int, offset: int, size: int, index: int, keep_text: bool
         chunks.append(chunk)
         at += len(chunk)
     lines = b"".join(chunks)
-    return zlib.crc32(lines), decode_lines(lines, index, offset, keep_text)
+    return zlib.crc32(lines), decode_lines(lines, index, offset, keep_text,
+                                           bodies=_bodies if compare else None)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -85,22 +85,29 @@ def _read_range(fd: int, start: int, end: int) -> bytes:
 # What ``decode_lines`` leaves to ``_Replayer.apply``: (line, offset, bytes, reason).
 _DEFERRED_LEN = 4
 _UNREADABLE, _TOO_DEEP, _OTHER = 0, 1, 2
-DecodedLines = tuple[list[tuple], dict[int, dict[str, Any]]]
+# The items, the unknown fields of the adds that carry them (by item position), and the
+# positions of the adds whose text is not the body at their span (``bodies`` given).
+DecodedLines = tuple[list[tuple], dict[int, dict[str, Any]], list[int]]
 
 
 def decode_lines(data: bytes, index: int, offset: int, keep_text: bool,
-                 shared: dict[str, str] | None = None) -> DecodedLines:
+                 shared: dict[str, str] | None = None,
+                 bodies: Mapping[str, str] | None = None) -> DecodedLines:
     """Decode log lines (``data`` starts at line ``index + 1``, byte ``offset``) on their
     own, in log order: a well-formed add becomes its coding row, anything else (a remove,
     an invalid or unreadable line) is deferred to ``_Replayer.apply`` with its line number,
     offset and bytes. Needs no state of the replay, so pieces of a log can be decoded in
-    other processes (``qcode.store.parallel``). Returns the items and the fields qcode
-    does not know of the adds that carry them, by item position."""
+    other processes (``qcode.store.parallel``). With ``bodies`` (transcript id -> body),
+    each add's text is compared with the body at its span while the text is at hand: the
+    comparison ``qcode check`` makes, done here on the decoding cores instead of by
+    hashing every span again in the main process."""
     import orjson
 
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
     items: list[tuple] = []
     extras: dict[int, dict[str, Any]] = {}
+    unmatched: list[int] = []
+    body_of = bodies.get if bodies is not None else None
     append = items.append
     # A transcript id or code repeats on thousands of lines: keep one string of each (a
     # piece decoded in another process comes back with its own, shared within the piece).
@@ -133,13 +140,17 @@ def decode_lines(data: bytes, index: int, offset: int, keep_text: bool,
                         append((index, line_offset, raw_line, _TOO_DEEP))
                         continue
                     extras[len(items)] = extra
+                if body_of is not None:
+                    body = body_of(transcript)
+                    if body is None or end > len(body) or body[start:end] != text:
+                        unmatched.append(len(items))
                 append((event_id, intern(transcript, transcript), start, end,
                         intern(code, code), at, index, memo, line_offset, len(raw_line),
                         text if keep_text else None,
                         None if keep_text else text_digest(text)))
                 continue
         append((index, line_offset, raw_line, _OTHER))
-    return items, extras
+    return items, extras, unmatched
 
 
 class _Replayer:
@@ -167,17 +178,23 @@ class _Replayer:
         self.keep_text = True  # else a text is kept as its digest only (see CodingTable)
         self._table: CodingTable | None = None
         self.shared: dict[str, str] = {}
+        # Transcript bodies to compare each add's text with as it is decoded (set before
+        # the first line is fed); the rows whose text differs are kept (``CodingTable.checked``).
+        self.bodies: Mapping[str, str] | None = None
+        self.unmatched: set[int] = set()
 
     def feed(self, data: bytes, offset: int) -> None:
         """Replay ``data``, which starts at byte ``offset`` of the log right after the
         lines read so far."""
-        self.apply(decode_lines(data, self.lines_read, offset, self.keep_text, self.shared))
+        self.apply(decode_lines(data, self.lines_read, offset, self.keep_text, self.shared,
+                                self.bodies))
         self.lines_read += data.count(b"\n")
 
     def apply(self, decoded: DecodedLines) -> None:
         """Replay lines decoded by ``decode_lines`` (here or in another process), in log
         order: what one line cannot decide alone (ids seen before, removes) is decided here."""
-        items, extras = decoded
+        items, extras, unmatched = decoded
+        differs = set(unmatched)
         rows, row_of, removed = self.rows, self.row_of, self.removed
         events, last_add = self.events, None
         self._table = None
@@ -196,6 +213,8 @@ class _Replayer:
             row_of[event_id] = len(rows)
             if extras and position in extras:
                 self.extras[len(rows)] = extras[position]
+            if differs and position in differs:
+                self.unmatched.add(len(rows))
             rows.append(item)
             last_add = item
         self.events = events
@@ -269,14 +288,18 @@ class _Replayer:
             (table.ids, table.transcripts, table.starts, table.ends, table.codes, table.ats,
              table.lines, table.memos, table.offsets, table.lengths, table.texts,
              table.digests) = (list(column) for column in zip(*live, strict=True))
-        if self.extras:
-            renumber, new = {}, 0
+        renumber: dict[int, int] = {}  # a row's number among the live rows
+        if self.extras or self.unmatched:
+            new = 0
             for old, row in enumerate(self.rows):
                 if row is not None:
                     renumber[old] = new
                     new += 1
             table.extras = {renumber[row]: extra for row, extra in self.extras.items()
                             if row in renumber}
+        if self.bodies is not None:
+            table.checked = (self.bodies, {renumber[row] for row in self.unmatched
+                                           if row in renumber})
         return table
 
     def finish(self) -> Replay:
