@@ -8,8 +8,8 @@ every command is run ``--runs`` times as a whole process, the commands alternati
 a busy machine slows them alike. The table gives each median and its ratio to ``qcode
 --help`` measured in the same run (issue 25: at most 2.5x), ``--help`` against ``python -c
 "import typer"`` (at most 1.3x) and ``--version`` against ``python -c pass`` (at most 1.1x
-+ 30 ms). Without ``--qcode`` the worktree's own qcode runs as the console script would
-(``qcode.cli.entry.main``), with this Python; the machine's load is printed beside it.
++ 30 ms). Without ``--qcode`` the worktree's own qcode runs as ``python -m qcode``, which is the
+console script (``qcode.cli.entry.main``, its quick exit included), with this Python; the machine's load is printed beside it.
 """
 
 from __future__ import annotations
@@ -27,8 +27,6 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 STUDY_PARTS = ("qcode.yaml", "codebooks", "transcripts", "codings", "cases")
-# What the installed console script does (pyproject's [project.scripts]).
-SCRIPT = "import sys\nfrom qcode.cli.entry import main\nsys.exit(main())"
 
 COMMANDS: dict[str, list[str]] = {
     "matrix": ["matrix", "--by", "school"],
@@ -76,7 +74,7 @@ def main() -> None:
     else:
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in [str(REPO / "src"), env.get("PYTHONPATH", "")] if p)
-        qcode = [sys.executable, "-c", SCRIPT]
+        qcode = [sys.executable, "-m", "qcode"]
         # An installed qcode has its bytecode; PYTHONDONTWRITEBYTECODE would compile anew.
         subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "src")],
                        stdout=subprocess.DEVNULL, check=True)

@@ -195,3 +195,12 @@ def test_a_warm_command_writes_nothing_into_the_cache(study, tmp_path):
     for args in (["matrix", "--by", "school"], ["freq"], ["codes"], ["check"]):
         run_entry(args, study, tmp_path / f"{args[0]}.json")
     assert snapshot() == before
+
+
+def test_a_warm_command_starts_no_worker_machinery(study, tmp_path):
+    """Worker processes decode big logs and parse many transcripts on a cold start; a warm
+    small command has neither, so it does not import what would start them (6 ms)."""
+    run_entry(["matrix", "--by", "school"], study, tmp_path / "first.json")
+    for prefix in ("multiprocessing", "concurrent.futures"):
+        assert loaded_modules(["matrix", "--by", "school"], study,
+                              tmp_path / f"{prefix}.json", prefix) == []

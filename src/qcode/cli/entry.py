@@ -13,7 +13,6 @@ with the command's status. Code that calls ``main()`` itself, or runs it under a
 or a tracer, gets it back as an ordinary ``SystemExit``.
 """
 
-import gc
 import sys
 import types
 
@@ -54,13 +53,6 @@ def main() -> None:
     except SystemExit as exc:
         exit_at_once(exc.code)
         raise
-    finally:
-        # When the process does go through the interpreter's teardown (see above), its
-        # last garbage collections would walk every object the imports made, pydantic's
-        # and typer's included: ~20 ms of a small command, ~10 ms of --help. Frozen, they
-        # are left to the exit; files are closed, exit handlers run, output is flushed
-        # as before.
-        gc.freeze()
 
 
 def exit_at_once(code: object) -> None:

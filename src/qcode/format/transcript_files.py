@@ -11,7 +11,6 @@ problems, which are told in file order, as one process would tell them.
 from __future__ import annotations
 
 import os
-from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +24,8 @@ from qcode.format.transcripts import (
 from qcode.problems import Problem, Problems
 
 if TYPE_CHECKING:  # pragma: no cover
+    from concurrent.futures import Future, ProcessPoolExecutor
+
     from qcode.format.cache import Cache
 
 # Below this many bytes to parse, a worker costs more (forking, sending back) than it saves.
@@ -187,6 +188,7 @@ def _fork_later_files(reader: _Reader, files: list[tuple[Path, str]], share: flo
         ours += sizes[split]
         split += 1
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor  # only here: 6 ms of a warm command
 
     _worker_reader = reader
     pool = None
