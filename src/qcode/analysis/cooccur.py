@@ -66,12 +66,15 @@ def _case_counts(rows: pd.DataFrame, case_of: dict[str, tuple[str, ...]], shown:
     transcript = _codes(rows["transcript"])[0]
     case = _map_values(rows["transcript"], case_number, -1).astype(np.int64)
     known = code >= 0
-    # Distinct (case, transcript, code), then how many transcripts each (case, code) has.
-    triples = np.unique(np.stack([case[known], transcript[known], code[known]], axis=1),
-                        axis=0)
-    pairs, documents = np.unique(triples[:, [0, 2]], axis=0, return_counts=True)
+    case, transcript, code = case[known] + 1, transcript[known], code[known]  # case -1: none
+    # Distinct (case, transcript, code), then how many transcripts each (case, code) has,
+    # each tuple packed into one integer: a 1-D unique is many times faster than rows'.
+    width, size = (int(transcript.max()) + 1 if len(transcript) else 1), len(shown)
+    triples = np.unique((case * width + transcript) * size + code)
+    pairs, documents = np.unique(triples // (width * size) * size + triples % size,
+                                 return_counts=True)
     pairs = pairs[documents >= min_documents]
-    return _pair_table(pairs, len(shown))
+    return _pair_table(np.stack([pairs // size - 1, pairs % size], axis=1), size)
 
 
 def _overlap_counts(rows: pd.DataFrame, shown: list[str]) -> np.ndarray:
@@ -157,8 +160,9 @@ def _unit_counts(corpus: Corpus, rows: pd.DataFrame, unit: str, shown: list[str]
         passage = np.concatenate(passage_of) if passage_of else np.zeros(0, dtype=np.int64)
         width = int(passage.max()) + 1 if len(passage) else 1
         code, unit_of = code[hit], transcript[hit] * width + passage
-    pairs = np.unique(np.stack([unit_of, code], axis=1), axis=0)  # sorted by unit
-    return _pair_table(pairs, len(shown))
+    size = len(shown)
+    pairs = np.unique(unit_of * size + code)  # distinct (unit, code), sorted by unit
+    return _pair_table(np.stack([pairs // size, pairs % size], axis=1), size)
 
 
 def _pair_table(pairs: np.ndarray, size: int) -> np.ndarray:
