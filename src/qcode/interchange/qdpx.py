@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from qcode import progress
+from qcode._bulk import bulk_load
 from qcode.format.files import atomic_output, atomic_write, check_output
 from qcode.interchange.common import (
     is_datetime,
@@ -112,17 +113,23 @@ def export_project_file(corpus: Corpus | HasCorpus, path: Path,
     corpus = as_corpus(corpus)
     path = Path(path)
     check_output(path, force)  # before the work, not only after it
-    plan = plan_export(corpus, coders)
-    with atomic_output(path, force) as handle:
-        _write_archive(plan, handle)
+    with bulk_load():  # see write_project
+        plan = plan_export(corpus, coders)
+        with atomic_output(path, force) as handle:
+            _write_archive(plan, handle)
     return ExportSummary(plan.counts, plan.warnings)
 
 
 def write_project(corpus: Corpus | HasCorpus, out: IO[bytes],
                   coders: list[str] | None = None) -> ExportSummary:
     """Write the ``.qdpx`` archive to ``out``, a seekable binary file (or ``BytesIO``)."""
-    plan = plan_export(as_corpus(corpus), coders)
-    _write_archive(plan, out)
+    # The plan is millions of small objects without cycles, alive until the archive is
+    # written: the collector would walk them over and over (at 10,000 transcripts a sixth
+    # of the export, and more than linearly: 11x the time of 1,000 transcripts, 9.4x
+    # without it).
+    with bulk_load():
+        plan = plan_export(as_corpus(corpus), coders)
+        _write_archive(plan, out)
     return ExportSummary(plan.counts, plan.warnings)
 
 
