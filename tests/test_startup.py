@@ -31,8 +31,8 @@ def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def run_entry(args: list[str], cwd: Path, report: Path) -> tuple[int, list[str]]:
-    """Exit code and the heavy modules imported by ``qcode ARGS`` run through the entry."""
+def imported(args: list[str], cwd: Path, report: Path) -> tuple[int, list[str]]:
+    """Exit code and every module ``qcode ARGS``, run through the entry, imported."""
     code = (
         "import json, sys\n"
         "from qcode.cli.entry import main\n"
@@ -42,15 +42,20 @@ def run_entry(args: list[str], cwd: Path, report: Path) -> tuple[int, list[str]]
         "    status = 0\n"
         "except SystemExit as stop:\n"
         "    status = stop.code or 0\n"
-        f"loaded = sorted(m for m in {HEAVY!r} if m in sys.modules)\n"
-        f"open({str(report)!r}, 'w').write(json.dumps([status, loaded]))\n"
+        f"open({str(report)!r}, 'w').write(json.dumps([status, sorted(sys.modules)]))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
                           text=True, timeout=120, check=False)
     assert report.exists(), done.stderr
-    status, loaded = json.loads(report.read_text())
-    assert status == 0, done.stderr
-    return status, loaded
+    status, modules = json.loads(report.read_text())
+    return status, modules
+
+
+def run_entry(args: list[str], cwd: Path, report: Path) -> tuple[int, list[str]]:
+    """Exit code and the heavy modules imported by ``qcode ARGS`` run through the entry."""
+    status, modules = imported(args, cwd, report)
+    assert status == 0, f"qcode {' '.join(args)} exited with {status}"
+    return status, sorted(m for m in HEAVY if m in modules)
 
 
 WITHOUT_PANDAS = [["freq"], ["freq", "--by", "school", "--rollup"], ["matrix", "--by", "school"],
@@ -132,21 +137,7 @@ def test_building_only_the_invoked_command_changes_no_output(args, study):
 
 def loaded_modules(args: list[str], cwd: Path, report: Path, prefix: str) -> list[str]:
     """The modules named ``prefix...`` that ``qcode ARGS``, run through the entry, imported."""
-    code = (
-        "import json, sys\n"
-        "from qcode.cli.entry import main\n"
-        f"sys.argv = ['qcode', *{args!r}]\n"
-        "try:\n"
-        "    main()\n"
-        "except SystemExit:\n"
-        "    pass\n"
-        f"loaded = sorted(m for m in sys.modules if m.startswith({prefix!r}))\n"
-        f"open({str(report)!r}, 'w').write(json.dumps(loaded))\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], cwd=cwd, capture_output=True,
-                          text=True, timeout=120, check=False)
-    assert report.exists(), done.stderr
-    return json.loads(report.read_text())
+    return [m for m in imported(args, cwd, report)[1] if m.startswith(prefix)]
 
 
 def command_modules() -> set[str]:

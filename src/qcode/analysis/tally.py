@@ -77,28 +77,33 @@ def _column(table: CodingTable, column: str) -> Iterable[str]:
     return (uniques[n] for n in numbers)
 
 
-def segment_coders(corpus: Corpus, scope: Scope) -> dict[Span, set[str]]:
-    """Each distinct segment in scope (in order of first occurrence) and who coded it;
-    codings ``qcode check`` reports as broken are left out, as in ``segment_frame``."""
+def _counted_codings(corpus: Corpus, scope: Scope
+                     ) -> Iterator[tuple[CodingTable, int, str, int, int, str]]:
+    """Each coding in scope that counts, as (table, row, transcript, start, end, canonical
+    code), coders in scope order, each in log order: codings ``qcode check`` reports as
+    broken (an unknown transcript or code, a span past the body) are left out, as in
+    ``segment_frame``."""
     codebook = corpus.codebook
     lengths = {t.id: t.body_length for t in scope.transcripts}
     canonical: dict[str, str | None] = {}
-    found: dict[Span, set[str]] = {}
     for table in corpus.tables(scope.coders):
-        if not len(table):
-            continue
-        for transcript, start, end, logged in zip(
+        for row, (transcript, start, end, logged) in enumerate(zip(
                 _column(table, "transcripts"), table.starts, table.ends,
-                _column(table, "codes"), strict=True):
+                _column(table, "codes"), strict=True)):
             if logged not in canonical:
                 code = codebook.resolve(logged)
                 canonical[logged] = code.id if code else None
             code_id = canonical[logged]
             length = lengths.get(transcript)
-            if code_id is None or length is None or end > length:
-                continue
-            found.setdefault((transcript, int(start), int(end), code_id), set()).add(
-                table.coder)
+            if code_id is not None and length is not None and end <= length:
+                yield table, row, transcript, int(start), int(end), code_id
+
+
+def segment_coders(corpus: Corpus, scope: Scope) -> dict[Span, set[str]]:
+    """Each distinct segment in scope (in order of first occurrence) and who coded it."""
+    found: dict[Span, set[str]] = {}
+    for table, _row, transcript, start, end, code_id in _counted_codings(corpus, scope):
+        found.setdefault((transcript, start, end, code_id), set()).add(table.coder)
     return found
 
 
@@ -139,35 +144,20 @@ def segment_records(corpus: Corpus, scope: Scope, codes: Collection[str] | None 
     order (first occurrence, coders in scope order, each in log order): what retrieval
     reads, so that ``qcode segments`` needs no pandas. With ``codes``, only the rows of
     those codes (the others' rows neither merge with nor reorder these)."""
-    codebook = corpus.codebook
-    lengths = {t.id: t.body_length for t in scope.transcripts}
-    canonical: dict[str, str | None] = {}
     found: dict[Span, list[Any]] = {}  # span -> [coders, memo]
-    for table in corpus.tables(scope.coders):
-        if not len(table):
+    for table, row, transcript, start, end, code_id in _counted_codings(corpus, scope):
+        if codes is not None and code_id not in codes:
             continue
-        for transcript, start, end, logged, memo in zip(
-                _column(table, "transcripts"), table.starts, table.ends,
-                _column(table, "codes"), table.memos, strict=True):
-            if logged not in canonical:
-                code = codebook.resolve(logged)
-                canonical[logged] = code.id if code else None
-            code_id = canonical[logged]
-            length = lengths.get(transcript)
-            if code_id is None or length is None or end > length:
-                continue
-            if codes is not None and code_id not in codes:
-                continue
-            span = (transcript, int(start), int(end), code_id)
-            known = found.get(span)
-            if known is None:
-                found[span] = [{table.coder}, memo or None]  # an empty memo is no memo
-                continue
-            known[0].add(table.coder)
-            if memo and known[1] is None:
-                known[1] = memo
-            elif memo and memo not in known[1].split(" | "):
-                known[1] = f"{known[1]} | {memo}"
+        span, memo = (transcript, start, end, code_id), table.memos[row]
+        known = found.get(span)
+        if known is None:
+            found[span] = [{table.coder}, memo or None]  # an empty memo is no memo
+            continue
+        known[0].add(table.coder)
+        if memo and known[1] is None:
+            known[1] = memo
+        elif memo and memo not in known[1].split(" | "):
+            known[1] = f"{known[1]} | {memo}"
     return [(*span, ", ".join(sorted(coders)), memo)
             for span, (coders, memo) in found.items()]
 
