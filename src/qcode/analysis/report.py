@@ -466,20 +466,22 @@ def quote_sections(frame: pd.DataFrame, per_code: int, by: str | None,
     if not len(frame) or per_code <= 0:
         return out
     for (code, label), group in frame.groupby(["code", "label"], sort=False):
-        records = group.to_dict(orient="records")
+        # Rows chosen by position, and only they made records: a code of a large
+        # project has hundreds of thousands of segments.
         if by and by in group.columns:
-            buckets: dict[str, list[dict]] = {}
-            for record in records:
-                value = record[by]
+            buckets: dict[str, list[int]] = {}
+            for position, value in enumerate(group[by].tolist()):
                 key = MISSING if value is None or value != value else str(value)
-                buckets.setdefault(key, []).append(record)
+                buckets.setdefault(key, []).append(position)
             turns = itertools.chain.from_iterable(itertools.zip_longest(*buckets.values()))
-            chosen = [r for r in turns if r is not None][:per_code]
-            order = {key: i for i, key in enumerate(buckets)}
-            chosen.sort(key=lambda r: order[_value(r, by) or MISSING])
+            rank = {position: i for i, positions in enumerate(buckets.values())
+                    for position in positions[:per_code]}
+            positions = sorted([p for p in turns if p is not None][:per_code],
+                               key=lambda p: rank[p])
         else:
-            chosen = records[:per_code]
-        out.append(CodeQuotes(str(code), str(label), len(records), [
+            positions = list(range(min(per_code, len(group))))
+        chosen = group.iloc[positions].to_dict(orient="records")
+        out.append(CodeQuotes(str(code), str(label), len(group), [
             Quote(text=str(r["text"]), transcript=str(r["transcript"]),
                   passage=int(r["passage"]), speaker=r.get("speaker") or None,
                   value=_value(r, by), text_changed=bool(r.get("text_changed")),
