@@ -51,3 +51,20 @@ def test_the_passage_at_an_offset_is_found_from_the_columns_alone():
             assert fresh._passages is None  # nothing built for it
             assert found == cached.passage_at(offset) == next(
                 (p for p in cached.passages if p.start <= offset < p.end), None)
+
+
+@given(data=st.data(), length=st.integers(-3, 3_000))
+def test_the_passage_range_is_that_of_the_overlapping_passages(data, length):
+    """What `export tables` writes as a coding's first and last passage; spans that start
+    or end on a passage's edge included."""
+    from qcode import Project
+
+    transcript = Project.open(Path(__file__).resolve().parents[1]).transcript(
+        "voss-principal")
+    starts, ends = transcript.passage_columns()[:2]
+    edges = sorted({e + shift for e in (*starts, *ends) for shift in (-1, 0, 1)})
+    start = data.draw(st.one_of(st.sampled_from(edges), st.integers(-5, 40_000)))
+    end = data.draw(st.one_of(st.sampled_from(edges), st.just(start + length)))
+    overlapping = transcript.passages_overlapping(start, end)
+    expected = (overlapping[0].number, overlapping[-1].number) if overlapping else None
+    assert transcript.passage_range(start, end) == expected

@@ -197,6 +197,17 @@ class Transcript:
                 out.append(passage)
         return out
 
+    def passage_range(self, start: int, end: int) -> tuple[int, int] | None:
+        """The numbers of the first and last of ``passages_overlapping(start, end)``, found
+        from the passage columns alone (no object per passage)."""
+        if end <= start:
+            hit = self.passage_at(start)
+            return (hit.number, hit.number) if hit else None
+        starts, ends = self.passage_columns()[:2]
+        first = bisect.bisect_right(ends, start)  # the first passage ending after start
+        last = bisect.bisect_left(starts, end) - 1  # the last one starting before end
+        return (first + 1, last + 1) if first <= last else None
+
     def line_of(self, offset: int) -> int:
         """The 1-based file line of a body offset."""
         return self.body_line + self.body.count("\n", 0, offset)

@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import IO, Any
 
+from qcode._bulk import bulk_load
 from qcode.analysis.scope import choose_coders
 from qcode.errors import QcodeError, UsageError
 from qcode.format.attributes import attribute_text, attribute_types, typed_value
@@ -112,11 +113,14 @@ def export_tables(source: Corpus | HasCorpus, folder: Path, format: str = "csv",
     paths = [folder / f"{name}.{format}" for name in TABLE_NAMES]
     for path in paths:  # refused before any work, as every qcode writer does
         check_output(path, force)
-    tables = build_tables(source, coders)
     write = write_csv if format == "csv" else write_parquet
-    atomic_write_all([(path, partial(write, table)) for path, table in zip(paths, tables,
-                                                                           strict=True)],
-                     overwrite=force)
+    # What the rows read stays (the codings, their texts, the passages: millions of small
+    # objects, no cycles); the collector would walk them again and again, more than
+    # linearly in the project's size.
+    with bulk_load():
+        tables = build_tables(source, coders)
+        atomic_write_all([(path, partial(write, table))
+                          for path, table in zip(paths, tables, strict=True)], overwrite=force)
     return Export([(path, table.written) for path, table in zip(paths, tables, strict=True)],
                   [warning for table in tables for warning in table.warnings])
 
@@ -197,20 +201,25 @@ def codings_table(corpus: Corpus, coders: Iterable[str]) -> Table:
 
     def rows() -> Iterator[list[Any]]:
         broken = 0
-        for coder in coders:  # one coder's codings in memory at a time
-            for coding in corpus.codings([coder]):
-                transcript = transcripts.get(coding.transcript)
-                fits = transcript is not None and coding.end <= transcript.body_length
-                overlapping = (transcript.passages_overlapping(coding.start, coding.end)
-                               if transcript is not None and fits else [])
-                code = codebook.resolve(coding.code)
+        # From the coding tables' columns, each text read and let go: no object per
+        # coding or per passage is kept (at 10,000 transcripts, gigabytes).
+        for logged_table in corpus.tables(list(coders)):
+            for row, (coding_id, transcript_id, start, end, logged, memo, at, line) in \
+                    enumerate(zip(logged_table.ids, logged_table.transcripts,
+                                  logged_table.starts, logged_table.ends, logged_table.codes,
+                                  logged_table.memos, logged_table.ats, logged_table.lines,
+                                  strict=True)):
+                transcript = transcripts.get(transcript_id)
+                fits = transcript is not None and end <= transcript.body_length
+                numbers = (transcript.passage_range(start, end)
+                           if transcript is not None and fits else None)
+                code = codebook.resolve(logged)
                 broken += not fits or code is None or not code.codable
-                yield [coding.id, coding.coder, coding.transcript,
-                       overlapping[0].number if overlapping else None,
-                       overlapping[-1].number if overlapping else None,
-                       coding.start, coding.end, code.id if code else coding.code,
-                       code.label if code else None, coding.code, coding.text,
-                       coding.memo or None, coding.at, coding.line]
+                yield [coding_id, logged_table.coder, transcript_id,
+                       numbers[0] if numbers else None, numbers[1] if numbers else None,
+                       start, end, code.id if code else logged,
+                       code.label if code else None, logged, logged_table.read_text(row),
+                       memo or None, at, line]
         if broken:
             table.warnings.insert(0, f"codings holds {plural(broken, 'coding')} that "
                                   "qcode's counts leave out (an unknown transcript or code, "

@@ -209,6 +209,16 @@ class CodingTable:
                                                           self.ids[row])
         return text
 
+    def read_text(self, row: int) -> str:
+        """The row's text, read from the log when not known, and not kept: a pass over
+        every coding then holds one text at a time."""
+        text = self.texts[row]
+        if text is None:
+            if self._reader is None:  # pragma: no cover - rows without text come from a log
+                raise LogChangedError("a coding's text is unknown")
+            text = self._reader.text_at(self.offsets[row], self.lengths[row], self.ids[row])
+        return text
+
     def all_digests(self) -> list[int]:
         """Every row's digest, computing the ones not known yet (rows replayed here)."""
         digests = [text_digest(self.text(row)) if digest is None else digest
