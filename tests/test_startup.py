@@ -8,27 +8,20 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from test_examples import copy_study
+
 HEAVY = ("pandas", "numpy", "pyarrow", "textual", "matplotlib", "openpyxl")
 
 
 @pytest.fixture(scope="module")
 def study(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = tmp_path_factory.mktemp("study")
-    for part in ("qcode.yaml", "codebooks", "transcripts", "codings", "cases"):
-        source = REPO / part
-        if source.is_dir():
-            shutil.copytree(source, root / part)
-        else:
-            shutil.copy2(source, root / part)
-    return root
+    return copy_study(tmp_path_factory.mktemp("study") / "study")
 
 
 def imported(args: list[str], cwd: Path, report: Path) -> tuple[int, list[str]]:
