@@ -300,7 +300,7 @@ def test_rows_are_streamed_and_a_failure_midway_leaves_no_file(coded, project_di
                                                                  monkeypatch):
     import qcode.interchange.tables as tables
 
-    monkeypatch.setattr(tables, "_BATCH", 2)  # the fixture's 12 codings in 6 pieces
+    monkeypatch.setattr(tables, "PARQUET_ROW_GROUP", 2)  # (CSV goes out row by row)
     folder = project_dir.root / "t"
     export = export_tables(coded, folder)
     assert dict((p.name, n) for p, n in export.files)["codings.csv"] == 12

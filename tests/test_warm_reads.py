@@ -68,3 +68,56 @@ def test_the_passage_range_is_that_of_the_overlapping_passages(data, length):
     overlapping = transcript.passages_overlapping(start, end)
     expected = (overlapping[0].number, overlapping[-1].number) if overlapping else None
     assert transcript.passage_range(start, end) == expected
+
+
+def _warm(root: Path) -> None:
+    """Cache the project, its files old enough for the cache to trust their stamps."""
+    import os
+    import time
+
+    from qcode import Project
+
+    old = time.time() - 60
+    for path in root.rglob("*"):
+        os.utime(path, (old, old))
+    Project.open(root).check()
+
+
+def test_counting_words_lets_a_cached_body_go_and_keeps_a_loaded_one(coded):
+    from qcode import Project
+    from qcode.format.text import count_words
+
+    _warm(coded.root)
+    project = Project.open(coded.root)
+    for transcript in project.transcripts:
+        assert transcript.loaded_body is None
+        words = transcript.words
+        assert transcript.loaded_body is None  # read for the count, then let go
+        assert words == count_words(transcript.body) > 0
+    kept = Project.open(coded.root).transcripts[0]
+    body = kept.body
+    assert kept.words == count_words(body) and kept.loaded_body is body
+
+
+def test_a_table_lets_go_of_its_cached_columns_and_reads_them_again(coded, monkeypatch):
+    """`export tables` lets each coder's ids, times and lines go once written: read again
+    they are what they were, and a table replayed here (no cache to read them from)
+    keeps them."""
+    from qcode import Project
+
+    _warm(coded.root)
+    for table in Project.open(coded.root).coding_tables():
+        assert table._rest is not None
+        before = [list(table.ids), list(table.ats), list(table.lines), list(table.offsets),
+                  list(table.lengths), list(table.digests)]
+        texts = [table.read_text(row) for row in range(len(table))]
+        table.release_rest()
+        assert table._rest is not None and table._ids == []
+        assert [table.ids, table.ats, table.lines, table.offsets, table.lengths,
+                table.digests] == before
+        assert [table.read_text(row) for row in range(len(table))] == texts
+    monkeypatch.setenv("QCODE_NO_CACHE", "1")
+    for table in Project.open(coded.root).coding_tables():
+        ids = table.ids
+        table.release_rest()
+        assert table.ids is ids and len(ids) == len(table) > 0

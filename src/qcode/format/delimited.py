@@ -8,8 +8,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import IO, Any
 
 
 def delimited(header: Sequence[str] | None, rows: Sequence[Sequence[Any]],
@@ -17,24 +17,46 @@ def delimited(header: Sequence[str] | None, rows: Sequence[Sequence[Any]],
     """CSV (or TSV) with every cell, the header's too, made safe for a spreadsheet
     (``spreadsheet_safe``); ``raw`` writes each cell exactly as it is, for scripts.
     Without a header: only the rows (a long table written a piece at a time)."""
-    safe = (lambda value: value) if raw else spreadsheet_safe
     out = io.StringIO()
-    writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
-    # Python's writer quotes a cell holding the line terminator, "\n", but not a lone
-    # "\r", which CSV readers and spreadsheets also take for a line end: a row with one
-    # goes through a writer whose terminator has both, its "\r\n" swapped for ours.
-    quoting = csv.writer(one := io.StringIO(), delimiter=delimiter, lineterminator="\r\n")
-    head = [] if header is None else [[str(safe(h)) for h in header]]
-    for row in [*head, *([v if type(v) is str and raw else "" if v is None  # the common case
-                          else cell_text(safe(v)) for v in row] for row in rows)]:
-        if any("\r" in cell for cell in row):
-            one.seek(0)
-            one.truncate()
-            quoting.writerow(row)
-            out.write(one.getvalue()[:-2] + "\n")
-        else:
-            writer.writerow(row)
+    writer = DelimitedWriter(out, delimiter, raw)
+    if header is not None:
+        writer.writeheader(header)
+    for row in rows:
+        writer.writerow(row)
     return out.getvalue()
+
+
+class DelimitedWriter:
+    """Writes ``delimited``'s rows one at a time to a text stream: a long table (the
+    data tables of ``qcode export tables``) goes out without being held as rows."""
+
+    def __init__(self, out: IO[str], delimiter: str = ",", raw: bool = False) -> None:
+        self._out = out
+        self._raw = raw
+        self._safe: Callable[[Any], Any] = (lambda value: value) if raw else spreadsheet_safe
+        self._writer = csv.writer(out, delimiter=delimiter, lineterminator="\n")
+        # Python's writer quotes a cell holding the line terminator, "\n", but not a lone
+        # "\r", which CSV readers and spreadsheets also take for a line end: a row with one
+        # goes through a writer whose terminator has both, its "\r\n" swapped for ours.
+        self._one = io.StringIO()
+        self._quoting = csv.writer(self._one, delimiter=delimiter, lineterminator="\r\n")
+
+    def writeheader(self, header: Sequence[str]) -> None:
+        self._write([str(self._safe(name)) for name in header])
+
+    def writerow(self, row: Sequence[Any]) -> None:
+        raw, safe = self._raw, self._safe
+        self._write([value if type(value) is str and raw else "" if value is None
+                     else cell_text(safe(value)) for value in row])
+
+    def _write(self, cells: list[str]) -> None:
+        if any("\r" in cell for cell in cells):
+            self._one.seek(0)
+            self._one.truncate()
+            self._quoting.writerow(cells)
+            self._out.write(self._one.getvalue()[:-2] + "\n")
+        else:
+            self._writer.writerow(cells)
 
 
 # What a spreadsheet reads as the start of a formula (or of a DDE command, `=cmd|...`).

@@ -158,8 +158,13 @@ class Transcript:
 
     @property
     def words(self) -> int:
+        """The body's words, counted once; a body read only to count them is let go, so
+        a count over every transcript holds one body at a time."""
         if self._words is None:
+            loaded = self._body is not None
             self._words = count_words(self.body)
+            if not loaded:
+                self.release_body()
         return self._words
 
     def passage(self, number: int) -> Passage:

@@ -27,7 +27,7 @@ from qcode._bulk import bulk_load
 from qcode.analysis.scope import choose_coders
 from qcode.errors import QcodeError, UsageError
 from qcode.format.attributes import attribute_text, attribute_types, typed_value
-from qcode.format.delimited import delimited
+from qcode.format.delimited import DelimitedWriter
 from qcode.format.files import atomic_write_all, check_output
 from qcode.format.limits import MAX_JSON_DEPTH, json_depth
 from qcode.format.names import plural
@@ -37,6 +37,7 @@ from qcode.store.events import ADD_FIELDS, event_error
 
 FORMATS = ("csv", "parquet")
 PARQUET_HINT = "pip install 'qcode[parquet]'"
+PARQUET_ROW_GROUP = 50_000  # rows per row group: memory stays flat however long the table
 
 # Column types, named as in the docs; each maps to one Arrow type for Parquet.
 STRING, INTEGER, NUMBER, BOOLEAN, DATE = "string", "integer", "number", "boolean", "date"
@@ -181,11 +182,16 @@ def transcripts_table(corpus: Corpus) -> Table:
 def passages_table(corpus: Corpus) -> Table:
     def rows() -> Iterator[list[Any]]:
         for transcript in corpus.transcripts:
+            loaded = transcript.loaded_body is not None
             body = transcript.body
-            for passage in transcript.passages:
-                text = body[passage.start:passage.end]
-                yield [transcript.id, passage.number, passage.start, passage.end,
-                       passage.speaker, passage.line, text, count_words(text)]
+            starts, ends, speakers, lines = transcript.passage_columns()
+            for number, (start, end, speaker, line) in enumerate(
+                    zip(starts, ends, speakers, lines, strict=True), start=1):
+                text = body[start:end]
+                yield [transcript.id, number, start, end, speaker, line, text,
+                       count_words(text)]
+            if not loaded:  # one body at a time in memory, as the passages are written
+                transcript.release_body()
 
     return Table("passages", SCHEMAS["passages"], rows())
 
@@ -220,6 +226,7 @@ def codings_table(corpus: Corpus, coders: Iterable[str]) -> Table:
                        start, end, code.id if code else logged,
                        code.label if code else None, logged, logged_table.read_text(row),
                        memo or None, at, line]
+            logged_table.release_rest()
         if broken:
             table.warnings.insert(0, f"codings holds {plural(broken, 'coding')} that "
                                   "qcode's counts leave out (an unknown transcript or code, "
@@ -291,10 +298,7 @@ def _log_lines(path: Path) -> Iterator[tuple[int, Any]]:
 
 # -- encodings -------------------------------------------------------------------------------
 
-_BATCH = 5_000  # rows encoded at a time: memory stays flat however long the table
-
-
-def _batches(table: Table, size: int = _BATCH) -> Iterator[list[list[Any]]]:
+def _batches(table: Table, size: int) -> Iterator[list[list[Any]]]:
     batch: list[list[Any]] = []
     for row in table.rows:
         batch.append(row)
@@ -310,10 +314,21 @@ def _batches(table: Table, size: int = _BATCH) -> Iterator[list[list[Any]]]:
 def write_csv(table: Table, handle: IO[bytes]) -> None:
     """UTF-8 CSV, a header row, cells as the exact text; an empty cell is a missing value
     (null), booleans are ``true``/``false``, dates ISO 8601, numbers as Python writes them."""
-    handle.write(delimited(table.header, [], raw=True).encode("utf-8"))
-    for batch in _batches(table):
-        handle.write(delimited(None, [[_csv_cell(v) for v in row] for row in batch],
-                               raw=True).encode("utf-8"))
+    # Row by row through a text layer on the file: no batch of rows is held (at 10,000
+    # transcripts the rows of a batch, made and dropped millions of times, cost more
+    # than writing them).
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    try:
+        writer = DelimitedWriter(text, raw=True)
+        writer.writeheader(table.header)
+        written = 0
+        for row in table.rows:
+            writer.writerow([_csv_cell(value) for value in row])
+            written += 1
+        table.written += written
+        text.flush()
+    finally:
+        text.detach()  # the handle is the caller's to close
 
 
 def table_csv(table: Table) -> str:
@@ -344,7 +359,7 @@ def write_parquet(table: Table, handle: IO[bytes]) -> None:
     schema = pa.schema([(name, arrow_type[kind]) for name, kind in table.columns])
     with parquet.ParquetWriter(handle, schema) as writer:
         wrote = False
-        for batch in _batches(table, 50_000):
+        for batch in _batches(table, PARQUET_ROW_GROUP):
             columns = list(zip(*batch, strict=True))
             writer.write_table(pa.Table.from_arrays(
                 [pa.array(list(values), type=arrow_type[kind])

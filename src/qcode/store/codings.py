@@ -128,6 +128,7 @@ class _RestColumn(Generic[T]):
             except BaseException:
                 table._rest = load
                 raise
+            table._reload = load
         column: list[T] = getattr(table, self.slot)
         return column
 
@@ -152,6 +153,7 @@ class CodingTable:
         "_lines",
         "_offsets",
         "_reader",
+        "_reload",
         "_rest",
         "categories",
         "checked",
@@ -176,6 +178,7 @@ class CodingTable:
     def __init__(self, coder: str, reader: _LogReader | None = None) -> None:
         self.coder = coder
         self._rest: Callable[[CodingTable], None] | None = None
+        self._reload: Callable[[CodingTable], None] | None = None  # the loader, once used
         self.ids = []
         self.transcripts: list[str] = []
         self.starts: list[int] = []
@@ -199,6 +202,16 @@ class CodingTable:
 
     def __len__(self) -> int:
         return len(self.starts)
+
+    def release_rest(self) -> None:
+        """Let go of the columns read from the cache (read again when next used): a pass
+        over every coder's codings then holds one coder's ids and times at a time, not
+        all of them (at 10,000 transcripts, a gigabyte)."""
+        if self._reload is None or self._rest is not None:
+            return  # replayed here (nothing to read them from again), or not read yet
+        self.ids, self.ats, self.lines, self.offsets, self.lengths, self.digests = (
+            [], [], [], [], [], [])
+        self._rest, self._reload = self._reload, None
 
     def text(self, row: int) -> str:
         text = self.texts[row]
