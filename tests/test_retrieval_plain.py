@@ -86,3 +86,31 @@ def test_markdown_and_terminal_quotes_never_show_a_missing_memo_as_nan():
         printed = run(["segments", "--all-coders", "--by", "school", "-f", fmt])
         assert "memo: nan" not in printed
         assert "memo: " in printed  # the memos there are shown
+
+
+def _same_texts_read_later(project: Project, by: str | None) -> None:
+    from qcode.analysis.retrieval import retrieve
+
+    changed = project.assess(all_coders=True).changed
+    full = retrieve(project.corpus, None, None, True, (), by, changed)
+    lazy = retrieve(project.corpus, None, None, True, (), by, changed, texts=False)
+    text_at = full.columns.index("text")
+    assert [lazy.text_length(row) for row in lazy.rows] == [len(r[text_at]) for r in full.rows]
+    assert [lazy.text(row) for row in lazy.rows] == [r[text_at] for r in full.rows]
+    assert lazy.rows == full.rows  # each text, once read, is in its row
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=codings, by=st.sampled_from([None, "school", "transcript"]))
+def test_segments_retrieved_without_their_texts_read_the_same_texts(project_dir, rows, by):
+    """What the report and the framework matrix read: the rows of ``segments`` with the
+    texts left out, read only for the quotes shown; a quote's length known unread."""
+    _same_texts_read_later(_write(project_dir.root, rows), by)
+
+
+def test_a_changed_transcript_shows_the_coded_text_read_later_too(coded, project_dir):
+    project_dir.replace("transcripts/voss-principal.md", "Lærerne eier", "Lærerne eide")
+    project = Project.open(coded.root)
+    assert project.assess(all_coders=True).changed
+    _same_texts_read_later(project, "school")

@@ -9,12 +9,12 @@ never disagree with ``segments``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from qcode.analysis.counting import column_values
-from qcode.analysis.retrieval import Changed, segments
+from qcode.analysis.retrieval import Changed, Retrieved, retrieve
 from qcode.analysis.scope import (
     MISSING,
     Scope,
@@ -27,6 +27,7 @@ from qcode.errors import UsageError
 from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 PICKS = ("longest", "first")
+Q = TypeVar("Q")
 DEFAULT_QUOTES = 3
 # The fields of one quote, in the order the long form (CSV, JSON) lists them.
 QUOTE_FIELDS = ["transcript", "passage", "speaker", "coders", "code", "start", "end",
@@ -125,34 +126,48 @@ def framework(corpus: Corpus | HasCorpus, rows: str, codes: Iterable[str],
     where = list(where)
     scope = resolve_scope(corpus, coders, all_coders, where, [t.code for t in themes])
     row_values, row_of = _rows(corpus, scope, rows)
-    frame = segments(corpus, sorted({c for t in themes for c in t.codes}), coders,
-                     all_coders, where, None, changed)
-    found: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    # Without their texts: only the quotes kept have theirs read (a project of 10,000
+    # transcripts has millions of segments, of which a cell shows three).
+    retrieved = retrieve(corpus, sorted({c for t in themes for c in t.codes}), coders,
+                         all_coders, where, None, changed, texts=False)
+    column = retrieved.columns.index
+    code_at, transcript_at = column("code"), column("transcript")
+    start_at, end_at = column("start"), column("end")
+    found: dict[tuple[str, str], list[list[Any]]] = {}
     theme_of: dict[str, list[Theme]] = {}
     for theme in themes:
         for code in theme.codes:
             theme_of.setdefault(code, []).append(theme)
-    for record in frame.to_dict(orient="records"):
-        quote = {k: _plain(record.get(k)) for k in QUOTE_FIELDS}
-        if quote["passage"] is not None:  # a column with a None in it is float
-            quote["passage"] = int(quote["passage"])
-        for theme in theme_of.get(record["code"], []):
-            found.setdefault((row_of[record["transcript"]], theme.code), []).append(quote)
+    for row in retrieved.rows:
+        for theme in theme_of.get(row[code_at], []):
+            found.setdefault((row_of[row[transcript_at]], theme.code), []).append(row)
     cells = {}
-    for row in row_values:
+    for value in row_values:
         for theme in themes:
             # reading order: transcript, position (a family's codes are interleaved)
-            every = sorted(found.get((row, theme.code), []),
-                           key=lambda q: (q["transcript"], q["start"], q["end"]))
-            cells[(row, theme.code)] = Cell(choose_quotes(every, quotes, pick), len(every))
-    return FrameworkMatrix(rows, row_values, themes, cells, pick, quotes, dict(frame.attrs))
+            every = sorted(found.get((value, theme.code), []),
+                           key=lambda r: (r[transcript_at], r[start_at], r[end_at]))
+            kept = choose_quotes(every, quotes, pick, retrieved.text_length)
+            cells[(value, theme.code)] = Cell([_quote(retrieved, r) for r in kept],
+                                              len(every))
+    return FrameworkMatrix(rows, row_values, themes, cells, pick, quotes,
+                           dict(retrieved.attrs))
 
 
-def choose_quotes(quotes: list[dict[str, Any]], count: int, pick: str) -> list[dict[str, Any]]:
-    """The ``count`` quotes a cell shows (all when 0), from quotes in reading order."""
+def _quote(retrieved: Retrieved, row: list[Any]) -> dict[str, Any]:
+    record = dict(zip(retrieved.columns, row, strict=True))
+    record["text"] = retrieved.text(row)
+    return {k: record.get(k) for k in QUOTE_FIELDS}
+
+
+def choose_quotes(quotes: list[Q], count: int, pick: str,
+                  length: Callable[[Q], int] = lambda q: len(str(q["text"]))  # type: ignore[index]
+                  ) -> list[Q]:
+    """The ``count`` quotes a cell shows (all when 0), from quotes in reading order;
+    ``length``: a quote's length in characters."""
     if pick == "longest":
         # sorted is stable: equally long quotes stay in reading order
-        quotes = sorted(quotes, key=lambda q: -len(str(q["text"])))
+        quotes = sorted(quotes, key=lambda q: -length(q))
     return quotes[:count] if count else list(quotes)
 
 
@@ -196,12 +211,3 @@ def _rows(corpus: Corpus, scope: Scope, rows: str) -> tuple[list[str], dict[str,
     # --where would read as "no quotes" when it was never looked at.
     present = set(row_of.values())
     return [v for v in column_values(corpus, scope, rows) if v in present], row_of
-
-
-def _plain(value: Any) -> Any:
-    """Python values for JSON: numpy numbers as ints, pandas' NaN as None."""
-    if hasattr(value, "item"):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value

@@ -274,9 +274,9 @@ def build_report(source: Corpus | HasCorpus, options: ReportOptions,
             corpus, "segment", False, *common), corpus.codebook),
         saturation=curve,
         quotes_by=first,
-        quotes=quote_sections(retrieval.segments(corpus, options.codes, options.coders,
+        quotes=quote_sections(retrieval.retrieve(corpus, options.codes, options.coders,
                                                  options.all_coders, options.where, first,
-                                                 changed),
+                                                 changed, texts=False),
                               options.quotes, first),
         quotes_per_code=options.quotes,
         agreement=None,
@@ -457,21 +457,31 @@ def _cell(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else value
 
 
-def quote_sections(frame: pd.DataFrame, per_code: int, by: str | None,
+def quote_sections(retrieved: retrieval.Retrieved, per_code: int, by: str | None,
                    detail: bool = False) -> list[CodeQuotes]:
     """Up to ``per_code`` quotes of each code, taken in turn from each value of ``by`` (in
     the matrix's column order), so that the groups are all heard before any twice.
     ``detail``: each quote's coders and memo too (``segments``/``query -f html``)."""
     out: list[CodeQuotes] = []
-    if not len(frame) or per_code <= 0:
+    if not len(retrieved) or per_code <= 0:
         return out
-    for (code, label), group in frame.groupby(["code", "label"], sort=False):
-        # Rows chosen by position, and only they made records: a code of a large
-        # project has hundreds of thousands of segments.
-        if by and by in group.columns:
+    index = {name: at for at, name in enumerate(retrieved.columns)}
+    code_at, label_at = index["code"], index["label"]
+    by_at = index.get(by) if by else None
+
+    def cell(row: list[Any], name: str) -> Any:  # query's passages have no coders column
+        return row[index[name]] if name in index else None
+    groups: dict[tuple[str, str], list[list[Any]]] = {}
+    for row in retrieved.rows:  # the rows come ordered by code
+        groups.setdefault((row[code_at], row[label_at]), []).append(row)
+    for (code, label), group in groups.items():
+        # Only the chosen rows are made quotes (and have their text read): a code of a
+        # large project has hundreds of thousands of segments.
+        if by_at is not None:
             buckets: dict[str, list[int]] = {}
-            for position, value in enumerate(group[by].tolist()):
-                key = MISSING if value is None or value != value else str(value)
+            for position, row in enumerate(group):
+                value = row[by_at]
+                key = MISSING if value is None else str(value)
                 buckets.setdefault(key, []).append(position)
             turns = itertools.chain.from_iterable(itertools.zip_longest(*buckets.values()))
             rank = {position: i for i, positions in enumerate(buckets.values())
@@ -480,14 +490,15 @@ def quote_sections(frame: pd.DataFrame, per_code: int, by: str | None,
                                key=lambda p: rank[p])
         else:
             positions = list(range(min(per_code, len(group))))
-        chosen = group.iloc[positions].to_dict(orient="records")
+        chosen = [group[p] for p in positions]
         out.append(CodeQuotes(str(code), str(label), len(group), [
-            Quote(text=str(r["text"]), transcript=str(r["transcript"]),
-                  passage=int(r["passage"]), speaker=r.get("speaker") or None,
-                  value=_value(r, by), text_changed=bool(r.get("text_changed")),
-                  coders=_present(r.get("coders")) if detail else None,
-                  memo=_present(r.get("memo")) if detail else None)
-            for r in chosen]))
+            Quote(text=retrieved.text(row), transcript=str(cell(row, "transcript")),
+                  passage=int(cell(row, "passage")), speaker=cell(row, "speaker") or None,
+                  value=None if not by else _value(row, by_at),
+                  text_changed=bool(cell(row, "text_changed")),
+                  coders=_present(cell(row, "coders")) if detail else None,
+                  memo=_present(cell(row, "memo")) if detail else None)
+            for row in chosen]))
     return out
 
 
@@ -495,11 +506,9 @@ def _present(value: Any) -> str | None:
     return None if value is None or value != value or value == "" else str(value)
 
 
-def _value(record: dict, by: str | None) -> str | None:
-    if not by:
-        return None
-    value = record.get(by)
-    return MISSING if value is None or value != value else str(value)
+def _value(row: list[Any], at: int | None) -> str:
+    value = None if at is None else row[at]
+    return MISSING if value is None else str(value)
 
 
 def agreement_section(corpus: Corpus, coders: list[str], options: ReportOptions

@@ -6,7 +6,7 @@ those rows, so the command line's text, CSV and JSON need no pandas.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -53,9 +53,27 @@ class Retrieved:
     columns: list[str]
     rows: list[list[Any]]
     attrs: dict[str, Any] = field(default_factory=dict)
+    # Rows retrieved without their text (``retrieve(texts=False)``): how to read a row's.
+    text_of: Callable[[list[Any]], str] | None = field(default=None, repr=False,
+                                                       compare=False)
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def text(self, row: list[Any]) -> str:
+        """A row's text, read now (and kept in the row) when it was retrieved without."""
+        at = self.columns.index("text")
+        if row[at] is None and self.text_of is not None:
+            row[at] = self.text_of(row)
+        return str(row[at])
+
+    def text_length(self, row: list[Any]) -> int:
+        """``len(text(row))``, without reading a text that was not retrieved: the span's
+        length (a counted span lies inside its transcript's text)."""
+        text = row[self.columns.index("text")]
+        if text is None and self.text_of is not None:
+            return int(row[self.columns.index("end")]) - int(row[self.columns.index("start")])
+        return len(str(text))
 
     def records(self) -> list[dict[str, Any]]:
         """Each row as ``DataFrame.to_dict(orient="records")`` gives it."""
@@ -76,8 +94,10 @@ class Retrieved:
 def retrieve(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
              coders: Sequence[str] | None = None, all_coders: bool = False,
              where: Iterable[str] = (), by: str | None = None,
-             changed: Changed | None = None) -> Retrieved:
-    """``segments`` as plain rows (see there)."""
+             changed: Changed | None = None, texts: bool = True) -> Retrieved:
+    """``segments`` as plain rows (see there). ``texts=False`` leaves the text of a
+    segment whose transcript is unchanged out (None), read by ``Retrieved.text`` for the
+    rows that are shown: a report quotes a few of a large project's millions."""
     changed = changed or {}
     corpus = as_corpus(corpus)
     scope = resolve_scope(corpus, coders, all_coders, where, codes)
@@ -96,7 +116,8 @@ def retrieve(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
         coded = changed.get((transcript_id, start, end, code))
         row = [code, codebook.require(code).label, transcript_id,
                passage.number if passage else None, passage.speaker if passage else None,
-               start, end, t.body[start:end] if coded is None else coded, coded is not None,
+               start, end, coded if coded is not None else t.body[start:end] if texts
+               else None, coded is not None,
                coded_by, memo]
         # A record's attribute columns, as a DataFrame built from records fills them.
         row += [attribute_text(t.attributes[a]) if a in t.attributes else None
@@ -104,8 +125,13 @@ def retrieve(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
         rows.append(row)
     values = column_values(corpus, scope, by) if by else []
     rows = _order_retrieval(rows, columns, order, by, {v: i for i, v in enumerate(values)})
+    at = RETRIEVAL_COLUMNS.index
+
+    def text_of(row: list[Any]) -> str:
+        return transcripts[row[at("transcript")]].body[row[at("start")]:row[at("end")]]
+
     return Retrieved([c[1:] if c.startswith("@") else c for c in columns], rows,
-                     scope_attrs(scope, by=[by] if by else []))
+                     scope_attrs(scope, by=[by] if by else []), None if texts else text_of)
 
 
 def _order_retrieval(rows: list[list[Any]], columns: list[str], order: dict[str, int],

@@ -257,9 +257,8 @@ def segments(
         raise UsageError(f"--memos has no place in {chosen.value}: it changes only JSON",
                          "use -f json, md, html or xlsx, which show the memo files")
     wanted = [*(code or []), *(codes or [])] or None
-    # Plain rows: pandas only where a DataFrame is the product (HTML, --reveal).
+    # Plain rows: pandas only where a DataFrame is the product (--reveal).
     segments = project.segment_rows(wanted, coder, all_coders, where or (), by)
-    frame = None
     if reveal:
         from qcode.analysis.retrieval import Retrieved
         from qcode.cli.quotes import revealed
@@ -272,7 +271,7 @@ def segments(
               if by and by in segments.columns else [])
     memos = segment_memos(project.memos(), dict.fromkeys(segments.values("code")), by, values,
                           project.codebook.canonical)
-    _deliver_retrieval(segments, frame, chosen, output, force, by,
+    _deliver_retrieval(segments, chosen, output, force, by,
                        f"{project.name}: coded segments of {shown} "
                        f"({_scope_text(segments)})",
                        types=project.attribute_types(), raw=raw, memos=memos,
@@ -305,7 +304,7 @@ def query(
 
     passages = Retrieved(list(frame.columns), frame.to_dict(orient="split")["data"],
                          dict(frame.attrs))
-    _deliver_retrieval(passages, frame, _format(format, output), output, force, None,
+    _deliver_retrieval(passages, _format(format, output), output, force, None,
                        f"{project.name}: passages where {expression} ({_scope_text(frame)})",
                        query=True, types=project.attribute_types(), raw=raw)
 
@@ -397,12 +396,11 @@ def _deliver_table(chosen, header, rows, output, outputs: Outputs, title, label_
         outputs.text(reports.delimited(header, rows, delimiter, raw), output)
 
 
-def _deliver_retrieval(retrieved: "Retrieved", frame: "pd.DataFrame | None", chosen, output,
-                       force, by, title, query: bool = False,
-                       types: dict[str, str] | None = None, raw: bool = False,
-                       memos: "SegmentMemos | None" = None, memos_json: bool = False) -> None:
-    """``retrieved``: the rows; ``frame``: the same as a DataFrame when there is one (made
-    from the rows only for HTML, the one output that reads a DataFrame)."""
+def _deliver_retrieval(retrieved: "Retrieved", chosen, output, force, by, title,
+                       query: bool = False, types: dict[str, str] | None = None,
+                       raw: bool = False, memos: "SegmentMemos | None" = None,
+                       memos_json: bool = False) -> None:
+    """Segments (or a query's passages) in the format chosen, from their plain rows."""
     from qcode.render import tables as reports
     from qcode.render.segment_memos import memos_sheet
 
@@ -418,9 +416,7 @@ def _deliver_retrieval(retrieved: "Retrieved", frame: "pd.DataFrame | None", cho
         from qcode.analysis.report import quote_sections
         from qcode.render.report_html import quotes_page
 
-        if frame is None:
-            frame = retrieved.frame()
-        sections = quote_sections(frame, len(frame), by, detail=True)
+        sections = quote_sections(retrieved, len(retrieved), by, detail=True)
         outputs.text(quotes_page(title, sections, by, memos), output)
     else:
         header = list(retrieved.columns)
