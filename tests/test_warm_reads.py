@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -121,3 +122,27 @@ def test_a_table_lets_go_of_its_cached_columns_and_reads_them_again(coded, monke
         ids = table.ids
         table.release_rest()
         assert table.ids is ids and len(ids) == len(table) > 0
+
+
+def test_a_parsed_transcript_lets_its_body_go_after_the_audit_and_reads_it_again(
+        coded, project_dir):
+    """A first (cold) counting command lets go of the bodies its replays compared coded
+    texts with; text shown later is read again from the file, which must not have
+    changed since it was parsed."""
+    import shutil
+
+    from qcode import Project
+    from qcode.errors import QcodeError
+
+    shutil.rmtree(coded.root / ".qcode", ignore_errors=True)
+    project = Project.open(coded.root)
+    project.assess(all_coders=True)
+    transcripts = project.corpus.transcripts
+    assert all(t.loaded_body is None for t in transcripts)
+    fresh = {t.id: t.body for t in Project.open(coded.root).corpus.transcripts}
+    assert {t.id: t.body for t in transcripts} == fresh  # read again, the same text
+    voss = project.corpus.transcript("voss-principal")
+    voss.release_body()
+    project_dir.replace("transcripts/voss-principal.md", "Lærerne eier", "Lærerne eide")
+    with pytest.raises(QcodeError, match="changed while qcode was reading it"):
+        _ = voss.body

@@ -143,6 +143,7 @@ class _Reader:
             if transcript is None:
                 return None, None, True  # not cached: its problems are reported on every read
             record = transcript.to_record()
+            transcript.read_again_from(BodyLoader(path, digest, self.mode))
         transcript.sha256 = digest
         return transcript, {**(record or {}), "source": source_record(stamp, digest)}, True
 

@@ -117,6 +117,11 @@ class Transcript:
         self._passages = None
         self._starts = None
 
+    def read_again_from(self, loader: BodyLoader) -> None:
+        """Where the body can be read again once released (a transcript parsed from its
+        file: the file, as long as its bytes are those it was parsed from)."""
+        self._loader = loader
+
     def release_body(self) -> None:
         """Forget the body if it can be read again (a cached transcript's, checked against
         its hash when it is): a pass over every transcript then holds one body at a time."""

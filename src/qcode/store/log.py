@@ -227,7 +227,7 @@ class CodingLog:
             cache.save_later(build)
         if pending:
             replayer.feed(pending, complete)
-        return replayer.finish()
+        return replayer.finish_for_entry()
 
     @property
     def _cache_name(self) -> str:

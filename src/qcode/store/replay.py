@@ -306,6 +306,14 @@ class _Replayer:
         return Replay(self.coder, self.table(), self.events, self.problems, self.last_position,
                       self.lineage)
 
+    def finish_for_entry(self) -> Replay:
+        """``finish``, letting go of what only feeding needs (a row per coding, the id of
+        each, the bodies): the cache entry, made later (``to_entry``), needs only the
+        table and the counts, and a cold command counts beside it."""
+        replay = self.finish()
+        self.rows, self.row_of, self.shared, self.bodies = [], {}, {}, None
+        return replay
+
     # -- the cache entry -----------------------------------------------------------------------
 
     def to_entry(self, covered: int, prefix_sha256: str, source: dict[str, Any]
