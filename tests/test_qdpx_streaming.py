@@ -295,5 +295,6 @@ def test_a_cached_project_exports_the_same_archive_holding_no_body_after(rich, m
     uncached = Project.open(rich.root)
     for transcript, fresh in zip(cached.transcripts, uncached.transcripts, strict=True):
         assert transcript.body == fresh.body  # read again, from the file it was made from
-        fresh.release_body()  # no loader: nothing to read it again from, so it is kept
-        assert fresh._body is not None
+        body = fresh.body
+        fresh.release_body()  # parsed from its file: read again from there too
+        assert fresh._body is None and fresh.body == body
