@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from qcode._bulk import bulk_load
 from qcode.analysis import agreement
 from qcode.analysis.units import (
     DISAGREEMENT_KINDS,
@@ -468,8 +469,9 @@ def agreement_report(corpus: Corpus | HasCorpus, coders: Sequence[str], unit: st
     speakers = excluded_speakers(corpus, exclude_speakers, include_interviewer)
     scope = resolve_agreement_scope(corpus, coders, codes, where, exclude_speakers=speakers)
     _require_counted(scope)
-    patterns = (_passage_patterns(scope) if unit == "passage"
-                else _character_patterns(scope))
+    with bulk_load():  # a counter per transcript and code: many small dicts, no cycles
+        patterns = (_passage_patterns(scope) if unit == "passage"
+                    else _character_patterns(scope))
     total = sum(unit_total(scope, unit, t) for t in scope.transcripts)
     every = (sum(len(t.passages) for t in scope.transcripts) if unit == "passage"
              else sum(t.body_length for t in scope.transcripts))

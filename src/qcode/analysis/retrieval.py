@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from qcode._bulk import bulk_load
 from qcode.analysis.scope import (
     MISSING,
     TRANSCRIPT,
@@ -23,6 +24,10 @@ from qcode.store.corpus import Corpus, HasCorpus, as_corpus
 
 if TYPE_CHECKING:
     import pandas as pd
+
+    from qcode.analysis.scope import Scope
+    from qcode.format.codebook import Codebook
+    from qcode.format.transcripts import Transcript
 
 RETRIEVAL_COLUMNS = ["code", "label", "transcript", "passage", "speaker", "start", "end",
                      "text", "text_changed", "coders", "memo"]
@@ -108,6 +113,24 @@ def retrieve(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
     order = {c: i for i, c in enumerate(scope.codes)}
     attributes = corpus.attribute_names()
     columns = RETRIEVAL_COLUMNS + [f"@{a}" for a in attributes]
+    with bulk_load():  # a row per segment: many small lists, no cycles
+        rows = _rows(corpus, scope, transcripts, order, changed, attributes, codebook, texts)
+        values = column_values(corpus, scope, by) if by else []
+        rows = _order_retrieval(rows, columns, order, by,
+                                {v: i for i, v in enumerate(values)})
+    at = RETRIEVAL_COLUMNS.index
+
+    def text_of(row: list[Any]) -> str:
+        return transcripts[row[at("transcript")]].body[row[at("start")]:row[at("end")]]
+
+    return Retrieved([c[1:] if c.startswith("@") else c for c in columns], rows,
+                     scope_attrs(scope, by=[by] if by else []), None if texts else text_of)
+
+
+def _rows(corpus: Corpus, scope: Scope, transcripts: dict[str, Transcript],
+          order: dict[str, int], changed: Changed, attributes: list[str],
+          codebook: Codebook, texts: bool) -> list[list[Any]]:
+    """One row per segment, in ``segment_records`` order."""
     rows = []
     for transcript_id, start, end, code, coded_by, memo in segment_records(corpus, scope,
                                                                            order):
@@ -123,15 +146,7 @@ def retrieve(corpus: Corpus | HasCorpus, codes: Iterable[str] | None = None,
         row += [attribute_text(t.attributes[a]) if a in t.attributes else None
                 for a in attributes]
         rows.append(row)
-    values = column_values(corpus, scope, by) if by else []
-    rows = _order_retrieval(rows, columns, order, by, {v: i for i, v in enumerate(values)})
-    at = RETRIEVAL_COLUMNS.index
-
-    def text_of(row: list[Any]) -> str:
-        return transcripts[row[at("transcript")]].body[row[at("start")]:row[at("end")]]
-
-    return Retrieved([c[1:] if c.startswith("@") else c for c in columns], rows,
-                     scope_attrs(scope, by=[by] if by else []), None if texts else text_of)
+    return rows
 
 
 def _order_retrieval(rows: list[list[Any]], columns: list[str], order: dict[str, int],
