@@ -146,3 +146,25 @@ def test_a_parsed_transcript_lets_its_body_go_after_the_audit_and_reads_it_again
     project_dir.replace("transcripts/voss-principal.md", "Lærerne eier", "Lærerne eide")
     with pytest.raises(QcodeError, match="changed while qcode was reading it"):
         _ = voss.body
+
+
+def test_word_counts_are_kept_per_content_and_read_no_body_again(coded, project_dir,
+                                                                 monkeypatch):
+    from qcode import Project
+    from qcode.format.text import count_words
+    from qcode.format.transcripts import BodyLoader
+
+    _warm(coded.root)
+    first = Project.open(coded.root).corpus.word_counts()  # counted, then kept
+    assert first == {t.id: count_words(t.body)
+                     for t in Project.open(coded.root).corpus.transcripts}
+    reads = []
+    real = BodyLoader.body
+    monkeypatch.setattr(BodyLoader, "body", lambda self, t: reads.append(t.id) or real(self, t))
+    assert Project.open(coded.root).corpus.word_counts() == first
+    assert reads == []  # every count came from the cache
+    project_dir.replace("transcripts/voss-principal.md", "Lærerne eier", "Lærerne eier ikke")
+    changed = Project.open(coded.root).corpus.word_counts()
+    assert changed["voss-principal"] == first["voss-principal"] + 1
+    assert {k: v for k, v in changed.items() if k != "voss-principal"} == {
+        k: v for k, v in first.items() if k != "voss-principal"}

@@ -147,13 +147,14 @@ def transcripts(
     guard(project, all_coders=True, uses=("attributes",))
     format = choose_format(TableFormat, format)
     items = project.transcripts
+    words = project.corpus.word_counts()
     usage = project.transcript_usage()
     coders = project.coders_with_codings()
     attributes = project.attribute_names()
     if format is TableFormat.json:
         emit_json([
             {"id": t.id, "file": t.file, "attributes": t.attributes,
-             "passages": len(t.passages), "words": t.words,
+             "passages": t.passage_count, "words": words[t.id],
              "codings": {coder: usage.get(t.id, {}).get(coder, 0) for coder in coders}}
             for t in items])
         return
@@ -161,7 +162,7 @@ def transcripts(
         emit_csv(["id", "file", *attributes, "passages", "words",
                   *[f"codings_{coder}" for coder in coders]],
                  ([t.id, t.file, *[cell(t.attributes.get(a)) for a in attributes],
-                   len(t.passages), t.words,
+                   t.passage_count, words[t.id],
                    *[usage.get(t.id, {}).get(coder, 0) for coder in coders]] for t in items),
                  raw=raw)
         return
@@ -172,8 +173,8 @@ def transcripts(
     columns = [Column("id", label=True), *[Column(name) for name in shown],
                Column("passages", numeric=True), Column("words", numeric=True),
                *[Column(coder, numeric=True) for coder in coders]]
-    rows = [[t.id, *[cell(t.attributes.get(a)) for a in shown], str(len(t.passages)),
-             str(t.words), *[str(usage.get(t.id, {}).get(c, 0)) for c in coders]]
+    rows = [[t.id, *[cell(t.attributes.get(a)) for a in shown], str(t.passage_count),
+             str(words[t.id]), *[str(usage.get(t.id, {}).get(c, 0)) for c in coders]]
             for t in items]
     print_table(f"{project.name}: {len(items)} transcripts (codings per coder)", columns, rows)
 

@@ -174,8 +174,9 @@ def transcripts_table(corpus: Corpus) -> Table:
             kind, typed = "text", [None if v is None else attribute_text(v) for v in raw]
         columns.append((name, _ATTRIBUTE_TYPES[kind]))
         values.append(typed)
+    words = corpus.word_counts()
     return Table("transcripts", columns, [
-        [transcript.id, transcript.file, transcript.words, transcript.passage_count,
+        [transcript.id, transcript.file, words[transcript.id], transcript.passage_count,
          *(column[row] for column in values)] for row, transcript in enumerate(transcripts)])
 
 

@@ -22,6 +22,8 @@ from qcode.problems import Problems
 from qcode.store.codings import CodingList, CodingTable
 from qcode.store.log import CodingStore
 
+WORDS_ENTRY = "words.json"
+
 
 @dataclass
 class Corpus:
@@ -51,6 +53,30 @@ class Corpus:
 
     def transcript(self, transcript_id: str) -> Transcript:
         return find_transcript(self.transcripts_by_id, transcript_id)
+
+    def word_counts(self) -> dict[str, int]:
+        """Each transcript's words (``Transcript.words``), by id. Counting reads every
+        body, so the counts are kept in the cache (``words.json``) per file content: a
+        command that shows only the counts (``qcode transcripts``) reads no body twice."""
+        cache = self.store.cache
+        entry = (cache.load(WORDS_ENTRY) if cache is not None else None) or {}
+        known = entry.get("files")
+        known = known if isinstance(known, dict) else {}
+        counts: dict[str, int] = {}
+        records: dict[str, list[object]] = {}
+        for transcript in self.transcripts:
+            record = known.get(transcript.file)
+            if (transcript.sha256 is not None and isinstance(record, list)
+                    and len(record) == 2 and record[0] == transcript.sha256
+                    and type(record[1]) is int):
+                counts[transcript.id] = record[1]
+            else:
+                counts[transcript.id] = transcript.words
+            if transcript.sha256 is not None:
+                records[transcript.file] = [transcript.sha256, counts[transcript.id]]
+        if cache is not None and records != known:
+            cache.save(WORDS_ENTRY, {"files": records})
+        return counts
 
     def attribute_names(self) -> list[str]:
         """Declared attributes first (in qcode.yaml order), then the others as first seen."""
