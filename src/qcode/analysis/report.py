@@ -482,6 +482,7 @@ def quote_sections(retrieved: retrieval.Retrieved, per_code: int, by: str | None
 
     def cell(row: list[Any], name: str) -> Any:  # query's passages have no coders column
         return row[index[name]] if name in index else None
+
     groups: dict[tuple[str, str], list[list[Any]]] = {}
     for row in retrieved.rows:  # the rows come ordered by code
         groups.setdefault((row[code_at], row[label_at]), []).append(row)

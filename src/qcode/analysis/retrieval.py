@@ -137,11 +137,10 @@ def _rows(corpus: Corpus, scope: Scope, transcripts: dict[str, Transcript],
         t = transcripts[transcript_id]
         passage = t.passage_at(start) or next(iter(t.passages_overlapping(start, end)), None)
         coded = changed.get((transcript_id, start, end, code))
+        text = coded if coded is not None else t.body[start:end] if texts else None
         row = [code, codebook.require(code).label, transcript_id,
                passage.number if passage else None, passage.speaker if passage else None,
-               start, end, coded if coded is not None else t.body[start:end] if texts
-               else None, coded is not None,
-               coded_by, memo]
+               start, end, text, coded is not None, coded_by, memo]
         # A record's attribute columns, as a DataFrame built from records fills them.
         row += [attribute_text(t.attributes[a]) if a in t.attributes else None
                 for a in attributes]
